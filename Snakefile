@@ -1,0 +1,172 @@
+import snakemake
+from snakemake.utils import min_version, validate
+
+min_version("9.27")
+
+
+configfile: "config.yaml"
+
+
+validate(config, "schemas/config.schema.yaml")
+
+
+include: "rules/common.smk"
+
+
+problems = config_problems(config)
+if problems:
+    raise ValueError("invalid config:\n  " + "\n  ".join(problems))
+
+
+wildcard_constraints:
+    ordering="|".join(config["orderings"]),
+    state="|".join(every_state()),
+
+
+rule all:
+    input:
+        "results/verified.txt",
+
+
+rule build:
+    input:
+        script="scripts/build.py",
+        modules=[
+            "scripts/network.py",
+            "scripts/cli.py",
+            "scripts/tfsession.py",
+            "scripts/values.py",
+            "scripts/atomic.py",
+        ],
+    output:
+        checkpoint=CHECKPOINT_FILES,
+        state="results/checkpoint/checkpoint",
+        initial=values_file("initial"),
+        saved=values_file("saved"),
+    log:
+        "results/logs/build.log",
+    benchmark:
+        "results/benchmarks/build.tsv"
+    conda:
+        "envs/pipeline.yaml"
+    # Training's own thread count is a setting: the count changes the trained bytes.
+    threads: config["train"]["threads"]
+    params:
+        settings=build_settings(),
+        prefix=lambda wildcards, output: checkpoint_prefix(output.checkpoint),
+    shell:
+        "python {input.script} --settings {params.settings:q} --checkpoint {params.prefix}"
+        " --initial {output.initial} --saved {output.saved} > {log} 2>&1"
+
+
+rule restore:
+    input:
+        script="scripts/restore.py",
+        modules=[
+            "scripts/orderings.py",
+            "scripts/cli.py",
+            "scripts/tfsession.py",
+            "scripts/values.py",
+            "scripts/atomic.py",
+        ],
+        checkpoint=CHECKPOINT_FILES,
+        saved=values_file("saved"),
+        initial=values_file("initial"),
+    output:
+        values_file("{ordering}"),
+    log:
+        "results/logs/restore/{ordering}.log",
+    benchmark:
+        "results/benchmarks/restore/{ordering}.tsv"
+    conda:
+        "envs/pipeline.yaml"
+    threads: 1
+    params:
+        settings=restore_settings,
+        prefix=lambda wildcards, input: checkpoint_prefix(input.checkpoint),
+    shell:
+        "python {input.script} --settings {params.settings:q} --checkpoint {params.prefix}"
+        " --saved {input.saved} --initial {input.initial} --output {output}"
+        " --threads {threads} > {log} 2>&1"
+
+
+rule extract:
+    input:
+        script="scripts/extract.py",
+        modules=[
+            "scripts/network.py",
+            "scripts/slices.py",
+            "scripts/cli.py",
+            "scripts/values.py",
+            "scripts/atomic.py",
+        ],
+        values=values_file("{state}"),
+        saved=values_file("saved"),
+        initial=values_file("initial"),
+    output:
+        "results/slices/{state}.csv",
+    log:
+        "results/logs/extract/{state}.log",
+    benchmark:
+        "results/benchmarks/extract/{state}.tsv"
+    conda:
+        "envs/pipeline.yaml"
+    threads: 1
+    params:
+        settings=settings_json(probes=config["probes"]),
+    shell:
+        "python {input.script} --state {wildcards.state} --values {input.values}"
+        " --saved {input.saved} --initial {input.initial} --settings {params.settings:q}"
+        " --output {output} > {log} 2>&1"
+
+
+rule report:
+    input:
+        script="scripts/report.py",
+        modules=[
+            "scripts/network.py",
+            "scripts/orderings.py",
+            "scripts/cli.py",
+            "scripts/values.py",
+            "scripts/atomic.py",
+        ],
+        slices=expand("results/slices/{state}.csv", state=every_state()),
+        values=[values_file(state) for state in every_state()],
+    output:
+        report="results/report.csv",
+        variables="results/variables.csv",
+        provenance="results/provenance.json",
+    log:
+        "results/logs/report.log",
+    benchmark:
+        "results/benchmarks/report.tsv"
+    conda:
+        "envs/pipeline.yaml"
+    threads: 1
+    params:
+        settings=report_settings(),
+    shell:
+        "python {input.script} --settings {params.settings:q} --slices {input.slices}"
+        " --values {input.values} --report {output.report} --variables {output.variables}"
+        " --provenance {output.provenance} > {log} 2>&1"
+
+
+rule verify:
+    input:
+        script="scripts/verify.py",
+        modules=["scripts/atomic.py"],
+        report="results/report.csv",
+        variables="results/variables.csv",
+    output:
+        "results/verified.txt",
+    log:
+        "results/logs/verify.log",
+    benchmark:
+        "results/benchmarks/verify.tsv"
+    conda:
+        "envs/pipeline.yaml"
+    threads: 1
+    # The outcome table goes to the terminal as well as to the log.
+    shell:
+        "python {input.script} --report {input.report} --variables {input.variables}"
+        " --output {output} 2>&1 | tee {log}"

@@ -1,0 +1,151 @@
+"""Build the seed's network, train it a few steps, and save it as a TF1 checkpoint.
+
+Writes the checkpoint (`PREFIX.index`, `PREFIX.data-00000-of-00001`, `PREFIX.meta` and the
+`checkpoint` state file beside them) and two values files: every variable straight after
+initialisation (`--initial`) and as saved (`--saved`).
+"""
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+import network
+from cli import fail, load_settings
+from tfsession import read_variables, session, tf
+from values import write_values
+
+DEFAULTS = {
+    "seed": 42,
+    "steps": 3,
+    "learning_rate": 0.01,
+    "batch_size": 4,
+    "threads": 1,
+    "tensorflow": None,
+}
+CHECKPOINT_SUFFIXES = (".index", ".data-00000-of-00001", ".meta")
+
+
+def build_graph(seed, learning_rate):
+    """The network, a mean-squared-error loss and one plain SGD step, in a new graph."""
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.compat.v1.set_random_seed(seed)
+        layer = tf.compat.v1.placeholder(tf.float32, network.INPUT_SHAPE, name="input")
+        shapes = network.variable_shapes()
+        for scope, _, stride in network.LAYERS:
+            with tf.compat.v1.variable_scope(scope):
+                kernel = tf.compat.v1.get_variable(
+                    "kernel",
+                    shapes[f"{scope}/kernel"],
+                    initializer=tf.compat.v1.glorot_uniform_initializer(),
+                )
+                bias = tf.compat.v1.get_variable(
+                    "bias",
+                    shapes[f"{scope}/bias"],
+                    initializer=tf.compat.v1.zeros_initializer(),
+                )
+                layer = tf.nn.conv2d(layer, kernel, strides=stride, padding="SAME")
+                layer = tf.nn.bias_add(layer, bias)
+        target = tf.compat.v1.placeholder(tf.float32, layer.shape, name="target")
+        loss = tf.reduce_mean(tf.square(layer - target), name="loss")
+        optimizer = tf.compat.v1.train.GradientDescentOptimizer(learning_rate)
+        optimizer.minimize(loss, name="train")
+    return graph
+
+
+def synthetic_batches(seed, steps, batch_size):
+    """`steps` (input, target) pairs of standard-normal float32 data drawn from `seed`."""
+    rng = np.random.default_rng(seed)
+    in_shape = (batch_size, *network.INPUT_SHAPE[1:])
+    out_shape = network.output_shape(batch_size)
+    for _ in range(steps):
+        yield (
+            rng.standard_normal(in_shape, dtype=np.float32),
+            rng.standard_normal(out_shape, dtype=np.float32),
+        )
+
+
+def train(sess, graph, settings):
+    """Run the SGD steps; stop with a clear error as soon as the loss is not finite."""
+    train_op = graph.get_operation_by_name("train")
+    loss = graph.get_tensor_by_name("loss:0")
+    batches = synthetic_batches(
+        settings["seed"], settings["steps"], settings["batch_size"]
+    )
+    for step, (inputs, targets) in enumerate(batches, start=1):
+        _, value = sess.run([train_op, loss], {"input:0": inputs, "target:0": targets})
+        logging.info("step %d of %d: loss %.9g", step, settings["steps"], value)
+        if not np.isfinite(value):
+            fail(
+                f"training loss is {value} at step {step}: train.learning_rate "
+                f"{settings['learning_rate']} is too large (training diverges)"
+            )
+
+
+def save_checkpoint(sess, prefix):
+    """Save under a temporary folder, then move each file into place."""
+    prefix = Path(prefix)
+    prefix.parent.mkdir(parents=True, exist_ok=True)
+    saver = tf.compat.v1.train.Saver(save_relative_paths=True)
+    with tempfile.TemporaryDirectory(dir=prefix.parent, prefix=".build-") as scratch:
+        saver.save(sess, os.path.join(scratch, prefix.name))
+        for suffix in (*CHECKPOINT_SUFFIXES, "checkpoint"):
+            name = prefix.name + suffix if suffix != "checkpoint" else suffix
+            shutil.move(os.path.join(scratch, name), prefix.parent / name)
+
+
+def run(settings, prefix, initial_path, saved_path):
+    tf.config.experimental.enable_op_determinism()
+    graph = build_graph(settings["seed"], settings["learning_rate"])
+    with graph.as_default(), session(graph, settings["threads"]) as sess:
+        sess.run(tf.compat.v1.global_variables_initializer())
+        initial = read_variables(sess)
+        train(sess, graph, settings)
+        saved = read_variables(sess)
+        not_finite = [
+            name for name, value in saved.items() if not np.isfinite(value).all()
+        ]
+        if not_finite:
+            fail(
+                f"weights {', '.join(not_finite)} are not finite after training: "
+                f"train.learning_rate {settings['learning_rate']} is too large"
+            )
+        write_values(initial_path, initial)
+        write_values(saved_path, saved)
+        save_checkpoint(sess, prefix)
+        logging.info("wrote %s, %s and checkpoint %s", initial_path, saved_path, prefix)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--settings",
+        default="{}",
+        help=f"JSON object over these defaults: {json.dumps(DEFAULTS, sort_keys=True)}. "
+        "`threads` is training's intra- and inter-op thread count (it changes the bytes).",
+    )
+    parser.add_argument(
+        "--checkpoint", required=True, help="checkpoint prefix to write"
+    )
+    parser.add_argument(
+        "--initial", required=True, help="values file of the initial state"
+    )
+    parser.add_argument("--saved", required=True, help="values file of the saved state")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="build: %(message)s")
+    run(
+        load_settings(args.settings, DEFAULTS),
+        args.checkpoint,
+        args.initial,
+        args.saved,
+    )
+
+
+if __name__ == "__main__":
+    main()

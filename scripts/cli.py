@@ -1,0 +1,27 @@
+"""What every step's command line shares: settings as one JSON value, and one-line errors."""
+
+import json
+import sys
+
+
+def load_settings(text, defaults):
+    """`defaults` updated with the JSON object `text`; unknown keys are an error."""
+    try:
+        given = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise SystemExit(f"error: --settings is not valid JSON: {error}") from None
+    if not isinstance(given, dict):
+        raise SystemExit("error: --settings must be a JSON object")
+    unknown = sorted(set(given) - set(defaults))
+    if unknown:
+        raise SystemExit(
+            f"error: --settings has unknown key(s) {', '.join(unknown)}; "
+            f"allowed: {', '.join(sorted(defaults))}"
+        )
+    return {**defaults, **given}
+
+
+def fail(message):
+    """Stop the step with one line on stderr and a non-zero exit."""
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(1)

@@ -1,0 +1,68 @@
+"""The orderings of "initialise" and "restore" this pipeline runs, and what each should give.
+
+Each ordering is a sequence of steps. What a variable ends up holding is decided by the last
+step that writes it, so the expected outcome of every variable follows from the steps:
+a restoring step leaves it `restored`, an initialising step `reinitialized`.
+Pure Python: the Snakefile and the report use it without importing TensorFlow.
+"""
+
+OUTCOMES = ("restored", "reinitialized", "changed")
+
+# step: (what it writes, the outcome it leaves)
+STEPS = {
+    "initialize_all": ("all", "reinitialized"),
+    "restore_all": ("all", "restored"),
+    "restore_partial": ("partial", "restored"),
+    "initialize_uninitialized": ("unwritten", "reinitialized"),
+    "initialize_from_checkpoint": ("all", "restored"),
+}
+
+ORDERINGS = {
+    "init_then_restore": (
+        ("initialize_all", "restore_all"),
+        "the seed's experiment 1: run the initializers, then Saver.restore",
+    ),
+    "restore_then_init": (
+        ("restore_all", "initialize_all"),
+        "the seed's experiment 2: Saver.restore, then the initializers wipe what it restored",
+    ),
+    "restore_only": (
+        ("restore_all",),
+        "Saver.restore alone: it sets every saved variable, no initializer is needed",
+    ),
+    "init_only": (
+        ("initialize_all",),
+        "the control that never reads the checkpoint: the initializers alone",
+    ),
+    "restore_then_init_uninitialized": (
+        ("restore_all", "initialize_uninitialized"),
+        "Saver.restore, then initialise only what report_uninitialized_variables lists",
+    ),
+    "partial_restore": (
+        ("restore_partial", "initialize_uninitialized"),
+        "a Saver with a var_list restores some variables, the initializers set the rest",
+    ),
+    "init_from_checkpoint": (
+        ("initialize_from_checkpoint",),
+        "init_from_checkpoint turns the initializers into reads of the checkpoint, then they run",
+    ),
+}
+
+
+def steps(ordering):
+    return ORDERINGS[ordering][0]
+
+
+def expected_outcomes(ordering, variables, partial_variables):
+    """Variable name to the outcome the ordering's last write to it leaves."""
+    outcome = {}
+    for step in steps(ordering):
+        writes, leaves = STEPS[step]
+        for name in variables:
+            if (
+                writes == "all"
+                or (writes == "partial" and name in partial_variables)
+                or (writes == "unwritten" and name not in outcome)
+            ):
+                outcome[name] = leaves
+    return outcome

@@ -1,0 +1,119 @@
+"""Rebuild the network from a checkpoint's `.meta` file alone and apply one ordering of
+"initialise" and "restore" to it, then record the value of every variable.
+
+Each variable bit for bit equal to build's saved or initial value is recorded as a reference
+to that state, the others as arrays.
+"""
+
+import argparse
+import json
+import logging
+
+import orderings
+from cli import fail, load_settings
+from tfsession import read_variables, session, tf
+from values import Values, bitwise_equal, write_values
+
+DEFAULTS = {
+    "ordering": "init_then_restore",
+    "partial_variables": ["conv_1/bias", "conv_1/kernel"],
+}
+
+
+def prepare(graph, prefix, settings):
+    """Every op the ordering runs, built before the first session.run; returns the actions."""
+    with graph.as_default():
+        saver = tf.compat.v1.train.import_meta_graph(
+            prefix + ".meta", clear_devices=True
+        )
+        variables = {v.op.name: v for v in tf.compat.v1.global_variables()}
+        steps = orderings.steps(settings["ordering"])
+        if "initialize_from_checkpoint" in steps:
+            # Must come before the initializer op is built: it replaces the initializers.
+            tf.compat.v1.train.init_from_checkpoint(
+                prefix, {n: v for n, v in variables.items()}
+            )
+        initialize_all = tf.compat.v1.global_variables_initializer()
+        uninitialized = tf.compat.v1.report_uninitialized_variables()
+        partial_saver = None
+        if "restore_partial" in steps:
+            partial_saver = tf.compat.v1.train.Saver(
+                var_list=[variables[name] for name in settings["partial_variables"]]
+            )
+    graph.finalize()
+
+    def initialize_uninitialized(sess):
+        names = [name.decode() for name in sess.run(uninitialized)]
+        logging.info("uninitialised before initialising them: %s", names or "none")
+        sess.run([variables[name].initializer for name in names])
+
+    return {
+        "initialize_all": lambda sess: sess.run(initialize_all),
+        "initialize_from_checkpoint": lambda sess: sess.run(initialize_all),
+        "restore_all": lambda sess: saver.restore(sess, prefix),
+        "restore_partial": lambda sess: partial_saver.restore(sess, prefix),
+        "initialize_uninitialized": initialize_uninitialized,
+    }
+
+
+def apply_ordering(prefix, settings, threads):
+    """The value of every variable after the ordering's steps, in a fresh graph."""
+    graph = tf.Graph()
+    actions = prepare(graph, prefix, settings)
+    with graph.as_default(), session(graph, threads) as sess:
+        for step in orderings.steps(settings["ordering"]):
+            logging.info("step %s", step)
+            actions[step](sess)
+        return read_variables(sess)
+
+
+def split_by_source(values, references):
+    """Arrays that match no reference state, and the reference each other variable matches."""
+    arrays, sources = {}, {}
+    for name, value in values.items():
+        for state, path in references.items():
+            with Values(path) as reference:
+                if bitwise_equal(value, reference.read(name)):
+                    sources[name] = state
+                    break
+        else:
+            arrays[name] = value
+    return arrays, sources
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--settings",
+        default="{}",
+        help=f"JSON object over these defaults: {json.dumps(DEFAULTS, sort_keys=True)}; "
+        f"orderings: {', '.join(orderings.ORDERINGS)}",
+    )
+    parser.add_argument("--checkpoint", required=True, help="checkpoint prefix to read")
+    parser.add_argument(
+        "--saved", required=True, help="build's values file of the saved state"
+    )
+    parser.add_argument(
+        "--initial", required=True, help="build's values file of the initial state"
+    )
+    parser.add_argument("--output", required=True, help="values file to write")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="TensorFlow's thread pools"
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="restore: %(message)s")
+    settings = load_settings(args.settings, DEFAULTS)
+    if settings["ordering"] not in orderings.ORDERINGS:
+        fail(
+            f"unknown ordering {settings['ordering']!r}; allowed: {', '.join(orderings.ORDERINGS)}"
+        )
+    values = apply_ordering(args.checkpoint, settings, args.threads)
+    arrays, sources = split_by_source(
+        values, {"saved": args.saved, "initial": args.initial}
+    )
+    write_values(args.output, arrays, sources)
+    logging.info("read %s; wrote %s (%s)", args.checkpoint, args.output, sources)
+
+
+if __name__ == "__main__":
+    main()

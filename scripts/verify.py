@@ -1,0 +1,84 @@
+"""Check the report: every outcome as expected, and the experiment conclusive.
+
+Prints a table of outcomes per ordering and probe (also written to `--output` when all is
+well). Fails, naming each offending row, when an outcome is not the expected one, or when a
+probe's saved values are bit for bit its initial ones (then nothing can tell a restore from an
+initialisation).
+"""
+
+import argparse
+import sys
+
+import pandas as pd
+
+from atomic import write_text
+
+
+def outcome_table(report):
+    """Orderings by probes, each cell the outcome, marked when it is not the expected one."""
+    cells = report.assign(
+        probe=report["tensor"] + " " + report["slice"],
+        cell=report["outcome"].where(
+            report["as_expected"], report["outcome"] + " (UNEXPECTED)"
+        ),
+    )
+    table = cells.pivot(index="ordering", columns="probe", values="cell")
+    return table.reindex(
+        index=cells["ordering"].unique(), columns=cells["probe"].unique()
+    )
+
+
+def problems(report, variables):
+    """One line per offending row of either table."""
+    lines = []
+    for row in report[~report["as_expected"]].itertuples():
+        lines.append(
+            f"report.csv: {row.ordering} {row.tensor} {row.slice}: outcome {row.outcome}, "
+            f"expected {row.expected}"
+        )
+    for row in variables[~variables["as_expected"]].itertuples():
+        lines.append(
+            f"variables.csv: {row.ordering} {row.variable}: outcome {row.outcome}, "
+            f"expected {row.expected}"
+        )
+    for row in (
+        report[report["saved_equals_initial"]]
+        .drop_duplicates(["tensor", "slice"])
+        .itertuples()
+    ):
+        lines.append(
+            f"inconclusive: probe {row.tensor} {row.slice} holds the same saved and initial "
+            "values, so it cannot tell a restore from an initialisation (train more steps?)"
+        )
+    return lines
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--report", required=True, help="report.csv")
+    parser.add_argument("--variables", required=True, help="variables.csv")
+    parser.add_argument(
+        "--output", required=True, help="file the table is written to on success"
+    )
+    args = parser.parse_args(argv)
+    report, variables = pd.read_csv(args.report), pd.read_csv(args.variables)
+    table = outcome_table(report).to_string()
+    found = problems(report, variables)
+    print(f"\nOutcomes per ordering and probe ({args.report}):\n{table}\n")
+    if found:
+        print(
+            "verify failed:\n" + "\n".join(f"  {line}" for line in found),
+            file=sys.stderr,
+        )
+        print(
+            f"The report stays on disk: {args.report}, {args.variables}",
+            file=sys.stderr,
+        )
+        raise SystemExit(1)
+    summary = f"verify: all {len(report)} probe and {len(variables)} variable outcomes as expected"
+    print(f"{summary}. Open {args.report} and {args.variables} for the details.")
+    write_text(args.output, f"{table}\n{summary}\n")
+
+
+if __name__ == "__main__":
+    main()
