@@ -75,9 +75,7 @@ def train(sess, graph, settings):
     """Run the SGD steps; stop with a clear error as soon as the loss is not finite."""
     train_op = graph.get_operation_by_name("train")
     loss = graph.get_tensor_by_name("loss:0")
-    batches = synthetic_batches(
-        settings["seed"], settings["steps"], settings["batch_size"]
-    )
+    batches = synthetic_batches(settings["seed"], settings["steps"], settings["batch_size"])
     for step, (inputs, targets) in enumerate(batches, start=1):
         _, value = sess.run([train_op, loss], {"input:0": inputs, "target:0": targets})
         logging.info("step %d of %d: loss %.9g", step, settings["steps"], value)
@@ -108,9 +106,7 @@ def run(settings, prefix, initial_path, saved_path):
         initial = read_variables(sess)
         train(sess, graph, settings)
         saved = read_variables(sess)
-        not_finite = [
-            name for name, value in saved.items() if not np.isfinite(value).all()
-        ]
+        not_finite = [name for name, value in saved.items() if not np.isfinite(value).all()]
         if not_finite:
             fail(
                 f"weights {', '.join(not_finite)} are not finite after training: "
@@ -130,12 +126,8 @@ def main(argv=None):
         help=f"JSON object over these defaults: {json.dumps(DEFAULTS, sort_keys=True)}. "
         "`threads` is training's intra- and inter-op thread count (it changes the bytes).",
     )
-    parser.add_argument(
-        "--checkpoint", required=True, help="checkpoint prefix to write"
-    )
-    parser.add_argument(
-        "--initial", required=True, help="values file of the initial state"
-    )
+    parser.add_argument("--checkpoint", required=True, help="checkpoint prefix to write")
+    parser.add_argument("--initial", required=True, help="values file of the initial state")
     parser.add_argument("--saved", required=True, help="values file of the saved state")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="build: %(message)s")

@@ -31,8 +31,8 @@ def probe_rows(state, values, probe):
     """One row per element that `probe` (keys `tensor` and `slice`) selects."""
     tensor = values.read(network.variable_name(probe["tensor"]))
     coordinates = slices.coordinates(probe["slice"], tensor.shape)
-    selected = tensor[tuple(np.array(axis) for axis in zip(*coordinates))]
-    for index, value in zip(coordinates, selected):
+    selected = tensor[tuple(np.array(axis) for axis in zip(*coordinates, strict=True))]
+    for index, value in zip(coordinates, selected, strict=True):
         # repr of the exact float64 widening reads back as the same float32 bits.
         yield (
             state,
@@ -44,11 +44,13 @@ def probe_rows(state, values, probe):
 
 
 def write_rows(path, rows):
-    with atomic_path(path) as temporary:
-        with open(temporary, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(COLUMNS)
-            writer.writerows(rows)
+    with (
+        atomic_path(path) as temporary,
+        open(temporary, "w", newline="", encoding="utf-8") as handle,
+    ):
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(COLUMNS)
+        writer.writerows(rows)
 
 
 def main(argv=None):
@@ -57,12 +59,8 @@ def main(argv=None):
         "--state", required=True, help="name of the state (saved, initial, an ordering)"
     )
     parser.add_argument("--values", required=True, help="the state's values file")
-    parser.add_argument(
-        "--saved", required=True, help="build's saved values (for references)"
-    )
-    parser.add_argument(
-        "--initial", required=True, help="build's initial values (for references)"
-    )
+    parser.add_argument("--saved", required=True, help="build's saved values (for references)")
+    parser.add_argument("--initial", required=True, help="build's initial values (for references)")
     parser.add_argument(
         "--settings",
         default="{}",
@@ -75,9 +73,7 @@ def main(argv=None):
     references = {"saved": args.saved, "initial": args.initial}
     try:
         with Values(args.values, references) as values:
-            rows = [
-                row for probe in probes for row in probe_rows(args.state, values, probe)
-            ]
+            rows = [row for probe in probes for row in probe_rows(args.state, values, probe)]
     except ValueError as error:
         fail(str(error))
     write_rows(args.output, rows)

@@ -41,7 +41,5 @@ def variable_name(tensor_name):
     name = name.removesuffix(":0").removesuffix("/read")
     shapes = variable_shapes()
     if name not in shapes:
-        raise ValueError(
-            f"tensor {tensor_name!r} is not in the model; it has: {', '.join(shapes)}"
-        )
+        raise ValueError(f"tensor {tensor_name!r} is not in the model; it has: {', '.join(shapes)}")
     return name

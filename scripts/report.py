@@ -35,9 +35,7 @@ def compare(values, saved, initial):
     """The report's measures of one state's float32 values against saved and initial."""
     return {
         "n_values": values.size,
-        "max_abs_diff_vs_saved": float(
-            np.max(np.abs(values.astype(np.float64) - saved))
-        ),
+        "max_abs_diff_vs_saved": float(np.max(np.abs(values.astype(np.float64) - saved))),
         "equal_to_saved": bitwise_equal(values, saved),
         "equal_to_initial": bitwise_equal(values, initial),
         "saved_equals_initial": bitwise_equal(saved, initial),
@@ -54,22 +52,16 @@ def read_slices(paths):
 
 def probe_table(frame, ordering_names):
     """One row of measures per ordering and probe, probes in the order the CSVs list them."""
-    wide = frame.pivot(
-        index=["tensor", "slice", "index"], columns="state", values="value"
-    )
+    wide = frame.pivot(index=["tensor", "slice", "index"], columns="state", values="value")
     if wide.isna().any().any():
         incomplete = sorted(wide.columns[wide.isna().any()])
-        raise ValueError(
-            f"slice CSVs of {', '.join(incomplete)} do not hold every probe's values"
-        )
+        raise ValueError(f"slice CSVs of {', '.join(incomplete)} do not hold every probe's values")
     probes = frame.loc[frame["state"] == "saved", ["tensor", "slice"]].drop_duplicates()
     rows = []
     for ordering in ordering_names:
         for tensor, slice_ in probes.itertuples(index=False):
             probe = wide.loc[(tensor, slice_)]
-            measures = compare(
-                *(probe[s].to_numpy() for s in (ordering, "saved", "initial"))
-            )
+            measures = compare(*(probe[s].to_numpy() for s in (ordering, "saved", "initial")))
             variable = network.variable_name(tensor)
             rows.append(
                 {
@@ -96,9 +88,7 @@ def variable_table(value_paths, ordering_names):
                             "ordering": ordering,
                             "variable": name,
                             "source": state.source(name),
-                            **compare(
-                                state.read(name), saved.read(name), initial.read(name)
-                            ),
+                            **compare(state.read(name), saved.read(name), initial.read(name)),
                         }
                     )
     return pd.DataFrame(rows)
@@ -112,9 +102,7 @@ def expected_outcome(settings, ordering, variable):
     if override is not None:
         return override
     variables = list(network.variable_shapes())
-    return orderings.expected_outcomes(
-        ordering, variables, settings["partial_variables"]
-    )[variable]
+    return orderings.expected_outcomes(ordering, variables, settings["partial_variables"])[variable]
 
 
 def add_verdict(table, settings):
@@ -125,7 +113,7 @@ def add_verdict(table, settings):
     )
     table["expected"] = [
         expected_outcome(settings, o, v)
-        for o, v in zip(table["ordering"], table["variable"])
+        for o, v in zip(table["ordering"], table["variable"], strict=True)
     ]
     table["as_expected"] = table["outcome"] == table["expected"]
     return table
@@ -150,9 +138,7 @@ def main(argv=None):
         default="{}",
         help=f"JSON object over these defaults: {json.dumps(DEFAULTS, sort_keys=True)}",
     )
-    parser.add_argument(
-        "--slices", nargs="+", required=True, help="slice CSVs of every state"
-    )
+    parser.add_argument("--slices", nargs="+", required=True, help="slice CSVs of every state")
     parser.add_argument(
         "--values",
         nargs="+",
@@ -167,12 +153,8 @@ def main(argv=None):
     settings = load_settings(args.settings, DEFAULTS)
     value_paths = {Path(path).stem: path for path in args.values}
     try:
-        probes = add_verdict(
-            probe_table(read_slices(args.slices), settings["orderings"]), settings
-        )
-        variables = add_verdict(
-            variable_table(value_paths, settings["orderings"]), settings
-        )
+        probes = add_verdict(probe_table(read_slices(args.slices), settings["orderings"]), settings)
+        variables = add_verdict(variable_table(value_paths, settings["orderings"]), settings)
     except ValueError as error:
         fail(str(error))
     write_csv(probes.drop(columns="variable"), args.report)

@@ -23,37 +23,38 @@ DEFAULTS = {
 def prepare(graph, prefix, settings):
     """Every op the ordering runs, built before the first session.run; returns the actions."""
     with graph.as_default():
-        saver = tf.compat.v1.train.import_meta_graph(
-            prefix + ".meta", clear_devices=True
-        )
+        saver = tf.compat.v1.train.import_meta_graph(prefix + ".meta", clear_devices=True)
         variables = {v.op.name: v for v in tf.compat.v1.global_variables()}
         steps = orderings.steps(settings["ordering"])
         if "initialize_from_checkpoint" in steps:
             # Must come before the initializer op is built: it replaces the initializers.
-            tf.compat.v1.train.init_from_checkpoint(
-                prefix, {n: v for n, v in variables.items()}
-            )
+            tf.compat.v1.train.init_from_checkpoint(prefix, variables)
         initialize_all = tf.compat.v1.global_variables_initializer()
-        uninitialized = tf.compat.v1.report_uninitialized_variables()
-        partial_saver = None
+        actions = {
+            "initialize_all": lambda sess: sess.run(initialize_all),
+            "initialize_from_checkpoint": lambda sess: sess.run(initialize_all),
+            "restore_all": lambda sess: saver.restore(sess, prefix),
+        }
         if "restore_partial" in steps:
-            partial_saver = tf.compat.v1.train.Saver(
-                var_list=[variables[name] for name in settings["partial_variables"]]
-            )
+            partial = [variables[name] for name in settings["partial_variables"]]
+            partial_saver = tf.compat.v1.train.Saver(var_list=partial)
+            actions["restore_partial"] = lambda sess: partial_saver.restore(sess, prefix)
+        if "initialize_uninitialized" in steps:
+            actions["initialize_uninitialized"] = uninitialized_initializer(variables)
     graph.finalize()
+    return actions
 
-    def initialize_uninitialized(sess):
-        names = [name.decode() for name in sess.run(uninitialized)]
+
+def uninitialized_initializer(variables):
+    """An action that runs the initializers of what report_uninitialized_variables lists."""
+    report = tf.compat.v1.report_uninitialized_variables()
+
+    def initialize(sess):
+        names = [name.decode() for name in sess.run(report)]
         logging.info("uninitialised before initialising them: %s", names or "none")
         sess.run([variables[name].initializer for name in names])
 
-    return {
-        "initialize_all": lambda sess: sess.run(initialize_all),
-        "initialize_from_checkpoint": lambda sess: sess.run(initialize_all),
-        "restore_all": lambda sess: saver.restore(sess, prefix),
-        "restore_partial": lambda sess: partial_saver.restore(sess, prefix),
-        "initialize_uninitialized": initialize_uninitialized,
-    }
+    return initialize
 
 
 def apply_ordering(prefix, settings, threads):
@@ -90,16 +91,10 @@ def main(argv=None):
         f"orderings: {', '.join(orderings.ORDERINGS)}",
     )
     parser.add_argument("--checkpoint", required=True, help="checkpoint prefix to read")
-    parser.add_argument(
-        "--saved", required=True, help="build's values file of the saved state"
-    )
-    parser.add_argument(
-        "--initial", required=True, help="build's values file of the initial state"
-    )
+    parser.add_argument("--saved", required=True, help="build's values file of the saved state")
+    parser.add_argument("--initial", required=True, help="build's values file of the initial state")
     parser.add_argument("--output", required=True, help="values file to write")
-    parser.add_argument(
-        "--threads", type=int, default=1, help="TensorFlow's thread pools"
-    )
+    parser.add_argument("--threads", type=int, default=1, help="TensorFlow's thread pools")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="restore: %(message)s")
     settings = load_settings(args.settings, DEFAULTS)
@@ -108,9 +103,7 @@ def main(argv=None):
             f"unknown ordering {settings['ordering']!r}; allowed: {', '.join(orderings.ORDERINGS)}"
         )
     values = apply_ordering(args.checkpoint, settings, args.threads)
-    arrays, sources = split_by_source(
-        values, {"saved": args.saved, "initial": args.initial}
-    )
+    arrays, sources = split_by_source(values, {"saved": args.saved, "initial": args.initial})
     write_values(args.output, arrays, sources)
     logging.info("read %s; wrote %s (%s)", args.checkpoint, args.output, sources)
 

@@ -15,9 +15,7 @@ def parse(text):
     """The index items of a slice string: ints, slices and Ellipsis, as a tuple."""
     body = text.strip()
     if not (body.startswith("[") and body.endswith("]")):
-        raise ValueError(
-            f"slice {text!r} must be written in brackets, e.g. '[1, :, :, 1]'"
-        )
+        raise ValueError(f"slice {text!r} must be written in brackets, e.g. '[1, :, :, 1]'")
     items = [item.strip() for item in body[1:-1].split(",")]
     if items == [""]:
         raise ValueError(f"slice {text!r} is empty")
@@ -35,8 +33,7 @@ def _parse_item(item, text):
     match = _SLICE.match(item)
     if not match:
         raise ValueError(
-            f"slice {text!r}: cannot read {item!r}; "
-            "allowed are integers, start:stop:step and '...'"
+            f"slice {text!r}: cannot read {item!r}; allowed are integers, start:stop:step and '...'"
         )
     start, stop, step = (int(part) if part else None for part in match.groups())
     if step == 0:
@@ -61,7 +58,7 @@ def axis_indices(text, shape):
     else:
         full = key + filler
     per_axis = []
-    for axis, (item, size) in enumerate(zip(full, shape)):
+    for axis, (item, size) in enumerate(zip(full, shape, strict=True)):
         if isinstance(item, int):
             if not -size <= item < size:
                 raise ValueError(
@@ -72,9 +69,7 @@ def axis_indices(text, shape):
         else:
             per_axis.append(list(range(*item.indices(size))))
     if any(not indices for indices in per_axis):
-        raise ValueError(
-            f"slice {text!r} selects no values of a tensor of shape {list(shape)}"
-        )
+        raise ValueError(f"slice {text!r} selects no values of a tensor of shape {list(shape)}")
     return per_axis
 
 

@@ -4,7 +4,7 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import tensorflow as tf  # noqa: E402
+import tensorflow as tf
 
 tf.compat.v1.disable_v2_behavior()
 tf.get_logger().setLevel("ERROR")
@@ -21,4 +21,4 @@ def session(graph, threads):
 def read_variables(sess):
     """Every global variable's current value, by variable name."""
     variables = tf.compat.v1.global_variables()
-    return {v.op.name: value for v, value in zip(variables, sess.run(variables))}
+    return {v.op.name: value for v, value in zip(variables, sess.run(variables), strict=True)}

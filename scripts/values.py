@@ -26,17 +26,17 @@ def bitwise_equal(a, b):
 
 def write_values(path, arrays, sources=None):
     """Write `arrays` (name to array) and `sources` (name to "saved"/"initial") to `path`."""
-    with atomic_path(path) as temporary:
-        with zipfile.ZipFile(
-            temporary, "w", zipfile.ZIP_STORED, allowZip64=True
-        ) as archive:
-            _add(archive, SOURCES, json.dumps(sources or {}, sort_keys=True).encode())
-            for name in sorted(arrays):
-                buffer = io.BytesIO()
-                np.lib.format.write_array(
-                    buffer, np.ascontiguousarray(arrays[name]), allow_pickle=False
-                )
-                _add(archive, f"{name}.npy", buffer.getbuffer())
+    with (
+        atomic_path(path) as temporary,
+        zipfile.ZipFile(temporary, "w", zipfile.ZIP_STORED, allowZip64=True) as archive,
+    ):
+        _add(archive, SOURCES, json.dumps(sources or {}, sort_keys=True).encode())
+        for name in sorted(arrays):
+            buffer = io.BytesIO()
+            np.lib.format.write_array(
+                buffer, np.ascontiguousarray(arrays[name]), allow_pickle=False
+            )
+            _add(archive, f"{name}.npy", buffer.getbuffer())
 
 
 def _add(archive, member, data):
@@ -56,9 +56,7 @@ class Values:
             self._archive = zipfile.ZipFile(self.path)
             self.sources = json.loads(self._archive.read(SOURCES))
         except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, EOFError) as error:
-            raise ValueError(
-                f"{self.path}: not a complete values file ({error})"
-            ) from None
+            raise ValueError(f"{self.path}: not a complete values file ({error})") from None
         own = [n.removesuffix(".npy") for n in self._archive.namelist() if n != SOURCES]
         self.names = sorted(own + list(self.sources))
 
@@ -76,9 +74,7 @@ class Values:
         reference = self.sources.get(name)
         if reference is not None:
             if reference not in self.references:
-                raise ValueError(
-                    f"{self.path}: {name} refers to {reference!r}, not given"
-                )
+                raise ValueError(f"{self.path}: {name} refers to {reference!r}, not given")
             with Values(self.references[reference]) as referred:
                 return referred.read(name)
         try:

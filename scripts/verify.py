@@ -18,33 +18,27 @@ def outcome_table(report):
     """Orderings by probes, each cell the outcome, marked when it is not the expected one."""
     cells = report.assign(
         probe=report["tensor"] + " " + report["slice"],
-        cell=report["outcome"].where(
-            report["as_expected"], report["outcome"] + " (UNEXPECTED)"
-        ),
+        cell=report["outcome"].where(report["as_expected"], report["outcome"] + " (UNEXPECTED)"),
     )
     table = cells.pivot(index="ordering", columns="probe", values="cell")
-    return table.reindex(
-        index=cells["ordering"].unique(), columns=cells["probe"].unique()
-    )
+    return table.reindex(index=cells["ordering"].unique(), columns=cells["probe"].unique())
 
 
-def problems(report, variables):
-    """One line per offending row of either table."""
+def problems(report, variables, paths):
+    """One line per offending row of either table; `paths` names the two files."""
     lines = []
     for row in report[~report["as_expected"]].itertuples():
         lines.append(
-            f"report.csv: {row.ordering} {row.tensor} {row.slice}: outcome {row.outcome}, "
+            f"{paths[0]}: {row.ordering} {row.tensor} {row.slice}: outcome {row.outcome}, "
             f"expected {row.expected}"
         )
     for row in variables[~variables["as_expected"]].itertuples():
         lines.append(
-            f"variables.csv: {row.ordering} {row.variable}: outcome {row.outcome}, "
+            f"{paths[1]}: {row.ordering} {row.variable}: outcome {row.outcome}, "
             f"expected {row.expected}"
         )
     for row in (
-        report[report["saved_equals_initial"]]
-        .drop_duplicates(["tensor", "slice"])
-        .itertuples()
+        report[report["saved_equals_initial"]].drop_duplicates(["tensor", "slice"]).itertuples()
     ):
         lines.append(
             f"inconclusive: probe {row.tensor} {row.slice} holds the same saved and initial "
@@ -57,13 +51,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--report", required=True, help="report.csv")
     parser.add_argument("--variables", required=True, help="variables.csv")
-    parser.add_argument(
-        "--output", required=True, help="file the table is written to on success"
-    )
+    parser.add_argument("--output", required=True, help="file the table is written to on success")
     args = parser.parse_args(argv)
     report, variables = pd.read_csv(args.report), pd.read_csv(args.variables)
     table = outcome_table(report).to_string()
-    found = problems(report, variables)
+    found = problems(report, variables, (args.report, args.variables))
     print(f"\nOutcomes per ordering and probe ({args.report}):\n{table}\n")
     if found:
         print(

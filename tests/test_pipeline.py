@@ -1,0 +1,99 @@
+"""End to end: the real `snakemake --cores 4` in a temporary copy of the project."""
+
+import json
+
+import numpy as np
+import pandas as pd
+
+import network
+import slices
+from conftest import ORDERINGS, snakemake
+from tfsession import tf
+
+EXPECTED = {
+    "init_then_restore": "restored",
+    "restore_then_init": "reinitialized",
+    "restore_only": "restored",
+    "init_only": "reinitialized",
+    "restore_then_init_uninitialized": "restored",
+    "init_from_checkpoint": "restored",
+}
+
+
+def test_every_ordering_ends_as_tensorflow_says(pipeline):
+    report = pd.read_csv(pipeline / "results" / "report.csv")
+    assert list(report.columns[:10]) == [
+        "ordering",
+        "tensor",
+        "slice",
+        "n_values",
+        "max_abs_diff_vs_saved",
+        "equal_to_saved",
+        "equal_to_initial",
+        "saved_equals_initial",
+        "outcome",
+        "expected",
+    ]
+    assert report["as_expected"].all()
+    assert report["ordering"].unique().tolist() == ORDERINGS
+    outcome = {(r.ordering, r.tensor): r.outcome for r in report.itertuples()}
+    for ordering, expected in EXPECTED.items():
+        for tensor in ("conv_1/kernel/read:0", "conv_3/kernel"):
+            assert outcome[(ordering, tensor)] == expected, (ordering, tensor)
+    assert outcome[("partial_restore", "conv_1/kernel/read:0")] == "restored"
+    assert outcome[("partial_restore", "conv_3/kernel")] == "reinitialized"
+    assert (
+        report["n_values"] == report["tensor"].map({"conv_1/kernel/read:0": 9, "conv_3/kernel": 96})
+    ).all()
+    assert not report["saved_equals_initial"].any()
+
+
+def test_reinitialized_means_bit_equal_to_the_initial_values(pipeline):
+    variables = pd.read_csv(pipeline / "results" / "variables.csv")
+    assert len(variables) == len(ORDERINGS) * len(network.variable_shapes())
+    assert variables["as_expected"].all()
+    reinitialized = variables[variables["ordering"].isin(["restore_then_init", "init_only"])]
+    assert reinitialized["equal_to_initial"].all() and not reinitialized["equal_to_saved"].any()
+    partial = variables[variables["ordering"] == "partial_restore"].set_index("variable")
+    assert partial["outcome"].to_dict() == {
+        name: "restored" if name.startswith("conv_1/") else "reinitialized"
+        for name in network.variable_shapes()
+    }
+
+
+def test_saved_slice_equals_the_tensor_read_from_the_checkpoint(pipeline):
+    reader = tf.train.load_checkpoint(str(pipeline / "results" / "checkpoint" / "model.ckpt"))
+    kernel = reader.get_tensor("conv_1/kernel")
+    saved = pd.read_csv(pipeline / "results" / "slices" / "saved.csv", dtype={"index": str})
+    probe = saved[saved["tensor"] == "conv_1/kernel/read:0"]
+    from_csv = probe["value"].to_numpy(np.float64).astype(np.float32)
+    assert from_csv.tobytes() == kernel[1, :, :, 1].ravel().tobytes()
+    coordinates = slices.coordinates("[1, :, :, 1]", kernel.shape)
+    assert probe["index"].tolist() == [",".join(map(str, c)) for c in coordinates]
+
+
+def test_the_summary_table_reaches_the_terminal(pipeline):
+    stdout = (pipeline / "run.stdout").read_text()
+    assert "Outcomes per ordering and probe" in stdout
+    assert "partial_restore" in stdout and "all 14 probe and 42 variable outcomes" in stdout
+
+
+def test_provenance_records_versions_and_config(pipeline):
+    provenance = json.loads((pipeline / "results" / "provenance.json").read_text())
+    assert provenance["config"]["seed"] == 42
+    assert provenance["versions"]["tensorflow"] == tf.__version__
+    assert set(provenance["versions"]) == {"python", "tensorflow", "numpy", "pandas", "snakemake"}
+
+
+def test_a_second_run_has_nothing_to_do(pipeline):
+    result = snakemake(pipeline, "--cores", "4", "--dry-run")
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_lint_passes(pipeline):
+    snakemake(pipeline, "--lint")
+
+
+def test_results_hold_only_declared_outputs(pipeline):
+    leftovers = [p for p in (pipeline / "results").rglob("*") if ".tmp" in p.name]
+    assert leftovers == []

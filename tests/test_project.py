@@ -1,0 +1,53 @@
+"""The project's own files agree with each other, and every step stands alone."""
+
+import re
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from conftest import PROJECT
+
+SCRIPTS = ["build", "restore", "extract", "report", "verify"]
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_each_step_runs_alone_with_help(script):
+    result = subprocess.run(
+        [sys.executable, str(PROJECT / "scripts" / f"{script}.py"), "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.startswith("usage:")
+
+
+def pins(lines):
+    return dict(re.findall(r"^\s*-?\s*([A-Za-z0-9_.-]+)==(\S+)", "\n".join(lines), re.M))
+
+
+def test_conda_env_pins_match_requirements():
+    required = pins((PROJECT / "requirements.txt").read_text().splitlines())
+    env = yaml.safe_load((PROJECT / "envs" / "pipeline.yaml").read_text())
+    pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    env_pins = pins(pip_section)
+    assert env_pins, "the conda env pins nothing"
+    for package, version in env_pins.items():
+        assert required.get(package) == version, package
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["ruff", "check", "."],
+        ["ruff", "format", "--check", "."],
+        ["snakefmt", "--check", "Snakefile", "rules"],
+    ],
+    ids=["ruff-check", "ruff-format", "snakefmt"],
+)
+def test_code_is_linted_and_formatted(command):
+    result = subprocess.run(
+        [sys.executable, "-m", *command], cwd=PROJECT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

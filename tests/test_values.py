@@ -1,0 +1,38 @@
+import numpy as np
+import pytest
+
+from values import Values, bitwise_equal, write_values
+
+
+def test_bitwise_equality_is_by_bytes():
+    assert not bitwise_equal(np.float32([0.0]), np.float32([-0.0]))
+    assert bitwise_equal(np.float32([np.nan]), np.float32([np.nan]))
+    assert not bitwise_equal(np.float32([1.0]), np.float64([1.0]))
+    assert not bitwise_equal(np.float32([1.0, 2.0]), np.float32([[1.0, 2.0]]))
+
+
+def test_values_round_trip_with_references(tmp_path):
+    saved = {"a": np.arange(6, dtype=np.float32).reshape(2, 3), "b": np.float32([-0.0])}
+    write_values(tmp_path / "saved.npz", saved)
+    write_values(tmp_path / "state.npz", {"b": np.float32([7])}, {"a": "saved"})
+    with Values(tmp_path / "state.npz", {"saved": tmp_path / "saved.npz"}) as state:
+        assert state.names == ["a", "b"]
+        assert state.source("a") == "saved" and state.source("b") == "own"
+        assert bitwise_equal(state.read("a"), saved["a"])
+        assert bitwise_equal(state.read("b"), np.float32([7]))
+
+
+def test_same_values_give_the_same_bytes(tmp_path):
+    arrays = {"x": np.linspace(0, 1, 50, dtype=np.float32)}
+    write_values(tmp_path / "one.npz", arrays)
+    write_values(tmp_path / "two.npz", arrays)
+    assert (tmp_path / "one.npz").read_bytes() == (tmp_path / "two.npz").read_bytes()
+    assert not list(tmp_path.glob(".*tmp*"))
+
+
+def test_a_cut_short_values_file_is_named(tmp_path):
+    write_values(tmp_path / "v.npz", {"x": np.zeros(1000, np.float32)})
+    data = (tmp_path / "v.npz").read_bytes()
+    (tmp_path / "v.npz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match=r"v\.npz: not a complete values file"):
+        Values(tmp_path / "v.npz")
