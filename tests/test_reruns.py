@@ -1,0 +1,181 @@
+"""After a complete run, each change makes exactly the jobs it touches run again.
+
+Each case copies the finished session run (outputs, mtimes and Snakemake's metadata), makes
+one change, counts the jobs per rule that a dry run plans, then runs for real and checks the
+report. A full rerun is: build, restore for the 7 orderings, extract for the 9 states,
+report and verify.
+"""
+
+import ast
+import os
+import re
+import shutil
+import time
+
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import snakemake
+
+EVERYTHING = {"build": 1, "restore": 7, "extract": 9, "report": 1, "verify": 1}
+REPORT = {"report": 1, "verify": 1}
+NEW_PROBES = {"extract": 9, **REPORT}
+ORDERINGS_CHANGED = {"restore": 7, "extract": 7, **REPORT}
+
+
+def edit_config(workdir, change):
+    path = workdir / "config.yaml"
+    config = yaml.safe_load(path.read_text())
+    change(config)
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+def append_comment(workdir, path):
+    with open(workdir / path, "a") as handle:
+        handle.write("# an edit that changes nothing but the bytes\n")
+
+
+def touch_everything(workdir):
+    later = time.time() + 60
+    for path in [*workdir.glob("scripts/*.py"), workdir / "config.yaml", workdir / "Snakefile"]:
+        os.utime(path, (later, later))
+
+
+def remove_ordering(config):
+    config["orderings"].remove("init_only")
+
+
+def add_back_ordering(workdir):
+    """As if init_only had never run: drop it, forget its outputs, run, then add it back."""
+    edit_config(workdir, remove_ordering)
+    for path in ("results/values/init_only.npz", "results/slices/init_only.csv"):
+        (workdir / path).unlink()
+    snakemake(workdir, "--cores", "4")
+    edit_config(workdir, lambda c: c["orderings"].append("init_only"))
+
+
+def set_train(key, value):
+    return lambda workdir: edit_config(workdir, lambda c: c["train"].__setitem__(key, value))
+
+
+def fake_tensorflow_version(workdir):
+    """Metadata of another TensorFlow version ahead on the path: what an upgrade changes for
+    the Snakefile, which reads the version without importing TensorFlow."""
+    dist = workdir.parent / "fake-dist" / "tensorflow-99.0.0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: tensorflow\nVersion: 99.0.0\n")
+    return {"PYTHONPATH": str(dist.parent)}
+
+
+CASES = {
+    "nothing": (lambda w: None, {}),
+    "slice changed": (
+        lambda w: edit_config(w, lambda c: c["probes"][1].__setitem__("slice", "[0, ..., 2]")),
+        NEW_PROBES,
+    ),
+    "probe added, tensor already probed": (
+        lambda w: edit_config(
+            w, lambda c: c["probes"].append({"tensor": "conv_3/kernel", "slice": "[2]"})
+        ),
+        NEW_PROBES,
+    ),
+    "probe added, tensor not yet probed": (
+        lambda w: edit_config(
+            w, lambda c: c["probes"].append({"tensor": "conv_2/bias", "slice": "[::4]"})
+        ),
+        NEW_PROBES,
+    ),
+    "ordering added": (add_back_ordering, {"restore": 1, "extract": 1, **REPORT}),
+    "ordering removed": (lambda w: edit_config(w, remove_ordering), REPORT),
+    "expected outcome changed": (
+        lambda w: edit_config(
+            w, lambda c: c.__setitem__("expected", {"init_only": "reinitialized"})
+        ),
+        REPORT,
+    ),
+    "seed changed": (lambda w: edit_config(w, lambda c: c.__setitem__("seed", 7)), EVERYTHING),
+    "train.steps changed": (set_train("steps", 2), EVERYTHING),
+    "train.learning_rate changed": (set_train("learning_rate", 0.02), EVERYTHING),
+    "train.batch_size changed": (set_train("batch_size", 2), EVERYTHING),
+    "train.threads changed": (set_train("threads", 2), EVERYTHING),
+    "build script edited": (lambda w: append_comment(w, "scripts/build.py"), EVERYTHING),
+    "restore script edited": (
+        lambda w: append_comment(w, "scripts/restore.py"),
+        ORDERINGS_CHANGED,
+    ),
+    "extract script edited": (lambda w: append_comment(w, "scripts/extract.py"), NEW_PROBES),
+    "report script edited": (lambda w: append_comment(w, "scripts/report.py"), REPORT),
+    "verify script edited": (lambda w: append_comment(w, "scripts/verify.py"), {"verify": 1}),
+    "shared module edited (orderings: restore, report)": (
+        lambda w: append_comment(w, "scripts/orderings.py"),
+        ORDERINGS_CHANGED,
+    ),
+    "shared module edited (slices: extract)": (
+        lambda w: append_comment(w, "scripts/slices.py"),
+        NEW_PROBES,
+    ),
+    "shared module edited (values: all but verify)": (
+        lambda w: append_comment(w, "scripts/values.py"),
+        EVERYTHING,
+    ),
+    "files touched, content unchanged": (touch_everything, {}),
+    "tensorflow version changed": (fake_tensorflow_version, EVERYTHING),
+}
+
+
+def planned_jobs(output):
+    """Jobs per rule from the "Job stats" table of a dry run ("all" left out)."""
+    if "Nothing to be done" in output:
+        return {}
+    table = output.split("Job stats:", 1)[1].split("total", 1)[0]
+    counts = dict(re.findall(r"^(\w+)\s+(\d+)$", table, re.M))
+    return {rule: int(n) for rule, n in counts.items() if rule != "all"}
+
+
+@pytest.mark.parametrize("case", CASES, ids=list(CASES))
+def test_a_change_reruns_exactly_what_it_touches(pipeline, tmp_path, case):
+    workdir = tmp_path / "project"
+    shutil.copytree(pipeline, workdir)  # keeps mtimes and Snakemake's metadata
+    change, expected = CASES[case]
+    env = {**os.environ, **(change(workdir) or {})}
+    dry = snakemake(workdir, "--cores", "4", "--dry-run", env=env)
+    assert planned_jobs(dry.stdout + dry.stderr) == expected
+    snakemake(workdir, "--cores", "4", env=env)
+    report = pd.read_csv(workdir / "results" / "report.csv")
+    config = yaml.safe_load((workdir / "config.yaml").read_text())
+    assert report["ordering"].unique().tolist() == config["orderings"]
+    assert len(report) == len(config["orderings"]) * len(config["probes"])
+    assert report["as_expected"].all()
+
+
+def project_imports(script, scripts_dir):
+    """Every project module `script` imports, directly or through another project module."""
+    found, queue = set(), [script]
+    while queue:
+        tree = ast.parse((scripts_dir / f"{queue.pop()}.py").read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                if (scripts_dir / f"{name}.py").exists() and name not in found:
+                    found.add(name)
+                    queue.append(name)
+    return found
+
+
+def test_every_imported_module_is_an_input_of_its_rule(pipeline):
+    dry = snakemake(pipeline, "--cores", "1", "--dry-run", "--forceall")
+    inputs = {}
+    for rule, listed in re.findall(r"^rule (\w+):\n\s+input: (.*)$", dry.stdout, re.M):
+        if rule != "all":
+            inputs.setdefault(rule, set()).update(listed.split(", "))
+    assert set(inputs) == {"build", "restore", "extract", "report", "verify"}
+    for rule, listed in inputs.items():
+        assert f"scripts/{rule}.py" in listed
+        for module in project_imports(rule, pipeline / "scripts"):
+            assert f"scripts/{module}.py" in listed, f"rule {rule} does not declare {module}"
