@@ -1,5 +1,7 @@
+import sys
+
 import snakemake
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
 min_version("9.27")
 
@@ -7,15 +9,12 @@ min_version("9.27")
 configfile: "config.yaml"
 
 
-validate(config, "schemas/config.schema.yaml")
-
-
 include: "rules/common.smk"
 
 
-problems = config_problems(config)
+problems = config_problems(config, "schemas/config.schema.yaml")
 if problems:
-    raise ValueError("invalid config:\n  " + "\n  ".join(problems))
+    sys.exit("\n".join(f"config error: {problem}" for problem in problems))
 
 
 wildcard_constraints:
@@ -57,6 +56,7 @@ rule build:
     shell:
         "python {input.script} --settings {params.settings:q} --checkpoint {params.prefix}"
         " --initial {output.initial} --saved {output.saved} > {log} 2>&1"
+        " || (tail -n 1 {log} >&2; exit 1)"
 
 
 rule restore:
@@ -88,6 +88,7 @@ rule restore:
         "python {input.script} --settings {params.settings:q} --checkpoint {params.prefix}"
         " --saved {input.saved} --initial {input.initial} --output {output}"
         " --threads {threads} > {log} 2>&1"
+        " || (tail -n 1 {log} >&2; exit 1)"
 
 
 rule extract:
@@ -118,6 +119,7 @@ rule extract:
         "python {input.script} --state {wildcards.state} --values {input.values}"
         " --saved {input.saved} --initial {input.initial} --settings {params.settings:q}"
         " --output {output} > {log} 2>&1"
+        " || (tail -n 1 {log} >&2; exit 1)"
 
 
 rule report:
@@ -126,6 +128,7 @@ rule report:
         modules=[
             "scripts/network.py",
             "scripts/orderings.py",
+            "scripts/slices.py",
             "scripts/cli.py",
             "scripts/values.py",
             "scripts/atomic.py",
@@ -149,6 +152,7 @@ rule report:
         "python {input.script} --settings {params.settings:q} --slices {input.slices}"
         " --values {input.values} --report {output.report} --variables {output.variables}"
         " --provenance {output.provenance} > {log} 2>&1"
+        " || (tail -n 1 {log} >&2; exit 1)"
 
 
 rule verify:

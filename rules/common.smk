@@ -3,6 +3,9 @@ import importlib.metadata
 import json
 import sys
 
+import jsonschema
+import yaml
+
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
 
 import network
@@ -17,7 +20,44 @@ def checkpoint_prefix(files):
     return files[0].removesuffix(".index")
 
 
-def config_problems(config):
+def config_problems(config, schema_path):
+    """One line per problem: the schema's findings first, then what it can't express."""
+    problems = schema_problems(config, schema_path)
+    return problems or model_problems(config)
+
+
+# JSON schema's "integer" admits 2.0; a setting that counts must be written as a whole number.
+_STRICT = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator,
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine(
+        "integer", lambda checker, value: isinstance(value, int) and not isinstance(value, bool)
+    ),
+)
+
+
+def schema_problems(config, schema_path):
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    problems = []
+    for error in sorted(_STRICT(schema).iter_errors(config), key=lambda e: list(e.path)):
+        key = "".join(f"[{p + 1}]" if isinstance(p, int) else f".{p}" for p in error.path)
+        key = key.lstrip(".") or "(top level)"
+        if error.validator == "additionalProperties":
+            unknown = sorted(set(error.instance) - set(error.schema["properties"]))
+            allowed = ", ".join(error.schema["properties"])
+            problems.append(f"{key}: unknown key(s) {', '.join(unknown)}; allowed: {allowed}")
+        elif error.validator == "enum":
+            allowed = ", ".join(map(str, error.validator_value))
+            problems.append(f"{key}: {error.instance!r} is not allowed; allowed: {allowed}")
+        elif error.validator == "oneOf":
+            problems.append(
+                f"{key}: {error.instance!r} is not allowed; {error.schema['description']}"
+            )
+        else:
+            problems.append(f"{key}: {error.message}")
+    return problems
+
+
+def model_problems(config):
     """What the schema can't check: names and index ranges against the model, cross-references."""
     shapes = network.variable_shapes()
     problems = []
@@ -87,6 +127,7 @@ def report_settings():
         orderings=config["orderings"],
         partial_variables=config["partial_restore"]["variables"],
         expected=config.get("expected", {}),
+        probes=config["probes"],
         config=config,
         snakemake=snakemake.__version__,
     )

@@ -17,7 +17,7 @@ import numpy as np
 
 import network
 from cli import fail, load_settings
-from tfsession import read_variables, session, tf
+from tfsession import CHECKPOINT_SUFFIXES, read_variables, session, tf
 from values import write_values
 
 DEFAULTS = {
@@ -28,7 +28,6 @@ DEFAULTS = {
     "threads": 1,
     "tensorflow": None,
 }
-CHECKPOINT_SUFFIXES = (".index", ".data-00000-of-00001", ".meta")
 
 
 def build_graph(seed, learning_rate):

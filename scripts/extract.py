@@ -19,12 +19,7 @@ from cli import fail, load_settings
 from values import Values
 
 COLUMNS = ("state", "tensor", "slice", "index", "value")
-DEFAULTS = {
-    "probes": [
-        {"tensor": "conv_1/kernel/read:0", "slice": "[1, :, :, 1]"},
-        {"tensor": "conv_3/kernel", "slice": "[1, :, :, 1]"},
-    ]
-}
+DEFAULTS = {"probes": network.SEED_PROBES}
 
 
 def probe_rows(state, values, probe):

@@ -6,7 +6,7 @@ a restoring step leaves it `restored`, an initialising step `reinitialized`.
 Pure Python: the Snakefile and the report use it without importing TensorFlow.
 """
 
-OUTCOMES = ("restored", "reinitialized", "changed")
+DEFAULT_PARTIAL_VARIABLES = ["conv_1/kernel", "conv_1/bias"]
 
 # step: (what it writes, the outcome it leaves)
 STEPS = {
@@ -51,6 +51,11 @@ ORDERINGS = {
 
 def steps(ordering):
     return ORDERINGS[ordering][0]
+
+
+def reads_checkpoint(ordering):
+    """Whether any step of the ordering reads the checkpoint's values."""
+    return any(STEPS[step][1] == "restored" for step in steps(ordering))
 
 
 def expected_outcomes(ordering, variables, partial_variables):

@@ -7,8 +7,10 @@ Writes `report.csv` (one row per ordering and probe, from the slice CSVs), `vari
 
 import argparse
 import importlib.metadata
+import io
 import json
 import logging
+import math
 import platform
 from pathlib import Path
 
@@ -17,14 +19,16 @@ import pandas as pd
 
 import network
 import orderings
+import slices
 from atomic import atomic_path, write_text
 from cli import fail, load_settings
 from values import Values, bitwise_equal
 
 DEFAULTS = {
     "orderings": list(orderings.ORDERINGS),
-    "partial_variables": ["conv_1/bias", "conv_1/kernel"],
+    "partial_variables": orderings.DEFAULT_PARTIAL_VARIABLES,
     "expected": {},
+    "probes": network.SEED_PROBES,
     "config": {},
     "snakemake": None,
 }
@@ -42,12 +46,33 @@ def compare(values, saved, initial):
     }
 
 
-def read_slices(paths):
+def read_slices(paths, probes):
     """All slice CSVs as one frame, values back as the float32 they were written from."""
-    frame = pd.concat(
-        pd.read_csv(path, dtype={"index": str, "value": np.float64}) for path in paths
-    )
+    frame = pd.concat(read_slice_csv(path, probes) for path in paths)
     return frame.assign(value=frame["value"].astype(np.float32))
+
+
+def read_slice_csv(path, probes):
+    """One state's slice CSV, refused unless it holds exactly every probe's elements."""
+    text = Path(path).read_text(encoding="utf-8")
+    if not text.endswith("\n"):
+        raise ValueError(f"{path}: cut short (it does not end with a complete line)")
+    frame = pd.read_csv(io.StringIO(text), dtype={"index": str, "value": np.float64})
+    held = frame.groupby(["tensor", "slice"], sort=False).size().to_dict()
+    if held != probe_sizes(probes):
+        raise ValueError(f"{path}: does not hold every probe's values (cut short or stale)")
+    return frame
+
+
+def probe_sizes(probes):
+    shapes = network.variable_shapes()
+    return {
+        (p["tensor"], p["slice"]): math.prod(
+            len(axis)
+            for axis in slices.axis_indices(p["slice"], shapes[network.variable_name(p["tensor"])])
+        )
+        for p in probes
+    }
 
 
 def probe_table(frame, ordering_names):
@@ -153,7 +178,10 @@ def main(argv=None):
     settings = load_settings(args.settings, DEFAULTS)
     value_paths = {Path(path).stem: path for path in args.values}
     try:
-        probes = add_verdict(probe_table(read_slices(args.slices), settings["orderings"]), settings)
+        probes = add_verdict(
+            probe_table(read_slices(args.slices, settings["probes"]), settings["orderings"]),
+            settings,
+        )
         variables = add_verdict(variable_table(value_paths, settings["orderings"]), settings)
     except ValueError as error:
         fail(str(error))

@@ -8,22 +8,25 @@ to that state, the others as arrays.
 import argparse
 import json
 import logging
+import os
+
+from google.protobuf.message import DecodeError
 
 import orderings
 from cli import fail, load_settings
-from tfsession import read_variables, session, tf
+from tfsession import DATA_SUFFIX, read_variables, session, tf
 from values import Values, bitwise_equal, write_values
 
 DEFAULTS = {
     "ordering": "init_then_restore",
-    "partial_variables": ["conv_1/bias", "conv_1/kernel"],
+    "partial_variables": orderings.DEFAULT_PARTIAL_VARIABLES,
 }
 
 
 def prepare(graph, prefix, settings):
     """Every op the ordering runs, built before the first session.run; returns the actions."""
     with graph.as_default():
-        saver = tf.compat.v1.train.import_meta_graph(prefix + ".meta", clear_devices=True)
+        saver = import_meta_graph(prefix + ".meta")
         variables = {v.op.name: v for v in tf.compat.v1.global_variables()}
         steps = orderings.steps(settings["ordering"])
         if "initialize_from_checkpoint" in steps:
@@ -43,6 +46,13 @@ def prepare(graph, prefix, settings):
             actions["initialize_uninitialized"] = uninitialized_initializer(variables)
     graph.finalize()
     return actions
+
+
+def import_meta_graph(path):
+    try:
+        return tf.compat.v1.train.import_meta_graph(path, clear_devices=True)
+    except (OSError, ValueError, DecodeError):
+        fail(f"{path}: not a checkpoint meta graph (damaged, truncated or another file)")
 
 
 def uninitialized_initializer(variables):
@@ -66,6 +76,25 @@ def apply_ordering(prefix, settings, threads):
             logging.info("step %s", step)
             actions[step](sess)
         return read_variables(sess)
+
+
+def missing_files(prefix, ordering):
+    """The checkpoint files the ordering reads that are not there."""
+    suffixes = [".meta"]
+    if orderings.reads_checkpoint(ordering):
+        suffixes += [".index", DATA_SUFFIX]
+    return [prefix + s for s in suffixes if not os.path.exists(prefix + s)]
+
+
+def checkpoint_problem(error, prefix):
+    """The damaged file and what is wrong with it, in words; None for other errors."""
+    if "not an sstable" in str(error):
+        return f"{prefix}.index: not a checkpoint index (damaged, truncated or another file)"
+    if isinstance(error, tf.errors.OutOfRangeError):
+        return f"{prefix}{DATA_SUFFIX}: truncated (shorter than its index says)"
+    if isinstance(error, tf.errors.DataLossError):
+        return f"{prefix}{DATA_SUFFIX}: checksum mismatch (the file is damaged)"
+    return None
 
 
 def split_by_source(values, references):
@@ -102,8 +131,20 @@ def main(argv=None):
         fail(
             f"unknown ordering {settings['ordering']!r}; allowed: {', '.join(orderings.ORDERINGS)}"
         )
-    values = apply_ordering(args.checkpoint, settings, args.threads)
-    arrays, sources = split_by_source(values, {"saved": args.saved, "initial": args.initial})
+    missing = missing_files(args.checkpoint, settings["ordering"])
+    if missing:
+        fail(f"checkpoint file(s) missing: {', '.join(missing)} (run build again)")
+    try:
+        values = apply_ordering(args.checkpoint, settings, args.threads)
+    except tf.errors.OpError as error:
+        problem = checkpoint_problem(error, args.checkpoint)
+        if problem is None:
+            raise
+        fail(problem)
+    try:
+        arrays, sources = split_by_source(values, {"saved": args.saved, "initial": args.initial})
+    except ValueError as error:
+        fail(str(error))
     write_values(args.output, arrays, sources)
     logging.info("read %s; wrote %s (%s)", args.checkpoint, args.output, sources)
 

@@ -7,6 +7,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import tensorflow as tf
 
 tf.compat.v1.disable_v2_behavior()
+
+DATA_SUFFIX = ".data-00000-of-00001"
+CHECKPOINT_SUFFIXES = (".index", DATA_SUFFIX, ".meta")
 tf.get_logger().setLevel("ERROR")
 
 

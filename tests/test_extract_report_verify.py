@@ -83,7 +83,7 @@ def test_csv_values_read_back_bit_for_bit(tmp_path):
         {"tensor": "conv_1/bias", "slice": "[...]"},
         {"tensor": "conv_1/kernel:0", "slice": "[...]"},
     ]
-    frame = report.read_slices([run_extract(tmp_path, "saved", probes)])
+    frame = report.read_slices([run_extract(tmp_path, "saved", probes)], probes)
     values = frame["value"].to_numpy()
     assert values.dtype == np.float32
     assert values[:32].tobytes() == bias.tobytes()
@@ -107,7 +107,7 @@ def make_report(states, settings, probes):
     report.main(
         [
             "--settings",
-            json.dumps(settings),
+            json.dumps({**settings, "probes": probes}),
             "--slices",
             *map(str, slices),
             "--values",
