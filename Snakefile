@@ -12,6 +12,9 @@ configfile: "config.yaml"
 include: "rules/common.smk"
 
 
+report: "report/workflow.rst"
+
+
 problems = config_problems(config, "schemas/config.schema.yaml")
 if problems:
     sys.exit("\n".join(f"config error: {problem}" for problem in problems))
@@ -25,6 +28,8 @@ wildcard_constraints:
 rule all:
     input:
         "results/verified.txt",
+        "results/figures/probes.png",
+        "results/figures/outcomes.png",
 
 
 rule build:
@@ -136,8 +141,10 @@ rule report:
         slices=expand("results/slices/{state}.csv", state=every_state()),
         values=[values_file(state) for state in every_state()],
     output:
-        report="results/report.csv",
-        variables="results/variables.csv",
+        report=report("results/report.csv", caption="report/report_csv.rst", category="Tables"),
+        variables=report(
+            "results/variables.csv", caption="report/variables_csv.rst", category="Tables"
+        ),
         provenance="results/provenance.json",
     log:
         "results/logs/report.log",
@@ -174,3 +181,37 @@ rule verify:
     shell:
         "python {input.script} --report {input.report} --variables {input.variables}"
         " --output {output} 2>&1 | tee {log}"
+
+
+rule figures:
+    input:
+        script="scripts/figures.py",
+        modules=[
+            "scripts/report.py",
+            "scripts/network.py",
+            "scripts/orderings.py",
+            "scripts/slices.py",
+            "scripts/cli.py",
+            "scripts/values.py",
+            "scripts/atomic.py",
+        ],
+        report="results/report.csv",
+        variables="results/variables.csv",
+        slices=expand("results/slices/{state}.csv", state=every_state()),
+    output:
+        probes=report("results/figures/probes.png", caption="report/probes.rst", category="Figures"),
+        outcomes=report(
+            "results/figures/outcomes.png", caption="report/outcomes.rst", category="Figures"
+        ),
+    log:
+        "results/logs/figures.log",
+    benchmark:
+        "results/benchmarks/figures.tsv"
+    conda:
+        "envs/pipeline.yaml"
+    threads: 1
+    shell:
+        "python {input.script} --report {input.report} --variables {input.variables}"
+        " --slices {input.slices} --probes-figure {output.probes}"
+        " --outcomes-figure {output.outcomes} > {log} 2>&1"
+        " || (tail -n 1 {log} >&2; exit 1)"

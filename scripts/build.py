@@ -23,7 +23,7 @@ from values import write_values
 DEFAULTS = {
     "seed": 42,
     "steps": 3,
-    "learning_rate": 0.01,
+    "learning_rate": 1.0,
     "batch_size": 4,
     "threads": 1,
     "tensorflow": None,

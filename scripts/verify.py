@@ -8,6 +8,7 @@ initialisation).
 
 import argparse
 import sys
+from pathlib import Path
 
 import pandas as pd
 
@@ -47,6 +48,14 @@ def problems(report, variables, paths):
     return lines
 
 
+def open_next(report, variables):
+    figures = Path(report).parent / "figures"
+    return (
+        f"Open next: {report}, {variables}, the figures in {figures}/, and for one page:"
+        f" snakemake --report {Path(report).with_suffix('.html')}"
+    )
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--report", required=True, help="report.csv")
@@ -68,8 +77,9 @@ def main(argv=None):
         )
         raise SystemExit(1)
     summary = f"verify: all {len(report)} probe and {len(variables)} variable outcomes as expected"
-    print(f"{summary}. Open {args.report} and {args.variables} for the details.")
+    print(f"{summary}.\n{open_next(args.report, args.variables)}")
     write_text(args.output, f"{table}\n{summary}\n")
+    print(f"verify: read {args.report}, {args.variables}; wrote {args.output}", file=sys.stderr)
 
 
 if __name__ == "__main__":

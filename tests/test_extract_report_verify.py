@@ -209,7 +209,7 @@ def test_verify_passes_and_writes_the_table(states):
     assert "reinitialized" in (states / "verified.txt").read_text()
 
 
-@pytest.mark.parametrize("script", ["extract", "report", "verify"])
+@pytest.mark.parametrize("script", ["extract", "report", "verify", "figures"])
 def test_numpy_steps_never_import_tensorflow(states, script):
     code = (
         "import sys, runpy\n"

@@ -9,7 +9,7 @@ import yaml
 
 from conftest import PROJECT
 
-SCRIPTS = ["build", "restore", "extract", "report", "verify"]
+SCRIPTS = ["build", "restore", "extract", "report", "verify", "figures"]
 
 
 @pytest.mark.parametrize("script", SCRIPTS)

@@ -3,7 +3,7 @@
 Each case copies the finished session run (outputs, mtimes and Snakemake's metadata), makes
 one change, counts the jobs per rule that a dry run plans, then runs for real and checks the
 report. A full rerun is: build, restore for the 7 orderings, extract for the 9 states,
-report and verify. A real full rerun is a clean run under another config; it costs most of
+report, verify and figures. A real full rerun is a clean run under another config; it costs most of
 this file's time, so it is done for the cases in FULL_RUNS_CHECKED and the others stop at the
 dry run.
 """
@@ -20,8 +20,8 @@ import yaml
 
 from conftest import snakemake
 
-EVERYTHING = {"build": 1, "restore": 7, "extract": 9, "report": 1, "verify": 1}
-REPORT = {"report": 1, "verify": 1}
+EVERYTHING = {"build": 1, "restore": 7, "extract": 9, "report": 1, "verify": 1, "figures": 1}
+REPORT = {"report": 1, "verify": 1, "figures": 1}
 NEW_PROBES = {"extract": 9, **REPORT}
 ORDERINGS_CHANGED = {"restore": 7, "extract": 7, **REPORT}
 
@@ -109,11 +109,12 @@ CASES = {
     "extract script edited": (lambda w: append_comment(w, "scripts/extract.py"), NEW_PROBES),
     "report script edited": (lambda w: append_comment(w, "scripts/report.py"), REPORT),
     "verify script edited": (lambda w: append_comment(w, "scripts/verify.py"), {"verify": 1}),
-    "shared module edited (orderings: restore, report)": (
+    "figures script edited": (lambda w: append_comment(w, "scripts/figures.py"), {"figures": 1}),
+    "shared module edited (orderings: restore, report, figures)": (
         lambda w: append_comment(w, "scripts/orderings.py"),
         ORDERINGS_CHANGED,
     ),
-    "shared module edited (slices: extract)": (
+    "shared module edited (slices: extract, report, figures)": (
         lambda w: append_comment(w, "scripts/slices.py"),
         NEW_PROBES,
     ),
@@ -186,7 +187,7 @@ def test_every_imported_module_is_an_input_of_its_rule(pipeline):
     for rule, listed in re.findall(r"^rule (\w+):\n\s+input: (.*)$", dry.stdout, re.M):
         if rule != "all":
             inputs.setdefault(rule, set()).update(listed.split(", "))
-    assert set(inputs) == {"build", "restore", "extract", "report", "verify"}
+    assert set(inputs) == {"build", "restore", "extract", "report", "verify", "figures"}
     for rule, listed in inputs.items():
         assert f"scripts/{rule}.py" in listed
         for module in project_imports(rule, pipeline / "scripts"):

@@ -1,0 +1,46 @@
+"""The figures and the HTML report, from the session's real run."""
+
+import shutil
+import struct
+
+import yaml
+
+from conftest import snakemake
+
+
+def png_size(path):
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
+    return struct.unpack(">II", data[16:24])
+
+
+def test_figures_are_pngs_of_the_intended_size(pipeline):
+    figures = pipeline / "results" / "figures"
+    # 9 panels (saved, initial, 7 orderings) by 2 rows for each of the 2 probes, at 100 dpi.
+    assert png_size(figures / "probes.png") == (2040, 940)
+    # 6 variables by 7 orderings.
+    assert png_size(figures / "outcomes.png") == (1130, 570)
+
+
+def test_figures_change_with_the_data(pipeline, tmp_path):
+    workdir = tmp_path / "project"
+    shutil.copytree(pipeline, workdir)
+    config = yaml.safe_load((workdir / "config.yaml").read_text())
+    config["probes"][0]["slice"] = "[0, :, :, 2]"
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    snakemake(workdir, "--cores", "4")
+    figures = "results/figures/probes.png"
+    assert png_size(workdir / figures) == png_size(pipeline / figures)
+    assert (workdir / figures).read_bytes() != (pipeline / figures).read_bytes()
+    outcomes = "results/figures/outcomes.png"
+    assert (workdir / outcomes).read_bytes() == (pipeline / outcomes).read_bytes()
+
+
+def test_the_html_report_holds_both_figures_and_both_tables(pipeline, tmp_path):
+    page = tmp_path / "report.html"
+    snakemake(pipeline, "--report", str(page))
+    html = page.read_text()
+    for name in ("probes.png", "outcomes.png", "report.csv", "variables.csv"):
+        assert name in html, name
+    assert "whichever runs last decides what a variable holds" in html
+    assert "partial_restore" in html
