@@ -186,15 +186,7 @@ rule verify:
 rule figures:
     input:
         script="scripts/figures.py",
-        modules=[
-            "scripts/report.py",
-            "scripts/network.py",
-            "scripts/orderings.py",
-            "scripts/slices.py",
-            "scripts/cli.py",
-            "scripts/values.py",
-            "scripts/atomic.py",
-        ],
+        modules=["scripts/atomic.py"],
         report="results/report.csv",
         variables="results/variables.csv",
         slices=expand("results/slices/{state}.csv", state=every_state()),

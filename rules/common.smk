@@ -59,13 +59,13 @@ def schema_problems(config, schema_path):
 
 def model_problems(config):
     """What the schema can't check: names and index ranges against the model, cross-references."""
-    shapes = network.variable_shapes()
+    shapes = network.variable_shapes(config["model"]["extra_layers"])
     problems = []
     seen = set()
     for number, probe in enumerate(config["probes"], start=1):
         where = f"probes[{number}]"
         try:
-            variable = network.variable_name(probe["tensor"])
+            variable = network.variable_name(probe["tensor"], shapes)
             slices.axis_indices(probe["slice"], shapes[variable])
         except ValueError as error:
             problems.append(f"{where}: {error}")

@@ -17,7 +17,7 @@ import numpy as np
 
 import network
 from cli import fail, load_settings
-from tfsession import CHECKPOINT_SUFFIXES, read_variables, session, tf
+from tfsession import CHECKPOINT_SUFFIXES, session, tf, variable_values
 from values import write_values
 
 DEFAULTS = {
@@ -26,18 +26,19 @@ DEFAULTS = {
     "learning_rate": 1.0,
     "batch_size": 4,
     "threads": 1,
+    "extra_layers": [],
     "tensorflow": None,
 }
 
 
-def build_graph(seed, learning_rate):
+def build_graph(seed, learning_rate, extra_layers):
     """The network, a mean-squared-error loss and one plain SGD step, in a new graph."""
     graph = tf.Graph()
     with graph.as_default():
         tf.compat.v1.set_random_seed(seed)
         layer = tf.compat.v1.placeholder(tf.float32, network.INPUT_SHAPE, name="input")
-        shapes = network.variable_shapes()
-        for scope, _, stride in network.LAYERS:
+        shapes = network.variable_shapes(extra_layers)
+        for scope, _, stride in network.layers(extra_layers):
             with tf.compat.v1.variable_scope(scope):
                 kernel = tf.compat.v1.get_variable(
                     "kernel",
@@ -58,11 +59,11 @@ def build_graph(seed, learning_rate):
     return graph
 
 
-def synthetic_batches(seed, steps, batch_size):
+def synthetic_batches(seed, steps, batch_size, extra_layers):
     """`steps` (input, target) pairs of standard-normal float32 data drawn from `seed`."""
     rng = np.random.default_rng(seed)
     in_shape = (batch_size, *network.INPUT_SHAPE[1:])
-    out_shape = network.output_shape(batch_size)
+    out_shape = network.output_shape(batch_size, extra_layers)
     for _ in range(steps):
         yield (
             rng.standard_normal(in_shape, dtype=np.float32),
@@ -74,7 +75,9 @@ def train(sess, graph, settings):
     """Run the SGD steps; stop with a clear error as soon as the loss is not finite."""
     train_op = graph.get_operation_by_name("train")
     loss = graph.get_tensor_by_name("loss:0")
-    batches = synthetic_batches(settings["seed"], settings["steps"], settings["batch_size"])
+    batches = synthetic_batches(
+        settings["seed"], settings["steps"], settings["batch_size"], settings["extra_layers"]
+    )
     for step, (inputs, targets) in enumerate(batches, start=1):
         _, value = sess.run([train_op, loss], {"input:0": inputs, "target:0": targets})
         logging.info("step %d of %d: loss %.9g", step, settings["steps"], value)
@@ -97,23 +100,30 @@ def save_checkpoint(sess, prefix):
             shutil.move(os.path.join(scratch, name), prefix.parent / name)
 
 
+def finite_values(sess, learning_rate):
+    """variable_values, stopping with a clear error at a variable that is not finite."""
+    for name, value in variable_values(sess):
+        if not np.isfinite(value).all():
+            fail(
+                f"weights {name} are not finite after training: "
+                f"train.learning_rate {learning_rate} is too large"
+            )
+        yield name, value
+
+
 def run(settings, prefix, initial_path, saved_path):
     tf.config.experimental.enable_op_determinism()
-    graph = build_graph(settings["seed"], settings["learning_rate"])
+    graph = build_graph(settings["seed"], settings["learning_rate"], settings["extra_layers"])
     with graph.as_default(), session(graph, settings["threads"]) as sess:
         sess.run(tf.compat.v1.global_variables_initializer())
-        initial = read_variables(sess)
-        train(sess, graph, settings)
-        saved = read_variables(sess)
-        not_finite = [name for name, value in saved.items() if not np.isfinite(value).all()]
-        if not_finite:
-            fail(
-                f"weights {', '.join(not_finite)} are not finite after training: "
-                f"train.learning_rate {settings['learning_rate']} is too large"
-            )
-        write_values(initial_path, initial)
-        write_values(saved_path, saved)
-        save_checkpoint(sess, prefix)
+        write_values(initial_path, variable_values(sess))
+        try:
+            train(sess, graph, settings)
+            write_values(saved_path, finite_values(sess, settings["learning_rate"]))
+            save_checkpoint(sess, prefix)
+        except BaseException:
+            Path(initial_path).unlink(missing_ok=True)
+            raise
         logging.info("wrote %s, %s and checkpoint %s", initial_path, saved_path, prefix)
 
 

@@ -24,7 +24,7 @@ DEFAULTS = {"probes": network.SEED_PROBES}
 
 def probe_rows(state, values, probe):
     """One row per element that `probe` (keys `tensor` and `slice`) selects."""
-    tensor = values.read(network.variable_name(probe["tensor"]))
+    tensor = values.read(network.variable_name(probe["tensor"], values.names))
     coordinates = slices.coordinates(probe["slice"], tensor.shape)
     selected = tensor[tuple(np.array(axis) for axis in zip(*coordinates, strict=True))]
     for index, value in zip(coordinates, selected, strict=True):

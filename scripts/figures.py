@@ -17,10 +17,7 @@ import pandas as pd
 from matplotlib.colors import ListedColormap
 from matplotlib.patches import Patch
 
-import network
-import slices
 from atomic import atomic_path
-from report import read_slices
 
 OUTCOME_COLOURS = {"restored": "#1b9e77", "reinitialized": "#d95f02", "changed": "#7570b3"}
 # Panels with at most this many values print them in their cells.
@@ -29,13 +26,23 @@ ANNOTATE_UP_TO = 25
 
 def panel_values(frame, state, tensor, slice_):
     """One state's slice of a probe as a 2-D array: a row for 1-D slices, the trailing axes
-    folded for slices of more than two dimensions."""
+    folded for more. The shape is read off the elements' coordinates (axes along which they
+    vary), in the C order extract writes them."""
     rows = frame[
         (frame["state"] == state) & (frame["tensor"] == tensor) & (frame["slice"] == slice_)
     ]
-    shape = slices.result_shape(slice_, network.variable_shapes()[network.variable_name(tensor)])
+    coordinates = np.array([index.split(",") for index in rows["index"]], dtype=np.int64)
+    shape = [n for n in (len(np.unique(axis)) for axis in coordinates.T) if n > 1]
     values = rows["value"].to_numpy()
     return values.reshape(1, -1) if len(shape) < 2 else values.reshape(shape[0], -1)
+
+
+def read_slices(paths):
+    """The slice CSVs (checked by the report already), values as float32."""
+    frame = pd.concat(
+        pd.read_csv(path, dtype={"index": str, "value": np.float64}) for path in paths
+    )
+    return frame.assign(value=frame["value"].astype(np.float32))
 
 
 def draw_probes(frame, report, path):
@@ -130,11 +137,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="figures: %(message)s")
     report, variables = pd.read_csv(args.report), pd.read_csv(args.variables)
-    probes = [
-        {"tensor": t, "slice": s}
-        for t, s in report[["tensor", "slice"]].drop_duplicates().itertuples(index=False)
-    ]
-    draw_probes(read_slices(args.slices, probes), report, args.probes_figure)
+    draw_probes(read_slices(args.slices), report, args.probes_figure)
     draw_outcomes(variables, args.outcomes_figure)
     logging.info("read %s, %s and %s", args.report, args.variables, " ".join(args.slices))
     logging.info("wrote %s and %s", args.probes_figure, args.outcomes_figure)

@@ -22,7 +22,7 @@ import orderings
 import slices
 from atomic import atomic_path, write_text
 from cli import fail, load_settings
-from values import Values, bitwise_equal
+from values import Values, bitwise_equal, max_abs_diff
 
 DEFAULTS = {
     "orderings": list(orderings.ORDERINGS),
@@ -39,43 +39,45 @@ def compare(values, saved, initial):
     """The report's measures of one state's float32 values against saved and initial."""
     return {
         "n_values": values.size,
-        "max_abs_diff_vs_saved": float(np.max(np.abs(values.astype(np.float64) - saved))),
+        "max_abs_diff_vs_saved": max_abs_diff(values, saved),
         "equal_to_saved": bitwise_equal(values, saved),
         "equal_to_initial": bitwise_equal(values, initial),
         "saved_equals_initial": bitwise_equal(saved, initial),
     }
 
 
-def read_slices(paths, probes):
-    """All slice CSVs as one frame, values back as the float32 they were written from."""
-    frame = pd.concat(read_slice_csv(path, probes) for path in paths)
+def read_slices(paths, probes, shapes):
+    """All slice CSVs as one frame, values back as the float32 they were written from;
+    `shapes` maps each variable to its shape."""
+    sizes = probe_sizes(probes, shapes)
+    frame = pd.concat(read_slice_csv(path, sizes) for path in paths)
     return frame.assign(value=frame["value"].astype(np.float32))
 
 
-def read_slice_csv(path, probes):
+def read_slice_csv(path, sizes):
     """One state's slice CSV, refused unless it holds exactly every probe's elements."""
     text = Path(path).read_text(encoding="utf-8")
     if not text.endswith("\n"):
         raise ValueError(f"{path}: cut short (it does not end with a complete line)")
     frame = pd.read_csv(io.StringIO(text), dtype={"index": str, "value": np.float64})
     held = frame.groupby(["tensor", "slice"], sort=False).size().to_dict()
-    if held != probe_sizes(probes):
+    if held != sizes:
         raise ValueError(f"{path}: does not hold every probe's values (cut short or stale)")
     return frame
 
 
-def probe_sizes(probes):
-    shapes = network.variable_shapes()
-    return {
-        (p["tensor"], p["slice"]): math.prod(
-            len(axis)
-            for axis in slices.axis_indices(p["slice"], shapes[network.variable_name(p["tensor"])])
+def probe_sizes(probes, shapes):
+    """How many elements each (tensor, slice) probe selects."""
+    sizes = {}
+    for probe in probes:
+        shape = shapes[network.variable_name(probe["tensor"], shapes)]
+        sizes[(probe["tensor"], probe["slice"])] = math.prod(
+            slices.result_shape(probe["slice"], shape)
         )
-        for p in probes
-    }
+    return sizes
 
 
-def probe_table(frame, ordering_names):
+def probe_table(frame, ordering_names, names):
     """One row of measures per ordering and probe, probes in the order the CSVs list them."""
     wide = frame.pivot(index=["tensor", "slice", "index"], columns="state", values="value")
     if wide.isna().any().any():
@@ -87,7 +89,7 @@ def probe_table(frame, ordering_names):
         for tensor, slice_ in probes.itertuples(index=False):
             probe = wide.loc[(tensor, slice_)]
             measures = compare(*(probe[s].to_numpy() for s in (ordering, "saved", "initial")))
-            variable = network.variable_name(tensor)
+            variable = network.variable_name(tensor, names)
             rows.append(
                 {
                     "ordering": ordering,
@@ -101,22 +103,28 @@ def probe_table(frame, ordering_names):
 
 
 def variable_table(value_paths, ordering_names):
-    saved_path, initial_path = value_paths["saved"], value_paths["initial"]
-    references = {"saved": saved_path, "initial": initial_path}
+    """Every variable under every ordering against saved and initial. A variable the restore
+    job found bit-equal to saved or initial is not read again: its measures are those of
+    that state, computed once per variable."""
+    references = {"saved": value_paths["saved"], "initial": value_paths["initial"]}
     rows = []
-    with Values(saved_path) as saved, Values(initial_path) as initial:
-        for ordering in ordering_names:
-            with Values(value_paths[ordering], references) as state:
-                for name in network.variable_shapes():
-                    rows.append(
-                        {
-                            "ordering": ordering,
-                            "variable": name,
-                            "source": state.source(name),
-                            **compare(state.read(name), saved.read(name), initial.read(name)),
-                        }
+    with Values(references["saved"]) as saved, Values(references["initial"]) as initial:
+        for name in saved.names:
+            saved_value, initial_value = saved.read(name), initial.read(name)
+            by_source = {
+                "saved": compare(saved_value, saved_value, initial_value),
+                "initial": compare(initial_value, saved_value, initial_value),
+            }
+            for ordering in ordering_names:
+                with Values(value_paths[ordering], references) as state:
+                    source = state.source(name)
+                    measures = by_source.get(source) or compare(
+                        state.read(name), saved_value, initial_value
                     )
-    return pd.DataFrame(rows)
+                rows.append({"ordering": ordering, "variable": name, "source": source, **measures})
+            del saved_value, initial_value
+    order = {ordering: n for n, ordering in enumerate(ordering_names)}
+    return pd.DataFrame(rows).sort_values("ordering", key=lambda o: o.map(order), kind="stable")
 
 
 def expected_outcome(settings, ordering, variable):
@@ -126,8 +134,8 @@ def expected_outcome(settings, ordering, variable):
         override = override.get(variable)
     if override is not None:
         return override
-    variables = list(network.variable_shapes())
-    return orderings.expected_outcomes(ordering, variables, settings["partial_variables"])[variable]
+    outcomes = orderings.expected_outcomes(ordering, [variable], settings["partial_variables"])
+    return outcomes[variable]
 
 
 def add_verdict(table, settings):
@@ -178,10 +186,10 @@ def main(argv=None):
     settings = load_settings(args.settings, DEFAULTS)
     value_paths = {Path(path).stem: path for path in args.values}
     try:
-        probes = add_verdict(
-            probe_table(read_slices(args.slices, settings["probes"]), settings["orderings"]),
-            settings,
-        )
+        with Values(value_paths["saved"]) as saved:
+            shapes = {name: saved.shape(name) for name in saved.names}
+        frame = read_slices(args.slices, settings["probes"], shapes)
+        probes = add_verdict(probe_table(frame, settings["orderings"], shapes), settings)
         variables = add_verdict(variable_table(value_paths, settings["orderings"]), settings)
     except ValueError as error:
         fail(str(error))

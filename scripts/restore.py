@@ -14,8 +14,8 @@ from google.protobuf.message import DecodeError
 
 import orderings
 from cli import fail, load_settings
-from tfsession import DATA_SUFFIX, read_variables, session, tf
-from values import Values, bitwise_equal, write_values
+from tfsession import DATA_SUFFIX, session, tf, variable_values
+from values import Values, write_values
 
 DEFAULTS = {
     "ordering": "init_then_restore",
@@ -67,15 +67,16 @@ def uninitialized_initializer(variables):
     return initialize
 
 
-def apply_ordering(prefix, settings, threads):
-    """The value of every variable after the ordering's steps, in a fresh graph."""
+def apply_ordering(prefix, settings, threads, output, references):
+    """Run the ordering's steps in a fresh graph, then write every variable's value to
+    `output`, as a reference where it equals a state of `references` (name to values file)."""
     graph = tf.Graph()
     actions = prepare(graph, prefix, settings)
     with graph.as_default(), session(graph, threads) as sess:
         for step in orderings.steps(settings["ordering"]):
             logging.info("step %s", step)
             actions[step](sess)
-        return read_variables(sess)
+        write_values(output, by_source(variable_values(sess), references))
 
 
 def missing_files(prefix, ordering):
@@ -97,18 +98,17 @@ def checkpoint_problem(error, prefix):
     return None
 
 
-def split_by_source(values, references):
-    """Arrays that match no reference state, and the reference each other variable matches."""
-    arrays, sources = {}, {}
-    for name, value in values.items():
+def by_source(values, references):
+    """Each (name, value) as (name, state) where the value is bit for bit that state's."""
+    for name, value in values:
+        source = value
         for state, path in references.items():
             with Values(path) as reference:
-                if bitwise_equal(value, reference.read(name)):
-                    sources[name] = state
+                if reference.equals(name, value):
+                    source = state
                     break
-        else:
-            arrays[name] = value
-    return arrays, sources
+        logging.info("%s: %s", name, source if isinstance(source, str) else "own values")
+        yield name, source
 
 
 def main(argv=None):
@@ -134,19 +134,19 @@ def main(argv=None):
     missing = missing_files(args.checkpoint, settings["ordering"])
     if missing:
         fail(f"checkpoint file(s) missing: {', '.join(missing)} (run build again)")
+    references = {"saved": args.saved, "initial": args.initial}
     try:
-        values = apply_ordering(args.checkpoint, settings, args.threads)
+        apply_ordering(args.checkpoint, settings, args.threads, args.output, references)
     except tf.errors.OpError as error:
         problem = checkpoint_problem(error, args.checkpoint)
         if problem is None:
             raise
         fail(problem)
-    try:
-        arrays, sources = split_by_source(values, {"saved": args.saved, "initial": args.initial})
     except ValueError as error:
         fail(str(error))
-    write_values(args.output, arrays, sources)
-    logging.info("read %s; wrote %s (%s)", args.checkpoint, args.output, sources)
+    logging.info(
+        "read %s, %s, %s; wrote %s", args.checkpoint, args.saved, args.initial, args.output
+    )
 
 
 if __name__ == "__main__":

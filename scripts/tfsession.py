@@ -1,10 +1,14 @@
 """TensorFlow set-up shared by the steps that run it: the TF1 graph API, quiet logs."""
 
 import os
+import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# TensorFlow imports Keras' optimizers eagerly (about 0.9 s of CPU) and skips them when they
+# cannot be imported; nothing here uses Keras, so they are marked as not importable.
+sys.modules.setdefault("keras.src.optimizers", None)
 
-import tensorflow as tf
+import tensorflow as tf  # noqa: E402
 
 tf.compat.v1.disable_v2_behavior()
 
@@ -21,7 +25,7 @@ def session(graph, threads):
     return tf.compat.v1.Session(graph=graph, config=config)
 
 
-def read_variables(sess):
-    """Every global variable's current value, by variable name."""
-    variables = tf.compat.v1.global_variables()
-    return {v.op.name: value for v, value in zip(variables, sess.run(variables), strict=True)}
+def variable_values(sess):
+    """(name, value) of every global variable, fetched one at a time to hold one copy at most."""
+    for variable in tf.compat.v1.global_variables():
+        yield variable.op.name, sess.run(variable)

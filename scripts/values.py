@@ -1,12 +1,11 @@
 """Files of variable values: a zip of .npy arrays, one per variable, plus `sources.json`.
 
 A state that holds a variable bit for bit equal to build's saved or initial value records the
-name of that state ("saved" or "initial") instead of a copy. Files are written with fixed zip
-timestamps, so the same values give the same bytes, and read one tensor at a time with pickles
-disallowed.
+name of that state ("saved" or "initial") instead of a copy. Files are written one variable
+at a time with fixed zip timestamps, so the same values give the same bytes, and read one
+tensor at a time with pickles disallowed.
 """
 
-import io
 import json
 import zipfile
 
@@ -17,32 +16,59 @@ from atomic import atomic_path
 SOURCES = "sources.json"
 # Zip's earliest date: no wall-clock time enters the file.
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+# Comparisons and differences go through arrays this many bytes at a time.
+CHUNK = 1 << 24
 
 
 def bitwise_equal(a, b):
     """Same dtype, shape and bytes: -0.0 differs from 0.0 and a NaN equals itself."""
-    return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+    if a.dtype != b.dtype or a.shape != b.shape:
+        return False
+    a, b = _bytes(a), _bytes(b)
+    return all(a[i : i + CHUNK] == b[i : i + CHUNK] for i in range(0, len(a), CHUNK))
 
 
-def write_values(path, arrays, sources=None):
-    """Write `arrays` (name to array) and `sources` (name to "saved"/"initial") to `path`."""
+def max_abs_diff(a, b):
+    """The largest |a - b| in float64 (NaN if either holds a NaN), a chunk at a time."""
+    a, b = np.ravel(a), np.ravel(b)
+    step = CHUNK // 8
+    return max(
+        (
+            float(np.max(np.abs(a[i : i + step].astype(np.float64) - b[i : i + step])))
+            for i in range(0, a.size, step)
+        ),
+        default=0.0,
+        key=lambda d: (np.isnan(d), d),
+    )
+
+
+def _bytes(array):
+    return memoryview(np.ascontiguousarray(array)).cast("B")
+
+
+def write_values(path, entries):
+    """Write `entries`, (name, value) pairs where a value is an array or the name of the state
+    it equals ("saved" or "initial"), in their order; one array is held at a time."""
+    order, sources = [], {}
     with (
         atomic_path(path) as temporary,
         zipfile.ZipFile(temporary, "w", zipfile.ZIP_STORED, allowZip64=True) as archive,
     ):
-        _add(archive, SOURCES, json.dumps(sources or {}, sort_keys=True).encode())
-        for name in sorted(arrays):
-            buffer = io.BytesIO()
-            np.lib.format.write_array(
-                buffer, np.ascontiguousarray(arrays[name]), allow_pickle=False
-            )
-            _add(archive, f"{name}.npy", buffer.getbuffer())
+        for name, value in entries:
+            order.append(name)
+            if isinstance(value, str):
+                sources[name] = value
+                continue
+            with archive.open(_member_info(f"{name}.npy"), "w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.ascontiguousarray(value), allow_pickle=False)
+        listing = json.dumps({"order": order, "references": sources})
+        archive.writestr(_member_info(SOURCES), listing)
 
 
-def _add(archive, member, data):
-    info = zipfile.ZipInfo(member, date_time=_FIXED_TIME)
+def _member_info(name):
+    info = zipfile.ZipInfo(name, date_time=_FIXED_TIME)
     info.external_attr = 0o644 << 16
-    archive.writestr(info, data)
+    return info
 
 
 class Values:
@@ -54,11 +80,11 @@ class Values:
         self.references = references or {}
         try:
             self._archive = zipfile.ZipFile(self.path)
-            self.sources = json.loads(self._archive.read(SOURCES))
+            listing = json.loads(self._archive.read(SOURCES))
         except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, EOFError) as error:
             raise ValueError(f"{self.path}: not a complete values file ({error})") from None
-        own = [n.removesuffix(".npy") for n in self._archive.namelist() if n != SOURCES]
-        self.names = sorted(own + list(self.sources))
+        self.names = listing["order"]
+        self.sources = listing["references"]
 
     def __enter__(self):
         return self
@@ -71,16 +97,51 @@ class Values:
         return self.sources.get(name, "own")
 
     def read(self, name):
+        return self._with_member(
+            name, lambda member: np.lib.format.read_array(member, allow_pickle=False)
+        )
+
+    def shape(self, name):
+        return self._with_member(name, lambda member: _header(member)[0])
+
+    def equals(self, name, array):
+        """Whether `array` is bit for bit this state's `name`, read a chunk at a time."""
+        return self._with_member(name, lambda member: _stream_equal(member, array))
+
+    def _with_member(self, name, use):
+        """`use` applied to the open .npy member that holds `name`, here or in the state
+        this one refers to."""
         reference = self.sources.get(name)
         if reference is not None:
             if reference not in self.references:
                 raise ValueError(f"{self.path}: {name} refers to {reference!r}, not given")
             with Values(self.references[reference]) as referred:
-                return referred.read(name)
+                return referred._with_member(name, use)
         try:
-            with self._archive.open(f"{name}.npy") as member:
-                return np.lib.format.read_array(member, allow_pickle=False)
+            member = self._archive.open(f"{name}.npy")
         except KeyError:
             raise ValueError(f"{self.path}: has no variable {name!r}") from None
+        try:
+            with member:
+                return use(member)
         except (zipfile.BadZipFile, ValueError, EOFError, OSError) as error:
             raise ValueError(f"{self.path}: {name} is damaged ({error})") from None
+
+
+def _header(member):
+    """(shape, fortran_order, dtype) of an .npy stream, leaving it at the data."""
+    version = np.lib.format.read_magic(member)
+    if version == (1, 0):
+        return np.lib.format.read_array_header_1_0(member)
+    return np.lib.format.read_array_header_2_0(member)
+
+
+def _stream_equal(member, array):
+    shape, fortran, dtype = _header(member)
+    if (shape, dtype) != (array.shape, array.dtype) or fortran:
+        return False
+    expected = _bytes(array)
+    return all(
+        member.read(CHUNK) == expected[start : start + CHUNK]
+        for start in range(0, len(expected), CHUNK)
+    )

@@ -31,7 +31,7 @@ def test_build_writes_the_checkpoint_and_both_states(built):
     ]
     assert 'model_checkpoint_path: "model.ckpt"' in (built / "ckpt" / "checkpoint").read_text()
     with Values(built / "saved.npz") as saved, Values(built / "initial.npz") as initial:
-        assert saved.names == initial.names == sorted(network.variable_shapes())
+        assert saved.names == initial.names == list(network.variable_shapes())
         for name, shape in network.variable_shapes().items():
             assert saved.read(name).shape == shape
             # Training moved every variable away from what an initializer gives.
@@ -134,3 +134,39 @@ def test_training_is_deterministic(built, tmp_path):
     for suffix in (".index", ".data-00000-of-00001"):
         ours = (tmp_path / f"model.ckpt{suffix}").read_bytes()
         assert ours == (built / "ckpt" / f"model.ckpt{suffix}").read_bytes()
+
+
+def test_a_widened_model_builds_and_restores(tmp_path):
+    prefix = str(tmp_path / "model.ckpt")
+    build.main(
+        [
+            "--settings",
+            '{"extra_layers": [8, 16], "steps": 1}',
+            "--checkpoint",
+            prefix,
+            "--initial",
+            str(tmp_path / "initial.npz"),
+            "--saved",
+            str(tmp_path / "saved.npz"),
+        ]
+    )
+    restore.main(
+        [
+            "--settings",
+            '{"ordering": "partial_restore"}',
+            "--checkpoint",
+            prefix,
+            "--saved",
+            str(tmp_path / "saved.npz"),
+            "--initial",
+            str(tmp_path / "initial.npz"),
+            "--output",
+            str(tmp_path / "partial.npz"),
+        ]
+    )
+    references = {"initial": tmp_path / "initial.npz"}
+    with Values(tmp_path / "partial.npz", references) as state:
+        assert state.names[-2:] == ["conv_5/kernel", "conv_5/bias"]
+        assert state.source("conv_1/kernel") == "saved"
+        assert state.source("conv_5/kernel") == "initial"
+        assert state.shape("conv_5/kernel") == (3, 3, 8, 16)

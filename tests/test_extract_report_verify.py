@@ -33,19 +33,16 @@ def states(tmp_path):
     that is neither (only conv_1/bias differs, by the sign of a zero)."""
     rng = np.random.default_rng(7)
     saved, initial = model_values(rng), model_values(rng)
-    write_values(tmp_path / "saved.npz", saved)
-    write_values(tmp_path / "initial.npz", initial)
+    write_values(tmp_path / "initial.npz", initial.items())
     saved["conv_1/bias"][0] = 0.0
     signed = saved["conv_1/bias"].copy()
     signed[0] = -0.0
-    write_values(tmp_path / "saved.npz", saved)
-    names = list(saved)
-    write_values(tmp_path / "restore_only.npz", {}, dict.fromkeys(names, "saved"))
-    write_values(tmp_path / "init_only.npz", {}, dict.fromkeys(names, "initial"))
+    write_values(tmp_path / "saved.npz", saved.items())
+    write_values(tmp_path / "restore_only.npz", [(name, "saved") for name in saved])
+    write_values(tmp_path / "init_only.npz", [(name, "initial") for name in saved])
     write_values(
         tmp_path / "init_then_restore.npz",
-        {"conv_1/bias": signed},
-        {n: "saved" for n in names if n != "conv_1/bias"},
+        [(n, signed if n == "conv_1/bias" else "saved") for n in saved],
     )
     return tmp_path
 
@@ -78,12 +75,13 @@ def test_csv_values_read_back_bit_for_bit(tmp_path):
     kernel = rng.integers(0, 2**32, size=864, dtype=np.uint32).view(np.float32).reshape(3, 3, 3, 32)
     kernel = np.where(np.isnan(kernel), np.float32(1.5), kernel)  # NaN payloads are not kept
     for name in ("saved", "initial"):
-        write_values(tmp_path / f"{name}.npz", {"conv_1/bias": bias, "conv_1/kernel": kernel})
+        write_values(tmp_path / f"{name}.npz", [("conv_1/bias", bias), ("conv_1/kernel", kernel)])
     probes = [
         {"tensor": "conv_1/bias", "slice": "[...]"},
         {"tensor": "conv_1/kernel:0", "slice": "[...]"},
     ]
-    frame = report.read_slices([run_extract(tmp_path, "saved", probes)], probes)
+    shapes = {"conv_1/bias": (32,), "conv_1/kernel": (3, 3, 3, 32)}
+    frame = report.read_slices([run_extract(tmp_path, "saved", probes)], probes, shapes)
     values = frame["value"].to_numpy()
     assert values.dtype == np.float32
     assert values[:32].tobytes() == bias.tobytes()
