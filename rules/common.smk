@@ -111,6 +111,7 @@ def build_settings():
     return settings_json(
         seed=config["seed"],
         tensorflow=installed_version("tensorflow"),
+        extra_layers=config["model"]["extra_layers"],
         **config["train"],
     )
 

@@ -11,6 +11,7 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +33,8 @@ DEFAULTS = {
 
 
 def build_graph(seed, learning_rate, extra_layers):
-    """The network, a mean-squared-error loss and one plain SGD step, in a new graph."""
+    """The network, a mean-squared-error loss, one plain SGD step, the saver and the
+    initializer, in a new graph finalised before it first runs."""
     graph = tf.Graph()
     with graph.as_default():
         tf.compat.v1.set_random_seed(seed)
@@ -56,7 +58,10 @@ def build_graph(seed, learning_rate, extra_layers):
         loss = tf.reduce_mean(tf.square(layer - target), name="loss")
         optimizer = tf.compat.v1.train.GradientDescentOptimizer(learning_rate)
         optimizer.minimize(loss, name="train")
-    return graph
+        saver = tf.compat.v1.train.Saver(save_relative_paths=True)
+        initialize = tf.compat.v1.global_variables_initializer()
+    graph.finalize()
+    return graph, saver, initialize
 
 
 def synthetic_batches(seed, steps, batch_size, extra_layers):
@@ -88,13 +93,16 @@ def train(sess, graph, settings):
             )
 
 
-def save_checkpoint(sess, prefix):
+def save_checkpoint(sess, saver, prefix):
     """Save under a temporary folder, then move each file into place."""
     prefix = Path(prefix)
     prefix.parent.mkdir(parents=True, exist_ok=True)
-    saver = tf.compat.v1.train.Saver(save_relative_paths=True)
     with tempfile.TemporaryDirectory(dir=prefix.parent, prefix=".build-") as scratch:
+        started = time.perf_counter()
         saver.save(sess, os.path.join(scratch, prefix.name))
+        elapsed = time.perf_counter() - started
+        size = sum(f.stat().st_size for f in Path(scratch).iterdir())
+        logging.info("saved %d bytes in %.3f s", size, elapsed)
         for suffix in (*CHECKPOINT_SUFFIXES, "checkpoint"):
             name = prefix.name + suffix if suffix != "checkpoint" else suffix
             shutil.move(os.path.join(scratch, name), prefix.parent / name)
@@ -113,14 +121,16 @@ def finite_values(sess, learning_rate):
 
 def run(settings, prefix, initial_path, saved_path):
     tf.config.experimental.enable_op_determinism()
-    graph = build_graph(settings["seed"], settings["learning_rate"], settings["extra_layers"])
+    graph, saver, initialize = build_graph(
+        settings["seed"], settings["learning_rate"], settings["extra_layers"]
+    )
     with graph.as_default(), session(graph, settings["threads"]) as sess:
-        sess.run(tf.compat.v1.global_variables_initializer())
+        sess.run(initialize)
         write_values(initial_path, variable_values(sess))
         try:
             train(sess, graph, settings)
             write_values(saved_path, finite_values(sess, settings["learning_rate"]))
-            save_checkpoint(sess, prefix)
+            save_checkpoint(sess, saver, prefix)
         except BaseException:
             Path(initial_path).unlink(missing_ok=True)
             raise

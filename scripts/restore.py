@@ -9,6 +9,7 @@ import argparse
 import json
 import logging
 import os
+import time
 
 from google.protobuf.message import DecodeError
 
@@ -39,6 +40,11 @@ def prepare(graph, prefix, settings):
             "restore_all": lambda sess: saver.restore(sess, prefix),
         }
         if "restore_partial" in steps:
+            unknown = sorted(set(settings["partial_variables"]) - set(variables))
+            if unknown:
+                fail(
+                    f"partial_variables {unknown} not in the checkpoint; it has: {list(variables)}"
+                )
             partial = [variables[name] for name in settings["partial_variables"]]
             partial_saver = tf.compat.v1.train.Saver(var_list=partial)
             actions["restore_partial"] = lambda sess: partial_saver.restore(sess, prefix)
@@ -74,8 +80,9 @@ def apply_ordering(prefix, settings, threads, output, references):
     actions = prepare(graph, prefix, settings)
     with graph.as_default(), session(graph, threads) as sess:
         for step in orderings.steps(settings["ordering"]):
-            logging.info("step %s", step)
+            started = time.perf_counter()
             actions[step](sess)
+            logging.info("step %s took %.3f s", step, time.perf_counter() - started)
         write_values(output, by_source(variable_values(sess), references))
 
 

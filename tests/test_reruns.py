@@ -98,6 +98,10 @@ CASES = {
     ),
     "seed changed": (lambda w: edit_config(w, lambda c: c.__setitem__("seed", 7)), EVERYTHING),
     "train.steps changed": (set_train("steps", 2), EVERYTHING),
+    "model.extra_layers changed": (
+        lambda w: edit_config(w, lambda c: c["model"].__setitem__("extra_layers", [4])),
+        EVERYTHING,
+    ),
     "train.learning_rate changed": (set_train("learning_rate", 0.02), EVERYTHING),
     "train.batch_size changed": (set_train("batch_size", 2), EVERYTHING),
     "train.threads changed": (set_train("threads", 2), EVERYTHING),

@@ -1,0 +1,286 @@
+"""Benchmark of the pipeline on this machine: where the time goes, how close it is to the
+limit its jobs set, and how it copes with a checkpoint of about a gigabyte.
+
+    python bench/run.py            # timings on the default model (about 8 minutes here)
+    python bench/run.py --scale    # also the ~1 GiB model (about N minutes more)
+
+Prints a Markdown table and writes it to bench/results.md. Every figure is a median of
+--repeat runs measured in this one invocation, so ratios compare like with like.
+"""
+
+import argparse
+import csv
+import os
+import platform
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+PROJECT = Path(__file__).resolve().parent.parent
+SKIP = shutil.ignore_patterns(
+    ".git", ".snakemake", "results", "__pycache__", ".*cache", ".venv", "bench"
+)
+TF_RULES = ("build", "restore")
+# Filters of the extra layers that take the checkpoint to about 1 GiB (see README), spread
+# over several layers: the largest tensor sets the transient copies of training and restore.
+BIG_MODEL = [128, 256, 512, 1024, 3072, 3072, 3072, 3072]
+
+
+def timed(command, cwd, env=None):
+    started = time.perf_counter()
+    subprocess.run(command, cwd=cwd, env=env, check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def median_of(repeat, measure):
+    return statistics.median(measure() for _ in range(repeat))
+
+
+def snakemake(*args):
+    return [sys.executable, "-m", "snakemake", *args]
+
+
+def fresh_copy(root, name):
+    workdir = Path(root) / name
+    shutil.rmtree(workdir, ignore_errors=True)
+    shutil.copytree(PROJECT, workdir, ignore=SKIP)
+    return workdir
+
+
+def cold_run(root, cores):
+    workdir = fresh_copy(root, f"cold-{cores}")
+    return timed(snakemake("--cores", str(cores)), workdir), workdir
+
+
+def floor(root):
+    """Snakemake's own floor: a dry run of a one-rule Snakefile with nothing to do."""
+    workdir = Path(root) / "floor"
+    workdir.mkdir(exist_ok=True)
+    (workdir / "Snakefile").write_text(
+        'rule one:\n    output:\n        "x"\n    shell:\n        "touch {output}"\n'
+    )
+    (workdir / "x").touch()
+    return timed(snakemake("--cores", "4", "--dry-run"), workdir)
+
+
+def edit_slice(workdir, slice_):
+    path = workdir / "config.yaml"
+    config = yaml.safe_load(path.read_text())
+    config["probes"][0]["slice"] = slice_
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+def job_walls(workdir):
+    """Wall seconds of every job, by its benchmark file's path below results/benchmarks."""
+    walls = {}
+    for path in (workdir / "results" / "benchmarks").rglob("*.tsv"):
+        with open(path) as handle:
+            row = next(csv.DictReader(handle, delimiter="\t"))
+        walls[str(path.relative_to(workdir / "results" / "benchmarks").with_suffix(""))] = float(
+            row["s"]
+        )
+    return walls
+
+
+def longest_chain(walls):
+    """The DAG's longest chain: build, the slowest restore and its extract, report, then
+    the slower of verify and figures (the saved/initial extracts run beside the restores)."""
+    orderings = [name.split("/", 1)[1] for name in walls if name.startswith("restore/")]
+    through_orderings = max(walls[f"restore/{o}"] + walls[f"extract/{o}"] for o in orderings)
+    through_references = max(walls["extract/saved"], walls["extract/initial"])
+    return (
+        walls["build"]
+        + max(through_orderings, through_references)
+        + walls["report"]
+        + max(walls["verify"], walls["figures"])
+    )
+
+
+def measure_small(root, repeat):
+    results = {}
+    results["T_import"] = median_of(
+        repeat, lambda: timed([sys.executable, "-c", "import tensorflow"], root)
+    )
+    results["T_mono"] = median_of(
+        repeat,
+        lambda: timed(
+            [sys.executable, str(PROJECT / "bench" / "mono.py"), str(Path(root) / "mono")], root
+        ),
+    )
+    colds = [cold_run(root, 4) for _ in range(repeat)]
+    results["T_cold"] = statistics.median(t for t, _ in colds)
+    ones = [cold_run(root, 1) for _ in range(repeat)]
+    results["T_cold (--cores 1)"] = statistics.median(t for t, _ in ones)
+    workdir = colds[-1][1]
+    results["floor"] = median_of(repeat, lambda: floor(root))
+    results["T_noop"] = median_of(repeat, lambda: timed(snakemake("--cores", "4"), workdir))
+    slice_times = []
+    for n in range(repeat):
+        edit_slice(workdir, "[0, :, :, 2]" if n % 2 == 0 else "[1, :, :, 1]")
+        slice_times.append(timed(snakemake("--cores", "4"), workdir))
+    results["T_slice"] = statistics.median(slice_times)
+    walls = [job_walls(workdir) for _, workdir in ones]
+    median_walls = {job: statistics.median(w[job] for w in walls) for job in walls[0]}
+    results["W"] = sum(median_walls.values())
+    results["C"] = longest_chain(median_walls)
+    results["T_ideal"] = results["floor"] + max(results["C"], results["W"] / 2)
+    slowest_tf = max(
+        (wall, job) for job, wall in median_walls.items() if job.split("/")[0] in TF_RULES
+    )
+    results["slowest TF job (--cores 1)"] = slowest_tf[0]
+    results["slowest TF job name"] = slowest_tf[1]
+    return results
+
+
+def run_alone(command, cwd):
+    """Run `command` alone under /usr/bin/time -v: (peak resident bytes, its stderr)."""
+    result = subprocess.run(
+        ["/usr/bin/time", "-v", *command], cwd=cwd, capture_output=True, text=True, check=True
+    )
+    line = next(line for line in result.stderr.splitlines() if "Maximum resident set size" in line)
+    return int(line.rsplit(":", 1)[1]) * 1024, result.stderr
+
+
+def step_commands(workdir):
+    """The shell command of every job, as Snakemake would run them, by job name."""
+    dry = subprocess.run(
+        snakemake("--cores", "1", "--dry-run", "--forceall", "--printshellcmds"),
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    commands, job = {}, None
+    for line in dry.stdout.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("rule ") or stripped.startswith("localrule "):
+            job = stripped.split()[1].rstrip(":")
+        elif stripped.startswith("wildcards:"):
+            job += "/" + stripped.split("=", 1)[1]
+        elif stripped.startswith("Shell command: python scripts/") and job:
+            commands[job] = stripped.removeprefix("Shell command: ").split(" > ", 1)[0]
+    return commands
+
+
+def sequential_rate(path, size):
+    """MB/s of a plain sequential write, then read, of `size` bytes at `path`."""
+    block = os.urandom(1 << 24)
+    started = time.perf_counter()
+    with open(path, "wb") as handle:
+        for _ in range(size // len(block) + 1):
+            handle.write(block)
+    write = size / (time.perf_counter() - started) / 1e6
+    started = time.perf_counter()
+    with open(path, "rb") as handle:
+        while handle.read(1 << 24):
+            pass
+    read = size / (time.perf_counter() - started) / 1e6
+    os.remove(path)
+    return write, read
+
+
+def logged_seconds(log, words):
+    """The seconds a step's log gives on its line with `words` ("... in 2.5 s", "took 2.5 s")."""
+    for line in log.splitlines():
+        if words in line:
+            return float(line.rsplit(" in " if " in " in line else " took ", 1)[1].split()[0])
+    raise ValueError(f"{words!r} is not in the step's output")
+
+
+def measure_big(root):
+    workdir = fresh_copy(root, "big")
+    config = yaml.safe_load((workdir / "config.yaml").read_text())
+    config["model"]["extra_layers"] = BIG_MODEL
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    results = {"T_cold (big, --cores 4)": timed(snakemake("--cores", "4"), workdir)}
+    checkpoint = sum(p.stat().st_size for p in (workdir / "results" / "checkpoint").iterdir())
+    results["checkpoint MB"] = checkpoint / 1e6
+    du = subprocess.run(
+        ["du", "-sb", "results"], cwd=workdir, capture_output=True, text=True, check=True
+    )
+    results["results/ / checkpoint"] = int(du.stdout.split()[0]) / checkpoint
+    commands = step_commands(workdir)
+    logs = {}
+    for job in (
+        "build",
+        "restore/init_then_restore",
+        "restore/partial_restore",
+        "extract/saved",
+        "report",
+        "figures",
+    ):
+        peak, logs[job] = run_alone(shlex.split(commands[job]), workdir)
+        results[f"peak RSS / checkpoint: {job}"] = peak / checkpoint
+    data = workdir / "results" / "checkpoint" / "model.ckpt.data-00000-of-00001"
+    size = data.stat().st_size
+    save = size / logged_seconds(logs["build"], "saved") / 1e6
+    restore = size / logged_seconds(logs["restore/init_then_restore"], "step restore_all") / 1e6
+    write, read = sequential_rate(workdir / "results" / "sequential.bin", size)
+    results.update(
+        {
+            "save MB/s": save,
+            "plain write MB/s": write,
+            "save / plain write": save / write,
+            "restore MB/s": restore,
+            "plain read MB/s (page cache)": read,
+            "restore / plain read": restore / read,
+        }
+    )
+    return results
+
+
+def versions():
+    import importlib.metadata
+
+    names = ("tensorflow", "snakemake", "numpy", "pandas", "matplotlib")
+    return (
+        ", ".join(f"{n} {importlib.metadata.version(n)}" for n in names)
+        + f", Python {platform.python_version()}"
+    )
+
+
+def table(results):
+    lines = ["| measure | value |", "|---|---|"]
+    for key, value in results.items():
+        shown = f"{value:.2f}" if isinstance(value, float) else str(value)
+        lines.append(f"| {key} | {shown} |")
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="runs per median (at least 3)")
+    parser.add_argument("--scale", action="store_true", help="also run the ~1 GiB model")
+    parser.add_argument("--output", default=str(PROJECT / "bench" / "results.md"))
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-") as root:
+        small = measure_small(root, args.repeat)
+        small["T_cold / T_ideal"] = small["T_cold"] / small["T_ideal"]
+        small["T_cold / T_mono"] = small["T_cold"] / small["T_mono"]
+        small["T_noop / floor"] = small["T_noop"] / small["floor"]
+        small["T_slice - T_noop"] = small["T_slice"] - small["T_noop"]
+        small["slowest TF job - T_import"] = small["slowest TF job (--cores 1)"] - small["T_import"]
+        sections = [f"## Default model (seconds, medians of {args.repeat})\n\n{table(small)}"]
+        if args.scale:
+            big = table(measure_big(root))
+            sections.append(f"## About 1 GiB checkpoint (extra_layers {BIG_MODEL})\n\n{big}")
+    header = (
+        f"# Benchmark\n\n{time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, "
+        f"{platform.machine()}, {versions()}.\n"
+    )
+    text = header + "\n" + "\n\n".join(sections) + "\n"
+    Path(args.output).write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
