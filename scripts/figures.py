@@ -8,13 +8,11 @@ outcome of every variable (columns) under every ordering (rows), from `variables
 import argparse
 import logging
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from atomic import atomic_path
@@ -50,12 +48,10 @@ def draw_probes(frame, report, path):
     restored panel is blank there, a re-initialised one shows what initialisation put back)."""
     probes = list(report[["tensor", "slice"]].drop_duplicates().itertuples(index=False))
     states = ["saved", "initial", *report["ordering"].unique()]
-    figure, axes = plt.subplots(
-        2 * len(probes),
-        len(states),
-        figsize=(2.1 * len(states) + 1.5, 4.4 * len(probes) + 0.6),
-        squeeze=False,
-        layout="constrained",
+    size = (2.1 * len(states) + 1.5, 4.4 * len(probes) + 0.6)
+    figure = new_figure(size, left=0.9, right=1.0, top=0.85, bottom=0.15)
+    axes = figure.subplots(
+        2 * len(probes), len(states), squeeze=False, gridspec_kw={"wspace": 0.08, "hspace": 0.3}
     )
     for number, (tensor, slice_) in enumerate(probes):
         values = {state: panel_values(frame, state, tensor, slice_) for state in states}
@@ -90,7 +86,7 @@ def draw_row(figure, row, panels, titles, label, cell_format):
             for (i, j), value in np.ndenumerate(panel):
                 text = "0" if value == 0 else cell_format.format(value)
                 ax.text(j, i, text, ha="center", va="center", fontsize=6)
-    figure.colorbar(image, ax=row.tolist(), shrink=0.8, label=label)
+    figure.colorbar(image, ax=row.tolist(), shrink=0.8, fraction=0.03, pad=0.01, label=label)
 
 
 def draw_outcomes(variables, path):
@@ -99,9 +95,9 @@ def draw_outcomes(variables, path):
     codes = {outcome: n for n, outcome in enumerate(OUTCOME_COLOURS)}
     grid = variables.pivot(index="ordering", columns="variable", values="outcome")
     grid = grid.reindex(index=orderings, columns=names)
-    figure, ax = plt.subplots(
-        figsize=(1.3 * len(names) + 3.5, 0.5 * len(orderings) + 2.2), layout="constrained"
-    )
+    size = (1.3 * len(names) + 3.5, 0.5 * len(orderings) + 2.2)
+    figure = new_figure(size, left=2.3, right=1.5, top=0.5, bottom=1.2)
+    ax = figure.subplots()
     ax.imshow(
         grid.replace(codes).to_numpy(int),
         cmap=ListedColormap(list(OUTCOME_COLOURS.values())),
@@ -121,10 +117,23 @@ def draw_outcomes(variables, path):
     save(figure, path)
 
 
+def new_figure(size, left, right, top, bottom):
+    """An Agg figure of `size` inches with fixed margins in inches: a layout engine would
+    cost a second or so a figure, the pipeline's slowest step after TensorFlow's."""
+    width, height = size
+    figure = Figure(figsize=size, dpi=100)
+    FigureCanvasAgg(figure)
+    figure.subplots_adjust(
+        left=left / width, right=1 - right / width, top=1 - top / height, bottom=bottom / height
+    )
+    return figure
+
+
 def save(figure, path):
     with atomic_path(path) as temporary:
-        figure.savefig(temporary, format="png", dpi=100, metadata={"Software": None})
-    plt.close(figure)
+        figure.savefig(
+            temporary, format="png", metadata={"Software": None}, pil_kwargs={"compress_level": 1}
+        )
 
 
 def main(argv=None):
