@@ -6,7 +6,6 @@ initialisation (`--initial`) and as saved (`--saved`).
 """
 
 import argparse
-import json
 import logging
 import os
 import shutil
@@ -17,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 import network
-from cli import fail, load_settings
+from cli import add_settings_argument, fail, load_settings
 from tfsession import CHECKPOINT_SUFFIXES, session, tf, variable_values
 from values import write_values
 
@@ -139,10 +138,9 @@ def run(settings, prefix, initial_path, saved_path):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument(
-        "--settings",
-        default="{}",
-        help=f"JSON object over these defaults: {json.dumps(DEFAULTS, sort_keys=True)}. "
+    add_settings_argument(
+        parser,
+        DEFAULTS,
         "`threads` is training's intra- and inter-op thread count (it changes the bytes).",
     )
     parser.add_argument("--checkpoint", required=True, help="checkpoint prefix to write")

@@ -4,6 +4,15 @@ import json
 import sys
 
 
+def add_settings_argument(parser, defaults, note=""):
+    """The `--settings` option every step takes: one JSON object over `defaults`."""
+    parser.add_argument(
+        "--settings",
+        default="{}",
+        help=f"JSON object over these defaults: {json.dumps(defaults, sort_keys=True)}. {note}",
+    )
+
+
 def load_settings(text, defaults):
     """`defaults` updated with the JSON object `text`; unknown keys are an error."""
     try:

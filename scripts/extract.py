@@ -7,7 +7,6 @@ the tensors the probes name.
 
 import argparse
 import csv
-import json
 import logging
 
 import numpy as np
@@ -15,7 +14,7 @@ import numpy as np
 import network
 import slices
 from atomic import atomic_path
-from cli import fail, load_settings
+from cli import add_settings_argument, fail, load_settings
 from values import Values
 
 COLUMNS = ("state", "tensor", "slice", "index", "value")
@@ -56,11 +55,7 @@ def main(argv=None):
     parser.add_argument("--values", required=True, help="the state's values file")
     parser.add_argument("--saved", required=True, help="build's saved values (for references)")
     parser.add_argument("--initial", required=True, help="build's initial values (for references)")
-    parser.add_argument(
-        "--settings",
-        default="{}",
-        help=f"JSON object over these defaults: {json.dumps(DEFAULTS, sort_keys=True)}",
-    )
+    add_settings_argument(parser, DEFAULTS)
     parser.add_argument("--output", required=True, help="CSV file to write")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="extract: %(message)s")

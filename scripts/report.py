@@ -21,7 +21,7 @@ import network
 import orderings
 import slices
 from atomic import atomic_path, write_text
-from cli import fail, load_settings
+from cli import add_settings_argument, fail, load_settings
 from values import Values, bitwise_equal, max_abs_diff
 
 DEFAULTS = {
@@ -166,11 +166,7 @@ def provenance(settings):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument(
-        "--settings",
-        default="{}",
-        help=f"JSON object over these defaults: {json.dumps(DEFAULTS, sort_keys=True)}",
-    )
+    add_settings_argument(parser, DEFAULTS)
     parser.add_argument("--slices", nargs="+", required=True, help="slice CSVs of every state")
     parser.add_argument(
         "--values",

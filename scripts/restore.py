@@ -6,7 +6,6 @@ to that state, the others as arrays.
 """
 
 import argparse
-import json
 import logging
 import os
 import time
@@ -14,7 +13,7 @@ import time
 from google.protobuf.message import DecodeError
 
 import orderings
-from cli import fail, load_settings
+from cli import add_settings_argument, fail, load_settings
 from tfsession import DATA_SUFFIX, session, tf, variable_values
 from values import Values, write_values
 
@@ -120,12 +119,7 @@ def by_source(values, references):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument(
-        "--settings",
-        default="{}",
-        help=f"JSON object over these defaults: {json.dumps(DEFAULTS, sort_keys=True)}; "
-        f"orderings: {', '.join(orderings.ORDERINGS)}",
-    )
+    add_settings_argument(parser, DEFAULTS, f"Orderings: {', '.join(orderings.ORDERINGS)}.")
     parser.add_argument("--checkpoint", required=True, help="checkpoint prefix to read")
     parser.add_argument("--saved", required=True, help="build's values file of the saved state")
     parser.add_argument("--initial", required=True, help="build's values file of the initial state")

@@ -1,6 +1,7 @@
 """Shared fixtures: a real pipeline run in a temporary copy of the project, once per session,
 and a real checkpoint built in-process for the unit tests."""
 
+import json
 import shutil
 import subprocess
 import sys
@@ -21,6 +22,16 @@ ORDERINGS = [
     "partial_restore",
     "init_from_checkpoint",
 ]
+
+# What every ordering but partial_restore leaves in every variable, as TensorFlow does it.
+OUTCOMES = {
+    "init_then_restore": "restored",
+    "restore_then_init": "reinitialized",
+    "restore_only": "restored",
+    "init_only": "reinitialized",
+    "restore_then_init_uninitialized": "restored",
+    "init_from_checkpoint": "restored",
+}
 
 
 def copy_project(destination):
@@ -51,6 +62,26 @@ def pipeline(tmp_path_factory):
     result = snakemake(workdir, "--cores", "4")
     workdir.joinpath("run.stdout").write_text(result.stdout)
     return workdir
+
+
+def run_restore(ordering, prefix, directory, output):
+    """restore.py in-process on a checkpoint `prefix` and build's values in `directory`."""
+    import restore
+
+    restore.main(
+        [
+            "--settings",
+            json.dumps({"ordering": ordering}),
+            "--checkpoint",
+            str(prefix),
+            "--saved",
+            str(directory / "saved.npz"),
+            "--initial",
+            str(directory / "initial.npz"),
+            "--output",
+            str(output),
+        ]
+    )
 
 
 @pytest.fixture(scope="session")

@@ -1,24 +1,15 @@
 """build.py and restore.py on the real TensorFlow, in-process."""
 
-import json
-
 import pytest
 
 import build
 import network
-import restore
-from conftest import ORDERINGS
+from conftest import ORDERINGS, OUTCOMES, run_restore
 from tfsession import tf
 from values import Values, bitwise_equal
 
-EXPECTED_SOURCE = {
-    "init_then_restore": "saved",
-    "restore_then_init": "initial",
-    "restore_only": "saved",
-    "init_only": "initial",
-    "restore_then_init_uninitialized": "saved",
-    "init_from_checkpoint": "saved",
-}
+# The state a restore job finds a variable equal to, for each outcome.
+SOURCE_OF = {"restored": "saved", "reinitialized": "initial"}
 
 
 def test_build_writes_the_checkpoint_and_both_states(built):
@@ -51,20 +42,7 @@ def test_the_meta_graph_has_the_seed_probe_tensor(built):
 @pytest.mark.parametrize("ordering", ORDERINGS)
 def test_each_ordering_ends_where_its_steps_say(built, tmp_path, ordering):
     output = tmp_path / f"{ordering}.npz"
-    restore.main(
-        [
-            "--settings",
-            json.dumps({"ordering": ordering}),
-            "--checkpoint",
-            str(built / "ckpt" / "model.ckpt"),
-            "--saved",
-            str(built / "saved.npz"),
-            "--initial",
-            str(built / "initial.npz"),
-            "--output",
-            str(output),
-        ]
-    )
+    run_restore(ordering, built / "ckpt" / "model.ckpt", built, output)
     with Values(output) as state:
         sources = {name: state.source(name) for name in state.names}
     if ordering == "partial_restore":
@@ -73,25 +51,12 @@ def test_each_ordering_ends_where_its_steps_say(built, tmp_path, ordering):
             for name in network.variable_shapes()
         }
     else:
-        assert set(sources.values()) == {EXPECTED_SOURCE[ordering]}
+        assert set(sources.values()) == {SOURCE_OF[OUTCOMES[ordering]]}
 
 
 def test_unknown_ordering_is_one_clear_line(built, tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
-        restore.main(
-            [
-                "--settings",
-                '{"ordering": "restore_twice"}',
-                "--checkpoint",
-                str(built / "ckpt" / "model.ckpt"),
-                "--saved",
-                str(built / "saved.npz"),
-                "--initial",
-                str(built / "initial.npz"),
-                "--output",
-                str(tmp_path / "x.npz"),
-            ]
-        )
+        run_restore("restore_twice", built / "ckpt" / "model.ckpt", built, tmp_path / "x.npz")
     assert exit_.value.code == 1
     assert "unknown ordering 'restore_twice'; allowed: init_then_restore" in capsys.readouterr().err
     assert not (tmp_path / "x.npz").exists()
@@ -150,20 +115,7 @@ def test_a_widened_model_builds_and_restores(tmp_path):
             str(tmp_path / "saved.npz"),
         ]
     )
-    restore.main(
-        [
-            "--settings",
-            '{"ordering": "partial_restore"}',
-            "--checkpoint",
-            prefix,
-            "--saved",
-            str(tmp_path / "saved.npz"),
-            "--initial",
-            str(tmp_path / "initial.npz"),
-            "--output",
-            str(tmp_path / "partial.npz"),
-        ]
-    )
+    run_restore("partial_restore", prefix, tmp_path, tmp_path / "partial.npz")
     references = {"initial": tmp_path / "initial.npz"}
     with Values(tmp_path / "partial.npz", references) as state:
         assert state.names[-2:] == ["conv_5/kernel", "conv_5/bias"]

@@ -1,13 +1,11 @@
 """Bad input and damaged files: one clear line, a non-zero exit, nothing produced from bad data."""
 
-import json
 import shutil
 
 import pytest
 import yaml
 
-import restore
-from conftest import copy_project, snakemake
+from conftest import copy_project, run_restore, snakemake
 from tfsession import CHECKPOINT_SUFFIXES
 
 
@@ -233,20 +231,7 @@ def test_restore_names_a_missing_checkpoint_file(built, tmp_path, capsys, suffix
     (checkpoint / f"model.ckpt{suffix}").unlink()
     output = tmp_path / "out.npz"
     with pytest.raises(SystemExit) as exit_:
-        restore.main(
-            [
-                "--settings",
-                json.dumps({"ordering": "restore_only"}),
-                "--checkpoint",
-                str(checkpoint / "model.ckpt"),
-                "--saved",
-                str(built / "saved.npz"),
-                "--initial",
-                str(built / "initial.npz"),
-                "--output",
-                str(output),
-            ]
-        )
+        run_restore("restore_only", checkpoint / "model.ckpt", built, output)
     assert exit_.value.code == 1
     err = capsys.readouterr().err
     assert f"checkpoint file(s) missing: {checkpoint}/model.ckpt{suffix}" in err

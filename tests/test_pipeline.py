@@ -7,17 +7,8 @@ import pandas as pd
 
 import network
 import slices
-from conftest import ORDERINGS, snakemake
+from conftest import ORDERINGS, OUTCOMES, snakemake
 from tfsession import tf
-
-EXPECTED = {
-    "init_then_restore": "restored",
-    "restore_then_init": "reinitialized",
-    "restore_only": "restored",
-    "init_only": "reinitialized",
-    "restore_then_init_uninitialized": "restored",
-    "init_from_checkpoint": "restored",
-}
 
 
 def test_every_ordering_ends_as_tensorflow_says(pipeline):
@@ -37,7 +28,7 @@ def test_every_ordering_ends_as_tensorflow_says(pipeline):
     assert report["as_expected"].all()
     assert report["ordering"].unique().tolist() == ORDERINGS
     outcome = {(r.ordering, r.tensor): r.outcome for r in report.itertuples()}
-    for ordering, expected in EXPECTED.items():
+    for ordering, expected in OUTCOMES.items():
         for tensor in ("conv_1/kernel/read:0", "conv_3/kernel"):
             assert outcome[(ordering, tensor)] == expected, (ordering, tensor)
     assert outcome[("partial_restore", "conv_1/kernel/read:0")] == "restored"
