@@ -49,7 +49,11 @@ def remove_ordering(config):
 
 
 def add_back_ordering(workdir):
-    """As if init_only had never run: drop it, forget its outputs, run, then add it back."""
+    """As if init_only had never run: drop it, forget its outputs, run, then add it back.
+
+    Snakemake's own semantics: an ordering removed and added back while its old outputs are
+    still in results/ (and up to date) reuses them, and only report, verify and figures run.
+    The table's row holds for an ordering whose outputs are not there, hence the unlinks."""
     edit_config(workdir, remove_ordering)
     for path in ("results/values/init_only.npz", "results/slices/init_only.csv"):
         (workdir / path).unlink()
