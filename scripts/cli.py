@@ -18,13 +18,13 @@ def load_settings(text, defaults):
     try:
         given = json.loads(text)
     except json.JSONDecodeError as error:
-        raise SystemExit(f"error: --settings is not valid JSON: {error}") from None
+        fail(f"--settings is not valid JSON: {error}")
     if not isinstance(given, dict):
-        raise SystemExit("error: --settings must be a JSON object")
+        fail("--settings must be a JSON object")
     unknown = sorted(set(given) - set(defaults))
     if unknown:
-        raise SystemExit(
-            f"error: --settings has unknown key(s) {', '.join(unknown)}; "
+        fail(
+            f"--settings has unknown key(s) {', '.join(unknown)}; "
             f"allowed: {', '.join(sorted(defaults))}"
         )
     return {**defaults, **given}

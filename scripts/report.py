@@ -6,6 +6,7 @@ Writes `report.csv` (one row per ordering and probe, from the slice CSVs), `vari
 """
 
 import argparse
+import contextlib
 import importlib.metadata
 import io
 import json
@@ -32,7 +33,6 @@ DEFAULTS = {
     "config": {},
     "snakemake": None,
 }
-KEYS = ["ordering", "tensor", "slice"]
 
 
 def compare(values, saved, initial):
@@ -77,19 +77,17 @@ def probe_sizes(probes, shapes):
     return sizes
 
 
-def probe_table(frame, ordering_names, names):
-    """One row of measures per ordering and probe, probes in the order the CSVs list them."""
+def probe_table(frame, ordering_names, shapes):
+    """One row of measures per ordering and probe, probes in the order the CSVs list them
+    (read_slices has checked that every CSV holds every probe's elements)."""
     wide = frame.pivot(index=["tensor", "slice", "index"], columns="state", values="value")
-    if wide.isna().any().any():
-        incomplete = sorted(wide.columns[wide.isna().any()])
-        raise ValueError(f"slice CSVs of {', '.join(incomplete)} do not hold every probe's values")
     probes = frame.loc[frame["state"] == "saved", ["tensor", "slice"]].drop_duplicates()
     rows = []
     for ordering in ordering_names:
         for tensor, slice_ in probes.itertuples(index=False):
             probe = wide.loc[(tensor, slice_)]
             measures = compare(*(probe[s].to_numpy() for s in (ordering, "saved", "initial")))
-            variable = network.variable_name(tensor, names)
+            variable = network.variable_name(tensor, shapes)
             rows.append(
                 {
                     "ordering": ordering,
@@ -108,20 +106,24 @@ def variable_table(value_paths, ordering_names):
     that state, computed once per variable."""
     references = {"saved": value_paths["saved"], "initial": value_paths["initial"]}
     rows = []
-    with Values(references["saved"]) as saved, Values(references["initial"]) as initial:
+    with contextlib.ExitStack() as stack:
+        saved, initial = (stack.enter_context(Values(references[s])) for s in references)
+        states = {
+            o: stack.enter_context(Values(value_paths[o], references)) for o in ordering_names
+        }
         for name in saved.names:
             saved_value, initial_value = saved.read(name), initial.read(name)
             by_source = {
                 "saved": compare(saved_value, saved_value, initial_value),
                 "initial": compare(initial_value, saved_value, initial_value),
             }
-            for ordering in ordering_names:
-                with Values(value_paths[ordering], references) as state:
-                    source = state.source(name)
-                    measures = by_source.get(source) or compare(
-                        state.read(name), saved_value, initial_value
-                    )
+            for ordering, state in states.items():
+                source = state.source(name)
+                measures = by_source.get(source) or compare(
+                    state.read(name), saved_value, initial_value
+                )
                 rows.append({"ordering": ordering, "variable": name, "source": source, **measures})
+            # Free this variable's two copies before the next one is read.
             del saved_value, initial_value
     order = {ordering: n for n, ordering in enumerate(ordering_names)}
     return pd.DataFrame(rows).sort_values("ordering", key=lambda o: o.map(order), kind="stable")

@@ -12,7 +12,7 @@ import extract
 import network
 import report
 from conftest import PROJECT
-from values import write_values
+from values import Values, write_values
 
 SPECIAL = np.array(
     [0.0, -0.0, np.nan, np.inf, -np.inf, 1e-45, -1e-45, 3.4028235e38, 0.1, 1 / 3],
@@ -144,6 +144,17 @@ def test_report_classifies_bitwise(states):
     ]
     assert row["outcome"].item() == "changed" and row["source"].item() == "own"
     assert json.loads(outputs["provenance"].read_text())["versions"]["numpy"] == np.__version__
+
+
+def test_a_nan_equals_itself_in_the_report(states):
+    with Values(states / "saved.npz") as saved:
+        arrays = {name: saved.read(name) for name in saved.names}
+    arrays["conv_1/kernel"][1, 0, 0, 1] = np.nan
+    write_values(states / "saved.npz", arrays.items())
+    table, _, _ = make_report(states, {"orderings": ["restore_only"]}, PROBES)
+    row = table[table.tensor == "conv_1/kernel/read:0"]
+    assert row["outcome"].item() == "restored"
+    assert np.isnan(row["max_abs_diff_vs_saved"].item())
 
 
 def test_expected_outcomes_can_be_overridden(states):
