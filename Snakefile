@@ -20,6 +20,14 @@ if problems:
     sys.exit("\n".join(f"config error: {problem}" for problem in problems))
 
 
+onsuccess:
+    cancel_rescheduling_timers()
+
+
+onerror:
+    cancel_rescheduling_timers()
+
+
 wildcard_constraints:
     ordering="|".join(config["orderings"]),
     state="|".join(every_state()),

@@ -39,10 +39,6 @@ def timed(command, cwd, env=None):
     return time.perf_counter() - started
 
 
-def median_of(repeat, measure):
-    return statistics.median(measure() for _ in range(repeat))
-
-
 def snakemake(*args):
     return [sys.executable, "-m", "snakemake", *args]
 
@@ -54,9 +50,11 @@ def fresh_copy(root, name):
     return workdir
 
 
-def cold_run(root, cores):
-    workdir = fresh_copy(root, f"cold-{cores}")
-    return timed(snakemake("--cores", str(cores)), workdir), workdir
+def cold_run(root, cores, run, copies):
+    """Seconds of a run from clean in a copy of its own, added to `copies`."""
+    workdir = fresh_copy(root, f"cold-{cores}-{run}")
+    copies.append(workdir)
+    return timed(snakemake("--cores", str(cores)), workdir)
 
 
 def floor(root):
@@ -103,30 +101,50 @@ def longest_chain(walls):
     )
 
 
+def interleaved(repeat, measures):
+    """The runs of every measure, `repeat` of each, taken in turn so that a slow spell of this
+    shared machine falls on all of them alike rather than on one."""
+    runs = {name: [] for name in measures}
+    for run in range(repeat):
+        for name, measure in measures.items():
+            runs[name].append(measure(run))
+    return runs
+
+
 def measure_small(root, repeat):
-    results = {}
-    results["T_import"] = median_of(
-        repeat, lambda: timed([sys.executable, "-c", "import tensorflow"], root)
-    )
-    results["T_mono"] = median_of(
+    def import_tensorflow(run):
+        return timed([sys.executable, "-c", "import tensorflow"], root)
+
+    def mono(run):
+        return timed([sys.executable, str(PROJECT / "bench" / "mono.py"), f"{root}/mono"], root)
+
+    copies = {4: [], 1: []}
+    runs = interleaved(
         repeat,
-        lambda: timed(
-            [sys.executable, str(PROJECT / "bench" / "mono.py"), str(Path(root) / "mono")], root
-        ),
+        {
+            "T_import": import_tensorflow,
+            "T_mono": mono,
+            "T_cold": lambda run: cold_run(root, 4, run, copies[4]),
+            "T_cold (--cores 1)": lambda run: cold_run(root, 1, run, copies[1]),
+        },
     )
-    colds = [cold_run(root, 4) for _ in range(repeat)]
-    results["T_cold"] = statistics.median(t for t, _ in colds)
-    ones = [cold_run(root, 1) for _ in range(repeat)]
-    results["T_cold (--cores 1)"] = statistics.median(t for t, _ in ones)
-    workdir = colds[-1][1]
-    results["floor"] = median_of(repeat, lambda: floor(root))
-    results["T_noop"] = median_of(repeat, lambda: timed(snakemake("--cores", "4"), workdir))
-    slice_times = []
-    for n in range(repeat):
-        edit_slice(workdir, "[0, :, :, 2]" if n % 2 == 0 else "[1, :, :, 1]")
-        slice_times.append(timed(snakemake("--cores", "4"), workdir))
-    results["T_slice"] = statistics.median(slice_times)
-    walls = [job_walls(workdir) for _, workdir in ones]
+    workdir = copies[4][-1]
+
+    def slice_edited(run):
+        edit_slice(workdir, "[0, :, :, 2]" if run % 2 == 0 else "[1, :, :, 1]")
+        return timed(snakemake("--cores", "4"), workdir)
+
+    # floor and T_noop take about a second each: more runs for a steady ratio.
+    runs |= interleaved(
+        3 * repeat,
+        {
+            "floor": lambda run: floor(root),
+            "T_noop": lambda run: timed(snakemake("--cores", "4"), workdir),
+            "T_slice": slice_edited,
+        },
+    )
+    results = {name: statistics.median(times) for name, times in runs.items()}
+    walls = [job_walls(copy) for copy in copies[1]]
     median_walls = {job: statistics.median(w[job] for w in walls) for job in walls[0]}
     results["W"] = sum(median_walls.values())
     results["C"] = longest_chain(median_walls)

@@ -2,11 +2,17 @@
 import importlib.metadata
 import json
 import sys
+import threading
 
 import jsonschema
 import yaml
 
 sys.path.insert(0, str(Path(workflow.basedir) / "scripts"))
+
+# Where pandas is importable, Snakemake imports it (0.2 s, a fifth of a run with nothing to
+# do) only to check whether a params value is a DataFrame. Ours are JSON strings, and the
+# steps that use pandas import it in their own processes.
+sys.modules.setdefault("pandas", None)
 
 import network
 import slices
@@ -140,3 +146,16 @@ def values_file(state):
 
 def every_state():
     return ["saved", "initial", *config["orderings"]]
+
+
+def cancel_rescheduling_timers():
+    """Let Snakemake exit as soon as the workflow ends. Each time its scheduler starts jobs it
+    arms a one-second threading.Timer to re-check its job rate limit (--max-jobs-per-timespan
+    takes whole seconds at least); the last one keeps a finished run alive for that second,
+    with nothing left to schedule."""
+    for thread in threading.enumerate():
+        function = getattr(thread, "function", None)
+        if isinstance(thread, threading.Timer) and getattr(function, "__module__", "").startswith(
+            "snakemake.scheduling"
+        ):
+            thread.cancel()
