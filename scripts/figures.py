@@ -92,7 +92,6 @@ def draw_row(figure, ax, panels, titles, label, cell_format):
     limit = float(np.max(np.abs(finite))) if finite.size and np.any(finite) else 1.0
     height, width = next(iter(panels.values())).shape
     gap = width * PANEL_GAP
-    image = None
     for n, (state, panel) in enumerate(panels.items()):
         left = n * (width + gap) - 0.5
         extent = (left, left + width, height - 0.5, -0.5)
