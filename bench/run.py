@@ -152,7 +152,7 @@ def measure_small(root, repeat):
         edit_slice(workdir, "[0, :, :, 2]" if run % 2 == 0 else "[1, :, :, 1]")
         return timed(snakemake("--cores", "4"), workdir)
 
-    # floor and T_noop take about a second each: more runs for a steady ratio.
+    # A few seconds at most each: more runs, for steadier medians of short times.
     runs |= interleaved(
         3 * repeat,
         {

@@ -6,6 +6,7 @@ to that state, the others as arrays.
 """
 
 import argparse
+import contextlib
 import logging
 import os
 import time
@@ -106,15 +107,15 @@ def checkpoint_problem(error, prefix):
 
 def by_source(values, references):
     """Each (name, value) as (name, state) where the value is bit for bit that state's."""
-    for name, value in values:
-        source = value
-        for state, path in references.items():
-            with Values(path) as reference:
-                if reference.equals(name, value):
-                    source = state
-                    break
-        logging.info("%s: %s", name, source if isinstance(source, str) else "own values")
-        yield name, source
+    with contextlib.ExitStack() as stack:
+        opened = {state: stack.enter_context(Values(path)) for state, path in references.items()}
+        for name, value in values:
+            source = next(
+                (state for state, reference in opened.items() if reference.equals(name, value)),
+                value,
+            )
+            logging.info("%s: %s", name, source if isinstance(source, str) else "own values")
+            yield name, source
 
 
 def main(argv=None):
