@@ -17,7 +17,7 @@ import numpy as np
 
 import network
 from cli import add_settings_argument, fail, load_settings
-from tfsession import CHECKPOINT_SUFFIXES, session, tf, variable_values
+from tfsession import CHECKPOINT_SUFFIXES, exit_skipping_teardown, session, tf, variable_values
 from values import write_values
 
 DEFAULTS = {
@@ -158,3 +158,4 @@ def main(argv=None):
 
 if __name__ == "__main__":
     main()
+    exit_skipping_teardown()

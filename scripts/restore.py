@@ -15,7 +15,7 @@ from google.protobuf.message import DecodeError
 
 import orderings
 from cli import add_settings_argument, fail, load_settings
-from tfsession import DATA_SUFFIX, session, tf, variable_values
+from tfsession import DATA_SUFFIX, exit_skipping_teardown, session, tf, variable_values
 from values import Values, write_values
 
 DEFAULTS = {
@@ -153,3 +153,4 @@ def main(argv=None):
 
 if __name__ == "__main__":
     main()
+    exit_skipping_teardown()

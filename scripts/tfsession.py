@@ -1,5 +1,6 @@
 """TensorFlow set-up shared by the steps that run it: the TF1 graph API, quiet logs."""
 
+import logging
 import os
 import sys
 
@@ -32,3 +33,13 @@ def variable_values(sess):
     """(name, value) of every global variable, fetched one at a time to hold one copy at most."""
     for variable in tf.compat.v1.global_variables():
         yield variable.op.name, sess.run(variable)
+
+
+def exit_skipping_teardown():
+    """End a step that succeeded without Python's teardown of TensorFlow, which costs about
+    0.6 s of CPU per process (a fifth of a restore job) and achieves nothing here: every
+    output is already closed and renamed into place."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)

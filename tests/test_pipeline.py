@@ -104,3 +104,14 @@ def test_lint_passes(pipeline):
 def test_results_hold_only_declared_outputs(pipeline):
     leftovers = [p for p in (pipeline / "results").rglob("*") if ".tmp" in p.name]
     assert leftovers == []
+
+
+def test_tensorflow_steps_log_their_last_line_before_the_fast_exit(pipeline):
+    logs = pipeline / "results" / "logs"
+    last_lines = {
+        log.relative_to(logs): log.read_text().splitlines()[-1]
+        for log in [logs / "build.log", *sorted((logs / "restore").glob("*.log"))]
+    }
+    assert len(last_lines) == 1 + len(ORDERINGS)
+    for log, line in last_lines.items():
+        assert line.startswith(("build: wrote", "restore: read")), (log, line)
