@@ -36,13 +36,16 @@ def test_a_clean_run_on_one_core_gives_the_same_bytes(pipeline, tmp_path):
 
 
 def start_run(workdir):
-    """`snakemake --cores 4` in its own process group, as a terminal would start it."""
+    """`snakemake --cores 4` in its own process group, as a terminal would start it: with
+    SIGINT handled, even when these tests run as a background job (`cmd &` makes SIGINT
+    ignored, and every child inherits that)."""
     return subprocess.Popen(
         [sys.executable, "-m", "snakemake", "--cores", "4"],
         cwd=workdir,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 
