@@ -10,6 +10,8 @@ Prints a Markdown table and writes it to bench/results.md. Every figure is a med
 
 import argparse
 import csv
+import json
+import math
 import os
 import platform
 import shlex
@@ -24,6 +26,10 @@ from pathlib import Path
 import yaml
 
 PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT / "scripts"))
+
+import network  # noqa: E402
+
 SKIP = shutil.ignore_patterns(
     ".git", ".snakemake", "results", "__pycache__", ".*cache", ".venv", "bench"
 )
@@ -185,6 +191,25 @@ def run_alone(command, cwd):
     return int(line.rsplit(":", 1)[1]) * 1024, result.stderr
 
 
+def with_options(command, **options):
+    """`command` with the values of some of its `--options` replaced."""
+    command = list(command)
+    for option, value in options.items():
+        command[command.index(f"--{option}") + 1] = value
+    return command
+
+
+def largest_probe_peak(workdir, command):
+    """Peak resident bytes of extract `command` with one probe of the model's largest tensor,
+    and that tensor's size in bytes (float32)."""
+    name, shape = max(network.variable_shapes(BIG_MODEL).items(), key=lambda v: math.prod(v[1]))
+    probe = {"probes": [{"tensor": name, "slice": "[0, 0, 0, :4]"}]}
+    command = with_options(
+        shlex.split(command), settings=json.dumps(probe), output=str(workdir / "largest.csv")
+    )
+    return run_alone(command, workdir)[0], 4 * math.prod(shape)
+
+
 def step_commands(workdir):
     """The shell command of every job, as Snakemake would run them, by job name."""
     dry = subprocess.run(
@@ -246,7 +271,7 @@ def measure_big(root):
     )
     results["results/ / checkpoint"] = int(du.stdout.split()[0]) / checkpoint
     commands = step_commands(workdir)
-    logs = {}
+    logs, peaks = {}, {}
     for job in (
         "build",
         "restore/init_then_restore",
@@ -257,6 +282,11 @@ def measure_big(root):
     ):
         peak, logs[job] = run_alone(shlex.split(commands[job]), workdir)
         results[f"peak RSS / checkpoint: {job}"] = peak / checkpoint
+        peaks[job] = peak
+    peak, largest = largest_probe_peak(workdir, commands["extract/saved"])
+    results["extract probing the largest tensor: peak above the interpreter / tensor"] = (
+        peak - peaks["extract/saved"]
+    ) / largest
     data = workdir / "results" / "checkpoint" / "model.ckpt.data-00000-of-00001"
     size = data.stat().st_size
     save = size / logged_seconds(logs["build"], "saved") / 1e6

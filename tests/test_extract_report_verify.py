@@ -98,6 +98,45 @@ def test_extract_writes_tidy_rows_with_full_coordinates(states):
     assert set(rows["state"]) == {"init_only"}
 
 
+def peak_rss(command):
+    """Peak resident bytes of `command`, run as the only child of a fresh interpreter."""
+    code = (
+        "import resource, subprocess, sys\n"
+        "subprocess.run(sys.argv[1:], check=True)\n"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, *command], capture_output=True, text=True, check=True
+    )
+    return int(result.stdout) * 1024  # ru_maxrss is in KiB on Linux
+
+
+def test_extract_holds_only_the_probed_tensor(tmp_path):
+    """Peak memory within the interpreter (extract of a file of one tiny tensor) plus 2x the
+    largest probed tensor: of a file of three 64 MiB tensors, the two it does not probe are
+    never read and the probed one is read once."""
+    size = 64 << 20
+    write_values(tmp_path / "tiny.npz", [("tiny", np.zeros(4, np.float32))])
+    write_values(
+        tmp_path / "big.npz",
+        ((f"big_{n}", np.full(size // 4, 0.5, np.float32)) for n in range(3)),
+    )
+
+    def extract_peak(values, tensor):
+        path = str(tmp_path / values)
+        settings = json.dumps({"probes": [{"tensor": tensor, "slice": "[:4]"}]})
+        script = str(PROJECT / "scripts" / "extract.py")
+        arguments = ["--values", path, "--saved", path, "--initial", path, "--state", "saved"]
+        output = str(tmp_path / f"{tensor}.csv")
+        return peak_rss(
+            [sys.executable, script, *arguments, "--settings", settings, "--output", output]
+        )
+
+    interpreter = extract_peak("tiny.npz", "tiny")
+    assert extract_peak("big.npz", "big_1") - interpreter <= 2 * size
+    assert (tmp_path / "big_1.csv").read_text().count("\n") == 5
+
+
 def make_report(states, settings, probes):
     names = ["saved", "initial", "restore_only", "init_only", "init_then_restore"]
     slices = [run_extract(states, name, probes) for name in names]
