@@ -20,6 +20,10 @@ if problems:
     sys.exit("\n".join(f"config error: {problem}" for problem in problems))
 
 
+onstart:
+    handle_sigterm_in_a_thread()
+
+
 onsuccess:
     cancel_rescheduling_timers()
 

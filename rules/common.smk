@@ -1,6 +1,7 @@
 # Helpers of the Snakefile: config checks a schema can't express, and each step's settings.
 import importlib.metadata
 import json
+import signal
 import sys
 import threading
 
@@ -159,3 +160,16 @@ def cancel_rescheduling_timers():
             "snakemake.scheduling"
         ):
             thread.cancel()
+
+
+def handle_sigterm_in_a_thread():
+    """Keep SIGTERM from hanging Snakemake. Its handler takes the scheduler's lock, and a
+    handler runs in the main thread: when the signal comes while the main thread holds that
+    lock (choosing jobs, say), the handler waits for itself forever. Run in a thread of its
+    own, the handler waits until the main thread lets the lock go."""
+    handler = signal.getsignal(signal.SIGTERM)
+    if callable(handler):
+        signal.signal(
+            signal.SIGTERM,
+            lambda *args: threading.Thread(target=handler, args=args, daemon=True).start(),
+        )

@@ -84,6 +84,7 @@ def assert_no_output_is_half_written(workdir):
     ("signum", "point"),
     [
         (signal.SIGINT, "restore"),
+        (signal.SIGTERM, "restore"),
         (signal.SIGTERM, "extract of an ordering"),
         (signal.SIGKILL, "build"),
         (signal.SIGKILL, "restore"),
