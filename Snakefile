@@ -195,27 +195,39 @@ rule verify:
         " --output {output} 2>&1 | tee {log}"
 
 
-rule figures:
+rule probes_figure:
     input:
         script="scripts/figures.py",
-        modules=["scripts/atomic.py"],
-        report="results/report.csv",
-        variables="results/variables.csv",
+        modules=FIGURE_MODULES,
         slices=expand("results/slices/{state}.csv", state=every_state()),
     output:
-        probes=report("results/figures/probes.png", caption="report/probes.rst", category="Figures"),
-        outcomes=report(
-            "results/figures/outcomes.png", caption="report/outcomes.rst", category="Figures"
-        ),
+        report("results/figures/probes.png", caption="report/probes.rst", category="Figures"),
     log:
-        "results/logs/figures.log",
+        "results/logs/probes_figure.log",
     benchmark:
-        "results/benchmarks/figures.tsv"
+        "results/benchmarks/probes_figure.tsv"
     conda:
         "envs/pipeline.yaml"
     threads: 1
     shell:
-        "python {input.script} --report {input.report} --variables {input.variables}"
-        " --slices {input.slices} --probes-figure {output.probes}"
-        " --outcomes-figure {output.outcomes} > {log} 2>&1"
+        "python {input.script} probes --slices {input.slices} --output {output} > {log} 2>&1"
         " || (tail -n 1 {log} >&2; exit 1)"
+
+
+rule outcomes_figure:
+    input:
+        script="scripts/figures.py",
+        modules=FIGURE_MODULES,
+        variables="results/variables.csv",
+    output:
+        report("results/figures/outcomes.png", caption="report/outcomes.rst", category="Figures"),
+    log:
+        "results/logs/outcomes_figure.log",
+    benchmark:
+        "results/benchmarks/outcomes_figure.tsv"
+    conda:
+        "envs/pipeline.yaml"
+    threads: 1
+    shell:
+        "python {input.script} outcomes --variables {input.variables} --output {output}"
+        " > {log} 2>&1 || (tail -n 1 {log} >&2; exit 1)"

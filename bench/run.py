@@ -35,6 +35,7 @@ SKIP = shutil.ignore_patterns(
 )
 TF_RULES = ("build", "restore")
 MIDDLE_RULES = ("restore", "extract")
+AFTER_SLICES = ("report", "verify", "outcomes_figure", "probes_figure")
 # Filters of the extra layers that take the checkpoint to about 1 GiB (see README), spread
 # over several layers: the largest tensor sets the transient copies of training and restore.
 BIG_MODEL = [128, 256, 512, 1024, 3072, 3072, 3072, 3072]
@@ -107,22 +108,24 @@ def middle_chain(walls):
     return max(through_orderings, walls["extract/saved"], walls["extract/initial"])
 
 
-def around_middle(walls, middle):
-    """Build, then `middle` seconds, then report, then the slower of verify and figures."""
-    return walls["build"] + middle + walls["report"] + max(walls["verify"], walls["figures"])
+def after_slices_chain(walls):
+    """Report, then the slower of verify and the outcomes figure; the probes figure beside."""
+    after_report = max(walls["verify"], walls["outcomes_figure"])
+    return max(walls["report"] + after_report, walls["probes_figure"])
 
 
 def longest_chain(walls):
     """The DAG's longest chain of dependent jobs."""
-    return around_middle(walls, middle_chain(walls))
+    return walls["build"] + middle_chain(walls) + after_slices_chain(walls)
 
 
 def dag_bound(walls, cores=2):
     """What the best schedule of this DAG's shape can do on `cores` cores with these job walls:
-    build alone, the restores and extracts shared out, report alone, verify beside figures.
-    T_ideal's W / 2 assumes every core busy from start to end."""
-    shared = sum(middle_jobs(walls).values()) / cores
-    return around_middle(walls, max(middle_chain(walls), shared))
+    build alone, then the restores and extracts shared out, then the jobs that follow the
+    slices shared out. T_ideal's W / 2 assumes every core busy from start to end."""
+    middle = max(middle_chain(walls), sum(middle_jobs(walls).values()) / cores)
+    after = max(after_slices_chain(walls), sum(walls[job] for job in AFTER_SLICES) / cores)
+    return walls["build"] + middle + after
 
 
 def interleaved(repeat, measures):
@@ -278,7 +281,8 @@ def measure_big(root):
         "restore/partial_restore",
         "extract/saved",
         "report",
-        "figures",
+        "probes_figure",
+        "outcomes_figure",
     ):
         peak, logs[job] = run_alone(shlex.split(commands[job]), workdir)
         results[f"peak RSS / checkpoint: {job}"] = peak / checkpoint

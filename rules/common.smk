@@ -20,6 +20,13 @@ import slices
 
 CHECKPOINT = "results/checkpoint/model.ckpt"
 CHECKPOINT_FILES = multiext(CHECKPOINT, ".index", ".data-00000-of-00001", ".meta")
+# What the figures script imports: both figure rules rerun when one of these changes.
+FIGURE_MODULES = [
+    "scripts/orderings.py",
+    "scripts/values.py",
+    "scripts/cli.py",
+    "scripts/atomic.py",
+]
 
 
 def checkpoint_prefix(files):

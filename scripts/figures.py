@@ -1,13 +1,17 @@
-"""Draw the report as two figures (matplotlib, Agg).
+"""Draw one of the two figures (matplotlib, Agg), named by the first argument.
 
-`probes.png`: each probe's slice as a heatmap for saved, initial and every ordering, one
-colour scale per probe, each panel titled with its state and outcome. `outcomes.png`: the
-outcome of every variable (columns) under every ordering (rows), from `variables.csv`.
+`probes`: each probe's slice as a heatmap for saved, initial and every ordering, one colour
+scale per probe, each panel titled with its state and outcome. It is drawn from the slice
+CSVs alone, with the report's bitwise comparison, so that it runs beside the report rather
+than after it. `outcomes`: the outcome of every variable (columns) under every ordering
+(rows), from `variables.csv`.
 """
 
 import argparse
 import csv
+import io
 import logging
+from pathlib import Path
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -16,7 +20,11 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
 from atomic import atomic_path
+from cli import fail
+from orderings import observed_outcome
+from values import bitwise_equal
 
+REFERENCES = ("saved", "initial")
 OUTCOME_COLOURS = {"restored": "#1b9e77", "reinitialized": "#d95f02", "changed": "#7570b3"}
 # Panels with at most this many values print them in their cells.
 ANNOTATE_UP_TO = 25
@@ -30,13 +38,25 @@ def read_rows(path):
 
 
 def read_panels(paths):
-    """Every (state, tensor, slice) of the slice CSVs (checked by the report already) as a
-    2-D float32 panel."""
-    elements = {}
+    """Every (state, tensor, slice) of the slice CSVs as a 2-D float32 panel. The report
+    checks these files beside this step, not before it, so a file cut short or holding other
+    elements than the first one is refused here too."""
+    elements, first = {}, None
     for path in paths:
-        for row in read_rows(path):
+        text = Path(path).read_text(encoding="utf-8")
+        if not text.endswith("\n"):
+            raise ValueError(f"{path}: cut short (it does not end with a complete line)")
+        rows = list(csv.DictReader(io.StringIO(text)))
+        held = [(row["tensor"], row["slice"], row["index"]) for row in rows]
+        first = first or (path, held)
+        if held != first[1]:
+            raise ValueError(f"{path}: does not hold the elements {first[0]} holds (stale?)")
+        for row in rows:
             key = (row["state"], row["tensor"], row["slice"])
             elements.setdefault(key, []).append((row["index"], float(row["value"])))
+    states = {state for state, _, _ in elements}
+    if not states.issuperset(REFERENCES):
+        raise ValueError("--slices must include the saved and the initial state's CSV")
     return {key: panel(items) for key, items in elements.items()}
 
 
@@ -55,22 +75,28 @@ def unique(rows, column):
     return list(dict.fromkeys(row[column] for row in rows))
 
 
-def draw_probes(panels, report, path):
+def panel_title(state, values):
+    """A panel's state and what it holds: for an ordering, its outcome on this probe."""
+    if state in REFERENCES:
+        return f"{state}\nreference"
+    equal = (bitwise_equal(values[state], values[reference]) for reference in REFERENCES)
+    return f"{state}\n{observed_outcome(*equal)}"
+
+
+def draw_probes(panels, path):
     """Per probe, two rows of heatmaps: the values, and the values minus the saved ones (a
     restored panel is blank there, a re-initialised one shows what initialisation put back)."""
-    probes = list(dict.fromkeys((row["tensor"], row["slice"]) for row in report))
-    states = ["saved", "initial", *unique(report, "ordering")]
-    outcomes = {(row["tensor"], row["slice"], row["ordering"]): row["outcome"] for row in report}
+    keys = list(panels)
+    probes = list(dict.fromkeys((tensor, slice_) for _, tensor, slice_ in keys))
+    orderings = dict.fromkeys(state for state, _, _ in keys if state not in REFERENCES)
+    states = [*REFERENCES, *orderings]
     size = (2.1 * len(states) + 1.5, 4.4 * len(probes) + 0.6)
     figure = new_figure(size, left=0.9, right=1.0, top=0.85, bottom=0.15)
     axes = figure.subplots(2 * len(probes), 1, squeeze=False, gridspec_kw={"hspace": 0.3})[:, 0]
     for number, (tensor, slice_) in enumerate(probes):
         values = {state: panels[state, tensor, slice_] for state in states}
         differences = {state: values[state] - values["saved"] for state in states}
-        titles = {
-            state: f"{state}\n{outcomes.get((tensor, slice_, state), 'reference')}"
-            for state in states
-        }
+        titles = {state: panel_title(state, values) for state in states}
         value_row, difference_row = axes[2 * number], axes[2 * number + 1]
         draw_row(figure, value_row, values, titles, "value", "{:.3f}")
         draw_row(figure, difference_row, differences, None, "value - saved", "{:+.1e}")
@@ -170,18 +196,29 @@ def save(figure, path):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--report", required=True, help="report.csv")
-    parser.add_argument("--variables", required=True, help="variables.csv")
-    parser.add_argument("--slices", nargs="+", required=True, help="slice CSVs of every state")
-    parser.add_argument("--probes-figure", required=True, help="PNG of the probed values")
-    parser.add_argument("--outcomes-figure", required=True, help="PNG of the outcome grid")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    figures = parser.add_subparsers(dest="figure", required=True, metavar="{probes,outcomes}")
+    probes = figures.add_parser("probes", help="the probed values, from the slice CSVs")
+    probes.add_argument("--slices", nargs="+", required=True, help="slice CSVs of every state")
+    outcomes = figures.add_parser("outcomes", help="the outcome grid, from variables.csv")
+    outcomes.add_argument("--variables", required=True, help="variables.csv")
+    for figure in (probes, outcomes):
+        figure.add_argument("--output", required=True, help="PNG to write")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="figures: %(message)s")
-    draw_probes(read_panels(args.slices), read_rows(args.report), args.probes_figure)
-    draw_outcomes(read_rows(args.variables), args.outcomes_figure)
-    logging.info("read %s, %s and %s", args.report, args.variables, " ".join(args.slices))
-    logging.info("wrote %s and %s", args.probes_figure, args.outcomes_figure)
+    logging.basicConfig(level=logging.INFO, format=f"figures {args.figure}: %(message)s")
+    if args.figure == "probes":
+        try:
+            panels = read_panels(args.slices)
+        except ValueError as error:
+            fail(str(error))
+        draw_probes(panels, args.output)
+        logging.info("read %s", " ".join(args.slices))
+    else:
+        draw_outcomes(read_rows(args.variables), args.output)
+        logging.info("read %s", args.variables)
+    logging.info("wrote %s", args.output)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 Each ordering is a sequence of steps. What a variable ends up holding is decided by the last
 step that writes it, so the expected outcome of every variable follows from the steps:
 a restoring step leaves it `restored`, an initialising step `reinitialized`.
-Pure Python: the Snakefile and the report use it without importing TensorFlow.
+Pure Python: the Snakefile, the report and the figures use it without importing TensorFlow.
 """
 
 DEFAULT_PARTIAL_VARIABLES = ["conv_1/kernel", "conv_1/bias"]
@@ -71,3 +71,10 @@ def expected_outcomes(ordering, variables, partial_variables):
             ):
                 outcome[name] = leaves
     return outcome
+
+
+def observed_outcome(equal_to_saved, equal_to_initial):
+    """The outcome values show: bit for bit the saved ones, else the initial ones, else neither."""
+    if equal_to_saved:
+        return "restored"
+    return "reinitialized" if equal_to_initial else "changed"

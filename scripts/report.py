@@ -141,11 +141,10 @@ def expected_outcome(settings, ordering, variable):
 
 
 def add_verdict(table, settings):
-    table["outcome"] = np.select(
-        [table["equal_to_saved"], table["equal_to_initial"]],
-        ["restored", "reinitialized"],
-        "changed",
-    )
+    table["outcome"] = [
+        orderings.observed_outcome(s, i)
+        for s, i in zip(table["equal_to_saved"], table["equal_to_initial"], strict=True)
+    ]
     table["expected"] = [
         expected_outcome(settings, o, v)
         for o, v in zip(table["ordering"], table["variable"], strict=True)

@@ -3,9 +3,9 @@
 Each case copies the finished session run (outputs, mtimes and Snakemake's metadata), makes
 one change, counts the jobs per rule that a dry run plans, then runs for real and checks the
 report. A full rerun is: build, restore for the 7 orderings, extract for the 9 states,
-report, verify and figures. A real full rerun is a clean run under another config; it costs most of
-this file's time, so it is done for the cases in FULL_RUNS_CHECKED and the others stop at the
-dry run.
+report, verify and the two figures. A real full rerun is a clean run under another config; it
+costs most of this file's time, so it is done for the cases in FULL_RUNS_CHECKED and the others
+stop at the dry run.
 """
 
 import ast
@@ -20,10 +20,13 @@ import yaml
 
 from conftest import snakemake
 
-EVERYTHING = {"build": 1, "restore": 7, "extract": 9, "report": 1, "verify": 1, "figures": 1}
-REPORT = {"report": 1, "verify": 1, "figures": 1}
-NEW_PROBES = {"extract": 9, **REPORT}
-ORDERINGS_CHANGED = {"restore": 7, "extract": 7, **REPORT}
+FIGURES = {"probes_figure": 1, "outcomes_figure": 1}
+EVERYTHING = {"build": 1, "restore": 7, "extract": 9, "report": 1, "verify": 1, **FIGURES}
+# What follows the report; the probes figure follows the slices alone.
+REPORT = {"report": 1, "verify": 1, "outcomes_figure": 1}
+NEW_SLICES = {**REPORT, "probes_figure": 1}
+NEW_PROBES = {"extract": 9, **NEW_SLICES}
+ORDERINGS_CHANGED = {"restore": 7, "extract": 7, **NEW_SLICES}
 
 
 def edit_config(workdir, change):
@@ -92,8 +95,8 @@ CASES = {
         ),
         NEW_PROBES,
     ),
-    "ordering added": (add_back_ordering, {"restore": 1, "extract": 1, **REPORT}),
-    "ordering removed": (lambda w: edit_config(w, remove_ordering), REPORT),
+    "ordering added": (add_back_ordering, {"restore": 1, "extract": 1, **NEW_SLICES}),
+    "ordering removed": (lambda w: edit_config(w, remove_ordering), NEW_SLICES),
     "expected outcome changed": (
         lambda w: edit_config(
             w, lambda c: c.__setitem__("expected", {"init_only": "reinitialized"})
@@ -117,7 +120,7 @@ CASES = {
     "extract script edited": (lambda w: append_comment(w, "scripts/extract.py"), NEW_PROBES),
     "report script edited": (lambda w: append_comment(w, "scripts/report.py"), REPORT),
     "verify script edited": (lambda w: append_comment(w, "scripts/verify.py"), {"verify": 1}),
-    "figures script edited": (lambda w: append_comment(w, "scripts/figures.py"), {"figures": 1}),
+    "figures script edited": (lambda w: append_comment(w, "scripts/figures.py"), FIGURES),
     "shared module edited (orderings: restore, report, figures)": (
         lambda w: append_comment(w, "scripts/orderings.py"),
         ORDERINGS_CHANGED,
@@ -195,8 +198,9 @@ def test_every_imported_module_is_an_input_of_its_rule(pipeline):
     for rule, listed in re.findall(r"^rule (\w+):\n\s+input: (.*)$", dry.stdout, re.M):
         if rule != "all":
             inputs.setdefault(rule, set()).update(listed.split(", "))
-    assert set(inputs) == {"build", "restore", "extract", "report", "verify", "figures"}
+    assert set(inputs) == {"build", "restore", "extract", "report", "verify", *FIGURES}
     for rule, listed in inputs.items():
-        assert f"scripts/{rule}.py" in listed
-        for module in project_imports(rule, pipeline / "scripts"):
+        script = "figures" if rule in FIGURES else rule
+        assert f"scripts/{script}.py" in listed
+        for module in project_imports(script, pipeline / "scripts"):
             assert f"scripts/{module}.py" in listed, f"rule {rule} does not declare {module}"
