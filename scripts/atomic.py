@@ -1,5 +1,5 @@
 """Write outputs under a temporary name and rename them into place, so that a killed job never
-leaves a file that looks complete."""
+leaves a file that looks complete; read text files whole, refusing one cut short."""
 
 import contextlib
 import os
@@ -22,3 +22,11 @@ def atomic_path(path):
 def write_text(path, text):
     with atomic_path(path) as temporary:
         temporary.write_text(text, encoding="utf-8")
+
+
+def read_complete_text(path):
+    """The text of `path`, refused when its last line is incomplete: the file was cut short."""
+    text = Path(path).read_text(encoding="utf-8")
+    if not text.endswith("\n"):
+        raise ValueError(f"{path}: cut short (it does not end with a complete line)")
+    return text

@@ -11,7 +11,6 @@ import argparse
 import csv
 import io
 import logging
-from pathlib import Path
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -19,7 +18,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
-from atomic import atomic_path
+from atomic import atomic_path, read_complete_text
 from cli import fail
 from orderings import observed_outcome
 from values import bitwise_equal
@@ -43,9 +42,7 @@ def read_panels(paths):
     elements than the first one is refused here too."""
     elements, first = {}, None
     for path in paths:
-        text = Path(path).read_text(encoding="utf-8")
-        if not text.endswith("\n"):
-            raise ValueError(f"{path}: cut short (it does not end with a complete line)")
+        text = read_complete_text(path)
         rows = list(csv.DictReader(io.StringIO(text)))
         held = [(row["tensor"], row["slice"], row["index"]) for row in rows]
         first = first or (path, held)

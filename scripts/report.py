@@ -21,7 +21,7 @@ import pandas as pd
 import network
 import orderings
 import slices
-from atomic import atomic_path, write_text
+from atomic import atomic_path, read_complete_text, write_text
 from cli import add_settings_argument, fail, load_settings
 from values import Values, bitwise_equal, max_abs_diff
 
@@ -56,9 +56,7 @@ def read_slices(paths, probes, shapes):
 
 def read_slice_csv(path, sizes):
     """One state's slice CSV, refused unless it holds exactly every probe's elements."""
-    text = Path(path).read_text(encoding="utf-8")
-    if not text.endswith("\n"):
-        raise ValueError(f"{path}: cut short (it does not end with a complete line)")
+    text = read_complete_text(path)
     frame = pd.read_csv(io.StringIO(text), dtype={"index": str, "value": np.float64})
     held = frame.groupby(["tensor", "slice"], sort=False).size().to_dict()
     if held != sizes:
