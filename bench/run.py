@@ -2,7 +2,7 @@
 limit its jobs set, and how it copes with a checkpoint of about a gigabyte.
 
     python bench/run.py            # timings on the default model (about 6 minutes here)
-    python bench/run.py --scale    # also the ~1 GiB model (about 5 minutes more)
+    python bench/run.py --scale    # also the ~1 GiB model (5 to 9 minutes more)
 
 Prints a Markdown table and writes it to bench/results.md. Every figure is a median of
 --repeat runs measured in this one invocation, so ratios compare like with like.
