@@ -1,5 +1,6 @@
 """The pipeline's work in one Python process, for the benchmark: what a user could write
-instead of the workflow. Same steps, same code, no Snakemake and no process per ordering.
+instead of the workflow. The same steps with the settings the Snakefile gives them, no
+Snakemake and no process per ordering.
 
     python bench/mono.py OUTPUT_DIR
 """
@@ -7,45 +8,47 @@ instead of the workflow. Same steps, same code, no Snakemake and no process per 
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+import pandas as pd
+from commands import PROJECT
 
 import build
 import extract
-import network
-import orderings
 import report
 import restore
-from values import Values
+from ckptorder import configuration, orderings
 
 
 def main(out):
-    out.mkdir(parents=True, exist_ok=True)
+    config = configuration.load(PROJECT / "config.yaml")
+    states = orderings.states(config["orderings"])
+    values = {state: str(out / f"{state}.npz") for state in states}
+    slices = {state: str(out / f"{state}.csv") for state in states}
     prefix = str(out / "model.ckpt")
-    paths = {
-        state: str(out / f"{state}.npz") for state in ("saved", "initial", *orderings.ORDERINGS)
-    }
-    references = {"saved": paths["saved"], "initial": paths["initial"]}
-    build.run({**build.DEFAULTS}, prefix, paths["initial"], paths["saved"])
-    for ordering in orderings.ORDERINGS:
-        settings = {**restore.DEFAULTS, "ordering": ordering}
-        restore.apply_ordering(prefix, settings, 1, paths[ordering], references)
-    csvs = []
-    for state, path in paths.items():
-        with Values(path, references) as values:
-            rows = [
-                row
-                for probe in network.SEED_PROBES
-                for row in extract.probe_rows(state, values, probe)
-            ]
-        csvs.append(out / f"{state}.csv")
-        extract.write_rows(csvs[-1], rows)
-    settings = {**report.DEFAULTS, "orderings": list(orderings.ORDERINGS)}
-    with Values(paths["saved"]) as saved:
-        shapes = {name: saved.shape(name) for name in saved.names}
-    frame = report.read_slices(csvs, network.SEED_PROBES, shapes)
-    probes = report.add_verdict(report.probe_table(frame, settings["orderings"], shapes), settings)
-    variables = report.add_verdict(report.variable_table(paths, settings["orderings"]), settings)
-    assert probes["as_expected"].all() and variables["as_expected"].all()
+    references = ["--saved", values["saved"], "--initial", values["initial"]]
+    checkpoint = ["--checkpoint", prefix]
+    settings = ["--settings", configuration.build_settings(config)]
+    build.main([*settings, *checkpoint, "--initial", values["initial"], "--saved", values["saved"]])
+    for ordering in config["orderings"]:
+        settings = ["--settings", configuration.restore_settings(config, ordering)]
+        restore.main([*settings, *checkpoint, *references, "--output", values[ordering]])
+    for state in states:
+        settings = ["--settings", configuration.extract_settings(config)]
+        given = ["--state", state, "--values", values[state], *references, *settings]
+        extract.main([*given, "--output", slices[state]])
+    outputs = {name: str(out / f"{name}.out") for name in ("report", "variables", "provenance")}
+    report.main(
+        [
+            "--settings",
+            configuration.report_settings(config),
+            "--slices",
+            *slices.values(),
+            "--values",
+            *values.values(),
+            *(arg for name, path in outputs.items() for arg in (f"--{name}", path)),
+        ]
+    )
+    assert pd.read_csv(outputs["report"])["as_expected"].all()
+    assert pd.read_csv(outputs["variables"])["as_expected"].all()
 
 
 if __name__ == "__main__":

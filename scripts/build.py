@@ -15,19 +15,25 @@ from pathlib import Path
 
 import numpy as np
 
-import network
-from cli import add_settings_argument, fail, load_settings
-from tfsession import CHECKPOINT_SUFFIXES, exit_skipping_teardown, session, tf, variable_values
-from values import write_values
+from ckptorder import network
+from ckptorder.cli import add_settings_argument, fail, load_settings
+from ckptorder.tfsession import (
+    CHECKPOINT_SUFFIXES,
+    exit_skipping_teardown,
+    session,
+    tf,
+    variable_values,
+)
+from ckptorder.values import write_values
 
-DEFAULTS = {
-    "seed": 42,
-    "steps": 3,
-    "learning_rate": 1.0,
-    "batch_size": 4,
-    "threads": 1,
-    "extra_layers": [],
-    "tensorflow": None,
+SETTINGS = {
+    "seed": "graph seed and synthetic data seed",
+    "steps": "SGD steps before saving",
+    "learning_rate": "SGD learning rate",
+    "batch_size": "synthetic examples per step",
+    "threads": "training's intra- and inter-op thread count (it changes the bytes)",
+    "extra_layers": "filter counts of conv layers added after conv_3",
+    "tensorflow": "TensorFlow's version (not read: a change of it reruns build)",
 }
 
 
@@ -76,7 +82,7 @@ def synthetic_batches(seed, steps, batch_size, extra_layers):
 
 
 def train(sess, graph, settings):
-    """Run the SGD steps; stop with a clear error as soon as the loss is not finite."""
+    """Run the SGD steps. Raises ValueError as soon as the loss is not finite."""
     train_op = graph.get_operation_by_name("train")
     loss = graph.get_tensor_by_name("loss:0")
     batches = synthetic_batches(
@@ -86,7 +92,7 @@ def train(sess, graph, settings):
         _, value = sess.run([train_op, loss], {"input:0": inputs, "target:0": targets})
         logging.info("step %d of %d: loss %.9g", step, settings["steps"], value)
         if not np.isfinite(value):
-            fail(
+            raise ValueError(
                 f"training loss is {value} at step {step}: train.learning_rate "
                 f"{settings['learning_rate']} is too large (training diverges)"
             )
@@ -108,10 +114,10 @@ def save_checkpoint(sess, saver, prefix):
 
 
 def finite_values(sess, learning_rate):
-    """variable_values, stopping with a clear error at a variable that is not finite."""
+    """variable_values. Raises ValueError at a variable that is not finite."""
     for name, value in variable_values(sess):
         if not np.isfinite(value).all():
-            fail(
+            raise ValueError(
                 f"weights {name} are not finite after training: "
                 f"train.learning_rate {learning_rate} is too large"
             )
@@ -138,22 +144,16 @@ def run(settings, prefix, initial_path, saved_path):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
-    add_settings_argument(
-        parser,
-        DEFAULTS,
-        "`threads` is training's intra- and inter-op thread count (it changes the bytes).",
-    )
+    add_settings_argument(parser, SETTINGS)
     parser.add_argument("--checkpoint", required=True, help="checkpoint prefix to write")
     parser.add_argument("--initial", required=True, help="values file of the initial state")
     parser.add_argument("--saved", required=True, help="values file of the saved state")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="build: %(message)s")
-    run(
-        load_settings(args.settings, DEFAULTS),
-        args.checkpoint,
-        args.initial,
-        args.saved,
-    )
+    try:
+        run(load_settings(args.settings, SETTINGS), args.checkpoint, args.initial, args.saved)
+    except ValueError as error:
+        fail(str(error))
 
 
 if __name__ == "__main__":

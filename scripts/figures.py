@@ -9,7 +9,6 @@ than after it. `outcomes`: the outcome of every variable (columns) under every o
 
 import argparse
 import csv
-import io
 import logging
 
 import numpy as np
@@ -18,12 +17,12 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
-from atomic import atomic_path, read_complete_text
-from cli import fail
-from orderings import observed_outcome
-from values import bitwise_equal
+from ckptorder import slice_csv
+from ckptorder.atomic import atomic_path
+from ckptorder.cli import fail
+from ckptorder.orderings import REFERENCES, observed_outcome
+from ckptorder.values import bitwise_equal
 
-REFERENCES = ("saved", "initial")
 OUTCOME_COLOURS = {"restored": "#1b9e77", "reinitialized": "#d95f02", "changed": "#7570b3"}
 # Panels with at most this many values print them in their cells.
 ANNOTATE_UP_TO = 25
@@ -38,19 +37,11 @@ def read_rows(path):
 
 def read_panels(paths):
     """Every (state, tensor, slice) of the slice CSVs as a 2-D float32 panel. The report
-    checks these files beside this step, not before it, so a file cut short or holding other
-    elements than the first one is refused here too."""
-    elements, first = {}, None
-    for path in paths:
-        text = read_complete_text(path)
-        rows = list(csv.DictReader(io.StringIO(text)))
-        held = [(row["tensor"], row["slice"], row["index"]) for row in rows]
-        first = first or (path, held)
-        if held != first[1]:
-            raise ValueError(f"{path}: does not hold the elements {first[0]} holds (stale?)")
-        for row in rows:
-            key = (row["state"], row["tensor"], row["slice"])
-            elements.setdefault(key, []).append((row["index"], float(row["value"])))
+    checks these files beside this step, not before it, so they are read with the same
+    checks. Raises ValueError for a bad file or without the references' files."""
+    elements = {}
+    for state, tensor, slice_, index, value in slice_csv.read(paths):
+        elements.setdefault((state, tensor, slice_), []).append((index, value))
     states = {state for state, _, _ in elements}
     if not states.issuperset(REFERENCES):
         raise ValueError("--slices must include the saved and the initial state's CSV")

@@ -8,30 +8,26 @@ Writes `report.csv` (one row per ordering and probe, from the slice CSVs), `vari
 import argparse
 import contextlib
 import importlib.metadata
-import io
 import json
 import logging
-import math
 import platform
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-import network
-import orderings
-import slices
-from atomic import atomic_path, read_complete_text, write_text
-from cli import add_settings_argument, fail, load_settings
-from values import Values, bitwise_equal, max_abs_diff
+from ckptorder import network, orderings, slice_csv
+from ckptorder.atomic import atomic_path, write_text
+from ckptorder.cli import add_settings_argument, fail, load_settings
+from ckptorder.values import Values, bitwise_equal, max_abs_diff
 
-DEFAULTS = {
-    "orderings": list(orderings.ORDERINGS),
-    "partial_variables": orderings.DEFAULT_PARTIAL_VARIABLES,
-    "expected": {},
-    "probes": network.SEED_PROBES,
-    "config": {},
-    "snakemake": None,
+SETTINGS = {
+    "orderings": "the orderings to report, in order",
+    "partial_variables": "what partial_restore restores (for its expected outcomes)",
+    "expected": "overrides of expected outcomes, {ordering: outcome or {variable: outcome}}",
+    "probes": "list of {tensor, slice}",
+    "config": "the config, recorded in the provenance file",
+    "snakemake": "Snakemake's version, recorded in the provenance file",
 }
 
 
@@ -47,32 +43,10 @@ def compare(values, saved, initial):
 
 
 def read_slices(paths, probes, shapes):
-    """All slice CSVs as one frame, values back as the float32 they were written from;
-    `shapes` maps each variable to its shape."""
-    sizes = probe_sizes(probes, shapes)
-    frame = pd.concat(read_slice_csv(path, sizes) for path in paths)
-    return frame.assign(value=frame["value"].astype(np.float32))
-
-
-def read_slice_csv(path, sizes):
-    """One state's slice CSV, refused unless it holds exactly every probe's elements."""
-    text = read_complete_text(path)
-    frame = pd.read_csv(io.StringIO(text), dtype={"index": str, "value": np.float64})
-    held = frame.groupby(["tensor", "slice"], sort=False).size().to_dict()
-    if held != sizes:
-        raise ValueError(f"{path}: does not hold every probe's values (cut short or stale)")
-    return frame
-
-
-def probe_sizes(probes, shapes):
-    """How many elements each (tensor, slice) probe selects."""
-    sizes = {}
-    for probe in probes:
-        shape = shapes[network.variable_name(probe["tensor"], shapes)]
-        sizes[(probe["tensor"], probe["slice"])] = math.prod(
-            slices.result_shape(probe["slice"], shape)
-        )
-    return sizes
+    """All slice CSVs as one frame, values as the float32 they were written from; `shapes`
+    maps each variable to its shape. Raises ValueError for a file without every probe's values."""
+    rows = slice_csv.read(paths, slice_csv.probe_elements(probes, shapes))
+    return pd.DataFrame(rows, columns=slice_csv.COLUMNS).astype({"value": np.float32})
 
 
 def probe_table(frame, ordering_names, shapes):
@@ -165,7 +139,7 @@ def provenance(settings):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
-    add_settings_argument(parser, DEFAULTS)
+    add_settings_argument(parser, SETTINGS)
     parser.add_argument("--slices", nargs="+", required=True, help="slice CSVs of every state")
     parser.add_argument(
         "--values",
@@ -178,9 +152,9 @@ def main(argv=None):
     parser.add_argument("--provenance", required=True, help="provenance JSON to write")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="report: %(message)s")
-    settings = load_settings(args.settings, DEFAULTS)
     value_paths = {Path(path).stem: path for path in args.values}
     try:
+        settings = load_settings(args.settings, SETTINGS)
         with Values(value_paths["saved"]) as saved:
             shapes = {name: saved.shape(name) for name in saved.names}
         frame = read_slices(args.slices, settings["probes"], shapes)

@@ -13,19 +13,21 @@ import time
 
 from google.protobuf.message import DecodeError
 
-import orderings
-from cli import add_settings_argument, fail, load_settings
-from tfsession import DATA_SUFFIX, exit_skipping_teardown, session, tf, variable_values
-from values import Values, write_values
+from ckptorder import orderings
+from ckptorder.cli import add_settings_argument, fail, load_settings
+from ckptorder.tfsession import DATA_SUFFIX, exit_skipping_teardown, session, tf, variable_values
+from ckptorder.values import Values, write_values
 
-DEFAULTS = {
-    "ordering": "init_then_restore",
-    "partial_variables": orderings.DEFAULT_PARTIAL_VARIABLES,
+SETTINGS = {
+    "ordering": f"one of {', '.join(orderings.ORDERINGS)}",
+    "partial_variables": "the variables a partial restore restores (null for other orderings)",
 }
 
 
 def prepare(graph, prefix, settings):
-    """Every op the ordering runs, built before the first session.run; returns the actions."""
+    """Every op the ordering runs, built before the first session.run; returns the actions.
+    Raises ValueError for a meta graph that does not load or a partial restore's unknown
+    variable."""
     with graph.as_default():
         saver = import_meta_graph(prefix + ".meta")
         variables = {v.op.name: v for v in tf.compat.v1.global_variables()}
@@ -42,7 +44,7 @@ def prepare(graph, prefix, settings):
         if "restore_partial" in steps:
             unknown = sorted(set(settings["partial_variables"]) - set(variables))
             if unknown:
-                fail(
+                raise ValueError(
                     f"partial_variables {unknown} not in the checkpoint; it has: {list(variables)}"
                 )
             partial = [variables[name] for name in settings["partial_variables"]]
@@ -55,10 +57,14 @@ def prepare(graph, prefix, settings):
 
 
 def import_meta_graph(path):
+    """The Saver of the graph the meta file at `path` holds, imported into the default graph.
+    Raises ValueError where the file is not a meta graph."""
     try:
         return tf.compat.v1.train.import_meta_graph(path, clear_devices=True)
     except (OSError, ValueError, DecodeError):
-        fail(f"{path}: not a checkpoint meta graph (damaged, truncated or another file)")
+        raise ValueError(
+            f"{path}: not a checkpoint meta graph (damaged, truncated or another file)"
+        ) from None
 
 
 def uninitialized_initializer(variables):
@@ -75,7 +81,9 @@ def uninitialized_initializer(variables):
 
 def apply_ordering(prefix, settings, threads, output, references):
     """Run the ordering's steps in a fresh graph, then write every variable's value to
-    `output`, as a reference where it equals a state of `references` (name to values file)."""
+    `output`, as a reference where it equals a state of `references` (name to values file).
+    Raises ValueError (see `prepare`, and for a bad values file) and TensorFlow's OpError
+    (a damaged checkpoint: see `checkpoint_problem`)."""
     graph = tf.Graph()
     actions = prepare(graph, prefix, settings)
     with graph.as_default(), session(graph, threads) as sess:
@@ -120,7 +128,7 @@ def by_source(values, references):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
-    add_settings_argument(parser, DEFAULTS, f"Orderings: {', '.join(orderings.ORDERINGS)}.")
+    add_settings_argument(parser, SETTINGS)
     parser.add_argument("--checkpoint", required=True, help="checkpoint prefix to read")
     parser.add_argument("--saved", required=True, help="build's values file of the saved state")
     parser.add_argument("--initial", required=True, help="build's values file of the initial state")
@@ -128,16 +136,12 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=1, help="TensorFlow's thread pools")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="restore: %(message)s")
-    settings = load_settings(args.settings, DEFAULTS)
-    if settings["ordering"] not in orderings.ORDERINGS:
-        fail(
-            f"unknown ordering {settings['ordering']!r}; allowed: {', '.join(orderings.ORDERINGS)}"
-        )
-    missing = missing_files(args.checkpoint, settings["ordering"])
-    if missing:
-        fail(f"checkpoint file(s) missing: {', '.join(missing)} (run build again)")
     references = {"saved": args.saved, "initial": args.initial}
     try:
+        settings = checked_settings(args.settings)
+        missing = missing_files(args.checkpoint, settings["ordering"])
+        if missing:
+            raise ValueError(f"checkpoint file(s) missing: {', '.join(missing)} (run build again)")
         apply_ordering(args.checkpoint, settings, args.threads, args.output, references)
     except tf.errors.OpError as error:
         problem = checkpoint_problem(error, args.checkpoint)
@@ -149,6 +153,16 @@ def main(argv=None):
     logging.info(
         "read %s, %s, %s; wrote %s", args.checkpoint, args.saved, args.initial, args.output
     )
+
+
+def checked_settings(text):
+    """The settings `text` holds. Raises ValueError for an unknown ordering."""
+    settings = load_settings(text, SETTINGS)
+    if settings["ordering"] not in orderings.ORDERINGS:
+        raise ValueError(
+            f"unknown ordering {settings['ordering']!r}; allowed: {', '.join(orderings.ORDERINGS)}"
+        )
+    return settings
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from atomic import write_text
+from ckptorder.atomic import write_text
 
 
 def outcome_table(report):

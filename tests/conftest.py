@@ -1,7 +1,7 @@
-"""Shared fixtures: a real pipeline run in a temporary copy of the project, once per session,
-and a real checkpoint built in-process for the unit tests."""
+"""Shared fixtures: the default config, a real checkpoint built in-process for the fast tests,
+and, for the tests marked `workflow`, a real pipeline run in a temporary copy of the project,
+once per session."""
 
-import json
 import shutil
 import subprocess
 import sys
@@ -9,29 +9,18 @@ from pathlib import Path
 
 import pytest
 
+from ckptorder import configuration
+
 PROJECT = Path(__file__).resolve().parent.parent
 IGNORED = shutil.ignore_patterns(
     ".git", ".snakemake", "results", "__pycache__", ".pytest_cache", ".venv", ".ruff_cache"
 )
-ORDERINGS = [
-    "init_then_restore",
-    "restore_then_init",
-    "restore_only",
-    "init_only",
-    "restore_then_init_uninitialized",
-    "partial_restore",
-    "init_from_checkpoint",
-]
 
-# What every ordering but partial_restore leaves in every variable, as TensorFlow does it.
-OUTCOMES = {
-    "init_then_restore": "restored",
-    "restore_then_init": "reinitialized",
-    "restore_only": "restored",
-    "init_only": "reinitialized",
-    "restore_then_init_uninitialized": "restored",
-    "init_from_checkpoint": "restored",
-}
+
+@pytest.fixture(scope="session")
+def config():
+    """config.yaml, checked and made whole, as the Snakefile sees it."""
+    return configuration.load(PROJECT / "config.yaml")
 
 
 def copy_project(destination):
@@ -64,14 +53,15 @@ def pipeline(tmp_path_factory):
     return workdir
 
 
-def run_restore(ordering, prefix, directory, output):
-    """restore.py in-process on a checkpoint `prefix` and build's values in `directory`."""
+def run_restore(settings, prefix, directory, output):
+    """restore.py in-process with `settings` (its --settings value) on a checkpoint `prefix`
+    and build's values in `directory`."""
     import restore
 
     restore.main(
         [
             "--settings",
-            json.dumps({"ordering": ordering}),
+            settings,
             "--checkpoint",
             str(prefix),
             "--saved",
@@ -84,20 +74,26 @@ def run_restore(ordering, prefix, directory, output):
     )
 
 
-@pytest.fixture(scope="session")
-def built(tmp_path_factory):
-    """build.py's outputs, made in-process with the default settings."""
+def run_build(settings, directory):
+    """build.py in-process with `settings`, writing into `directory` as the fixture does."""
     import build
 
-    out = tmp_path_factory.mktemp("built")
     build.main(
         [
+            "--settings",
+            settings,
             "--checkpoint",
-            str(out / "ckpt" / "model.ckpt"),
+            str(directory / "ckpt" / "model.ckpt"),
             "--initial",
-            str(out / "initial.npz"),
+            str(directory / "initial.npz"),
             "--saved",
-            str(out / "saved.npz"),
+            str(directory / "saved.npz"),
         ]
     )
-    return out
+    return directory
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory, config):
+    """build.py's outputs, made in-process with the default config's settings."""
+    return run_build(configuration.build_settings(config), tmp_path_factory.mktemp("built"))

@@ -1,15 +1,21 @@
 """build.py and restore.py on the real TensorFlow, in-process."""
 
+import json
+
 import pytest
 
-import build
-import network
-from conftest import ORDERINGS, OUTCOMES, run_restore
-from tfsession import tf
-from values import Values, bitwise_equal
+from ckptorder import configuration, network, orderings
+from ckptorder.tfsession import tf
+from ckptorder.values import Values, bitwise_equal
+from conftest import run_build, run_restore
 
 # The state a restore job finds a variable equal to, for each outcome.
 SOURCE_OF = {"restored": "saved", "reinitialized": "initial"}
+READS_CHECKPOINT = next(o for o in orderings.ORDERINGS if orderings.reads_checkpoint(o))
+
+
+def with_changes(settings, **changes):
+    return json.dumps({**json.loads(settings), **changes})
 
 
 def test_build_writes_the_checkpoint_and_both_states(built):
@@ -39,43 +45,33 @@ def test_the_meta_graph_has_the_seed_probe_tensor(built):
     assert graph.get_tensor_by_name("conv_1/kernel/read:0").shape == (3, 3, 3, 32)
 
 
-@pytest.mark.parametrize("ordering", ORDERINGS)
-def test_each_ordering_ends_where_its_steps_say(built, tmp_path, ordering):
+@pytest.mark.parametrize("ordering", orderings.ORDERINGS)
+def test_each_ordering_ends_where_its_steps_say(built, config, tmp_path, ordering):
+    """TensorFlow's real outcome, variable by variable, is the one the ordering's last write
+    gives: what orderings.py predicts and the report expects."""
     output = tmp_path / f"{ordering}.npz"
-    run_restore(ordering, built / "ckpt" / "model.ckpt", built, output)
+    settings = configuration.restore_settings(config, ordering)
+    run_restore(settings, built / "ckpt" / "model.ckpt", built, output)
+    partial = config["partial_restore"]["variables"]
+    expected = orderings.expected_outcomes(ordering, list(network.variable_shapes()), partial)
     with Values(output) as state:
         sources = {name: state.source(name) for name in state.names}
-    if ordering == "partial_restore":
-        assert sources == {
-            name: "saved" if name.startswith("conv_1/") else "initial"
-            for name in network.variable_shapes()
-        }
-    else:
-        assert set(sources.values()) == {SOURCE_OF[OUTCOMES[ordering]]}
+    assert sources == {name: SOURCE_OF[outcome] for name, outcome in expected.items()}
 
 
 def test_unknown_ordering_is_one_clear_line(built, tmp_path, capsys):
+    settings = json.dumps({"ordering": "restore_twice", "partial_variables": None})
     with pytest.raises(SystemExit) as exit_:
-        run_restore("restore_twice", built / "ckpt" / "model.ckpt", built, tmp_path / "x.npz")
+        run_restore(settings, built / "ckpt" / "model.ckpt", built, tmp_path / "x.npz")
     assert exit_.value.code == 1
-    assert "unknown ordering 'restore_twice'; allowed: init_then_restore" in capsys.readouterr().err
+    assert "unknown ordering 'restore_twice'; allowed: " in capsys.readouterr().err
     assert not (tmp_path / "x.npz").exists()
 
 
-def test_diverging_training_fails_naming_the_step_and_leaves_nothing(tmp_path, capsys):
+def test_diverging_training_fails_naming_the_step_and_leaves_nothing(config, tmp_path, capsys):
+    settings = with_changes(configuration.build_settings(config), learning_rate=1e30, steps=5)
     with pytest.raises(SystemExit) as exit_:
-        build.main(
-            [
-                "--settings",
-                '{"learning_rate": 1e30, "steps": 5}',
-                "--checkpoint",
-                str(tmp_path / "ckpt" / "model.ckpt"),
-                "--initial",
-                str(tmp_path / "initial.npz"),
-                "--saved",
-                str(tmp_path / "saved.npz"),
-            ]
-        )
+        run_build(settings, tmp_path)
     assert exit_.value.code == 1
     err = capsys.readouterr().err
     assert "train.learning_rate 1e+30 is too large" in err
@@ -83,42 +79,50 @@ def test_diverging_training_fails_naming_the_step_and_leaves_nothing(tmp_path, c
     assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == []
 
 
-def test_training_is_deterministic(built, tmp_path):
-    build.main(
-        [
-            "--checkpoint",
-            str(tmp_path / "model.ckpt"),
-            "--initial",
-            str(tmp_path / "initial.npz"),
-            "--saved",
-            str(tmp_path / "saved.npz"),
-        ]
-    )
+def test_training_is_deterministic(built, config, tmp_path):
+    run_build(configuration.build_settings(config), tmp_path)
     for name in ("saved.npz", "initial.npz"):
         assert (tmp_path / name).read_bytes() == (built / name).read_bytes()
     for suffix in (".index", ".data-00000-of-00001"):
-        ours = (tmp_path / f"model.ckpt{suffix}").read_bytes()
+        ours = (tmp_path / "ckpt" / f"model.ckpt{suffix}").read_bytes()
         assert ours == (built / "ckpt" / f"model.ckpt{suffix}").read_bytes()
 
 
-def test_a_widened_model_builds_and_restores(tmp_path):
-    prefix = str(tmp_path / "model.ckpt")
-    build.main(
-        [
-            "--settings",
-            '{"extra_layers": [8, 16], "steps": 1}',
-            "--checkpoint",
-            prefix,
-            "--initial",
-            str(tmp_path / "initial.npz"),
-            "--saved",
-            str(tmp_path / "saved.npz"),
-        ]
+def test_a_widened_model_builds_and_restores(config, tmp_path):
+    settings = with_changes(configuration.build_settings(config), extra_layers=[8, 16], steps=1)
+    run_build(settings, tmp_path)
+    partial = next(o for o in orderings.ORDERINGS if "restore_partial" in orderings.steps(o))
+    output = tmp_path / "partial.npz"
+    run_restore(
+        configuration.restore_settings(config, partial),
+        tmp_path / "ckpt" / "model.ckpt",
+        tmp_path,
+        output,
     )
-    run_restore("partial_restore", prefix, tmp_path, tmp_path / "partial.npz")
     references = {"initial": tmp_path / "initial.npz"}
-    with Values(tmp_path / "partial.npz", references) as state:
+    with Values(output, references) as state:
         assert state.names[-2:] == ["conv_5/kernel", "conv_5/bias"]
         assert state.source("conv_1/kernel") == "saved"
         assert state.source("conv_5/kernel") == "initial"
         assert state.shape("conv_5/kernel") == (3, 3, 8, 16)
+
+
+@pytest.mark.parametrize("suffix", [".index", ".data-00000-of-00001", ".meta"])
+def test_restore_names_a_missing_checkpoint_file(built, config, tmp_path, capsys, suffix):
+    checkpoint = tmp_path / "ckpt"
+    checkpoint.mkdir()
+    for path in (built / "ckpt").iterdir():
+        if not path.name.endswith(suffix):
+            (checkpoint / path.name).write_bytes(path.read_bytes())
+    output = tmp_path / "out.npz"
+    with pytest.raises(SystemExit) as exit_:
+        run_restore(
+            configuration.restore_settings(config, READS_CHECKPOINT),
+            checkpoint / "model.ckpt",
+            built,
+            output,
+        )
+    assert exit_.value.code == 1
+    err = capsys.readouterr().err
+    assert f"checkpoint file(s) missing: {checkpoint}/model.ckpt{suffix}" in err
+    assert not output.exists()

@@ -9,10 +9,15 @@ import pandas as pd
 import pytest
 
 import extract
-import network
 import report
+from ckptorder import network
+from ckptorder.orderings import ordering_of
+from ckptorder.values import Values, write_values
 from conftest import PROJECT
-from values import Values, write_values
+
+RESTORE_ONLY = ordering_of("restore_all")
+INIT_ONLY = ordering_of("initialize_all")
+INIT_THEN_RESTORE = ordering_of("initialize_all", "restore_all")
 
 SPECIAL = np.array(
     [0.0, -0.0, np.nan, np.inf, -np.inf, 1e-45, -1e-45, 3.4028235e38, 0.1, 1 / 3],
@@ -38,10 +43,10 @@ def states(tmp_path):
     signed = saved["conv_1/bias"].copy()
     signed[0] = -0.0
     write_values(tmp_path / "saved.npz", saved.items())
-    write_values(tmp_path / "restore_only.npz", [(name, "saved") for name in saved])
-    write_values(tmp_path / "init_only.npz", [(name, "initial") for name in saved])
+    write_values(tmp_path / f"{RESTORE_ONLY}.npz", [(name, "saved") for name in saved])
+    write_values(tmp_path / f"{INIT_ONLY}.npz", [(name, "initial") for name in saved])
     write_values(
-        tmp_path / "init_then_restore.npz",
+        tmp_path / f"{INIT_THEN_RESTORE}.npz",
         [(n, signed if n == "conv_1/bias" else "saved") for n in saved],
     )
     return tmp_path
@@ -91,11 +96,11 @@ def test_csv_values_read_back_bit_for_bit(tmp_path):
 
 def test_extract_writes_tidy_rows_with_full_coordinates(states):
     probes = [{"tensor": "conv_1/kernel/read:0", "slice": "[1, :, :, 1]"}]
-    rows = pd.read_csv(run_extract(states, "init_only", probes), dtype=str)
+    rows = pd.read_csv(run_extract(states, INIT_ONLY, probes), dtype=str)
     assert list(rows.columns) == ["state", "tensor", "slice", "index", "value"]
     assert len(rows) == 9
     assert rows["index"].tolist()[:4] == ["1,0,0,1", "1,0,1,1", "1,0,2,1", "1,1,0,1"]
-    assert set(rows["state"]) == {"init_only"}
+    assert set(rows["state"]) == {INIT_ONLY}
 
 
 def peak_rss(command):
@@ -137,14 +142,18 @@ def test_extract_holds_only_the_probed_tensor(tmp_path):
     assert (tmp_path / "big_1.csv").read_text().count("\n") == 5
 
 
+# What the report is given besides its orderings and probes, where a test does not say.
+REPORT_SETTINGS = {"partial_variables": [], "expected": {}, "config": {}, "snakemake": "9"}
+
+
 def make_report(states, settings, probes):
-    names = ["saved", "initial", "restore_only", "init_only", "init_then_restore"]
+    names = ["saved", "initial", RESTORE_ONLY, INIT_ONLY, INIT_THEN_RESTORE]
     slices = [run_extract(states, name, probes) for name in names]
     outputs = {key: states / f"{key}.out" for key in ("report", "variables", "provenance")}
     report.main(
         [
             "--settings",
-            json.dumps({**settings, "probes": probes}),
+            json.dumps({**REPORT_SETTINGS, **settings, "probes": probes}),
             "--slices",
             *map(str, slices),
             "--values",
@@ -159,27 +168,27 @@ PROBES = [
     {"tensor": "conv_1/kernel/read:0", "slice": "[1, :, :, 1]"},
     {"tensor": "conv_1/bias", "slice": "[0:2]"},
 ]
-SETTINGS = {"orderings": ["restore_only", "init_only", "init_then_restore"]}
+SETTINGS = {"orderings": [RESTORE_ONLY, INIT_ONLY, INIT_THEN_RESTORE]}
 
 
 def test_report_classifies_bitwise(states):
     table, variables, outputs = make_report(states, SETTINGS, PROBES)
     outcome = {(r.ordering, r.tensor): r.outcome for r in table.itertuples()}
     assert outcome == {
-        ("restore_only", "conv_1/kernel/read:0"): "restored",
-        ("restore_only", "conv_1/bias"): "restored",
-        ("init_only", "conv_1/kernel/read:0"): "reinitialized",
-        ("init_only", "conv_1/bias"): "reinitialized",
-        ("init_then_restore", "conv_1/kernel/read:0"): "restored",
+        (RESTORE_ONLY, "conv_1/kernel/read:0"): "restored",
+        (RESTORE_ONLY, "conv_1/bias"): "restored",
+        (INIT_ONLY, "conv_1/kernel/read:0"): "reinitialized",
+        (INIT_ONLY, "conv_1/bias"): "reinitialized",
+        (INIT_THEN_RESTORE, "conv_1/kernel/read:0"): "restored",
         # 0.0 against -0.0: equal as numbers, a different outcome by bytes.
-        ("init_then_restore", "conv_1/bias"): "changed",
+        (INIT_THEN_RESTORE, "conv_1/bias"): "changed",
     }
-    changed = table[(table.ordering == "init_then_restore") & (table.tensor == "conv_1/bias")]
+    changed = table[(table.ordering == INIT_THEN_RESTORE) & (table.tensor == "conv_1/bias")]
     assert changed["max_abs_diff_vs_saved"].item() == 0.0
     assert changed["as_expected"].item() == np.False_
     assert len(variables) == 3 * 6
     row = variables[
-        (variables.ordering == "init_then_restore") & (variables.variable == "conv_1/bias")
+        (variables.ordering == INIT_THEN_RESTORE) & (variables.variable == "conv_1/bias")
     ]
     assert row["outcome"].item() == "changed" and row["source"].item() == "own"
     assert json.loads(outputs["provenance"].read_text())["versions"]["numpy"] == np.__version__
@@ -190,7 +199,7 @@ def test_a_nan_equals_itself_in_the_report(states):
         arrays = {name: saved.read(name) for name in saved.names}
     arrays["conv_1/kernel"][1, 0, 0, 1] = np.nan
     write_values(states / "saved.npz", arrays.items())
-    table, _, _ = make_report(states, {"orderings": ["restore_only"]}, PROBES)
+    table, _, _ = make_report(states, {"orderings": [RESTORE_ONLY]}, PROBES)
     row = table[table.tensor == "conv_1/kernel/read:0"]
     assert row["outcome"].item() == "restored"
     assert np.isnan(row["max_abs_diff_vs_saved"].item())
@@ -199,13 +208,13 @@ def test_a_nan_equals_itself_in_the_report(states):
 def test_expected_outcomes_can_be_overridden(states):
     settings = {
         **SETTINGS,
-        "expected": {"init_then_restore": {"conv_1/bias": "changed"}, "init_only": "changed"},
+        "expected": {INIT_THEN_RESTORE: {"conv_1/bias": "changed"}, INIT_ONLY: "changed"},
     }
     table, _, _ = make_report(states, settings, PROBES)
     expected = {(r.ordering, r.tensor): r.expected for r in table.itertuples()}
-    assert expected[("init_then_restore", "conv_1/bias")] == "changed"
-    assert expected[("init_then_restore", "conv_1/kernel/read:0")] == "restored"
-    assert expected[("init_only", "conv_1/bias")] == "changed"
+    assert expected[(INIT_THEN_RESTORE, "conv_1/bias")] == "changed"
+    assert expected[(INIT_THEN_RESTORE, "conv_1/kernel/read:0")] == "restored"
+    assert expected[(INIT_ONLY, "conv_1/bias")] == "changed"
 
 
 def run_verify(directory, outputs):
@@ -229,10 +238,10 @@ def test_verify_names_each_unexpected_row_and_keeps_the_report(states):
     _, _, outputs = make_report(states, SETTINGS, PROBES)
     result = run_verify(states, outputs)
     assert result.returncode == 1
-    row = "init_then_restore conv_1/bias [0:2]: outcome changed, expected restored"
+    row = f"{INIT_THEN_RESTORE} conv_1/bias [0:2]: outcome changed, expected restored"
     assert f"{outputs['report']}: {row}" in result.stderr
     assert (
-        f"{outputs['variables']}: init_then_restore conv_1/bias: outcome changed" in result.stderr
+        f"{outputs['variables']}: {INIT_THEN_RESTORE} conv_1/bias: outcome changed" in result.stderr
     )
     assert "Traceback" not in result.stderr
     assert "changed (UNEXPECTED)" in result.stdout
@@ -241,7 +250,7 @@ def test_verify_names_each_unexpected_row_and_keeps_the_report(states):
 
 def test_verify_fails_an_inconclusive_probe(states):
     (states / "initial.npz").write_bytes((states / "saved.npz").read_bytes())
-    _, _, outputs = make_report(states, {"orderings": ["restore_only"]}, PROBES)
+    _, _, outputs = make_report(states, {"orderings": [RESTORE_ONLY]}, PROBES)
     result = run_verify(states, outputs)
     assert result.returncode == 1
     assert "inconclusive: probe conv_1/kernel/read:0 [1, :, :, 1] holds the same saved" in (
@@ -250,7 +259,7 @@ def test_verify_fails_an_inconclusive_probe(states):
 
 
 def test_verify_passes_and_writes_the_table(states):
-    _, _, outputs = make_report(states, {"orderings": ["restore_only", "init_only"]}, PROBES)
+    _, _, outputs = make_report(states, {"orderings": [RESTORE_ONLY, INIT_ONLY]}, PROBES)
     result = run_verify(states, outputs)
     assert result.returncode == 0, result.stderr
     assert "all 4 probe and 12 variable outcomes as expected" in result.stdout

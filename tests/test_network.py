@@ -1,6 +1,6 @@
 import pytest
 
-import network
+from ckptorder import network
 
 
 def test_variable_shapes_follow_the_seed_network():

@@ -1,19 +1,41 @@
-import orderings
-from conftest import OUTCOMES
+from ckptorder import orderings
+from ckptorder.orderings import ordering_of
 
 VARIABLES = ["conv_1/kernel", "conv_1/bias", "conv_3/kernel"]
 
 
-def test_last_write_decides_the_expected_outcome():
-    for ordering, outcome in OUTCOMES.items():
-        outcomes = orderings.expected_outcomes(ordering, VARIABLES, ["conv_1/kernel"])
-        assert outcomes == dict.fromkeys(VARIABLES, outcome), ordering
+def outcomes(*steps, partial=()):
+    return orderings.expected_outcomes(ordering_of(*steps), VARIABLES, list(partial))
 
 
-def test_partial_restore_expects_per_variable():
-    outcomes = orderings.expected_outcomes("partial_restore", VARIABLES, ["conv_1/kernel"])
-    assert outcomes == {
+def test_the_seed_experiments_are_run_and_expect_what_the_post_says():
+    assert outcomes("initialize_all", "restore_all") == dict.fromkeys(VARIABLES, "restored")
+    assert outcomes("restore_all", "initialize_all") == dict.fromkeys(VARIABLES, "reinitialized")
+
+
+def test_the_last_write_decides_the_expected_outcome():
+    assert outcomes("restore_all") == dict.fromkeys(VARIABLES, "restored")
+    assert outcomes("initialize_all") == dict.fromkeys(VARIABLES, "reinitialized")
+    assert outcomes("restore_all", "initialize_uninitialized") == dict.fromkeys(
+        VARIABLES, "restored"
+    )
+    assert outcomes("initialize_from_checkpoint") == dict.fromkeys(VARIABLES, "restored")
+
+
+def test_a_partial_restore_expects_per_variable():
+    assert outcomes("restore_partial", "initialize_uninitialized", partial=["conv_1/kernel"]) == {
         "conv_1/kernel": "restored",
         "conv_1/bias": "reinitialized",
         "conv_3/kernel": "reinitialized",
     }
+
+
+def test_every_step_of_every_ordering_is_defined():
+    for ordering in orderings.ORDERINGS:
+        assert orderings.steps(ordering) and set(orderings.steps(ordering)) <= set(orderings.STEPS)
+
+
+def test_observed_outcome_is_bitwise_saved_first():
+    assert orderings.observed_outcome(True, True) == "restored"
+    assert orderings.observed_outcome(False, True) == "reinitialized"
+    assert orderings.observed_outcome(False, False) == "changed"

@@ -7,6 +7,7 @@ import sys
 import pytest
 import yaml
 
+from ckptorder import orderings
 from conftest import PROJECT
 
 SCRIPTS = ["build", "restore", "extract", "report", "verify", "figures"]
@@ -51,3 +52,11 @@ def test_code_is_linted_and_formatted(command):
         [sys.executable, "-m", *command], cwd=PROJECT, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_readme_lists_every_ordering_in_order():
+    """The README's table of orderings follows orderings.ORDERINGS, the one list of them."""
+    readme = (PROJECT / "README.md").read_text()
+    table = readme.split("| ordering | steps | outcome |", 1)[1].split("\n\n", 1)[0]
+    listed = re.findall(r"^\| `(\w+)` \|", table, re.M)
+    assert listed == list(orderings.ORDERINGS)

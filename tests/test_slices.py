@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-import slices
+from ckptorder import slices
 
 
 @pytest.mark.parametrize(

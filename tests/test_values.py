@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-import values
-from values import Values, bitwise_equal, write_values
+from ckptorder import values
+from ckptorder.values import Values, bitwise_equal, write_values
 
 
 def test_bitwise_equality_is_by_bytes():

@@ -7,12 +7,6 @@ names and index ranges against it at load time, without importing TensorFlow.
 INPUT_SHAPE = (None, 100, 100, 3)
 KERNEL_SIZE = 3
 
-# The seed's probe, and the same slice of conv_3 (which partial_restore does not restore).
-SEED_PROBES = [
-    {"tensor": "conv_1/kernel/read:0", "slice": "[1, :, :, 1]"},
-    {"tensor": "conv_3/kernel", "slice": "[1, :, :, 1]"},
-]
-
 # (scope, filters, stride): conv2d layers with "SAME" padding, applied in order.
 SEED_LAYERS = (
     ("conv_1", 32, 2),

@@ -2,15 +2,16 @@
 
 import shutil
 import struct
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
 import yaml
 
 import figures
-from conftest import PROJECT, snakemake
+from ckptorder import configuration, orderings
+from conftest import snakemake
+
+pytestmark = pytest.mark.workflow
 
 
 def png_size(path):
@@ -53,11 +54,7 @@ def test_the_html_report_holds_both_figures_and_both_tables(pipeline, tmp_path):
 
 def slice_paths(workdir):
     """The slice CSVs in the order the Snakefile passes them: saved, initial, the orderings."""
-    states = [
-        "saved",
-        "initial",
-        *yaml.safe_load((workdir / "config.yaml").read_text())["orderings"],
-    ]
+    states = orderings.states(configuration.load(workdir / "config.yaml")["orderings"])
     return [workdir / "results" / "slices" / f"{state}.csv" for state in states]
 
 
@@ -69,34 +66,3 @@ def test_each_probe_panel_is_titled_with_the_reports_outcome(pipeline):
         states = ("saved", "initial", row.ordering)
         values = {state: panels[state, row.tensor, row.slice] for state in states}
         assert figures.panel_title(row.ordering, values) == f"{row.ordering}\n{row.outcome}"
-
-
-def cut_short(path):
-    path.write_text(path.read_text()[:-5])
-
-
-def one_row_less(path):
-    path.write_text("".join(path.read_text().splitlines(keepends=True)[:-1]))
-
-
-@pytest.mark.parametrize(
-    ("damage", "words"),
-    [(cut_short, "init_only.csv: cut short"), (one_row_less, "init_only.csv: does not hold")],
-    ids=["cut short", "a row missing"],
-)
-def test_the_probes_figure_refuses_a_bad_slice_csv(pipeline, tmp_path, damage, words):
-    workdir = tmp_path / "project"
-    shutil.copytree(pipeline / "results" / "slices", workdir / "results" / "slices")
-    shutil.copy(pipeline / "config.yaml", workdir)
-    damage(workdir / "results" / "slices" / "init_only.csv")
-    output = tmp_path / "probes.png"
-    command = [sys.executable, str(PROJECT / "scripts" / "figures.py"), "probes", "--output"]
-    result = subprocess.run(
-        [*command, str(output), "--slices", *map(str, slice_paths(workdir))],
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 1
-    assert result.stderr.startswith("error: ") and words in result.stderr, result.stderr
-    assert len(result.stderr.splitlines()) == 1
-    assert not output.exists() and not list(tmp_path.glob(".probes.png*"))

@@ -8,7 +8,6 @@ costs most of this file's time, so it is done for the cases in FULL_RUNS_CHECKED
 stop at the dry run.
 """
 
-import ast
 import os
 import re
 import shutil
@@ -18,7 +17,13 @@ import pandas as pd
 import pytest
 import yaml
 
+from ckptorder import configuration, orderings
+from ckptorder.orderings import ordering_of
 from conftest import snakemake
+
+pytestmark = pytest.mark.workflow
+# The ordering these cases remove, add back and override.
+INIT_ONLY = ordering_of("initialize_all")
 
 FIGURES = {"probes_figure": 1, "outcomes_figure": 1}
 EVERYTHING = {"build": 1, "restore": 7, "extract": 9, "report": 1, "verify": 1, **FIGURES}
@@ -43,25 +48,25 @@ def append_comment(workdir, path):
 
 def touch_everything(workdir):
     later = time.time() + 60
-    for path in [*workdir.glob("scripts/*.py"), workdir / "config.yaml", workdir / "Snakefile"]:
+    for path in [*workdir.glob("scripts/**/*.py"), workdir / "config.yaml", workdir / "Snakefile"]:
         os.utime(path, (later, later))
 
 
 def remove_ordering(config):
-    config["orderings"].remove("init_only")
+    config["orderings"] = [o for o in orderings.ORDERINGS if o != INIT_ONLY]
 
 
 def add_back_ordering(workdir):
-    """As if init_only had never run: drop it, forget its outputs, run, then add it back.
+    """As if INIT_ONLY had never run: drop it, forget its outputs, run, then add it back.
 
     Snakemake's own semantics: an ordering removed and added back while its old outputs are
     still in results/ (and up to date) reuses them, and only report, verify and figures run.
     The table's row holds for an ordering whose outputs are not there, hence the unlinks."""
     edit_config(workdir, remove_ordering)
-    for path in ("results/values/init_only.npz", "results/slices/init_only.csv"):
+    for path in (f"results/values/{INIT_ONLY}.npz", f"results/slices/{INIT_ONLY}.csv"):
         (workdir / path).unlink()
     snakemake(workdir, "--cores", "4")
-    edit_config(workdir, lambda c: c["orderings"].append("init_only"))
+    edit_config(workdir, lambda c: c["orderings"].append(INIT_ONLY))
 
 
 def set_train(key, value):
@@ -98,9 +103,7 @@ CASES = {
     "ordering added": (add_back_ordering, {"restore": 1, "extract": 1, **NEW_SLICES}),
     "ordering removed": (lambda w: edit_config(w, remove_ordering), NEW_SLICES),
     "expected outcome changed": (
-        lambda w: edit_config(
-            w, lambda c: c.__setitem__("expected", {"init_only": "reinitialized"})
-        ),
+        lambda w: edit_config(w, lambda c: c.__setitem__("expected", {INIT_ONLY: "reinitialized"})),
         REPORT,
     ),
     "seed changed": (lambda w: edit_config(w, lambda c: c.__setitem__("seed", 7)), EVERYTHING),
@@ -122,16 +125,20 @@ CASES = {
     "verify script edited": (lambda w: append_comment(w, "scripts/verify.py"), {"verify": 1}),
     "figures script edited": (lambda w: append_comment(w, "scripts/figures.py"), FIGURES),
     "shared module edited (orderings: restore, report, figures)": (
-        lambda w: append_comment(w, "scripts/orderings.py"),
+        lambda w: append_comment(w, "scripts/ckptorder/orderings.py"),
         ORDERINGS_CHANGED,
     ),
-    "shared module edited (slices: extract, report, figures)": (
-        lambda w: append_comment(w, "scripts/slices.py"),
+    "shared module edited (slices, through slice_csv: extract, report, figures)": (
+        lambda w: append_comment(w, "scripts/ckptorder/slices.py"),
         NEW_PROBES,
     ),
     "shared module edited (values: all but verify)": (
-        lambda w: append_comment(w, "scripts/values.py"),
+        lambda w: append_comment(w, "scripts/ckptorder/values.py"),
         EVERYTHING,
+    ),
+    "the config check edited (no step imports it)": (
+        lambda w: append_comment(w, "scripts/ckptorder/configuration.py"),
+        {},
     ),
     "files touched, content unchanged": (touch_everything, {}),
     "tensorflow version changed": (fake_tensorflow_version, EVERYTHING),
@@ -167,40 +174,7 @@ def test_a_change_reruns_exactly_what_it_touches(pipeline, tmp_path, case):
         return
     snakemake(workdir, "--cores", "4", env=env)
     report = pd.read_csv(workdir / "results" / "report.csv")
-    config = yaml.safe_load((workdir / "config.yaml").read_text())
+    config = configuration.load(workdir / "config.yaml")
     assert report["ordering"].unique().tolist() == config["orderings"]
     assert len(report) == len(config["orderings"]) * len(config["probes"])
     assert report["as_expected"].all()
-
-
-def project_imports(script, scripts_dir):
-    """Every project module `script` imports, directly or through another project module."""
-    found, queue = set(), [script]
-    while queue:
-        tree = ast.parse((scripts_dir / f"{queue.pop()}.py").read_text())
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                names = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                names = [node.module]
-            else:
-                continue
-            for name in names:
-                if (scripts_dir / f"{name}.py").exists() and name not in found:
-                    found.add(name)
-                    queue.append(name)
-    return found
-
-
-def test_every_imported_module_is_an_input_of_its_rule(pipeline):
-    dry = snakemake(pipeline, "--cores", "1", "--dry-run", "--forceall")
-    inputs = {}
-    for rule, listed in re.findall(r"^rule (\w+):\n\s+input: (.*)$", dry.stdout, re.M):
-        if rule != "all":
-            inputs.setdefault(rule, set()).update(listed.split(", "))
-    assert set(inputs) == {"build", "restore", "extract", "report", "verify", *FIGURES}
-    for rule, listed in inputs.items():
-        script = "figures" if rule in FIGURES else rule
-        assert f"scripts/{script}.py" in listed
-        for module in project_imports(script, pipeline / "scripts"):
-            assert f"scripts/{module}.py" in listed, f"rule {rule} does not declare {module}"

@@ -9,8 +9,10 @@ import time
 import pandas as pd
 import pytest
 
+from ckptorder.values import Values
 from conftest import copy_project, snakemake
-from values import Values
+
+pytestmark = pytest.mark.workflow
 
 COMPARED = [
     "results/report.csv",

@@ -11,7 +11,7 @@ import zipfile
 
 import numpy as np
 
-from atomic import atomic_path
+from ckptorder.atomic import atomic_path
 
 SOURCES = "sources.json"
 # Zip's earliest date: no wall-clock time enters the file.

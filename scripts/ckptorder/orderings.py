@@ -6,8 +6,6 @@ a restoring step leaves it `restored`, an initialising step `reinitialized`.
 Pure Python: the Snakefile, the report and the figures use it without importing TensorFlow.
 """
 
-DEFAULT_PARTIAL_VARIABLES = ["conv_1/kernel", "conv_1/bias"]
-
 # step: (what it writes, the outcome it leaves)
 STEPS = {
     "initialize_all": ("all", "reinitialized"),
@@ -53,6 +51,12 @@ def steps(ordering):
     return ORDERINGS[ordering][0]
 
 
+def ordering_of(*wanted):
+    """The ordering that runs exactly the steps `wanted`: tests and the benchmark name
+    orderings by what they do, so that this module stays the one place their names are written."""
+    return next(ordering for ordering in ORDERINGS if steps(ordering) == wanted)
+
+
 def reads_checkpoint(ordering):
     """Whether any step of the ordering reads the checkpoint's values."""
     return any(STEPS[step][1] == "restored" for step in steps(ordering))
@@ -78,3 +82,13 @@ def observed_outcome(equal_to_saved, equal_to_initial):
     if equal_to_saved:
         return "restored"
     return "reinitialized" if equal_to_initial else "changed"
+
+
+# The states every ordering is compared with: build's values as saved and straight after
+# initialisation.
+REFERENCES = ("saved", "initial")
+
+
+def states(ordering_names):
+    """Every state a run compares: the references, then the orderings."""
+    return [*REFERENCES, *ordering_names]

@@ -1,0 +1,44 @@
+"""What every step's command line shares: settings as one JSON value, and one-line errors."""
+
+import json
+import sys
+
+
+def dump_settings(settings):
+    """A step's settings as one value with sorted keys: Snakemake compares params by value
+    alone, so equal settings must give the same text."""
+    return json.dumps(settings, sort_keys=True)
+
+
+def add_settings_argument(parser, keys):
+    """The `--settings` option every step takes: one JSON object holding exactly `keys`, a map
+    of each key to what it means (config.yaml's values reach the step this way)."""
+    described = "; ".join(f"{key}: {meaning}" for key, meaning in keys.items())
+    parser.add_argument(
+        "--settings",
+        required=True,
+        help=f"JSON object with the keys {', '.join(keys)} ({described})",
+    )
+
+
+def load_settings(text, keys):
+    """The JSON object `text`, which must hold exactly `keys`. Raises ValueError."""
+    try:
+        given = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"--settings is not valid JSON: {error}") from None
+    if not isinstance(given, dict):
+        raise ValueError("--settings must be a JSON object")
+    unknown, missing = sorted(set(given) - set(keys)), [k for k in keys if k not in given]
+    if unknown or missing:
+        raise ValueError(
+            f"--settings has unknown key(s) {', '.join(unknown) or 'none'} and lacks "
+            f"{', '.join(missing) or 'none'}; it takes: {', '.join(keys)}"
+        )
+    return given
+
+
+def fail(message):
+    """Stop the step with one line on stderr and a non-zero exit: for main() alone."""
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(1)

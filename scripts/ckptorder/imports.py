@@ -1,0 +1,36 @@
+"""Which of this package's modules a step's script imports, read from the code with `ast`:
+the Snakefile declares them as inputs of the step's rule, so that editing one reruns the step
+(Snakemake's own code tracking does not look into scripts run from `shell:`)."""
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent
+
+
+def imported_modules(script):
+    """The package's module files that `script` imports, directly or through each other,
+    sorted, with the package's `__init__.py` (imported with any of them)."""
+    found, queue = set(), [Path(script)]
+    while queue:
+        for name in _imported_names(queue.pop()):
+            path = PACKAGE / f"{name}.py"
+            if path.exists() and path not in found:
+                found.add(path)
+                queue.append(path)
+    return sorted([PACKAGE / "__init__.py", *found]) if found else []
+
+
+def _imported_names(path):
+    """Names of this package's modules that `path` may import (the file decides which exist)."""
+    for node in ast.walk(ast.parse(Path(path).read_text())):
+        if isinstance(node, ast.Import):
+            dotted = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            dotted = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+        else:
+            continue
+        for name in dotted:
+            package, _, module = name.partition(".")
+            if package == PACKAGE.name and module:
+                yield module.partition(".")[0]

@@ -1,0 +1,197 @@
+"""The config check: every mistake one clear line naming the setting and what is allowed; a
+good config made whole; each step's settings what its script takes."""
+
+import json
+
+import pytest
+import yaml
+
+from ckptorder import configuration, orderings
+from ckptorder.cli import load_settings
+from conftest import PROJECT
+
+
+def raw_config():
+    return yaml.safe_load((PROJECT / "config.yaml").read_text())
+
+
+def set_key(*path_and_value):
+    *path, value = path_and_value
+
+    def change(config):
+        node = config
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = value
+
+    return change
+
+
+def probe(tensor=None, slice_=None):
+    entry = {k: v for k, v in (("tensor", tensor), ("slice", slice_)) if v is not None}
+    return set_key("probes", [entry])
+
+
+ALLOWED_ORDERINGS = f"allowed: all, or a list of {', '.join(orderings.ORDERINGS)}"
+FIRST, SECOND = list(orderings.ORDERINGS)[:2]
+CASES = {
+    "unknown top-level key": (
+        set_key("sed", 1),
+        ["(top level): unknown key(s) sed", "allowed: seed"],
+    ),
+    "misspelt nested key": (
+        lambda c: c["train"].update(step=c["train"].pop("steps")),
+        ["train: unknown key(s) step; allowed: steps, learning_rate"],
+    ),
+    "unknown ordering": (
+        set_key("orderings", [FIRST, "restore_twice"]),
+        ["orderings[2]: 'restore_twice' is not allowed", ALLOWED_ORDERINGS],
+    ),
+    "orderings neither all nor a list": (
+        set_key("orderings", "everything"),
+        ["orderings: 'everything' is not allowed", ALLOWED_ORDERINGS],
+    ),
+    "empty orderings": (set_key("orderings", []), ["orderings: [] should be non-empty"]),
+    "duplicate ordering": (
+        set_key("orderings", [FIRST, FIRST]),
+        ["orderings:", "has non-unique elements"],
+    ),
+    "seed not an integer": (set_key("seed", "abc"), ["seed: 'abc' is not of type 'integer'"]),
+    "seed a float": (set_key("seed", 4.0), ["seed: 4.0 is not of type 'integer'"]),
+    "seed negative": (set_key("seed", -1), ["seed: -1 is less than the minimum of 0"]),
+    "seed too large": (
+        set_key("seed", 2**31 - 1),
+        ["seed: 2147483647 is greater than the maximum of 2147483646"],
+    ),
+    "steps zero": (set_key("train", "steps", 0), ["train.steps: 0 is less than the minimum of 1"]),
+    "steps negative": (set_key("train", "steps", -3), ["train.steps: -3 is less than the minimum"]),
+    "steps not an integer": (
+        set_key("train", "steps", 2.5),
+        ["train.steps: 2.5 is not of type 'integer'"],
+    ),
+    "learning rate zero": (
+        set_key("train", "learning_rate", 0),
+        ["train.learning_rate: 0 is less than or equal to the minimum of 0"],
+    ),
+    "learning rate negative": (
+        set_key("train", "learning_rate", -0.1),
+        ["train.learning_rate: -0.1 is less than or equal to the minimum of 0"],
+    ),
+    "probe without tensor": (probe(slice_="[0]"), ["probes[1]: 'tensor' is a required property"]),
+    "probe without slice": (
+        probe(tensor="conv_1/kernel"),
+        ["probes[1]: 'slice' is a required property"],
+    ),
+    "slice unclosed": (probe("conv_1/kernel", "[1, :, :"), ["probes[1]: slice '[1, :, :'"]),
+    "slice not a number": (probe("conv_1/kernel", "[a]"), ["cannot read 'a'", "allowed are"]),
+    "slice code": (probe("conv_1/kernel", "__import__('os')"), ["must be written in brackets"]),
+    "slice too many indices": (
+        probe("conv_1/bias", "[1, 2]"),
+        ["has 2 indices but the tensor has 1 dimensions (shape [32])"],
+    ),
+    "index out of range": (
+        probe("conv_1/kernel", "[3, :, :, 1]"),
+        ["index 3 is out of range for axis 0 of size 3 (allowed -3..2)"],
+    ),
+    "step of zero": (probe("conv_1/kernel", "[::0]"), ["step of '::0' must not be 0"]),
+    "unknown tensor": (
+        probe("conv_9/kernel", "[0]"),
+        ["tensor 'conv_9/kernel' is not in the model; it has: conv_1/kernel, conv_1/bias"],
+    ),
+    "a tensor of an extra layer without the layer": (
+        probe("conv_4/kernel", "[0]"),
+        ["tensor 'conv_4/kernel' is not in the model"],
+    ),
+    "the same probe twice": (
+        set_key("probes", [{"tensor": "conv_1/bias", "slice": "[0]"}] * 2),
+        ["probes[2]: probes conv_1/bias [0] twice"],
+    ),
+    "unknown partial variable": (
+        set_key("partial_restore", "variables", ["conv_1/weights"]),
+        ["partial_restore.variables: 'conv_1/weights' is not a variable of the model"],
+    ),
+    "expected word not allowed": (
+        set_key("expected", {FIRST: "wiped"}),
+        [f"expected.{FIRST}: 'wiped' is not allowed", "restored, reinitialized, changed"],
+    ),
+    "expected for an ordering not run": (
+        lambda c: c.update(orderings=[FIRST], expected={SECOND: "changed"}),
+        [f"expected.{SECOND}: not an ordering this config runs"],
+    ),
+    "expected for a variable the model lacks": (
+        set_key("expected", {FIRST: {"conv_9/bias": "changed"}}),
+        [f"expected.{FIRST}.conv_9/bias: not a variable of the model"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CASES, ids=list(CASES))
+def test_each_mistake_is_one_clear_line(case):
+    change, words = CASES[case]
+    config = raw_config()
+    change(config)
+    with pytest.raises(configuration.ConfigError) as error:
+        configuration.checked(config)
+    message = str(error.value)
+    assert all(line.startswith("config error: ") for line in message.splitlines())
+    for word in words:
+        assert word in message, f"{word!r} not in:\n{message}"
+
+
+def test_every_mistake_is_reported_at_once():
+    config = raw_config()
+    config.update(seed=-1, orderings=["restore_twice"])
+    config["train"]["steps"] = 0
+    with pytest.raises(configuration.ConfigError) as error:
+        configuration.checked(config)
+    assert len(error.value.problems) == 3
+
+
+def test_the_default_config_runs_every_ordering_in_their_order(config):
+    assert config["orderings"] == list(orderings.ORDERINGS)
+    assert config["expected"] == {}
+
+
+def test_a_config_without_expected_expects_each_orderings_own():
+    config = raw_config()
+    del config["expected"]
+    assert configuration.checked(config)["expected"] == {}
+
+
+def test_an_extra_layer_can_be_probed():
+    config = raw_config()
+    config["model"]["extra_layers"] = [8]
+    config["probes"] = [{"tensor": "conv_4/kernel", "slice": "[0, 0, 0, :]"}]
+    assert configuration.checked(config)["probes"] == config["probes"]
+
+
+def test_each_step_takes_the_settings_the_config_gives_it(config):
+    import build
+    import extract
+    import report
+    import restore
+
+    given = [
+        (build, configuration.build_settings(config)),
+        (extract, configuration.extract_settings(config)),
+        (report, configuration.report_settings(config)),
+        *((restore, configuration.restore_settings(config, o)) for o in orderings.ORDERINGS),
+    ]
+    for script, settings in given:
+        assert load_settings(settings, script.SETTINGS) == json.loads(settings)
+
+
+def test_settings_are_one_value_with_sorted_keys(config):
+    """Snakemake compares params by value: the same settings must give the same text."""
+    shuffled = {key: config[key] for key in reversed(list(config))}
+    assert configuration.report_settings(shuffled) == configuration.report_settings(config)
+
+
+def test_only_a_partial_ordering_is_given_the_partial_variables(config):
+    """So that changing them reruns no other ordering."""
+    for ordering in orderings.ORDERINGS:
+        partial = json.loads(configuration.restore_settings(config, ordering))["partial_variables"]
+        if "restore_partial" in orderings.steps(ordering):
+            assert partial == config["partial_restore"]["variables"]
+        else:
+            assert partial is None

@@ -1,0 +1,53 @@
+"""The modules the Snakefile declares as each step's inputs are the ones the step imports."""
+
+import json
+import subprocess
+import sys
+
+from ckptorder.imports import PACKAGE, imported_modules
+from conftest import PROJECT
+
+STEPS = ["build", "restore", "extract", "report", "verify", "figures"]
+
+
+def test_the_declared_modules_are_what_python_really_imports():
+    """Each step imported in a fresh interpreter, its package modules listed from sys.modules."""
+    code = (
+        "import json, sys; sys.path.insert(0, sys.argv[1]); __import__(sys.argv[2]);"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('ckptorder'))))"
+    )
+    running = {
+        step: subprocess.Popen(
+            [sys.executable, "-c", code, str(PROJECT / "scripts"), step],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for step in STEPS
+    }
+    for step, process in running.items():
+        imported = json.loads(process.communicate()[0])
+        declared = imported_modules(PROJECT / "scripts" / f"{step}.py")
+        as_modules = sorted(
+            "ckptorder" if path.stem == "__init__" else f"ckptorder.{path.stem}"
+            for path in declared
+        )
+        assert as_modules == imported, step
+
+
+def test_modules_imported_through_others_are_found(tmp_path):
+    script = tmp_path / "step.py"
+    script.write_text("import json\nfrom ckptorder import slice_csv\n")
+    assert [path.name for path in imported_modules(script)] == [
+        "__init__.py",
+        "atomic.py",
+        "network.py",
+        "slice_csv.py",
+        "slices.py",
+    ]
+    assert all(path.parent == PACKAGE for path in imported_modules(script))
+
+
+def test_a_script_that_imports_none_of_the_package_needs_none(tmp_path):
+    script = tmp_path / "step.py"
+    script.write_text("import numpy\nfrom pathlib import Path\n")
+    assert imported_modules(script) == []
