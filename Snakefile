@@ -14,6 +14,7 @@ include: "rules/build.smk"
 include: "rules/restore.smk"
 include: "rules/extract.smk"
 include: "rules/report.smk"
+include: "rules/verify.smk"
 include: "rules/figures.smk"
 
 

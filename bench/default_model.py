@@ -5,8 +5,9 @@ import statistics
 import sys
 from pathlib import Path
 
-import dag
 import yaml
+
+import dag
 from commands import PROJECT, fresh_copy, snakemake, timed
 
 TF_RULES = ("build", "restore")

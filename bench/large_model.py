@@ -8,10 +8,12 @@ import statistics
 import subprocess
 import time
 
-import dag
 import yaml
-from commands import fresh_copy, snakemake, timed
 
+from commands import fresh_copy, snakemake, timed  # first: it puts scripts/ on the path
+
+# isort: split
+import dag
 from ckptorder import network
 from ckptorder.orderings import ordering_of
 

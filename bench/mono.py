@@ -9,8 +9,10 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-from commands import PROJECT
 
+from commands import PROJECT  # first: it puts scripts/ on the path
+
+# isort: split
 import build
 import extract
 import report
