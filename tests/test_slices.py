@@ -14,7 +14,6 @@ def test_coordinates_match_numpy_basic_indexing(text):
     expected = array[key].ravel()
     coordinates = slices.coordinates(text, array.shape)
     assert [array[c] for c in coordinates] == expected.tolist()
-    assert slices.result_shape(text, array.shape) == array[key].shape
 
 
 @pytest.mark.parametrize(

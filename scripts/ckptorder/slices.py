@@ -44,16 +44,6 @@ def _parse_item(item, text):
 def axis_indices(text, shape):
     """For each axis of `shape`, the indices the slice selects on it (an int axis gives one).
     Raises ValueError when the slice does not parse or does not fit the shape."""
-    return [indices for indices, _ in _selection(text, shape)]
-
-
-def result_shape(text, shape):
-    """The shape numpy gives the slice of a tensor of `shape` (integer indices drop an axis)."""
-    return tuple(len(indices) for indices, kept in _selection(text, shape) if kept)
-
-
-def _selection(text, shape):
-    """Per axis: the indices selected, and whether the axis stays in the result."""
     key = parse(text)
     explicit = [item for item in key if item is not Ellipsis]
     if len(explicit) > len(shape):
@@ -75,10 +65,10 @@ def _selection(text, shape):
                     f"slice {text!r}: index {item} is out of range for axis {axis} "
                     f"of size {size} (allowed {-size}..{size - 1})"
                 )
-            per_axis.append(([item % size], False))
+            per_axis.append([item % size])
         else:
-            per_axis.append((list(range(*item.indices(size))), True))
-    if any(not indices for indices, _ in per_axis):
+            per_axis.append(list(range(*item.indices(size))))
+    if not all(per_axis):
         raise ValueError(f"slice {text!r} selects no values of a tensor of shape {list(shape)}")
     return per_axis
 
