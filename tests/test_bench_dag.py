@@ -4,6 +4,7 @@ it reads from a real run."""
 import pytest
 
 import dag
+from ckptorder import orderings
 
 # a (2 s) feeds b (3 s) and c (1 s), which both feed d (1 s).
 GRAPH = {
@@ -36,7 +37,7 @@ def test_the_job_with_the_longest_chain_ahead_starts_first():
 @pytest.mark.workflow
 def test_the_graph_read_from_snakemake_is_the_pipelines(pipeline, config):
     graph = dag.jobs(pipeline)
-    states = ["saved", "initial", *config["orderings"]]
+    states = orderings.states(config["orderings"])
     assert set(graph) == {
         "build",
         *(f"restore/{o}" for o in config["orderings"]),

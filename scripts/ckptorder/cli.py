@@ -30,11 +30,13 @@ def load_settings(text, keys):
     if not isinstance(given, dict):
         raise ValueError("--settings must be a JSON object")
     unknown, missing = sorted(set(given) - set(keys)), [k for k in keys if k not in given]
-    if unknown or missing:
-        raise ValueError(
-            f"--settings has unknown key(s) {', '.join(unknown) or 'none'} and lacks "
-            f"{', '.join(missing) or 'none'}; it takes: {', '.join(keys)}"
-        )
+    wrong = []
+    if unknown:
+        wrong.append(f"unknown key(s) {', '.join(unknown)}")
+    if missing:
+        wrong.append(f"no {', '.join(missing)}")
+    if wrong:
+        raise ValueError(f"--settings has {' and '.join(wrong)}; it takes: {', '.join(keys)}")
     return given
 
 
