@@ -17,8 +17,9 @@ import dag
 from ckptorder import network
 from ckptorder.orderings import ordering_of
 
-# Filters of the extra layers that take the checkpoint to about 1 GiB (see README), spread
-# over several layers: the largest tensor sets the transient copies of training and restore.
+# Filters of the extra layers that take the checkpoint to about 1 GiB (README.md beside this
+# file), spread over several layers: the largest tensor sets the transient copies of training
+# and restore.
 BIG_MODEL = [128, 256, 512, 1024, 3072, 3072, 3072, 3072]
 # The jobs whose peak memory is measured, each run alone: a restore of the whole model and a
 # partial one among them.
