@@ -21,6 +21,6 @@ include: "rules/figures.smk"
 rule all:
     default_target: True
     input:
-        "results/verified.txt",
+        VERIFIED,
         "results/figures/probes.png",
         "results/figures/outcomes.png",

@@ -1,11 +1,12 @@
 # The Snakefile's helpers: the config, checked when the workflow loads; each step's code and
-# its one-line error; and two fixes to Snakemake's own process.
+# its one-line error; a successful run's last words; and two fixes to Snakemake's own process.
+import atexit
 import os
 import sys
 
 sys.path.insert(0, f"{workflow.basedir}/scripts")
 
-from ckptorder import configuration, orderings
+from ckptorder import checkpoint_files, configuration, orderings
 from ckptorder.imports import imported_modules
 from ckptorder.snakemake_fixes import cancel_rescheduling_timers, handle_sigterm_in_a_thread
 
@@ -15,8 +16,10 @@ except configuration.ConfigError as error:
     sys.exit(str(error))
 
 CHECKPOINT = "results/checkpoint/model.ckpt"
-CHECKPOINT_FILES = multiext(CHECKPOINT, ".index", ".data-00000-of-00001", ".meta")
+CHECKPOINT_FILES = multiext(CHECKPOINT, *checkpoint_files.SUFFIXES)
 STATES = orderings.states(config["orderings"])
+VERIFIED = "results/verified.txt"
+HTML_REPORT = "results/report.html"
 
 
 wildcard_constraints:
@@ -30,10 +33,35 @@ onstart:
 
 onsuccess:
     cancel_rescheduling_timers()
+    words = closing_words()
+    if words:
+        # At exit, so that they come after Snakemake's own closing lines (log, elapsed time).
+        atexit.register(print, words)
 
 
 onerror:
     cancel_rescheduling_timers()
+
+
+def modified(path):
+    return os.stat(path).st_mtime_ns if os.path.exists(path) else None
+
+
+VERIFIED_BEFORE_THE_RUN = modified(VERIFIED)
+
+
+def closing_words():
+    """What a successful run ends with: the answer (verify's table, summary and where to look
+    next) if this run verified the outcomes, and a warning if the HTML report is older than
+    the results."""
+    words = []
+    if modified(VERIFIED) not in (None, VERIFIED_BEFORE_THE_RUN):
+        with open(VERIFIED) as answer:
+            words.append(f"\n{answer.read().rstrip()}")
+    results = [modified(path) or 0 for path in rules.all.input]
+    if modified(HTML_REPORT) and modified(HTML_REPORT) < max(results):
+        words.append(f"{HTML_REPORT} is older than the results: snakemake --report {HTML_REPORT}")
+    return "\n".join(words)
 
 
 def code(step):

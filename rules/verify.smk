@@ -4,7 +4,7 @@ rule verify:
         report="results/report.csv",
         variables="results/variables.csv",
     output:
-        "results/verified.txt",
+        VERIFIED,
     log:
         "results/logs/verify.log",
     benchmark:
@@ -12,7 +12,8 @@ rule verify:
     conda:
         "../envs/pipeline.yaml"
     threads: 1
-    # The outcome table goes to the terminal as well as to the log.
     shell:
-        "python {input.script} --report {input.report} --variables {input.variables}"
-        " --output {output} 2>&1 | tee {log}"
+        logged(
+            "python {input.script} --report {input.report} --variables {input.variables}"
+            " --output {output}"
+        )

@@ -6,124 +6,17 @@ to that state, the others as arrays.
 """
 
 import argparse
-import contextlib
 import logging
 import os
-import time
-
-from google.protobuf.message import DecodeError
 
 from ckptorder import orderings
-from ckptorder.cli import add_settings_argument, fail, load_settings
-from ckptorder.tfsession import DATA_SUFFIX, exit_skipping_teardown, session, tf, variable_values
-from ckptorder.values import Values, write_values
+from ckptorder.checkpoint_files import DATA_SUFFIX
+from ckptorder.cli import add_settings_argument, exit_skipping_teardown, fail, load_settings
 
 SETTINGS = {
     "ordering": f"one of {', '.join(orderings.ORDERINGS)}",
     "partial_variables": "the variables a partial restore restores (null for other orderings)",
 }
-
-
-def prepare(graph, prefix, settings):
-    """Every op the ordering runs, built before the first session.run; returns the actions.
-    Raises ValueError for a meta graph that does not load or a partial restore's unknown
-    variable."""
-    with graph.as_default():
-        saver = import_meta_graph(prefix + ".meta")
-        variables = {v.op.name: v for v in tf.compat.v1.global_variables()}
-        steps = orderings.steps(settings["ordering"])
-        if "initialize_from_checkpoint" in steps:
-            # Must come before the initializer op is built: it replaces the initializers.
-            tf.compat.v1.train.init_from_checkpoint(prefix, variables)
-        initialize_all = tf.compat.v1.global_variables_initializer()
-        actions = {
-            "initialize_all": lambda sess: sess.run(initialize_all),
-            "initialize_from_checkpoint": lambda sess: sess.run(initialize_all),
-            "restore_all": lambda sess: saver.restore(sess, prefix),
-        }
-        if "restore_partial" in steps:
-            unknown = sorted(set(settings["partial_variables"]) - set(variables))
-            if unknown:
-                raise ValueError(
-                    f"partial_variables {unknown} not in the checkpoint; it has: {list(variables)}"
-                )
-            partial = [variables[name] for name in settings["partial_variables"]]
-            partial_saver = tf.compat.v1.train.Saver(var_list=partial)
-            actions["restore_partial"] = lambda sess: partial_saver.restore(sess, prefix)
-        if "initialize_uninitialized" in steps:
-            actions["initialize_uninitialized"] = uninitialized_initializer(variables)
-    graph.finalize()
-    return actions
-
-
-def import_meta_graph(path):
-    """The Saver of the graph the meta file at `path` holds, imported into the default graph.
-    Raises ValueError where the file is not a meta graph."""
-    try:
-        return tf.compat.v1.train.import_meta_graph(path, clear_devices=True)
-    except (OSError, ValueError, DecodeError):
-        raise ValueError(
-            f"{path}: not a checkpoint meta graph (damaged, truncated or another file)"
-        ) from None
-
-
-def uninitialized_initializer(variables):
-    """An action that runs the initializers of what report_uninitialized_variables lists."""
-    report = tf.compat.v1.report_uninitialized_variables()
-
-    def initialize(sess):
-        names = [name.decode() for name in sess.run(report)]
-        logging.info("uninitialised before initialising them: %s", names or "none")
-        sess.run([variables[name].initializer for name in names])
-
-    return initialize
-
-
-def apply_ordering(prefix, settings, threads, output, references):
-    """Run the ordering's steps in a fresh graph, then write every variable's value to
-    `output`, as a reference where it equals a state of `references` (name to values file).
-    Raises ValueError (see `prepare`, and for a bad values file) and TensorFlow's OpError
-    (a damaged checkpoint: see `checkpoint_problem`)."""
-    graph = tf.Graph()
-    actions = prepare(graph, prefix, settings)
-    with graph.as_default(), session(graph, threads) as sess:
-        for step in orderings.steps(settings["ordering"]):
-            started = time.perf_counter()
-            actions[step](sess)
-            logging.info("step %s took %.3f s", step, time.perf_counter() - started)
-        write_values(output, by_source(variable_values(sess), references))
-
-
-def missing_files(prefix, ordering):
-    """The checkpoint files the ordering reads that are not there."""
-    suffixes = [".meta"]
-    if orderings.reads_checkpoint(ordering):
-        suffixes += [".index", DATA_SUFFIX]
-    return [prefix + s for s in suffixes if not os.path.exists(prefix + s)]
-
-
-def checkpoint_problem(error, prefix):
-    """The damaged file and what is wrong with it, in words; None for other errors."""
-    if "not an sstable" in str(error):
-        return f"{prefix}.index: not a checkpoint index (damaged, truncated or another file)"
-    if isinstance(error, tf.errors.OutOfRangeError):
-        return f"{prefix}{DATA_SUFFIX}: truncated (shorter than its index says)"
-    if isinstance(error, tf.errors.DataLossError):
-        return f"{prefix}{DATA_SUFFIX}: checksum mismatch (the file is damaged)"
-    return None
-
-
-def by_source(values, references):
-    """Each (name, value) as (name, state) where the value is bit for bit that state's."""
-    with contextlib.ExitStack() as stack:
-        opened = {state: stack.enter_context(Values(path)) for state, path in references.items()}
-        for name, value in values:
-            source = next(
-                (state for state, reference in opened.items() if reference.equals(name, value)),
-                value,
-            )
-            logging.info("%s: %s", name, source if isinstance(source, str) else "own values")
-            yield name, source
 
 
 def main(argv=None):
@@ -142,17 +35,22 @@ def main(argv=None):
         missing = missing_files(args.checkpoint, settings["ordering"])
         if missing:
             raise ValueError(f"checkpoint file(s) missing: {', '.join(missing)} (run build again)")
-        apply_ordering(args.checkpoint, settings, args.threads, args.output, references)
-    except tf.errors.OpError as error:
-        problem = checkpoint_problem(error, args.checkpoint)
-        if problem is None:
-            raise
-        fail(problem)
+        from ckptorder import restoring  # TensorFlow, imported once the arguments are checked
+
+        restoring.apply_ordering(args.checkpoint, settings, args.threads, args.output, references)
     except ValueError as error:
         fail(str(error))
     logging.info(
         "read %s, %s, %s; wrote %s", args.checkpoint, args.saved, args.initial, args.output
     )
+
+
+def missing_files(prefix, ordering):
+    """The checkpoint files the ordering reads that are not there."""
+    suffixes = [".meta"]
+    if orderings.reads_checkpoint(ordering):
+        suffixes += [".index", DATA_SUFFIX]
+    return [prefix + s for s in suffixes if not os.path.exists(prefix + s)]
 
 
 def checked_settings(text):

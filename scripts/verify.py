@@ -1,8 +1,9 @@
 """Check the report: every outcome as expected, and the experiment conclusive.
 
-Prints a table of outcomes per ordering and probe (also written to `--output` when all is
-well). Fails, naming each offending row, when an outcome is not the expected one, or when a
-probe's saved values are bit for bit its initial ones (then nothing can tell a restore from an
+Prints a table of outcomes per ordering and probe; when all is well, writes it to `--output`
+with a summary and where to look next (the pipeline shows that file as its last words).
+Fails, naming each offending row, when an outcome is not the expected one, or when a probe's
+saved values are bit for bit its initial ones (then nothing can tell a restore from an
 initialisation).
 """
 
@@ -13,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from ckptorder.atomic import write_text
+from ckptorder.cli import fail
 
 
 def outcome_table(report):
@@ -49,10 +51,17 @@ def problems(report, variables, paths):
 
 
 def open_next(report, variables):
-    figures = Path(report).parent / "figures"
-    return (
-        f"Open next: {report}, {variables}, the figures in {figures}/, and for one page:"
-        f" snakemake --report {Path(report).with_suffix('.html')}"
+    """Where to look next, for the run's last words."""
+    html = Path(report).with_suffix(".html")
+    places = {
+        str(report): "outcome and differences per ordering and probe",
+        str(variables): "outcome per ordering and variable",
+        f"{Path(report).parent / 'figures'}/": "outcomes.png at a glance, probes.png the values",
+        f"snakemake --report {html}": "all of it on one page",
+    }
+    width = max(map(len, places))
+    return "Open next:\n" + "\n".join(
+        f"  {place.ljust(width)}  {what}" for place, what in places.items()
     )
 
 
@@ -63,22 +72,18 @@ def main(argv=None):
     parser.add_argument("--output", required=True, help="file the table is written to on success")
     args = parser.parse_args(argv)
     report, variables = pd.read_csv(args.report), pd.read_csv(args.variables)
-    table = outcome_table(report).to_string()
+    table = f"Outcomes per ordering and probe ({args.report}):\n{outcome_table(report).to_string()}"
+    print(table)
     found = problems(report, variables, (args.report, args.variables))
-    print(f"\nOutcomes per ordering and probe ({args.report}):\n{table}\n")
     if found:
-        print(
-            "verify failed:\n" + "\n".join(f"  {line}" for line in found),
-            file=sys.stderr,
+        print("\n".join(found), file=sys.stderr)
+        fail(
+            f"verify found {len(found)} unexpected or inconclusive outcome(s), each named in the"
+            f" lines before this one (the step's log); the report stays on disk: {args.report},"
+            f" {args.variables}"
         )
-        print(
-            f"The report stays on disk: {args.report}, {args.variables}",
-            file=sys.stderr,
-        )
-        raise SystemExit(1)
     summary = f"verify: all {len(report)} probe and {len(variables)} variable outcomes as expected"
-    print(f"{summary}.\n{open_next(args.report, args.variables)}")
-    write_text(args.output, f"{table}\n{summary}\n")
+    write_text(args.output, f"{table}\n\n{summary}.\n{open_next(args.report, args.variables)}\n")
     print(f"verify: read {args.report}, {args.variables}; wrote {args.output}", file=sys.stderr)
 
 

@@ -29,13 +29,14 @@ def copy_project(destination):
 
 
 def snakemake(workdir, *args, check=True, **kwargs):
-    """Run the real snakemake of this interpreter's environment in `workdir`."""
+    """Run the real snakemake of this interpreter's environment in `workdir`; its output
+    captured (stderr=subprocess.STDOUT: as one stream, in the order a terminal shows it)."""
+    streams = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
     result = subprocess.run(
         [sys.executable, "-m", "snakemake", *args],
         cwd=workdir,
-        capture_output=True,
         text=True,
-        **kwargs,
+        **{**streams, **kwargs},
     )
     if check and result.returncode != 0:
         raise AssertionError(
@@ -48,8 +49,8 @@ def snakemake(workdir, *args, check=True, **kwargs):
 def pipeline(tmp_path_factory):
     """A project copy on which `snakemake --cores 4` has run to the end."""
     workdir = copy_project(tmp_path_factory.mktemp("run") / "project")
-    result = snakemake(workdir, "--cores", "4")
-    workdir.joinpath("run.stdout").write_text(result.stdout)
+    result = snakemake(workdir, "--cores", "4", stderr=subprocess.STDOUT)
+    workdir.joinpath("run.terminal").write_text(result.stdout)
     return workdir
 
 

@@ -244,6 +244,9 @@ def test_verify_names_each_unexpected_row_and_keeps_the_report(states):
         f"{outputs['variables']}: {INIT_THEN_RESTORE} conv_1/bias: outcome changed" in result.stderr
     )
     assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1].startswith(
+        "error: verify found 2 unexpected or inconclusive outcome(s)"
+    )
     assert "changed (UNEXPECTED)" in result.stdout
     assert outputs["report"].exists() and not (states / "verified.txt").exists()
 
@@ -262,8 +265,11 @@ def test_verify_passes_and_writes_the_table(states):
     _, _, outputs = make_report(states, {"orderings": [RESTORE_ONLY, INIT_ONLY]}, PROBES)
     result = run_verify(states, outputs)
     assert result.returncode == 0, result.stderr
-    assert "all 4 probe and 12 variable outcomes as expected" in result.stdout
-    assert "reinitialized" in (states / "verified.txt").read_text()
+    assert "reinitialized" in result.stdout
+    verified = (states / "verified.txt").read_text()
+    assert result.stdout.strip() in verified
+    assert "all 4 probe and 12 variable outcomes as expected" in verified
+    assert f"Open next:\n  {outputs['report']}" in verified
 
 
 @pytest.mark.parametrize("script", ["extract", "report", "verify", "figures"])

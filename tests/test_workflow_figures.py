@@ -28,13 +28,17 @@ def test_figures_are_pngs_of_the_intended_size(pipeline):
     assert png_size(figures / "outcomes.png") == (1130, 570)
 
 
-def test_figures_change_with_the_data(pipeline, tmp_path):
+def test_figures_change_with_the_data_and_the_run_says_the_html_report_is_old(pipeline, tmp_path):
     workdir = tmp_path / "project"
     shutil.copytree(pipeline, workdir)
+    snakemake(workdir, "--report", "results/report.html")
     config = yaml.safe_load((workdir / "config.yaml").read_text())
     config["probes"][0]["slice"] = "[0, :, :, 2]"
     (workdir / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
-    snakemake(workdir, "--cores", "4")
+    run = snakemake(workdir, "--cores", "4")
+    assert run.stdout.rstrip().endswith(
+        "results/report.html is older than the results: snakemake --report results/report.html"
+    )
     figures = "results/figures/probes.png"
     assert png_size(workdir / figures) == png_size(pipeline / figures)
     assert (workdir / figures).read_bytes() != (pipeline / figures).read_bytes()

@@ -76,10 +76,21 @@ def test_saved_slice_equals_the_tensor_read_from_the_checkpoint(pipeline):
     assert probe["index"].tolist() == [",".join(map(str, c)) for c in coordinates]
 
 
-def test_the_summary_table_reaches_the_terminal(pipeline):
-    stdout = (pipeline / "run.stdout").read_text()
-    assert "Outcomes per ordering and probe" in stdout
-    assert PARTIAL in stdout and "all 14 probe and 42 variable outcomes" in stdout
+def test_the_run_ends_with_the_answer(pipeline):
+    terminal = (pipeline / "run.terminal").read_text().rstrip()
+    verified = (pipeline / "results" / "verified.txt").read_text().rstrip()
+    assert terminal.endswith(verified)
+    answer = verified.split("\n\n")[0]
+    assert answer.startswith("Outcomes per ordering and probe") and PARTIAL in answer
+    assert "all 14 probe and 42 variable outcomes as expected" in verified
+
+
+def test_the_readme_shows_the_answer_a_run_ends_with(pipeline):
+    verified = (pipeline / "results" / "verified.txt").read_text().rstrip().splitlines()
+    shown = [f"    {line}".rstrip() for line in verified]
+    readme = (pipeline / "README.md").read_text().splitlines()
+    start = readme.index(shown[0])
+    assert readme[start : start + len(shown)] == shown
 
 
 def test_provenance_records_versions_and_config(pipeline):

@@ -172,7 +172,8 @@ def test_a_change_reruns_exactly_what_it_touches(pipeline, tmp_path, case):
     assert planned_jobs(dry.stdout + dry.stderr) == expected
     if expected == EVERYTHING and case not in FULL_RUNS_CHECKED:
         return
-    snakemake(workdir, "--cores", "4", env=env)
+    run = snakemake(workdir, "--cores", "4", env=env)
+    assert ("Outcomes per ordering" in run.stdout) == ("verify" in expected), "last words"
     report = pd.read_csv(workdir / "results" / "report.csv")
     config = configuration.load(workdir / "config.yaml")
     assert report["ordering"].unique().tolist() == config["orderings"]

@@ -1,6 +1,9 @@
-"""What every step's command line shares: settings as one JSON value, and one-line errors."""
+"""What every step's command line shares: settings as one JSON value, one-line errors, and
+the exit of a step that ran TensorFlow."""
 
 import json
+import logging
+import os
 import sys
 
 
@@ -44,3 +47,13 @@ def fail(message):
     """Stop the step with one line on stderr and a non-zero exit: for main() alone."""
     print(f"error: {message}", file=sys.stderr)
     raise SystemExit(1)
+
+
+def exit_skipping_teardown():
+    """End a step that succeeded without Python's teardown of TensorFlow, which costs about
+    0.6 s of CPU per process (a fifth of a restore job) and achieves nothing here: every
+    output is already closed and renamed into place."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)

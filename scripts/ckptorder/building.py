@@ -1,0 +1,125 @@
+"""build's TensorFlow work: the seed's network in a new graph, a few steps of SGD on synthetic
+data, and the checkpoint with the values before and after training. Imported by build.py once
+its arguments are checked, so that `--help` and argument errors answer without TensorFlow."""
+
+import logging
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ckptorder import network
+from ckptorder.checkpoint_files import SUFFIXES
+from ckptorder.tfsession import session, tf, variable_values
+from ckptorder.values import write_values
+
+
+def build_graph(seed, learning_rate, extra_layers):
+    """The network, a mean-squared-error loss, one plain SGD step, the saver and the
+    initializer, in a new graph finalised before it first runs."""
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.compat.v1.set_random_seed(seed)
+        layer = tf.compat.v1.placeholder(tf.float32, network.INPUT_SHAPE, name="input")
+        shapes = network.variable_shapes(extra_layers)
+        for scope, _, stride in network.layers(extra_layers):
+            with tf.compat.v1.variable_scope(scope):
+                kernel = tf.compat.v1.get_variable(
+                    "kernel",
+                    shapes[f"{scope}/kernel"],
+                    initializer=tf.compat.v1.glorot_uniform_initializer(),
+                )
+                bias = tf.compat.v1.get_variable(
+                    "bias",
+                    shapes[f"{scope}/bias"],
+                    initializer=tf.compat.v1.zeros_initializer(),
+                )
+                layer = tf.nn.conv2d(layer, kernel, strides=stride, padding="SAME")
+                layer = tf.nn.bias_add(layer, bias)
+        target = tf.compat.v1.placeholder(tf.float32, layer.shape, name="target")
+        loss = tf.reduce_mean(tf.square(layer - target), name="loss")
+        optimizer = tf.compat.v1.train.GradientDescentOptimizer(learning_rate)
+        optimizer.minimize(loss, name="train")
+        saver = tf.compat.v1.train.Saver(save_relative_paths=True)
+        initialize = tf.compat.v1.global_variables_initializer()
+    graph.finalize()
+    return graph, saver, initialize
+
+
+def synthetic_batches(seed, steps, batch_size, extra_layers):
+    """`steps` (input, target) pairs of standard-normal float32 data drawn from `seed`."""
+    rng = np.random.default_rng(seed)
+    in_shape = (batch_size, *network.INPUT_SHAPE[1:])
+    out_shape = network.output_shape(batch_size, extra_layers)
+    for _ in range(steps):
+        yield (
+            rng.standard_normal(in_shape, dtype=np.float32),
+            rng.standard_normal(out_shape, dtype=np.float32),
+        )
+
+
+def train(sess, graph, settings):
+    """Run the SGD steps. Raises ValueError as soon as the loss is not finite."""
+    train_op = graph.get_operation_by_name("train")
+    loss = graph.get_tensor_by_name("loss:0")
+    batches = synthetic_batches(
+        settings["seed"], settings["steps"], settings["batch_size"], settings["extra_layers"]
+    )
+    for step, (inputs, targets) in enumerate(batches, start=1):
+        _, value = sess.run([train_op, loss], {"input:0": inputs, "target:0": targets})
+        logging.info("step %d of %d: loss %.9g", step, settings["steps"], value)
+        if not np.isfinite(value):
+            raise ValueError(
+                f"training loss is {value} at step {step}: train.learning_rate "
+                f"{settings['learning_rate']} is too large (training diverges)"
+            )
+
+
+def save_checkpoint(sess, saver, prefix):
+    """Save under a temporary folder, then move each file into place."""
+    prefix = Path(prefix)
+    prefix.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=prefix.parent, prefix=".build-") as scratch:
+        started = time.perf_counter()
+        saver.save(sess, os.path.join(scratch, prefix.name))
+        elapsed = time.perf_counter() - started
+        size = sum(f.stat().st_size for f in Path(scratch).iterdir())
+        logging.info("saved %d bytes in %.3f s", size, elapsed)
+        for suffix in (*SUFFIXES, "checkpoint"):
+            name = prefix.name + suffix if suffix != "checkpoint" else suffix
+            shutil.move(os.path.join(scratch, name), prefix.parent / name)
+
+
+def finite_values(sess, learning_rate):
+    """variable_values. Raises ValueError at a variable that is not finite."""
+    for name, value in variable_values(sess):
+        if not np.isfinite(value).all():
+            raise ValueError(
+                f"weights {name} are not finite after training: "
+                f"train.learning_rate {learning_rate} is too large"
+            )
+        yield name, value
+
+
+def build_and_save(settings, prefix, initial_path, saved_path):
+    """Build and train the network with `settings` (build's SETTINGS), write its values before
+    and after training and save it under the checkpoint `prefix`. Raises ValueError where
+    training diverges; removes the initial values file then."""
+    tf.config.experimental.enable_op_determinism()
+    graph, saver, initialize = build_graph(
+        settings["seed"], settings["learning_rate"], settings["extra_layers"]
+    )
+    with graph.as_default(), session(graph, settings["threads"]) as sess:
+        sess.run(initialize)
+        write_values(initial_path, variable_values(sess))
+        try:
+            train(sess, graph, settings)
+            write_values(saved_path, finite_values(sess, settings["learning_rate"]))
+            save_checkpoint(sess, saver, prefix)
+        except BaseException:
+            Path(initial_path).unlink(missing_ok=True)
+            raise
+        logging.info("wrote %s, %s and checkpoint %s", initial_path, saved_path, prefix)
