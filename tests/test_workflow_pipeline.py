@@ -122,3 +122,16 @@ def test_tensorflow_steps_log_their_last_line_before_the_fast_exit(pipeline):
     for log, words in last_words.items():
         last_line = log.read_text().splitlines()[-1]
         assert last_line.startswith(words), (log, last_line)
+
+
+def test_tensorflow_steps_log_only_their_own_lines(pipeline):
+    """TensorFlow's start-up notices (absl, CUDA, deprecations) are kept out of the logs and
+    the terminal; every line the build and restore jobs log is their own."""
+    logs = pipeline / "results" / "logs"
+    own = {logs / "build.log": "build: "}
+    own |= {log: "restore: " for log in (logs / "restore").glob("*.log")}
+    for log, prefix in own.items():
+        for line in log.read_text().splitlines():
+            assert line.startswith(prefix), (log, line)
+    terminal = (pipeline / "run.terminal").read_text()
+    assert "absl" not in terminal and "cuda" not in terminal.lower()
