@@ -10,12 +10,15 @@ than after it. `outcomes`: the outcome of every variable (columns) under every o
 import argparse
 import csv
 import logging
+import math
 
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.colors import ListedColormap
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
-from matplotlib.patches import Patch, Rectangle
+from matplotlib.patches import Rectangle
 
 from ckptorder import slice_csv
 from ckptorder.atomic import atomic_path
@@ -24,10 +27,29 @@ from ckptorder.orderings import REFERENCES, observed_outcome
 from ckptorder.values import bitwise_equal
 
 OUTCOME_COLOURS = {"restored": "#1b9e77", "reinitialized": "#d95f02", "changed": "#7570b3"}
-# Panels with at most this many values print them in their cells.
-ANNOTATE_UP_TO = 25
-# Blank space between a row's panels, as a fraction of a panel's width.
-PANEL_GAP = 0.08
+CMAP = colormaps["RdBu_r"]
+CENTRED = {"ha": "center", "va": "center"}
+PROBES_TITLE = "What each ordering leaves in the probed weights"
+PROBES_SUBTITLE = (
+    '"value - saved" is blank where restored bit for bit, and shows the initial values\''
+    " pattern where the initializers ran last"
+)
+# Layout, in inches at 100 dpi: about 11 inches wide, the width the HTML report shows a figure
+# at on a laptop without shrinking it.
+LABEL_WIDTH = 2.5
+PANEL_WIDTH = 1.6
+PANEL_GAP = 0.12
+OUTCOME_WIDTH = 1.05
+PROBE_GAP = 0.3
+ROW_HEIGHT = 0.5
+ROW_GAP = 0.1
+REFERENCE_GAP = 0.2
+HEADER = 1.35
+FOOTER = 0.3
+CELL_WIDTH = 1.2
+# The smallest cell, in inches, that a value is written in.
+MIN_CELL_WIDTH = 0.4
+MIN_CELL_HEIGHT = 0.15
 
 
 def read_rows(path):
@@ -63,104 +85,183 @@ def unique(rows, column):
     return list(dict.fromkeys(row[column] for row in rows))
 
 
-def panel_title(state, values):
-    """A panel's state and what it holds: for an ordering, its outcome on this probe."""
+def probe_outcome(state, values):
+    """What a state's panel shows of a probe: `reference` for saved and initial, else the
+    ordering's outcome, from the bitwise comparison the report makes."""
     if state in REFERENCES:
-        return f"{state}\nreference"
-    equal = (bitwise_equal(values[state], values[reference]) for reference in REFERENCES)
-    return f"{state}\n{observed_outcome(*equal)}"
+        return "reference"
+    return observed_outcome(*(bitwise_equal(values[state], values[r]) for r in REFERENCES))
 
 
 def draw_probes(panels, path):
-    """Per probe, two rows of heatmaps: the values, and the values minus the saved ones (a
-    restored panel is blank there, a re-initialised one shows what initialisation put back)."""
-    keys = list(panels)
-    probes = list(dict.fromkeys((tensor, slice_) for _, tensor, slice_ in keys))
-    orderings = dict.fromkeys(state for state, _, _ in keys if state not in REFERENCES)
-    states = [*REFERENCES, *orderings]
-    size = (2.1 * len(states) + 1.5, 4.4 * len(probes) + 0.6)
-    figure = new_figure(size, left=0.9, right=1.0, top=0.85, bottom=0.15)
-    axes = figure.subplots(2 * len(probes), 1, squeeze=False, gridspec_kw={"hspace": 0.3})[:, 0]
-    for number, (tensor, slice_) in enumerate(probes):
-        values = {state: panels[state, tensor, slice_] for state in states}
-        differences = {state: values[state] - values["saved"] for state in states}
-        titles = {state: panel_title(state, values) for state in states}
-        value_row, difference_row = axes[2 * number], axes[2 * number + 1]
-        draw_row(figure, value_row, values, titles, "value", "{:.3f}")
-        draw_row(figure, difference_row, differences, None, "value - saved", "{:+.1e}")
-        value_row.set_ylabel(f"{tensor}\n{slice_}\nvalue", fontsize=8)
-        difference_row.set_ylabel(f"{tensor}\n{slice_}\nvalue - saved", fontsize=8)
-    figure.suptitle(
-        "Probed values after each ordering: the same as saved (restored) or as initial "
-        "(reinitialized)",
-        fontsize=11,
+    """One row per state (saved, initial, then each ordering) and, per probe, two columns:
+    the values and the values minus the saved ones, which are blank ("= saved") where restored
+    and show the initial values' pattern where re-initialised. Each ordering's panels are
+    framed in its outcome's colour and followed by the outcome's name."""
+    probes = list(dict.fromkeys((tensor, slice_) for _, tensor, slice_ in panels))
+    states = [*REFERENCES, *dict.fromkeys(s for s, _, _ in panels if s not in REFERENCES)]
+    tops = row_tops(states)
+    probe_width = 2 * PANEL_WIDTH + PANEL_GAP + OUTCOME_WIDTH
+    size = (
+        LABEL_WIDTH + len(probes) * probe_width + (len(probes) - 1) * PROBE_GAP + 0.2,
+        HEADER + tops[-1] + ROW_HEIGHT + FOOTER,
     )
+    figure = new_figure(size, left=0, right=0, top=0, bottom=0)
+    write_at(figure, size, (size[0] / 2, 0.25), PROBES_TITLE, fontsize=14)
+    write_at(figure, size, (size[0] / 2, 0.55), PROBES_SUBTITLE, fontsize=10)
+    for number, (tensor, slice_) in enumerate(probes):
+        left = LABEL_WIDTH + number * (probe_width + PROBE_GAP)
+        centre = left + PANEL_WIDTH + PANEL_GAP / 2
+        write_at(figure, size, (centre, 0.95), f"{tensor} {slice_}", fontsize=11, weight="bold")
+        values = {state: panels[state, tensor, slice_] for state in states}
+        outcomes = {state: probe_outcome(state, values) for state in states}
+        restored = {state: bitwise_equal(values[state], values["saved"]) for state in states}
+        columns = {
+            "value": (values, {}),
+            "value - saved": ({s: values[s] - values["saved"] for s in states}, restored),
+        }
+        for column, (label, (shown, blank)) in enumerate(columns.items()):
+            ax = column_axes(figure, size, left + column * (PANEL_WIDTH + PANEL_GAP), tops)
+            ax.set_title(label, fontsize=10)
+            image = draw_column(ax, shown, tops, outcomes, blank)
+            colorbar = figure.colorbar(
+                image, ax=ax, orientation="horizontal", fraction=0.04, pad=0.03, shrink=0.8
+            )
+            tick = round_down(image.norm.vmax)
+            colorbar.set_ticks([-tick, 0, tick], labels=[f"{-tick:g}", "0", f"{tick:g}"])
+            colorbar.ax.tick_params(labelsize=8)
+        if number == 0:
+            figure.axes[0].set_yticks([t + ROW_HEIGHT / 2 for t in tops], states, fontsize=10)
+        write_outcomes(ax, outcomes, tops)
     save(figure, path)
 
 
-def draw_row(figure, ax, panels, titles, label, cell_format):
-    """One heatmap per state on one symmetric colour scale, values printed in small panels.
-    All panels of a row share one axes, side by side: an axes per panel cost most of this
-    step's time."""
+def round_down(limit):
+    """`limit` rounded down to one significant digit: a short colour bar label."""
+    scale = 10 ** math.floor(math.log10(limit))
+    return math.floor(limit / scale) * scale
+
+
+def write_at(figure, size, point, text, **style):
+    """`text` centred at `point`, in inches from the figure's top left corner."""
+    figure.text(point[0] / size[0], 1 - point[1] / size[1], text, **CENTRED, **style)
+
+
+def column_axes(figure, size, left, tops):
+    """The axes of one column of panels, `left` inches from the figure's left edge."""
+    width, height = size
+    panels_height = tops[-1] + ROW_HEIGHT
+    return figure.add_axes(
+        [left / width, FOOTER / height, PANEL_WIDTH / width, panels_height / height]
+    )
+
+
+def row_tops(states):
+    """Each state's row, as its distance in inches from the top of the panels: one row
+    height and gap apart, with more space between the references and the orderings."""
+    tops, top = [], 0.0
+    for n in range(len(states)):
+        tops.append(top)
+        top += ROW_HEIGHT + ROW_GAP + (REFERENCE_GAP if n == len(REFERENCES) - 1 else 0)
+    return tops
+
+
+def draw_column(ax, panels, tops, outcomes, blank):
+    """The states' panels stacked in one axes (in inches from the top: an axes per panel
+    costs most of this step's time), on one symmetric colour scale. Panels in `blank` whose
+    value is true are drawn empty, "= saved" in their middle."""
     finite = np.concatenate([p[np.isfinite(p)] for p in panels.values()])
     limit = float(np.max(np.abs(finite))) if finite.size and np.any(finite) else 1.0
-    height, width = next(iter(panels.values())).shape
-    gap = width * PANEL_GAP
-    for n, (state, panel) in enumerate(panels.items()):
-        left = n * (width + gap) - 0.5
-        extent = (left, left + width, height - 0.5, -0.5)
-        image = ax.imshow(
-            panel, cmap="RdBu_r", vmin=-limit, vmax=limit, extent=extent, interpolation="nearest"
-        )
-        ax.add_patch(Rectangle((left, -0.5), width, height, fill=False, linewidth=0.8))
-        if titles:
-            ax.annotate(
-                titles[state].replace("_", " "),
-                (left + width / 2, -0.5),
-                xytext=(0, 4),
-                textcoords="offset points",
-                ha="center",
-                va="bottom",
-                fontsize=8,
+    norm = Normalize(-limit, limit)
+    image = None
+    for top, (state, panel) in zip(tops, panels.items(), strict=True):
+        extent = (0, PANEL_WIDTH, top + ROW_HEIGHT, top)
+        if blank.get(state):
+            ax.text(PANEL_WIDTH / 2, top + ROW_HEIGHT / 2, "= saved", **CENTRED, color="0.45")
+        else:
+            image = ax.imshow(panel, cmap=CMAP, norm=norm, extent=extent, interpolation="nearest")
+            write_values(ax, panel, extent, norm)
+        outcome = outcomes[state]
+        frame = OUTCOME_COLOURS.get(outcome, "black")
+        ax.add_patch(
+            Rectangle(
+                (0, top),
+                PANEL_WIDTH,
+                ROW_HEIGHT,
+                fill=False,
+                edgecolor=frame,
+                linewidth=0.8 if outcome == "reference" else 2.5,
             )
-        if panel.size <= ANNOTATE_UP_TO:
-            for (i, j), value in np.ndenumerate(panel):
-                text = "0" if value == 0 else cell_format.format(value)
-                ax.text(left + 0.5 + j, i, text, ha="center", va="center", fontsize=6)
-    ax.set_xlim(-0.5, len(panels) * (width + gap) - gap - 0.5)
-    ax.set_ylim(height - 0.5, -0.5)
+        )
+    ax.set_xlim(-0.05, PANEL_WIDTH + 0.05)
+    ax.set_ylim(tops[-1] + ROW_HEIGHT + 0.05, -0.05)
     ax.set_aspect("auto")
     ax.set_xticks([])
     ax.set_yticks([])
+    ax.tick_params(length=0)
     ax.set_frame_on(False)
-    figure.colorbar(image, ax=ax, shrink=0.8, fraction=0.03, pad=0.01, label=label)
+    return image if image is not None else ScalarMappable(norm, CMAP)
+
+
+def write_values(ax, panel, extent, norm):
+    """Each value in its cell where the cells are large enough to read it, in white on dark
+    cells and black on light ones."""
+    rows, columns = panel.shape
+    left, right, bottom, top = extent
+    cell_width, cell_height = (right - left) / columns, (bottom - top) / rows
+    if cell_width < MIN_CELL_WIDTH or cell_height < MIN_CELL_HEIGHT:
+        return
+    for (i, j), value in np.ndenumerate(panel):
+        red, green, blue, _ = CMAP(norm(value))
+        dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5
+        ax.text(
+            left + (j + 0.5) * cell_width,
+            top + (i + 0.5) * cell_height,
+            "0" if value == 0 else f"{value:.3f}" if abs(value) >= 1e-3 else f"{value:.0e}",
+            **CENTRED,
+            fontsize=8,
+            color="white" if dark else "black",
+        )
+
+
+def write_outcomes(ax, outcomes, tops):
+    """Each state's outcome in words, right of its last panel."""
+    for top, outcome in zip(tops, outcomes.values(), strict=True):
+        ax.text(
+            PANEL_WIDTH + 0.12,
+            top + ROW_HEIGHT / 2,
+            outcome,
+            ha="left",
+            va="center",
+            fontsize=10,
+            fontweight="normal" if outcome == "reference" else "bold",
+            color=OUTCOME_COLOURS.get(outcome, "0.45"),
+            clip_on=False,
+        )
 
 
 def draw_outcomes(variables, path):
+    """The outcome of every variable (columns) under every ordering (rows), each cell
+    coloured and named: only outcomes that occur appear."""
     orderings, names = unique(variables, "ordering"), unique(variables, "variable")
-    codes = {outcome: n for n, outcome in enumerate(OUTCOME_COLOURS)}
-    grid = np.full((len(orderings), len(names)), -1)
-    for row in variables:
-        grid[orderings.index(row["ordering"]), names.index(row["variable"])] = codes[row["outcome"]]
-    size = (1.3 * len(names) + 3.5, 0.5 * len(orderings) + 2.2)
-    figure = new_figure(size, left=2.3, right=1.5, top=0.5, bottom=1.2)
+    width, height = len(names) * CELL_WIDTH + LABEL_WIDTH + 0.3, len(orderings) * 0.45 + 1.1
+    figure = new_figure((width, height), left=LABEL_WIDTH, right=0.3, top=0.9, bottom=0.2)
     ax = figure.subplots()
-    ax.imshow(
-        grid,
-        cmap=ListedColormap(list(OUTCOME_COLOURS.values())).with_extremes(under="white"),
-        vmin=0,
-        vmax=len(codes) - 1,
-        aspect="auto",
-    )
-    ax.set_xticks(range(len(names)), names, rotation=30, ha="right", fontsize=8)
-    ax.set_yticks(range(len(orderings)), orderings, fontsize=8)
-    ax.set_xlabel("variable")
-    ax.set_ylabel("ordering")
-    ax.set_title("What each ordering leaves in each variable")
-    legend = [Patch(color=colour, label=outcome) for outcome, colour in OUTCOME_COLOURS.items()]
-    ax.legend(
-        handles=legend, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, title="outcome"
-    )
+    for row in variables:
+        x, y = names.index(row["variable"]), orderings.index(row["ordering"])
+        colour = OUTCOME_COLOURS[row["outcome"]]
+        ax.add_patch(
+            Rectangle((x - 0.5, y - 0.5), 1, 1, facecolor=colour, edgecolor="white", linewidth=2)
+        )
+        ax.text(x, y, row["outcome"], **CENTRED, fontsize=10, color="white")
+    ax.set_xlim(-0.5, len(names) - 0.5)
+    ax.set_ylim(len(orderings) - 0.5, -0.5)
+    ax.xaxis.tick_top()
+    ax.set_xticks(range(len(names)), names, fontsize=10)
+    ax.set_yticks(range(len(orderings)), orderings, fontsize=10)
+    ax.tick_params(length=0)
+    ax.set_frame_on(False)
+    ax.set_title("What each ordering leaves in each variable", fontsize=14, pad=28)
     save(figure, path)
 
 
