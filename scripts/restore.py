@@ -16,6 +16,7 @@ from ckptorder.cli import add_settings_argument, exit_skipping_teardown, fail, l
 SETTINGS = {
     "ordering": f"one of {', '.join(orderings.ORDERINGS)}",
     "partial_variables": "the variables a partial restore restores (null for other orderings)",
+    "trust": "run the graph even where the guard refuses it (for a checkpoint you trust)",
 }
 
 

@@ -60,7 +60,7 @@ def test_each_ordering_ends_where_its_steps_say(built, config, tmp_path, orderin
 
 
 def test_unknown_ordering_is_one_clear_line(built, tmp_path, capsys):
-    settings = json.dumps({"ordering": "restore_twice", "partial_variables": None})
+    settings = json.dumps({"ordering": "restore_twice", "partial_variables": None, "trust": False})
     with pytest.raises(SystemExit) as exit_:
         run_restore(settings, built / "ckpt" / "model.ckpt", built, tmp_path / "x.npz")
     assert exit_.value.code == 1

@@ -106,6 +106,10 @@ CASES = {
         lambda w: edit_config(w, lambda c: c.__setitem__("expected", {INIT_ONLY: "reinitialized"})),
         REPORT,
     ),
+    "trust changed": (
+        lambda w: edit_config(w, lambda c: c.__setitem__("trust", True)),
+        ORDERINGS_CHANGED,
+    ),
     "seed changed": (lambda w: edit_config(w, lambda c: c.__setitem__("seed", 7)), EVERYTHING),
     "train.steps changed": (set_train("steps", 2), EVERYTHING),
     "model.extra_layers changed": (

@@ -163,6 +163,7 @@ def restore_settings(config, ordering):
         {
             "ordering": ordering,
             "partial_variables": config["partial_restore"]["variables"] if partial else None,
+            "trust": config["trust"],
         }
     )
 

@@ -7,9 +7,7 @@ import contextlib
 import logging
 import time
 
-from google.protobuf.message import DecodeError
-
-from ckptorder import orderings
+from ckptorder import graph_guard, orderings
 from ckptorder.checkpoint_files import DATA_SUFFIX
 from ckptorder.tfsession import session, tf, variable_values
 from ckptorder.values import Values, write_values
@@ -20,9 +18,9 @@ def prepare(graph, prefix, settings):
     Raises ValueError for a meta graph that does not load or a partial restore's unknown
     variable."""
     with graph.as_default():
-        saver = import_meta_graph(prefix + ".meta")
-        variables = {v.op.name: v for v in tf.compat.v1.global_variables()}
         steps = orderings.steps(settings["ordering"])
+        saver = import_meta_graph(prefix + ".meta", steps, settings["trust"])
+        variables = {v.op.name: v for v in tf.compat.v1.global_variables()}
         if "initialize_from_checkpoint" in steps:
             # Must come before the initializer op is built: it replaces the initializers.
             tf.compat.v1.train.init_from_checkpoint(prefix, variables)
@@ -47,12 +45,23 @@ def prepare(graph, prefix, settings):
     return actions
 
 
-def import_meta_graph(path):
-    """The Saver of the graph the meta file at `path` holds, imported into the default graph.
-    Raises ValueError where the file is not a meta graph."""
+def import_meta_graph(path, steps, trust):
+    """The Saver of the graph the meta file at `path` holds, imported into the default graph
+    once the guard has found nothing that `steps` would run to refuse (unless `trust`).
+    Raises ValueError where the file is not a meta graph or the guard refuses it."""
+    meta_graph = graph_guard.read_meta_graph(path)
+    refused = [] if trust else graph_guard.refusals(meta_graph, steps)
+    for line in refused:
+        logging.info("refused: %s", line)
+    if refused:
+        more = f" (and {len(refused) - 1} more, listed above)" if len(refused) > 1 else ""
+        raise ValueError(
+            f"{path}: refused, restoring would run {refused[0]}{more}; set trust: true only"
+            " for a checkpoint you trust (its graph then runs as it is)"
+        )
     try:
-        return tf.compat.v1.train.import_meta_graph(path, clear_devices=True)
-    except (OSError, ValueError, DecodeError):
+        return tf.compat.v1.train.import_meta_graph(meta_graph, clear_devices=True)
+    except ValueError:
         raise ValueError(
             f"{path}: not a checkpoint meta graph (damaged, truncated or another file)"
         ) from None

@@ -1,0 +1,158 @@
+"""What an ordering would run of a `.meta` file's graph, checked before any of it runs.
+
+A `.meta` file is a program: restoring runs the restore op its `saver_def` names, initialising
+runs the initializers it holds, and reading a variable runs its read op. From what each step
+of an ordering fetches, the guard follows data inputs, control inputs and every function an
+op calls (a function-valued attribute, or an op named after a function of the graph's
+library), and refuses the graph if anything it reaches is outside ALLOWED: the ops that
+initialising and restoring need. Ops the ordering never reaches do not count. It reads the
+graph as a protocol buffer and imports nothing of it.
+"""
+
+from collections import deque
+
+from google.protobuf.message import DecodeError
+from tensorflow.core.framework import variable_pb2
+from tensorflow.core.protobuf import meta_graph_pb2
+
+VARIABLE_OPS = {"VariableV2", "VarHandleOp", "ReadVariableOp", "AssignVariableOp", "Assign"}
+STRUCTURE_OPS = {"NoOp", "Const", "Identity", "IdentityN", "Placeholder", "PlaceholderWithDefault"}
+# What initializers compute their values with: arithmetic, shapes and random numbers.
+INITIALIZER_OPS = {
+    *("Add", "AddV2", "Sub", "Mul", "RealDiv", "Div", "Neg", "Abs", "Sign", "Sqrt", "Rsqrt"),
+    *("Square", "Exp", "Log", "Maximum", "Minimum", "Floor", "Cast", "Fill", "ZerosLike"),
+    *("OnesLike", "Reshape", "Shape", "Size", "Rank", "Pack", "Unpack", "StridedSlice"),
+    *("Slice", "ConcatV2", "ExpandDims", "Squeeze", "Transpose", "Tile", "BroadcastTo"),
+    *("Range", "Prod", "Sum", "Mean", "Max", "Min", "MatMul", "Qr", "MatrixDiagPart", "Diag"),
+    *("DiagPart", "Select", "SelectV2", "Greater", "Less", "Equal", "Pad", "ReverseV2"),
+    *("RandomUniform", "RandomUniformInt", "RandomStandardNormal", "TruncatedNormal"),
+    *("StatelessRandomUniformV2", "StatelessRandomNormalV2", "StatelessTruncatedNormalV2"),
+    *("StatelessRandomGetKeyCounter", "StatelessRandomGetAlg", "StatelessRandomUniform"),
+    *("StatelessRandomNormal", "StatelessTruncatedNormal", "StatelessRandomGetKeyCounterAlg"),
+}
+# Calls and control flow: allowed because the functions and branches they run are checked.
+CONTROL_OPS = {
+    *("PartitionedCall", "StatefulPartitionedCall", "If", "StatelessIf", "While"),
+    *("StatelessWhile", "Switch", "Merge", "Enter", "Exit", "NextIteration", "LoopCond"),
+}
+ALLOWED = frozenset(
+    {"RestoreV2", "IsVariableInitialized", "VarIsInitializedOp"}
+    | VARIABLE_OPS
+    | STRUCTURE_OPS
+    | INITIALIZER_OPS
+    | CONTROL_OPS
+)
+# Why some ops that are not allowed are dangerous; any other is "not needed to restore".
+DANGERS = {
+    "WriteFile": "writes files",
+    "ReadFile": "reads files",
+    "SaveV2": "writes a checkpoint",
+    "MergeV2Checkpoints": "writes a checkpoint",
+    "PrintV2": "prints, to a file if asked",
+    "MatchingFiles": "lists files",
+    "DeleteFile": "deletes files",
+}
+# The steps whose ops come from the file: the initializers, and the Saver's restore op. The
+# other steps run ops the pipeline builds around the graph's variables.
+RUNS_INITIALIZERS = {"initialize_all", "initialize_uninitialized"}
+RUNS_SAVER = {"restore_all"}
+
+
+def read_meta_graph(path):
+    """The MetaGraphDef the file at `path` holds. Raises ValueError where it holds none."""
+    meta_graph = meta_graph_pb2.MetaGraphDef()
+    try:
+        with open(path, "rb") as handle:
+            meta_graph.ParseFromString(handle.read())
+    except (OSError, DecodeError):
+        raise ValueError(
+            f"{path}: not a checkpoint meta graph (damaged, truncated or another file)"
+        ) from None
+    return meta_graph
+
+
+def refusals(meta_graph, steps):
+    """One line per op the steps would run that ALLOWED does not hold (or a RestoreV2 that
+    does not read the Saver's file), each with the path to it from what a step fetches."""
+    graph = {node.name: node for node in meta_graph.graph_def.node}
+    functions = {f.signature.name: f for f in meta_graph.graph_def.library.function}
+    filename = node_name(meta_graph.saver_def.filename_tensor_name)
+    fetched, restore = roots(meta_graph, steps)
+    found = []
+    # The Saver's restore op runs with its filename fed (its inputs do not run); anything
+    # else that reaches the filename tensor computes it.
+    for names, fed in ((fetched, set()), (restore, {filename})):
+        for path, node in reachable(graph, functions, names, fed):
+            reads_the_fed_file = (
+                node.op == "RestoreV2" and path[-1] in graph and node_name(node.input[0]) in fed
+            )
+            why = refusal(node, functions, reads_the_fed_file)
+            if why:
+                found.append(f"{' <- '.join(path)}: {node.op} {why}")
+    return found
+
+
+def roots(meta_graph, steps):
+    """The graph's nodes the steps fetch, as two lists: every variable and its read op (the
+    values are read after every ordering) and the initializers where run; and the Saver's
+    restore op where run."""
+    variables = []
+    for value in meta_graph.collection_def["variables"].bytes_list.value:
+        variable = variable_pb2.VariableDef()
+        variable.ParseFromString(value)
+        variables.append(variable)
+    names = [n for v in variables for n in (v.variable_name, v.snapshot_name) if n]
+    if RUNS_INITIALIZERS & set(steps):
+        names += [v.initializer_name for v in variables]
+    restore = meta_graph.saver_def.restore_op_name
+    restores = [node_name(restore)] if RUNS_SAVER & set(steps) and restore else []
+    return [node_name(name) for name in dict.fromkeys(names)], restores
+
+
+def reachable(graph, functions, roots, fed):
+    """(path, node) for every node the roots reach, breadth first, the path a list of node
+    names from a root; a function's nodes are named `function/node`. Inputs of `fed` nodes
+    are not followed: a fed tensor is not computed."""
+    queue = deque(([name], graph[name]) for name in roots if name in graph)
+    seen, called = set(roots), set()
+    while queue:
+        path, node = queue.popleft()
+        yield path, node
+        if path[-1] in fed:
+            continue
+        if path[-1] in graph:
+            for name in map(node_name, node.input):
+                if name in graph and name not in seen:
+                    seen.add(name)
+                    queue.append(([*path, name], graph[name]))
+        for function in called_functions(node, functions):
+            if function not in called:
+                called.add(function)
+                for inner in functions[function].node_def:
+                    queue.append(([*path, f"{function}/{inner.name}"], inner))
+
+
+def called_functions(node, functions):
+    """The library functions `node` calls: its op, or a function-valued attribute."""
+    names = [node.op] if node.op in functions else []
+    for attr in node.attr.values():
+        names += [attr.func.name] if attr.HasField("func") else []
+        names += [f.name for f in attr.list.func]
+    return [name for name in names if name in functions]
+
+
+def refusal(node, functions, reads_the_fed_file):
+    """Why `node` may not run, or None. A RestoreV2 may run only where it reads the file the
+    pipeline feeds to the Saver."""
+    if node.op in functions:
+        return None
+    if node.op not in ALLOWED:
+        return DANGERS.get(node.op, "is not needed to initialise or restore")
+    if node.op == "RestoreV2" and not reads_the_fed_file:
+        return "reads a checkpoint other than the one restored"
+    return None
+
+
+def node_name(tensor):
+    """The node a tensor or control input names: `^a`, `a:0` and `a` are node `a`."""
+    return tensor.lstrip("^").split(":")[0]
