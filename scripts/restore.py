@@ -1,8 +1,10 @@
 """Rebuild the network from a checkpoint's `.meta` file alone and apply one ordering of
 "initialise" and "restore" to it, then record the value of every variable.
 
-Each variable bit for bit equal to build's saved or initial value is recorded as a reference
-to that state, the others as arrays.
+Before any of the graph is imported, the guard (`ckptorder/graph_guard.py`) checks what the
+ordering would run of it and refuses an op that initialising and restoring do not need, unless
+the settings trust the graph. Each variable bit for bit equal to build's saved or initial
+value is recorded as a reference to that state, the others as arrays.
 """
 
 import argparse
