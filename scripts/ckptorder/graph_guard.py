@@ -12,8 +12,8 @@ graph as a protocol buffer and imports nothing of it.
 from collections import deque
 
 from google.protobuf.message import DecodeError
-from tensorflow.core.framework import variable_pb2
-from tensorflow.core.protobuf import meta_graph_pb2
+
+from ckptorder.tfsession import tf, variable_defs
 
 VARIABLE_OPS = {"VariableV2", "VarHandleOp", "ReadVariableOp", "AssignVariableOp", "Assign"}
 STRUCTURE_OPS = {"NoOp", "Const", "Identity", "IdentityN", "Placeholder", "PlaceholderWithDefault"}
@@ -60,7 +60,7 @@ RUNS_SAVER = {"restore_all"}
 
 def read_meta_graph(path):
     """The MetaGraphDef the file at `path` holds. Raises ValueError where it holds none."""
-    meta_graph = meta_graph_pb2.MetaGraphDef()
+    meta_graph = tf.compat.v1.MetaGraphDef()
     try:
         with open(path, "rb") as handle:
             meta_graph.ParseFromString(handle.read())
@@ -96,11 +96,7 @@ def roots(meta_graph, steps):
     """The graph's nodes the steps fetch, as two lists: every variable and its read op (the
     values are read after every ordering) and the initializers where run; and the Saver's
     restore op where run."""
-    variables = []
-    for value in meta_graph.collection_def["variables"].bytes_list.value:
-        variable = variable_pb2.VariableDef()
-        variable.ParseFromString(value)
-        variables.append(variable)
+    variables = list(variable_defs(meta_graph))
     names = [n for v in variables for n in (v.variable_name, v.snapshot_name) if n]
     if RUNS_INITIALIZERS & set(steps):
         names += [v.initializer_name for v in variables]

@@ -1,5 +1,6 @@
 """TensorFlow set-up shared by the steps that run it: the TF1 graph API, CPU only, and its
-start-up messages kept out of the terminal and the logs.
+start-up messages kept out of the terminal and the logs. The package imports TensorFlow, and
+any of its modules, through this one, so that the set-up comes first.
 
 TensorFlow's messages below errors are hidden unless TF_CPP_MIN_LOG_LEVEL is 0 (TensorFlow's
 own setting: 0 shows everything); what goes wrong is raised as an exception either way.
@@ -46,6 +47,7 @@ def native_stderr_held(hold):
 
 with native_stderr_held(not SHOW_TENSORFLOW_MESSAGES):
     import tensorflow as tf
+    from tensorflow.core.framework.variable_pb2 import VariableDef
 
 if not SHOW_TENSORFLOW_MESSAGES:
     tf.get_logger().setLevel("ERROR")
@@ -67,3 +69,12 @@ def variable_values(sess):
     """(name, value) of every global variable, fetched one at a time to hold one copy at most."""
     for variable in tf.compat.v1.global_variables():
         yield variable.op.name, sess.run(variable)
+
+
+def variable_defs(meta_graph):
+    """The VariableDef of every global variable a MetaGraphDef lists, read without importing
+    its graph."""
+    for serialized in meta_graph.collection_def["variables"].bytes_list.value:
+        variable = VariableDef()
+        variable.ParseFromString(serialized)
+        yield variable
