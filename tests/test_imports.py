@@ -1,5 +1,6 @@
 """The modules the Snakefile declares as each step's inputs are the ones the step imports."""
 
+import ast
 import json
 import subprocess
 import sys
@@ -56,3 +57,19 @@ def test_a_script_that_imports_none_of_the_package_needs_none(tmp_path):
     script = tmp_path / "step.py"
     script.write_text("import numpy\nfrom pathlib import Path\n")
     assert imported_modules(script) == []
+
+
+def test_tensorflow_is_imported_through_tfsession_alone():
+    """tfsession sets TensorFlow up (quiet start-up, CPU only) before it loads: a module that
+    imported TensorFlow itself, first, would bring its start-up noise back into the logs."""
+    for path in [*PACKAGE.glob("*.py"), *(PROJECT / "scripts").glob("*.py")]:
+        if path.name == "tfsession.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                imported = [node.module or ""]
+            else:
+                continue
+            assert all(name.split(".")[0] != "tensorflow" for name in imported), path
