@@ -58,8 +58,8 @@ def closing_words():
     if modified(VERIFIED) not in (None, VERIFIED_BEFORE_THE_RUN):
         with open(VERIFIED) as answer:
             words.append(f"\n{answer.read().rstrip()}")
-    results = [modified(path) or 0 for path in rules.all.input]
-    if modified(HTML_REPORT) and modified(HTML_REPORT) < max(results):
+    html = modified(HTML_REPORT)
+    if html and html < max(modified(path) or 0 for path in rules.all.input):
         words.append(f"{HTML_REPORT} is older than the results: snakemake --report {HTML_REPORT}")
     return "\n".join(words)
 

@@ -65,10 +65,12 @@ def read_meta_graph(path):
         with open(path, "rb") as handle:
             meta_graph.ParseFromString(handle.read())
     except (OSError, DecodeError):
-        raise ValueError(
-            f"{path}: not a checkpoint meta graph (damaged, truncated or another file)"
-        ) from None
+        raise not_a_meta_graph(path) from None
     return meta_graph
+
+
+def not_a_meta_graph(path):
+    return ValueError(f"{path}: not a checkpoint meta graph (damaged, truncated or another file)")
 
 
 def refusals(meta_graph, steps):
@@ -83,10 +85,7 @@ def refusals(meta_graph, steps):
     # else that reaches the filename tensor computes it.
     for names, fed in ((fetched, set()), (restore, {filename})):
         for path, node in reachable(graph, functions, names, fed):
-            reads_the_fed_file = (
-                node.op == "RestoreV2" and path[-1] in graph and node_name(node.input[0]) in fed
-            )
-            why = refusal(node, functions, reads_the_fed_file)
+            why = refusal(node, functions, fed if path[-1] in graph else set())
             if why:
                 found.append(f"{' <- '.join(path)}: {node.op} {why}")
     return found
@@ -137,14 +136,14 @@ def called_functions(node, functions):
     return [name for name in names if name in functions]
 
 
-def refusal(node, functions, reads_the_fed_file):
-    """Why `node` may not run, or None. A RestoreV2 may run only where it reads the file the
-    pipeline feeds to the Saver."""
+def refusal(node, functions, fed):
+    """Why `node` may not run, or None. A RestoreV2 may run only where it reads a `fed`
+    tensor: the file the pipeline feeds to the Saver."""
     if node.op in functions:
         return None
     if node.op not in ALLOWED:
         return DANGERS.get(node.op, "is not needed to initialise or restore")
-    if node.op == "RestoreV2" and not reads_the_fed_file:
+    if node.op == "RestoreV2" and node_name(node.input[0]) not in fed:
         return "reads a checkpoint other than the one restored"
     return None
 

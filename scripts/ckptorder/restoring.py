@@ -62,9 +62,7 @@ def import_meta_graph(path, steps, trust):
     try:
         return tf.compat.v1.train.import_meta_graph(meta_graph, clear_devices=True)
     except ValueError:
-        raise ValueError(
-            f"{path}: not a checkpoint meta graph (damaged, truncated or another file)"
-        ) from None
+        raise graph_guard.not_a_meta_graph(path) from None
 
 
 def uninitialized_initializer(variables):

@@ -22,13 +22,10 @@ sys.modules.setdefault("keras.src.optimizers", None)
 
 
 @contextlib.contextmanager
-def native_stderr_held(hold):
-    """While `hold`, keep what the process writes to file descriptor 2 (the notices absl
-    prints before its logging is set up, which TF_CPP_MIN_LOG_LEVEL does not reach); write
-    it out only if the block raises."""
-    if not hold:
-        yield
-        return
+def native_stderr_held():
+    """Keep what the process writes to file descriptor 2 (the notices absl prints before its
+    logging is set up, which TF_CPP_MIN_LOG_LEVEL does not reach); write it out only if the
+    block raises."""
     sys.stderr.flush()
     terminal = os.dup(2)
     with tempfile.TemporaryFile() as held:
@@ -36,16 +33,15 @@ def native_stderr_held(hold):
         try:
             yield
         except BaseException:
-            os.dup2(terminal, 2)
             held.seek(0)
-            os.write(2, held.read())
+            os.write(terminal, held.read())
             raise
         finally:
             os.dup2(terminal, 2)
             os.close(terminal)
 
 
-with native_stderr_held(not SHOW_TENSORFLOW_MESSAGES):
+with contextlib.nullcontext() if SHOW_TENSORFLOW_MESSAGES else native_stderr_held():
     import tensorflow as tf
     from tensorflow.core.framework.variable_pb2 import VariableDef
 
