@@ -22,5 +22,4 @@ rule all:
     default_target: True
     input:
         VERIFIED,
-        "results/figures/probes.png",
-        "results/figures/outcomes.png",
+        [figure_file(name, figure) for name in CHECKPOINTS for figure in ("probes", "outcomes")],

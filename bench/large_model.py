@@ -21,18 +21,12 @@ from ckptorder.orderings import ordering_of
 # file), spread over several layers: the largest tensor sets the transient copies of training
 # and restore.
 BIG_MODEL = [128, 256, 512, 1024, 3072, 3072, 3072, 3072]
-# The jobs whose peak memory is measured, each run alone: a restore of the whole model and a
-# partial one among them.
-FULL_RESTORE = f"restore/{ordering_of('initialize_all', 'restore_all')}"
-PEAK_JOBS = (
-    "build",
-    FULL_RESTORE,
-    f"restore/{ordering_of('restore_partial', 'initialize_uninitialized')}",
-    "extract/saved",
-    "report",
-    "probes_figure",
-    "outcomes_figure",
-)
+# The jobs whose peak memory is measured, each run alone; the restore job runs every ordering.
+RESTORE = "restore/seed"
+EXTRACT = "extract/seed"
+PEAK_JOBS = ("build", RESTORE, EXTRACT, "report", "probes_figure/seed", "outcomes_figure/seed")
+# The restore job's log line that times a restore of the whole model.
+FULL_RESTORE = f"{ordering_of('initialize_all', 'restore_all')}: step restore_all"
 
 
 def run_alone(command, cwd):
@@ -56,9 +50,11 @@ def largest_probe_peak(workdir, command):
     """Peak resident bytes of extract `command` with one probe of the model's largest tensor,
     and that tensor's size in bytes (float32)."""
     name, shape = max(network.variable_shapes(BIG_MODEL).items(), key=lambda v: math.prod(v[1]))
-    probe = {"probes": [{"tensor": name, "slice": "[0, 0, 0, :4]"}]}
+    command = shlex.split(command)
+    settings = json.loads(command[command.index("--settings") + 1])
+    settings["probes"] = [{"tensor": name, "slice": "[0, 0, 0, :4]"}]
     command = with_options(
-        shlex.split(command), settings=json.dumps(probe), output=str(workdir / "largest.csv")
+        command, settings=json.dumps(settings), output=str(workdir / "largest.csv")
     )
     return run_alone(command, workdir)[0], 4 * math.prod(shape)
 
@@ -107,16 +103,16 @@ def measure(root):
     for job in PEAK_JOBS:
         peak, logs[job] = run_alone(shlex.split(commands[job]), workdir)
         results[f"peak RSS / checkpoint: {job}"] = peak / checkpoint
-    # extract/saved with the default probes (under 0.1 MB) is the interpreter's peak.
-    interpreter = results["peak RSS / checkpoint: extract/saved"] * checkpoint
-    peak, largest = largest_probe_peak(workdir, commands["extract/saved"])
+    # extract with the default probes (under 0.1 MB) is the interpreter's peak.
+    interpreter = results[f"peak RSS / checkpoint: {EXTRACT}"] * checkpoint
+    peak, largest = largest_probe_peak(workdir, commands[EXTRACT])
     results["extract probing the largest tensor: peak above the interpreter / tensor"] = (
         peak - interpreter
     ) / largest
     data = workdir / "results" / "checkpoint" / "model.ckpt.data-00000-of-00001"
     size = data.stat().st_size
     save = size / logged_seconds(logs["build"], "saved") / 1e6
-    restore = size / logged_seconds(logs[FULL_RESTORE], "step restore_all") / 1e6
+    restore = size / logged_seconds(logs[RESTORE], FULL_RESTORE) / 1e6
     rates = [sequential_rate(workdir / "results" / "sequential.bin", size) for _ in range(3)]
     write = statistics.median(write for write, _ in rates)
     read = statistics.median(read for _, read in rates)

@@ -1,6 +1,6 @@
 """The pipeline's work in one Python process, for the benchmark: what a user could write
-instead of the workflow. The same steps with the settings the Snakefile gives them, no
-Snakemake and no process per ordering.
+instead of the workflow. The same steps with the settings the Snakefile gives them, for the
+config's one built checkpoint, no Snakemake and one process.
 
     python bench/mono.py OUTPUT_DIR
 """
@@ -17,35 +17,27 @@ import build
 import extract
 import report
 import restore
-from ckptorder import configuration, orderings
+from ckptorder import configuration
 
 
 def main(out):
     config = configuration.load(PROJECT / "config.yaml")
-    states = orderings.states(config["orderings"])
-    values = {state: str(out / f"{state}.npz") for state in states}
-    slices = {state: str(out / f"{state}.csv") for state in states}
-    prefix = str(out / "model.ckpt")
-    references = ["--saved", values["saved"], "--initial", values["initial"]]
-    checkpoint = ["--checkpoint", prefix]
-    settings = ["--settings", configuration.build_settings(config)]
-    build.main([*settings, *checkpoint, "--initial", values["initial"], "--saved", values["saved"]])
-    for ordering in config["orderings"]:
-        settings = ["--settings", configuration.restore_settings(config, ordering)]
-        restore.main([*settings, *checkpoint, *references, "--output", values[ordering]])
-    for state in states:
-        settings = ["--settings", configuration.extract_settings(config)]
-        given = ["--state", state, "--values", values[state], *references, *settings]
-        extract.main([*given, "--output", slices[state]])
+    (entry,) = config["checkpoints"]
+    prefix, values, slices = str(out / "model.ckpt"), str(out / "values"), str(out / "slices.csv")
+    build.main(["--settings", configuration.build_settings(config), "--checkpoint", prefix])
+    settings = configuration.restore_settings(entry)
+    restore.main(["--settings", settings, "--checkpoint", prefix, "--output", values])
+    settings = configuration.extract_settings(entry)
+    extract.main(["--settings", settings, "--values", values, "--output", slices])
     outputs = {name: str(out / f"{name}.out") for name in ("report", "variables", "provenance")}
     report.main(
         [
             "--settings",
             configuration.report_settings(config),
             "--slices",
-            *slices.values(),
+            slices,
             "--values",
-            *values.values(),
+            values,
             *(arg for name, path in outputs.items() for arg in (f"--{name}", path)),
         ]
     )

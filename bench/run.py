@@ -1,8 +1,9 @@
 """Benchmark of the pipeline on this machine: where the time goes, how close it is to the
 limit its jobs set, and how it copes with a checkpoint of about a gigabyte.
 
-    python bench/run.py            # timings on the default model (about 6 minutes here)
-    python bench/run.py --scale    # also the ~1 GiB model (5 to 9 minutes more)
+    python bench/run.py                # timings on the default model (about 6 minutes here)
+    python bench/run.py --checkpoints  # also the cost of added checkpoints (about 6 more)
+    python bench/run.py --scale        # also the ~1 GiB model (5 to 9 minutes more)
 
 Prints a Markdown table and writes it to bench/results.md. Every figure is a median of
 --repeat runs measured in this one invocation, so ratios compare like with like.
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import default_model
 import large_model
+import many_checkpoints
 from commands import PROJECT
 
 
@@ -52,6 +54,9 @@ def main():
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--repeat", type=int, default=5, help="runs per median (at least 3)")
+    parser.add_argument(
+        "--checkpoints", action="store_true", help="also time runs of 5 and 20 added checkpoints"
+    )
     parser.add_argument("--scale", action="store_true", help="also run the ~1 GiB model")
     parser.add_argument("--output", default=str(PROJECT / "bench" / "results.md"))
     args = parser.parse_args()
@@ -60,6 +65,12 @@ def main():
     with tempfile.TemporaryDirectory(prefix="bench-") as root:
         small = with_ratios(default_model.measure(root, args.repeat))
         sections = [f"## Default model (seconds, medians of {args.repeat})\n\n{table(small)}"]
+        if args.checkpoints:
+            many = many_checkpoints.measure(root, max(3, args.repeat // 2))
+            many["per added checkpoint / slowest TF job"] = (
+                many["seconds per added checkpoint"] / small["slowest TF job (--cores 1)"]
+            )
+            sections.append(f"## Added checkpoints (seconds, medians)\n\n{table(many)}")
         if args.scale:
             big = table(large_model.measure(root))
             sections.append(

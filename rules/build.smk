@@ -2,10 +2,8 @@ rule build:
     input:
         **code("build"),
     output:
-        checkpoint=CHECKPOINT_FILES,
+        checkpoint=BUILT_FILES,
         state="results/checkpoint/checkpoint",
-        initial=values_file("initial"),
-        saved=values_file("saved"),
     log:
         "results/logs/build.log",
     benchmark:
@@ -16,9 +14,6 @@ rule build:
     threads: config["train"]["threads"]
     params:
         settings=configuration.build_settings(config),
-        prefix=lambda wildcards, output: checkpoint_prefix(output.checkpoint),
+        prefix=lambda wildcards, output: prefix_of(output.checkpoint[0]),
     shell:
-        logged(
-            "python {input.script} --settings {params.settings:q} --checkpoint {params.prefix}"
-            " --initial {output.initial} --saved {output.saved}"
-        )
+        logged("python {input.script} --settings {params.settings:q} --checkpoint {params.prefix}")

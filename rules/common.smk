@@ -2,6 +2,7 @@
 # its one-line error; a successful run's last words; and two fixes to Snakemake's own process.
 import atexit
 import os
+import re
 import sys
 
 sys.path.insert(0, f"{workflow.basedir}/scripts")
@@ -15,16 +16,14 @@ try:
 except configuration.ConfigError as error:
     sys.exit(str(error))
 
-CHECKPOINT = "results/checkpoint/model.ckpt"
-CHECKPOINT_FILES = multiext(CHECKPOINT, *checkpoint_files.SUFFIXES)
-STATES = orderings.states(config["orderings"])
+CHECKPOINTS = {entry["name"]: entry for entry in config["checkpoints"]}
+BUILT_FILES = multiext(configuration.BUILT_PREFIX, *checkpoint_files.SUFFIXES)
 VERIFIED = "results/verified.txt"
 HTML_REPORT = "results/report.html"
 
 
 wildcard_constraints:
-    ordering="|".join(config["orderings"]),
-    state="|".join(STATES),
+    checkpoint="|".join(map(re.escape, CHECKPOINTS)),
 
 
 onstart:
@@ -81,14 +80,29 @@ def logged(command):
     return f"{command} > {{log}} 2>&1 || (tail -n 1 {{log}} >&2; exit 1)"
 
 
-def checkpoint_prefix(files):
-    """The prefix TensorFlow names a checkpoint by, from the checkpoint's files."""
-    return files[0].removesuffix(".index")
+def checkpoint_inputs(wildcards):
+    """A checkpoint's files: its index, data shards and graph (build's, for the built one)."""
+    entry = CHECKPOINTS[wildcards.checkpoint]
+    prefix = entry["prefix"]
+    if entry["built"]:
+        data = [prefix + checkpoint_files.DATA_SUFFIX]
+    else:
+        data = checkpoint_files.data_files(prefix)
+    return {"index": f"{prefix}.index", "data": data, "graph": entry["graph"]}
 
 
-def values_file(state):
-    return f"results/values/{state}.npz"
+def prefix_of(index):
+    """The prefix TensorFlow names a checkpoint by, from its index file."""
+    return index.removesuffix(".index")
 
 
-def slices_file(state):
-    return f"results/slices/{state}.csv"
+def values_folder(name):
+    return f"results/values/{name}"
+
+
+def slices_file(name):
+    return f"results/slices/{name}.csv"
+
+
+def figure_file(name, figure):
+    return f"results/figures/{name}/{figure}.png"

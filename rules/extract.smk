@@ -1,23 +1,20 @@
 rule extract:
     input:
         **code("extract"),
-        values=values_file("{state}"),
-        saved=values_file("saved"),
-        initial=values_file("initial"),
+        values=values_folder("{checkpoint}"),
     output:
-        slices_file("{state}"),
+        slices_file("{checkpoint}"),
     log:
-        "results/logs/extract/{state}.log",
+        "results/logs/extract/{checkpoint}.log",
     benchmark:
-        "results/benchmarks/extract/{state}.tsv"
+        "results/benchmarks/extract/{checkpoint}.tsv"
     conda:
         "../envs/pipeline.yaml"
     threads: 1
     params:
-        settings=configuration.extract_settings(config),
+        settings=lambda wildcards: configuration.extract_settings(CHECKPOINTS[wildcards.checkpoint]),
     shell:
         logged(
-            "python {input.script} --state {wildcards.state} --values {input.values}"
-            " --saved {input.saved} --initial {input.initial} --settings {params.settings:q}"
+            "python {input.script} --values {input.values} --settings {params.settings:q}"
             " --output {output}"
         )

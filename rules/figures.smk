@@ -4,18 +4,26 @@
 rule probes_figure:
     input:
         **code("figures"),
-        slices=[slices_file(state) for state in STATES],
+        slices=slices_file("{checkpoint}"),
     output:
-        report("results/figures/probes.png", caption="../report/probes.rst", category="Figures"),
+        report(
+            figure_file("{checkpoint}", "probes"),
+            caption="../report/probes.rst",
+            category="Figures",
+            subcategory="{checkpoint}",
+        ),
     log:
-        "results/logs/probes_figure.log",
+        "results/logs/probes_figure/{checkpoint}.log",
     benchmark:
-        "results/benchmarks/probes_figure.tsv"
+        "results/benchmarks/probes_figure/{checkpoint}.tsv"
     conda:
         "../envs/pipeline.yaml"
     threads: 1
     shell:
-        logged("python {input.script} probes --slices {input.slices} --output {output}")
+        logged(
+            "python {input.script} probes --checkpoint {wildcards.checkpoint}"
+            " --slices {input.slices} --output {output}"
+        )
 
 
 rule outcomes_figure:
@@ -23,13 +31,21 @@ rule outcomes_figure:
         **code("figures"),
         variables="results/variables.csv",
     output:
-        report("results/figures/outcomes.png", caption="../report/outcomes.rst", category="Figures"),
+        report(
+            figure_file("{checkpoint}", "outcomes"),
+            caption="../report/outcomes.rst",
+            category="Figures",
+            subcategory="{checkpoint}",
+        ),
     log:
-        "results/logs/outcomes_figure.log",
+        "results/logs/outcomes_figure/{checkpoint}.log",
     benchmark:
-        "results/benchmarks/outcomes_figure.tsv"
+        "results/benchmarks/outcomes_figure/{checkpoint}.tsv"
     conda:
         "../envs/pipeline.yaml"
     threads: 1
     shell:
-        logged("python {input.script} outcomes --variables {input.variables} --output {output}")
+        logged(
+            "python {input.script} outcomes --checkpoint {wildcards.checkpoint}"
+            " --variables {input.variables} --output {output}"
+        )

@@ -1,8 +1,8 @@
 rule report:
     input:
         **code("report"),
-        slices=[slices_file(state) for state in STATES],
-        values=[values_file(state) for state in STATES],
+        slices=[slices_file(name) for name in CHECKPOINTS],
+        values=[values_folder(name) for name in CHECKPOINTS],
     output:
         report=report("results/report.csv", caption="../report/report_csv.rst", category="Tables"),
         variables=report(

@@ -1,24 +1,21 @@
 rule restore:
     input:
+        unpack(checkpoint_inputs),
         **code("restore"),
-        checkpoint=CHECKPOINT_FILES,
-        saved=values_file("saved"),
-        initial=values_file("initial"),
     output:
-        values_file("{ordering}"),
+        directory(values_folder("{checkpoint}")),
     log:
-        "results/logs/restore/{ordering}.log",
+        "results/logs/restore/{checkpoint}.log",
     benchmark:
-        "results/benchmarks/restore/{ordering}.tsv"
+        "results/benchmarks/restore/{checkpoint}.tsv"
     conda:
         "../envs/pipeline.yaml"
     threads: 1
     params:
-        settings=lambda wildcards: configuration.restore_settings(config, wildcards.ordering),
-        prefix=lambda wildcards, input: checkpoint_prefix(input.checkpoint),
+        settings=lambda wildcards: configuration.restore_settings(CHECKPOINTS[wildcards.checkpoint]),
+        prefix=lambda wildcards, input: prefix_of(input.index),
     shell:
         logged(
-            "python {input.script} --settings {params.settings:q} --checkpoint {params.prefix}"
-            " --saved {input.saved} --initial {input.initial} --output {output}"
-            " --threads {threads}"
+            "python {input.script} --settings {params.settings:q} --checkpoint {params.prefix:q}"
+            " --graph {input.graph:q} --output {output} --threads {threads}"
         )

@@ -1,8 +1,7 @@
 """Build the seed's network, train it a few steps, and save it as a TF1 checkpoint.
 
-Writes the checkpoint (`PREFIX.index`, `PREFIX.data-00000-of-00001`, `PREFIX.meta` and the
-`checkpoint` state file beside them) and two values files: every variable straight after
-initialisation (`--initial`) and as saved (`--saved`).
+Writes the checkpoint: `PREFIX.index`, `PREFIX.data-00000-of-00001`, `PREFIX.meta` and the
+`checkpoint` state file beside them.
 """
 
 import argparse
@@ -25,15 +24,13 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     add_settings_argument(parser, SETTINGS)
     parser.add_argument("--checkpoint", required=True, help="checkpoint prefix to write")
-    parser.add_argument("--initial", required=True, help="values file of the initial state")
-    parser.add_argument("--saved", required=True, help="values file of the saved state")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="build: %(message)s")
     try:
         settings = load_settings(args.settings, SETTINGS)
         from ckptorder import building  # TensorFlow, imported once the arguments are checked
 
-        building.build_and_save(settings, args.checkpoint, args.initial, args.saved)
+        building.build_and_save(settings, args.checkpoint)
     except ValueError as error:
         fail(str(error))
 

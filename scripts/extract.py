@@ -1,5 +1,7 @@
-"""Apply every probe to one state's values and write the selected elements as a tidy CSV
-(the format: `ckptorder/slice_csv.py`). numpy only: reads just the tensors the probes name.
+"""Apply every probe to each state's values of one checkpoint (restore's folder) and write the
+selected elements as a tidy CSV (the format: `ckptorder/slice_csv.py`). An ordering that failed,
+or a variable left uninitialized, has no values: its elements are written as nan. numpy only:
+reads just the tensors the probes name.
 """
 
 import argparse
@@ -9,38 +11,62 @@ import numpy as np
 
 from ckptorder import network, slice_csv, slices
 from ckptorder.cli import add_settings_argument, fail, load_settings
-from ckptorder.values import Values
+from ckptorder.orderings import REFERENCES
+from ckptorder.values import Values, state_paths
 
-SETTINGS = {"probes": "list of {tensor, slice}: a variable name and a numpy basic-indexing slice"}
+SETTINGS = {
+    "checkpoint": "the checkpoint's name (for messages)",
+    "states": "the states to read, saved and initial first, each from STATE.npz in --values",
+    "probes": "list of {tensor, slice}: a variable name and a numpy basic-indexing slice",
+}
 
 
-def probe_rows(state, values, probe):
-    """One slice CSV row per element that `probe` (keys `tensor` and `slice`) selects.
-    Raises ValueError for a tensor the values lack or a slice that does not fit it."""
-    tensor = values.read(network.variable_name(probe["tensor"], values.names))
-    coordinates = slices.coordinates(probe["slice"], tensor.shape)
-    selected = tensor[tuple(np.array(axis) for axis in zip(*coordinates, strict=True))]
+def probe_rows(state, values, probe, variable):
+    """One slice CSV row per element that `probe` (keys `tensor` and `slice`) selects of
+    `variable` (its name and shape). Raises ValueError for a slice that does not fit it."""
+    name, shape = variable
+    coordinates = slices.coordinates(probe["slice"], shape)
+    if values.readable(name):
+        tensor = values.read(name)
+        selected = tensor[tuple(np.array(axis) for axis in zip(*coordinates, strict=True))]
+    else:
+        selected = np.full(len(coordinates), np.nan, dtype=np.float32)
     for index, value in zip(coordinates, selected, strict=True):
         yield slice_csv.row(state, probe, index, value)
 
 
+def probed_variables(initial, probes, checkpoint):
+    """Each probe's tensor name to its variable's name and shape, from the graph's initial
+    values. Raises ValueError, naming the checkpoint and listing its variables, for a probe of
+    a variable its graph lacks."""
+    shapes = {}
+    for probe in probes:
+        try:
+            name = network.variable_name(probe["tensor"], initial.names)
+        except ValueError as error:
+            raise ValueError(f"probes of checkpoint {checkpoint}: {error}") from None
+        shapes[probe["tensor"]] = name, initial.shape(name)
+    return shapes
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument(
-        "--state", required=True, help="name of the state (saved, initial, an ordering)"
-    )
-    parser.add_argument("--values", required=True, help="the state's values file")
-    parser.add_argument("--saved", required=True, help="build's saved values (for references)")
-    parser.add_argument("--initial", required=True, help="build's initial values (for references)")
     add_settings_argument(parser, SETTINGS)
+    parser.add_argument("--values", required=True, help="restore's folder of values files")
     parser.add_argument("--output", required=True, help="CSV file to write")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="extract: %(message)s")
-    references = {"saved": args.saved, "initial": args.initial}
     try:
-        probes = load_settings(args.settings, SETTINGS)["probes"]
-        with Values(args.values, references) as values:
-            rows = [row for probe in probes for row in probe_rows(args.state, values, probe)]
+        settings = load_settings(args.settings, SETTINGS)
+        paths = state_paths(args.values, settings["states"])
+        references = {state: paths[state] for state in REFERENCES}
+        with Values(paths["initial"]) as initial:
+            variables = probed_variables(initial, settings["probes"], settings["checkpoint"])
+        rows = []
+        for state, path in paths.items():
+            with Values(path, references) as values:
+                for probe in settings["probes"]:
+                    rows.extend(probe_rows(state, values, probe, variables[probe["tensor"]]))
     except ValueError as error:
         fail(str(error))
     slice_csv.write(args.output, rows)

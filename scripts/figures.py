@@ -1,10 +1,11 @@
-"""Draw one of the two figures (matplotlib, Agg), named by the first argument.
+"""Draw one of the two figures of a checkpoint (matplotlib, Agg), named by the first argument.
 
 `probes`: each probe's slice as a heatmap for saved, initial and every ordering, one colour
-scale per probe, each panel titled with its state and outcome. It is drawn from the slice
-CSVs alone, with the report's bitwise comparison, so that it runs beside the report rather
-than after it. `outcomes`: the outcome of every variable (columns) under every ordering
-(rows), from `variables.csv`.
+scale per probe, each panel titled with its state and outcome. It is drawn from the
+checkpoint's slice CSV alone, with the report's bitwise comparison, so that it runs beside the
+report rather than after it; a state without values (its ordering failed, or left the variable
+uninitialized) is drawn empty, "no value". `outcomes`: the outcome of every variable (columns)
+under every ordering (rows), from `variables.csv`.
 """
 
 import argparse
@@ -26,7 +27,16 @@ from ckptorder.cli import fail
 from ckptorder.orderings import REFERENCES, observed_outcome
 from ckptorder.values import bitwise_equal
 
-OUTCOME_COLOURS = {"restored": "#1b9e77", "reinitialized": "#d95f02", "changed": "#7570b3"}
+# What a probe's panel shows where the state holds no value of it.
+NO_VALUE = "no value"
+OUTCOME_COLOURS = {
+    "restored": "#1b9e77",
+    "reinitialized": "#d95f02",
+    "changed": "#7570b3",
+    "uninitialized": "#e7298a",
+    "failed": "#666666",
+    NO_VALUE: "#666666",
+}
 CMAP = colormaps["RdBu_r"]
 CENTRED = {"ha": "center", "va": "center"}
 PROBES_TITLE = "What each ordering leaves in the probed weights"
@@ -57,16 +67,16 @@ def read_rows(path):
         return list(csv.DictReader(handle))
 
 
-def read_panels(paths):
-    """Every (state, tensor, slice) of the slice CSVs as a 2-D float32 panel. The report
-    checks these files beside this step, not before it, so they are read with the same
-    checks. Raises ValueError for a bad file or without the references' files."""
+def read_panels(path):
+    """Every (state, tensor, slice) of a slice CSV as a 2-D float32 panel. The report checks
+    this file beside this step, not before it, so it is read with the same checks. Raises
+    ValueError for a bad file or one without the references."""
     elements = {}
-    for state, tensor, slice_, index, value in slice_csv.read(paths):
+    for state, tensor, slice_, index, value in slice_csv.read(path):
         elements.setdefault((state, tensor, slice_), []).append((index, value))
     states = {state for state, _, _ in elements}
     if not states.issuperset(REFERENCES):
-        raise ValueError("--slices must include the saved and the initial state's CSV")
+        raise ValueError(f"{path}: holds no saved or no initial values")
     return {key: panel(items) for key, items in elements.items()}
 
 
@@ -90,10 +100,12 @@ def probe_outcome(state, values):
     ordering's outcome, from the bitwise comparison the report makes."""
     if state in REFERENCES:
         return "reference"
+    if np.isnan(values[state]).all():
+        return NO_VALUE
     return observed_outcome(*(bitwise_equal(values[state], values[r]) for r in REFERENCES))
 
 
-def draw_probes(panels, path):
+def draw_probes(panels, checkpoint, path):
     """One row per state (saved, initial, then each ordering) and, per probe, two columns:
     the values and the values minus the saved ones, which are blank ("= saved") where restored
     and show the initial values' pattern where re-initialised. Each ordering's panels are
@@ -107,7 +119,7 @@ def draw_probes(panels, path):
         HEADER + tops[-1] + ROW_HEIGHT + FOOTER,
     )
     figure = new_figure(size, left=0, right=0, top=0, bottom=0)
-    write_at(figure, size, (size[0] / 2, 0.25), PROBES_TITLE, fontsize=14)
+    write_at(figure, size, (size[0] / 2, 0.25), f"{PROBES_TITLE}: {checkpoint}", fontsize=14)
     write_at(figure, size, (size[0] / 2, 0.55), PROBES_SUBTITLE, fontsize=10)
     for number, (tensor, slice_) in enumerate(probes):
         left = LABEL_WIDTH + number * (probe_width + PROBE_GAP)
@@ -115,7 +127,7 @@ def draw_probes(panels, path):
         write_at(figure, size, (centre, 0.95), f"{tensor} {slice_}", fontsize=11, weight="bold")
         values = {state: panels[state, tensor, slice_] for state in states}
         outcomes = {state: probe_outcome(state, values) for state in states}
-        restored = {state: bitwise_equal(values[state], values["saved"]) for state in states}
+        restored = {state: state == "saved" or outcomes[state] == "restored" for state in states}
         columns = {
             "value": (values, {}),
             "value - saved": ({s: values[s] - values["saved"] for s in states}, restored),
@@ -169,15 +181,17 @@ def row_tops(states):
 def draw_column(ax, panels, tops, outcomes, blank):
     """The states' panels stacked in one axes (in inches from the top: an axes per panel
     costs most of this step's time), on one symmetric colour scale. Panels in `blank` whose
-    value is true are drawn empty, "= saved" in their middle."""
+    value is true are drawn empty, "= saved" in their middle; panels without a value (all nan)
+    too, "no value" in their middle."""
     finite = np.concatenate([p[np.isfinite(p)] for p in panels.values()])
     limit = float(np.max(np.abs(finite))) if finite.size and np.any(finite) else 1.0
     norm = Normalize(-limit, limit)
     image = None
     for top, (state, panel) in zip(tops, panels.items(), strict=True):
         extent = (0, PANEL_WIDTH, top + ROW_HEIGHT, top)
-        if blank.get(state):
-            ax.text(PANEL_WIDTH / 2, top + ROW_HEIGHT / 2, "= saved", **CENTRED, color="0.45")
+        if blank.get(state) or np.isnan(panel).all():
+            words = "= saved" if blank.get(state) else NO_VALUE
+            ax.text(PANEL_WIDTH / 2, top + ROW_HEIGHT / 2, words, **CENTRED, color="0.45")
         else:
             image = ax.imshow(panel, cmap=CMAP, norm=norm, extent=extent, interpolation="nearest")
             write_values(ax, panel, extent, norm)
@@ -240,9 +254,13 @@ def write_outcomes(ax, outcomes, tops):
         )
 
 
-def draw_outcomes(variables, path):
-    """The outcome of every variable (columns) under every ordering (rows), each cell
-    coloured and named: only outcomes that occur appear."""
+def draw_outcomes(variables, checkpoint, path):
+    """The outcome of every variable (columns) under every ordering (rows) of one checkpoint,
+    each cell coloured and named: only outcomes that occur appear. Raises ValueError for a
+    checkpoint `variables` lacks."""
+    variables = [row for row in variables if row["checkpoint"] == checkpoint]
+    if not variables:
+        raise ValueError(f"no rows of checkpoint {checkpoint!r} in the variables CSV")
     orderings, names = unique(variables, "ordering"), unique(variables, "variable")
     width, height = len(names) * CELL_WIDTH + LABEL_WIDTH + 0.3, len(orderings) * 0.45 + 1.1
     figure = new_figure((width, height), left=LABEL_WIDTH, right=0.3, top=0.9, bottom=0.2)
@@ -261,7 +279,7 @@ def draw_outcomes(variables, path):
     ax.set_yticks(range(len(orderings)), orderings, fontsize=10)
     ax.tick_params(length=0)
     ax.set_frame_on(False)
-    ax.set_title("What each ordering leaves in each variable", fontsize=14, pad=28)
+    ax.set_title(f"What each ordering leaves in each variable: {checkpoint}", fontsize=14, pad=28)
     save(figure, path)
 
 
@@ -290,23 +308,23 @@ def main(argv=None):
     )
     figures = parser.add_subparsers(dest="figure", required=True, metavar="{probes,outcomes}")
     probes = figures.add_parser("probes", help="the probed values, from the slice CSVs")
-    probes.add_argument("--slices", nargs="+", required=True, help="slice CSVs of every state")
+    probes.add_argument("--slices", required=True, help="the checkpoint's slice CSV")
     outcomes = figures.add_parser("outcomes", help="the outcome grid, from variables.csv")
     outcomes.add_argument("--variables", required=True, help="variables.csv")
     for figure in (probes, outcomes):
+        figure.add_argument("--checkpoint", required=True, help="the checkpoint's name")
         figure.add_argument("--output", required=True, help="PNG to write")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format=f"figures {args.figure}: %(message)s")
-    if args.figure == "probes":
-        try:
-            panels = read_panels(args.slices)
-        except ValueError as error:
-            fail(str(error))
-        draw_probes(panels, args.output)
-        logging.info("read %s", " ".join(args.slices))
-    else:
-        draw_outcomes(read_rows(args.variables), args.output)
-        logging.info("read %s", args.variables)
+    try:
+        if args.figure == "probes":
+            draw_probes(read_panels(args.slices), args.checkpoint, args.output)
+            logging.info("read %s", args.slices)
+        else:
+            draw_outcomes(read_rows(args.variables), args.checkpoint, args.output)
+            logging.info("read %s", args.variables)
+    except ValueError as error:
+        fail(str(error))
     logging.info("wrote %s", args.output)
 
 

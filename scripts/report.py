@@ -1,8 +1,13 @@
-"""Diff every ordering's values against the saved and initial ones into the report.
+"""Diff every ordering's values against the saved and initial ones into the report, for every
+checkpoint.
 
-Writes `report.csv` (one row per ordering and probe, from the slice CSVs), `variables.csv`
-(the same comparison on every whole variable, from the values files) and `provenance.json`
-(the versions and config the report was made from). Equality is bitwise.
+Writes `report.csv` (one row per checkpoint, ordering and probe, from the slice CSVs),
+`variables.csv` (the same comparison on every whole variable, from the values files) and
+`provenance.json` (the versions and config the report was made from). Equality is bitwise.
+An ordering that raised leaves `failed` (and TensorFlow's error), a variable that could not be
+read `uninitialized`. A variable whose initializer is unseeded (`initializer` column) gets new
+values each time it is initialised: there `changed` is what initialising leaves. A checkpoint
+without `expected` gets no verdict: reported, not judged.
 """
 
 import argparse
@@ -19,47 +24,117 @@ import pandas as pd
 from ckptorder import network, orderings, slice_csv
 from ckptorder.atomic import atomic_path, write_text
 from ckptorder.cli import add_settings_argument, fail, load_settings
-from ckptorder.values import Values, bitwise_equal, max_abs_diff
+from ckptorder.values import GRAPH_FACTS, Values, bitwise_equal, max_abs_diff, state_paths
 
 SETTINGS = {
-    "orderings": "the orderings to report, in order",
-    "partial_variables": "what partial_restore restores (for its expected outcomes)",
-    "expected": "overrides of expected outcomes, {ordering: outcome or {variable: outcome}}",
-    "probes": "list of {tensor, slice}",
+    "checkpoints": (
+        "list of {name, orderings, partial_variables, expected, probes}, in the order of"
+        " --slices and --values; expected null for a checkpoint reported but not judged"
+    ),
     "config": "the config, recorded in the provenance file",
     "snakemake": "Snakemake's version, recorded in the provenance file",
 }
+NO_VALUE = (orderings.FAILED, orderings.UNINITIALIZED)
 
 
 def compare(values, saved, initial):
-    """The report's measures of one state's float32 values against saved and initial."""
+    """The report's measures of one state's float32 values against saved and initial; `saved`
+    is None for a variable the checkpoint lacks, `values` for one the state holds no value of."""
     return {
-        "n_values": values.size,
-        "max_abs_diff_vs_saved": max_abs_diff(values, saved),
-        "equal_to_saved": bitwise_equal(values, saved),
-        "equal_to_initial": bitwise_equal(values, initial),
-        "saved_equals_initial": bitwise_equal(saved, initial),
+        "n_values": (values if values is not None else initial).size,
+        "max_abs_diff_vs_saved": (
+            max_abs_diff(values, saved) if values is not None and saved is not None else np.nan
+        ),
+        "equal_to_saved": values is not None and saved is not None and bitwise_equal(values, saved),
+        "equal_to_initial": values is not None and bitwise_equal(values, initial),
+        "saved_equals_initial": saved is not None and bitwise_equal(saved, initial),
     }
 
 
-def read_slices(paths, probes, shapes):
-    """All slice CSVs as one frame, values as the float32 they were written from; `shapes`
-    maps each variable to its shape. Raises ValueError for a file without every probe's values."""
-    rows = slice_csv.read(paths, slice_csv.probe_elements(probes, shapes))
+def outcome(measures, status):
+    return status or orderings.observed_outcome(
+        measures["equal_to_saved"], measures["equal_to_initial"]
+    )
+
+
+def variable_table(paths, ordering_names):
+    """Every variable of the graph under every ordering against saved and initial. A variable
+    the restore job found bit-equal to saved or initial is not read again: its measures are
+    those of that state, computed once per variable."""
+    references = {state: paths[state] for state in orderings.REFERENCES}
+    rows = []
+    with contextlib.ExitStack() as stack:
+        saved, initial = (stack.enter_context(Values(references[s])) for s in references)
+        states = {o: stack.enter_context(Values(paths[o], references)) for o in ordering_names}
+        for name in initial.names:
+            saved_value = saved.read(name) if saved.readable(name) else None
+            initial_value = initial.read(name)
+            by_source = {
+                "saved": compare(saved_value, saved_value, initial_value),
+                "initial": compare(initial_value, saved_value, initial_value),
+            }
+            for ordering, state in states.items():
+                status, source = no_value(state, name)
+                if status:
+                    measures = compare(None, saved_value, initial_value)
+                else:
+                    measures = by_source.get(source) or compare(
+                        state.read(name), saved_value, initial_value
+                    )
+                rows.append(
+                    {
+                        "ordering": ordering,
+                        "variable": name,
+                        "source": source,
+                        **measures,
+                        "outcome": outcome(measures, status),
+                        "error": state.failed or "",
+                    }
+                )
+            # Free this variable's two copies before the next one is read.
+            del saved_value, initial_value
+    order = {ordering: n for n, ordering in enumerate(ordering_names)}
+    return pd.DataFrame(rows).sort_values("ordering", key=lambda o: o.map(order), kind="stable")
+
+
+def no_value(state, name):
+    """(status, source) of a variable in a state: status failed or uninitialized where the
+    state holds no value of it, else None."""
+    if state.failed:
+        return orderings.FAILED, "none"
+    source = state.source(name)
+    return (
+        (orderings.UNINITIALIZED, "none") if source == orderings.UNINITIALIZED else (None, source)
+    )
+
+
+def read_slices(path, probes, shapes):
+    """A checkpoint's slice CSV as a frame, values as the float32 they were written from;
+    `shapes` maps each variable to its shape. Raises ValueError for a file without every
+    probe's values."""
+    rows = slice_csv.read(path, slice_csv.probe_elements(probes, shapes))
     return pd.DataFrame(rows, columns=slice_csv.COLUMNS).astype({"value": np.float32})
 
 
-def probe_table(frame, ordering_names, shapes):
-    """One row of measures per ordering and probe, probes in the order the CSVs list them
-    (read_slices has checked that every CSV holds every probe's elements)."""
+def probe_table(frame, ordering_names, shapes, variables):
+    """One row of measures per ordering and probe, probes in the order the CSV lists them
+    (read_slices has checked that it holds every probe's elements); `variables` is the
+    checkpoint's variable table, which says where a state holds no value."""
     wide = frame.pivot(index=["tensor", "slice", "index"], columns="state", values="value")
     probes = frame.loc[frame["state"] == "saved", ["tensor", "slice"]].drop_duplicates()
+    known = variables.set_index(["ordering", "variable"])
     rows = []
     for ordering in ordering_names:
         for tensor, slice_ in probes.itertuples(index=False):
-            probe = wide.loc[(tensor, slice_)]
-            measures = compare(*(probe[s].to_numpy() for s in (ordering, "saved", "initial")))
             variable = network.variable_name(tensor, shapes)
+            row = known.loc[(ordering, variable)]
+            probe = wide.loc[(tensor, slice_)]
+            status = row["outcome"] if row["outcome"] in NO_VALUE else None
+            measures = compare(
+                None if status else probe[ordering].to_numpy(),
+                probe["saved"].to_numpy() if row["saved_in_checkpoint"] else None,
+                probe["initial"].to_numpy(),
+            )
             rows.append(
                 {
                     "ordering": ordering,
@@ -67,62 +142,59 @@ def probe_table(frame, ordering_names, shapes):
                     "slice": slice_,
                     "variable": variable,
                     **measures,
+                    "outcome": outcome(measures, status),
+                    "error": row["error"],
                 }
             )
     return pd.DataFrame(rows)
 
 
-def variable_table(value_paths, ordering_names):
-    """Every variable under every ordering against saved and initial. A variable the restore
-    job found bit-equal to saved or initial is not read again: its measures are those of
-    that state, computed once per variable."""
-    references = {"saved": value_paths["saved"], "initial": value_paths["initial"]}
-    rows = []
-    with contextlib.ExitStack() as stack:
-        saved, initial = (stack.enter_context(Values(references[s])) for s in references)
-        states = {
-            o: stack.enter_context(Values(value_paths[o], references)) for o in ordering_names
-        }
-        for name in saved.names:
-            saved_value, initial_value = saved.read(name), initial.read(name)
-            by_source = {
-                "saved": compare(saved_value, saved_value, initial_value),
-                "initial": compare(initial_value, saved_value, initial_value),
-            }
-            for ordering, state in states.items():
-                source = state.source(name)
-                measures = by_source.get(source) or compare(
-                    state.read(name), saved_value, initial_value
-                )
-                rows.append({"ordering": ordering, "variable": name, "source": source, **measures})
-            # Free this variable's two copies before the next one is read.
-            del saved_value, initial_value
-    order = {ordering: n for n, ordering in enumerate(ordering_names)}
-    return pd.DataFrame(rows).sort_values("ordering", key=lambda o: o.map(order), kind="stable")
-
-
-def expected_outcome(settings, ordering, variable):
-    """The config's override if it has one, else what the ordering's steps leave."""
-    override = settings["expected"].get(ordering)
+def expected_outcome(checkpoint, ordering, variable, unseeded):
+    """The config's override if it has one, else what the ordering's steps leave: where they
+    initialise last a variable whose initializer is unseeded, new values (`changed`)."""
+    override = checkpoint["expected"].get(ordering)
     if isinstance(override, dict):
         override = override.get(variable)
     if override is not None:
         return override
-    outcomes = orderings.expected_outcomes(ordering, [variable], settings["partial_variables"])
+    outcomes = orderings.expected_outcomes(ordering, [variable], checkpoint["partial_variables"])
+    if outcomes[variable] == "reinitialized" and variable in unseeded:
+        return "changed"
     return outcomes[variable]
 
 
-def add_verdict(table, settings):
-    table["outcome"] = [
-        orderings.observed_outcome(s, i)
-        for s, i in zip(table["equal_to_saved"], table["equal_to_initial"], strict=True)
-    ]
+def add_verdict(table, checkpoint, unseeded):
+    """The checkpoint's name first; whether each variable's initializer is seeded; the expected
+    outcome and whether it came, where the checkpoint is judged (blank where not)."""
+    table.insert(0, "checkpoint", checkpoint["name"])
+    table["initializer"] = table["variable"].map(
+        lambda name: "unseeded" if name in unseeded else "seeded"
+    )
+    if checkpoint["expected"] is None:
+        table["expected"] = ""
+        table["as_expected"] = ""
+        return table
     table["expected"] = [
-        expected_outcome(settings, o, v)
+        expected_outcome(checkpoint, o, v, unseeded)
         for o, v in zip(table["ordering"], table["variable"], strict=True)
     ]
     table["as_expected"] = table["outcome"] == table["expected"]
     return table
+
+
+def checkpoint_tables(checkpoint, slices_path, folder):
+    """The report's and the variable table's rows of one checkpoint."""
+    paths = state_paths(folder, orderings.states(checkpoint["orderings"]))
+    unseeded = json.loads((Path(folder) / GRAPH_FACTS).read_text())["unseeded"]
+    with Values(paths["initial"]) as initial, Values(paths["saved"]) as saved:
+        shapes = {name: initial.shape(name) for name in initial.names}
+        in_checkpoint = set(saved.names)
+    variables = variable_table(paths, checkpoint["orderings"])
+    variables["saved_in_checkpoint"] = variables["variable"].isin(in_checkpoint)
+    frame = read_slices(slices_path, checkpoint["probes"], shapes)
+    probes = probe_table(frame, checkpoint["orderings"], shapes, variables)
+    variables = variables.drop(columns="saved_in_checkpoint")
+    return add_verdict(probes, checkpoint, unseeded), add_verdict(variables, checkpoint, unseeded)
 
 
 def write_csv(table, path):
@@ -140,28 +212,33 @@ def provenance(settings):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     add_settings_argument(parser, SETTINGS)
-    parser.add_argument("--slices", nargs="+", required=True, help="slice CSVs of every state")
+    parser.add_argument("--slices", nargs="+", required=True, help="each checkpoint's slice CSV")
     parser.add_argument(
-        "--values",
-        nargs="+",
-        required=True,
-        help="values file of each state, named STATE.npz, saved and initial included",
+        "--values", nargs="+", required=True, help="each checkpoint's folder of values files"
     )
     parser.add_argument("--report", required=True, help="report CSV to write")
     parser.add_argument("--variables", required=True, help="per-variable CSV to write")
     parser.add_argument("--provenance", required=True, help="provenance JSON to write")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="report: %(message)s")
-    value_paths = {Path(path).stem: path for path in args.values}
     try:
         settings = load_settings(args.settings, SETTINGS)
-        with Values(value_paths["saved"]) as saved:
-            shapes = {name: saved.shape(name) for name in saved.names}
-        frame = read_slices(args.slices, settings["probes"], shapes)
-        probes = add_verdict(probe_table(frame, settings["orderings"], shapes), settings)
-        variables = add_verdict(variable_table(value_paths, settings["orderings"]), settings)
+        checkpoints = settings["checkpoints"]
+        if not len(checkpoints) == len(args.slices) == len(args.values):
+            raise ValueError(
+                f"{len(checkpoints)} checkpoints in --settings, {len(args.slices)} --slices and"
+                f" {len(args.values)} --values: give one of each per checkpoint, in one order"
+            )
+        tables = [
+            checkpoint_tables(checkpoint, slices, values)
+            for checkpoint, slices, values in zip(
+                checkpoints, args.slices, args.values, strict=True
+            )
+        ]
     except ValueError as error:
         fail(str(error))
+    probes = pd.concat([probe for probe, _ in tables], ignore_index=True)
+    variables = pd.concat([variable for _, variable in tables], ignore_index=True)
     write_csv(probes.drop(columns="variable"), args.report)
     write_csv(variables, args.variables)
     write_text(

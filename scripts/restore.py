@@ -1,23 +1,31 @@
-"""Rebuild the network from a checkpoint's `.meta` file alone and apply one ordering of
-"initialise" and "restore" to it, then record the value of every variable.
+"""Audit one checkpoint: rebuild its network from a `.meta` file alone, apply each ordering of
+"initialise" and "restore" to it in a fresh graph, and record the value of every variable.
 
-Before any of the graph is imported, the guard (`ckptorder/graph_guard.py`) checks what the
+Writes, into the `--output` folder, `saved.npz` (each variable as the checkpoint's files hold
+it), `initial.npz` (as the graph's initializers set it in a fresh session), one
+`ORDERING.npz` per ordering, and `graph.json`: the variables whose initializers are unseeded
+(random ops without a seed give new values on every run). A variable bit for bit equal to its
+saved or initial value is recorded as a reference to that state; one that reading raises for,
+as uninitialized; an ordering that raises (a key missing from the checkpoint, a shape that
+differs) records TensorFlow's error, and the other orderings still run.
+
+Before any of the graph is imported, the guard (`ckptorder/graph_guard.py`) checks what each
 ordering would run of it and refuses an op that initialising and restoring do not need, unless
-the settings trust the graph. Each variable bit for bit equal to build's saved or initial
-value is recorded as a reference to that state, the others as arrays.
+the settings trust the graph.
 """
 
 import argparse
 import logging
-import os
 
 from ckptorder import orderings
-from ckptorder.checkpoint_files import DATA_SUFFIX
+from ckptorder.atomic import atomic_directory
+from ckptorder.checkpoint_files import missing_files
 from ckptorder.cli import add_settings_argument, exit_skipping_teardown, fail, load_settings
 
 SETTINGS = {
-    "ordering": f"one of {', '.join(orderings.ORDERINGS)}",
-    "partial_variables": "the variables a partial restore restores (null for other orderings)",
+    "checkpoint": "the checkpoint's name (for messages)",
+    "orderings": f"a list of {', '.join(orderings.ORDERINGS)}",
+    "partial_variables": "the variables a partial restore restores (null without partial_restore)",
     "trust": "run the graph even where the guard refuses it (for a checkpoint you trust)",
 }
 
@@ -26,42 +34,33 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     add_settings_argument(parser, SETTINGS)
     parser.add_argument("--checkpoint", required=True, help="checkpoint prefix to read")
-    parser.add_argument("--saved", required=True, help="build's values file of the saved state")
-    parser.add_argument("--initial", required=True, help="build's values file of the initial state")
-    parser.add_argument("--output", required=True, help="values file to write")
+    parser.add_argument("--graph", help="the .meta file to restore into (default: PREFIX.meta)")
+    parser.add_argument("--output", required=True, help="folder to write the values files to")
     parser.add_argument("--threads", type=int, default=1, help="TensorFlow's thread pools")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="restore: %(message)s")
-    references = {"saved": args.saved, "initial": args.initial}
+    graph = args.graph or f"{args.checkpoint}.meta"
     try:
         settings = checked_settings(args.settings)
-        missing = missing_files(args.checkpoint, settings["ordering"])
+        missing = missing_files(args.checkpoint, graph)
         if missing:
-            raise ValueError(f"checkpoint file(s) missing: {', '.join(missing)} (run build again)")
+            raise ValueError(f"checkpoint file(s) missing: {', '.join(missing)}")
         from ckptorder import restoring  # TensorFlow, imported once the arguments are checked
 
-        restoring.apply_ordering(args.checkpoint, settings, args.threads, args.output, references)
+        with atomic_directory(args.output) as folder:
+            restoring.audit(args.checkpoint, graph, settings, args.threads, folder)
     except ValueError as error:
         fail(str(error))
-    logging.info(
-        "read %s, %s, %s; wrote %s", args.checkpoint, args.saved, args.initial, args.output
-    )
-
-
-def missing_files(prefix, ordering):
-    """The checkpoint files the ordering reads that are not there."""
-    suffixes = [".meta"]
-    if orderings.reads_checkpoint(ordering):
-        suffixes += [".index", DATA_SUFFIX]
-    return [prefix + s for s in suffixes if not os.path.exists(prefix + s)]
+    logging.info("read %s and %s; wrote %s", args.checkpoint, graph, args.output)
 
 
 def checked_settings(text):
     """The settings `text` holds. Raises ValueError for an unknown ordering."""
     settings = load_settings(text, SETTINGS)
-    if settings["ordering"] not in orderings.ORDERINGS:
+    unknown = [name for name in settings["orderings"] if name not in orderings.ORDERINGS]
+    if unknown:
         raise ValueError(
-            f"unknown ordering {settings['ordering']!r}; allowed: {', '.join(orderings.ORDERINGS)}"
+            f"unknown ordering(s) {', '.join(unknown)}; allowed: {', '.join(orderings.ORDERINGS)}"
         )
     return settings
 

@@ -1,10 +1,11 @@
-"""Check the report: every outcome as expected, and the experiment conclusive.
+"""Check the report: every outcome as expected, and the experiment conclusive, for each judged
+checkpoint (one with an expected outcome; the others are reported, not judged).
 
-Prints a table of outcomes per ordering and probe; when all is well, writes it to `--output`
-with a summary and where to look next (the pipeline shows that file as its last words).
-Fails, naming each offending row, when an outcome is not the expected one, or when a probe's
-saved values are bit for bit its initial ones (then nothing can tell a restore from an
-initialisation).
+Prints a table of outcomes per checkpoint, ordering and probe; when all is well, writes it to
+`--output` with a summary and where to look next (the pipeline shows that file as its last
+words). Fails, naming each offending row, when an outcome is not the expected one, or when a
+judged probe's saved values are bit for bit its initial ones (then nothing can tell a restore
+from an initialisation).
 """
 
 import argparse
@@ -18,36 +19,69 @@ from ckptorder.cli import fail
 
 
 def outcome_table(report):
-    """Orderings by probes, each cell the outcome, marked when it is not the expected one."""
+    """Checkpoints and orderings by probes, each cell the outcome, marked where it is not the
+    expected one (blank where the checkpoint lacks the probe)."""
     cells = report.assign(
         probe=report["tensor"] + " " + report["slice"],
-        cell=report["outcome"].where(report["as_expected"], report["outcome"] + " (UNEXPECTED)"),
+        cell=report["outcome"].where(~unexpected(report), report["outcome"] + " (UNEXPECTED)"),
     )
-    table = cells.pivot(index="ordering", columns="probe", values="cell")
-    return table.reindex(index=cells["ordering"].unique(), columns=cells["probe"].unique())
+    rows = list(dict.fromkeys(zip(cells["checkpoint"], cells["ordering"], strict=True)))
+    table = cells.pivot(index=["checkpoint", "ordering"], columns="probe", values="cell")
+    return table.reindex(index=rows, columns=cells["probe"].unique()).fillna("")
+
+
+def judged(table):
+    return table["expected"].notna()
+
+
+def unexpected(table):
+    return judged(table) & (table["outcome"] != table["expected"])
 
 
 def problems(report, variables, paths):
     """One line per offending row of either table; `paths` names the two files."""
     lines = []
-    for row in report[~report["as_expected"]].itertuples():
+    for row in report[unexpected(report)].itertuples():
         lines.append(
-            f"{paths[0]}: {row.ordering} {row.tensor} {row.slice}: outcome {row.outcome}, "
-            f"expected {row.expected}"
+            f"{paths[0]}: {row.checkpoint} {row.ordering} {row.tensor} {row.slice}: outcome"
+            f" {row.outcome}, expected {row.expected}{error_of(row)}"
         )
-    for row in variables[~variables["as_expected"]].itertuples():
+    for row in variables[unexpected(variables)].itertuples():
         lines.append(
-            f"{paths[1]}: {row.ordering} {row.variable}: outcome {row.outcome}, "
-            f"expected {row.expected}"
+            f"{paths[1]}: {row.checkpoint} {row.ordering} {row.variable}: outcome {row.outcome},"
+            f" expected {row.expected}{error_of(row)}"
         )
-    for row in (
-        report[report["saved_equals_initial"]].drop_duplicates(["tensor", "slice"]).itertuples()
-    ):
+    inconclusive = report[judged(report) & report["saved_equals_initial"]]
+    for row in inconclusive.drop_duplicates(["checkpoint", "tensor", "slice"]).itertuples():
         lines.append(
-            f"inconclusive: probe {row.tensor} {row.slice} holds the same saved and initial "
-            "values, so it cannot tell a restore from an initialisation (train more steps?)"
+            f"inconclusive: {row.checkpoint}'s probe {row.tensor} {row.slice} holds the same"
+            " saved and initial values, so it cannot tell a restore from an initialisation"
+            " (train more steps?)"
         )
     return lines
+
+
+def error_of(row):
+    return f" ({row.error})" if isinstance(row.error, str) else ""
+
+
+def summary(report, variables):
+    """How many outcomes were judged, and which checkpoints were reported without a verdict."""
+    words = (
+        f"verify: all {judged(report).sum()} judged probe and {judged(variables).sum()} judged"
+        " variable outcomes as expected"
+    )
+    reported = report.loc[~judged(report), "checkpoint"].unique()
+    if len(reported):
+        words += f"; reported, not judged (no expected): {', '.join(reported)}"
+    words += "."
+    unseeded = variables[variables["initializer"] == "unseeded"]
+    for checkpoint, names in unseeded.groupby("checkpoint", sort=False)["variable"]:
+        words += (
+            f"\n{checkpoint}: the initializers of {', '.join(names.unique())} are unseeded (new"
+            " values on every run): there `changed` after initialising means not restored."
+        )
+    return words
 
 
 def open_next(report, variables):
@@ -56,7 +90,9 @@ def open_next(report, variables):
     places = {
         str(report): "outcome and differences per ordering and probe",
         str(variables): "outcome per ordering and variable",
-        f"{Path(report).parent / 'figures'}/": "outcomes.png at a glance, probes.png the values",
+        f"{Path(report).parent / 'figures'}/CHECKPOINT/": (
+            "outcomes.png at a glance, probes.png the values"
+        ),
         f"snakemake --report {html}": "all of it on one page",
     }
     width = max(map(len, places))
@@ -72,7 +108,8 @@ def main(argv=None):
     parser.add_argument("--output", required=True, help="file the table is written to on success")
     args = parser.parse_args(argv)
     report, variables = pd.read_csv(args.report), pd.read_csv(args.variables)
-    table = f"Outcomes per ordering and probe ({args.report}):\n{outcome_table(report).to_string()}"
+    table = outcome_table(report).to_string()
+    table = f"Outcomes per checkpoint, ordering and probe ({args.report}):\n{table}"
     print(table)
     found = problems(report, variables, (args.report, args.variables))
     if found:
@@ -82,8 +119,8 @@ def main(argv=None):
             f" lines before this one (the step's log); the report stays on disk: {args.report},"
             f" {args.variables}"
         )
-    summary = f"verify: all {len(report)} probe and {len(variables)} variable outcomes as expected"
-    write_text(args.output, f"{table}\n\n{summary}.\n{open_next(args.report, args.variables)}\n")
+    words = summary(report, variables)
+    write_text(args.output, f"{table}\n\n{words}\n{open_next(args.report, args.variables)}\n")
     print(f"verify: read {args.report}, {args.variables}; wrote {args.output}", file=sys.stderr)
 
 

@@ -54,43 +54,23 @@ def pipeline(tmp_path_factory):
     return workdir
 
 
-def run_restore(settings, prefix, directory, output):
-    """restore.py in-process with `settings` (its --settings value) on a checkpoint `prefix`
-    and build's values in `directory`."""
+def run_restore(settings, prefix, output, graph=None):
+    """restore.py in-process with `settings` (its --settings value) on the checkpoint
+    `prefix`, writing its values files into the folder `output`."""
     import restore
 
     restore.main(
-        [
-            "--settings",
-            settings,
-            "--checkpoint",
-            str(prefix),
-            "--saved",
-            str(directory / "saved.npz"),
-            "--initial",
-            str(directory / "initial.npz"),
-            "--output",
-            str(output),
-        ]
+        ["--settings", settings, "--checkpoint", str(prefix), "--output", str(output)]
+        + (["--graph", str(graph)] if graph else [])
     )
+    return output
 
 
 def run_build(settings, directory):
-    """build.py in-process with `settings`, writing into `directory` as the fixture does."""
+    """build.py in-process with `settings`, writing `directory`/ckpt/model.ckpt."""
     import build
 
-    build.main(
-        [
-            "--settings",
-            settings,
-            "--checkpoint",
-            str(directory / "ckpt" / "model.ckpt"),
-            "--initial",
-            str(directory / "initial.npz"),
-            "--saved",
-            str(directory / "saved.npz"),
-        ]
-    )
+    build.main(["--settings", settings, "--checkpoint", str(directory / "ckpt" / "model.ckpt")])
     return directory
 
 
@@ -98,3 +78,17 @@ def run_build(settings, directory):
 def built(tmp_path_factory, config):
     """build.py's outputs, made in-process with the default config's settings."""
     return run_build(configuration.build_settings(config), tmp_path_factory.mktemp("built"))
+
+
+@pytest.fixture(scope="session")
+def seed_entry(config):
+    """The default config's built checkpoint, every setting filled in."""
+    return next(entry for entry in config["checkpoints"] if entry["built"])
+
+
+@pytest.fixture(scope="session")
+def audited(built, seed_entry):
+    """restore.py's folder of values files for the built checkpoint, every ordering."""
+    return run_restore(
+        configuration.restore_settings(seed_entry), built / "ckpt" / "model.ckpt", built / "values"
+    )

@@ -11,14 +11,14 @@ from conftest import run_build, run_restore
 
 # The state a restore job finds a variable equal to, for each outcome.
 SOURCE_OF = {"restored": "saved", "reinitialized": "initial"}
-READS_CHECKPOINT = next(o for o in orderings.ORDERINGS if orderings.reads_checkpoint(o))
+PARTIAL = next(o for o in orderings.ORDERINGS if "restore_partial" in orderings.steps(o))
 
 
 def with_changes(settings, **changes):
     return json.dumps({**json.loads(settings), **changes})
 
 
-def test_build_writes_the_checkpoint_and_both_states(built):
+def test_build_writes_the_checkpoint(built):
     names = sorted(p.name for p in (built / "ckpt").iterdir())
     assert names == [
         "checkpoint",
@@ -27,15 +27,10 @@ def test_build_writes_the_checkpoint_and_both_states(built):
         "model.ckpt.meta",
     ]
     assert 'model_checkpoint_path: "model.ckpt"' in (built / "ckpt" / "checkpoint").read_text()
-    with Values(built / "saved.npz") as saved, Values(built / "initial.npz") as initial:
-        assert saved.names == initial.names == list(network.variable_shapes())
-        for name, shape in network.variable_shapes().items():
-            assert saved.read(name).shape == shape
-            # Training moved every variable away from what an initializer gives.
-            assert not bitwise_equal(saved.read(name), initial.read(name)), name
-        reader = tf.train.load_checkpoint(str(built / "ckpt" / "model.ckpt"))
-        for name in network.variable_shapes():
-            assert bitwise_equal(reader.get_tensor(name), saved.read(name))
+    reader = tf.train.load_checkpoint(str(built / "ckpt" / "model.ckpt"))
+    shapes = reader.get_variable_to_shape_map()
+    for name, shape in network.variable_shapes().items():
+        assert tuple(shapes[name]) == shape
 
 
 def test_the_meta_graph_has_the_seed_probe_tensor(built):
@@ -45,27 +40,49 @@ def test_the_meta_graph_has_the_seed_probe_tensor(built):
     assert graph.get_tensor_by_name("conv_1/kernel/read:0").shape == (3, 3, 3, 32)
 
 
+def test_the_references_are_the_files_values_and_the_graphs_initial_ones(built, audited):
+    reader = tf.train.load_checkpoint(str(built / "ckpt" / "model.ckpt"))
+    with Values(audited / "saved.npz") as saved, Values(audited / "initial.npz") as initial:
+        assert saved.names == initial.names == list(network.variable_shapes())
+        for name in network.variable_shapes():
+            assert bitwise_equal(reader.get_tensor(name), saved.read(name))
+            # Training moved every variable away from what an initializer gives.
+            assert not bitwise_equal(saved.read(name), initial.read(name)), name
+
+
 @pytest.mark.parametrize("ordering", orderings.ORDERINGS)
-def test_each_ordering_ends_where_its_steps_say(built, config, tmp_path, ordering):
+def test_each_ordering_ends_where_its_steps_say(audited, seed_entry, ordering):
     """TensorFlow's real outcome, variable by variable, is the one the ordering's last write
     gives: what orderings.py predicts and the report expects."""
-    output = tmp_path / f"{ordering}.npz"
-    settings = configuration.restore_settings(config, ordering)
-    run_restore(settings, built / "ckpt" / "model.ckpt", built, output)
-    partial = config["partial_restore"]["variables"]
+    partial = seed_entry["partial_variables"]
     expected = orderings.expected_outcomes(ordering, list(network.variable_shapes()), partial)
-    with Values(output) as state:
+    with Values(audited / f"{ordering}.npz") as state:
         sources = {name: state.source(name) for name in state.names}
+        assert state.failed is None
     assert sources == {name: SOURCE_OF[outcome] for name, outcome in expected.items()}
 
 
-def test_unknown_ordering_is_one_clear_line(built, tmp_path, capsys):
-    settings = json.dumps({"ordering": "restore_twice", "partial_variables": None, "trust": False})
+def test_unknown_ordering_is_one_clear_line(built, seed_entry, tmp_path, capsys):
+    settings = with_changes(configuration.restore_settings(seed_entry), orderings=["restore_twice"])
     with pytest.raises(SystemExit) as exit_:
-        run_restore(settings, built / "ckpt" / "model.ckpt", built, tmp_path / "x.npz")
+        run_restore(settings, built / "ckpt" / "model.ckpt", tmp_path / "out")
     assert exit_.value.code == 1
-    assert "unknown ordering 'restore_twice'; allowed: " in capsys.readouterr().err
-    assert not (tmp_path / "x.npz").exists()
+    assert "unknown ordering(s) restore_twice; allowed: " in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_partial_restore_of_variables_the_graph_lacks_names_the_checkpoint(
+    built, seed_entry, tmp_path, capsys
+):
+    settings = with_changes(
+        configuration.restore_settings(seed_entry), orderings=[PARTIAL], partial_variables=["x"]
+    )
+    with pytest.raises(SystemExit):
+        run_restore(settings, built / "ckpt" / "model.ckpt", tmp_path / "out")
+    err = capsys.readouterr().err
+    assert "partial_restore.variables of checkpoint seed: ['x'] are not variables" in err
+    assert "it has: conv_1/kernel, conv_1/bias" in err
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_diverging_training_fails_naming_the_step_and_leaves_nothing(config, tmp_path, capsys):
@@ -81,26 +98,21 @@ def test_diverging_training_fails_naming_the_step_and_leaves_nothing(config, tmp
 
 def test_training_is_deterministic(built, config, tmp_path):
     run_build(configuration.build_settings(config), tmp_path)
-    for name in ("saved.npz", "initial.npz"):
-        assert (tmp_path / name).read_bytes() == (built / name).read_bytes()
     for suffix in (".index", ".data-00000-of-00001"):
         ours = (tmp_path / "ckpt" / f"model.ckpt{suffix}").read_bytes()
         assert ours == (built / "ckpt" / f"model.ckpt{suffix}").read_bytes()
 
 
-def test_a_widened_model_builds_and_restores(config, tmp_path):
+def test_a_widened_model_builds_and_restores(config, seed_entry, tmp_path):
     settings = with_changes(configuration.build_settings(config), extra_layers=[8, 16], steps=1)
     run_build(settings, tmp_path)
-    partial = next(o for o in orderings.ORDERINGS if "restore_partial" in orderings.steps(o))
-    output = tmp_path / "partial.npz"
-    run_restore(
-        configuration.restore_settings(config, partial),
+    output = run_restore(
+        with_changes(configuration.restore_settings(seed_entry), orderings=[PARTIAL]),
         tmp_path / "ckpt" / "model.ckpt",
-        tmp_path,
-        output,
+        tmp_path / "values",
     )
-    references = {"initial": tmp_path / "initial.npz"}
-    with Values(output, references) as state:
+    references = {"initial": output / "initial.npz"}
+    with Values(output / f"{PARTIAL}.npz", references) as state:
         assert state.names[-2:] == ["conv_5/kernel", "conv_5/bias"]
         assert state.source("conv_1/kernel") == "saved"
         assert state.source("conv_5/kernel") == "initial"
@@ -108,21 +120,17 @@ def test_a_widened_model_builds_and_restores(config, tmp_path):
 
 
 @pytest.mark.parametrize("suffix", [".index", ".data-00000-of-00001", ".meta"])
-def test_restore_names_a_missing_checkpoint_file(built, config, tmp_path, capsys, suffix):
+def test_restore_names_a_missing_checkpoint_file(built, seed_entry, tmp_path, capsys, suffix):
     checkpoint = tmp_path / "ckpt"
     checkpoint.mkdir()
     for path in (built / "ckpt").iterdir():
         if not path.name.endswith(suffix):
             (checkpoint / path.name).write_bytes(path.read_bytes())
-    output = tmp_path / "out.npz"
+    output = tmp_path / "out"
     with pytest.raises(SystemExit) as exit_:
-        run_restore(
-            configuration.restore_settings(config, READS_CHECKPOINT),
-            checkpoint / "model.ckpt",
-            built,
-            output,
-        )
+        run_restore(configuration.restore_settings(seed_entry), checkpoint / "model.ckpt", output)
     assert exit_.value.code == 1
     err = capsys.readouterr().err
-    assert f"checkpoint file(s) missing: {checkpoint}/model.ckpt{suffix}" in err
+    missing = "model.ckpt.data-*-of-*" if suffix.startswith(".data") else f"model.ckpt{suffix}"
+    assert f"checkpoint file(s) missing: {checkpoint}/{missing}" in err
     assert not output.exists()

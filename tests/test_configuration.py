@@ -37,7 +37,7 @@ FIRST, SECOND = list(orderings.ORDERINGS)[:2]
 CASES = {
     "unknown top-level key": (
         set_key("sed", 1),
-        ["(top level): unknown key(s) sed", "allowed: seed"],
+        ["(top level): unknown key(s) sed", "allowed: checkpoints, seed"],
     ),
     "misspelt nested key": (
         lambda c: c["train"].update(step=c["train"].pop("steps")),
@@ -116,11 +116,46 @@ CASES = {
     ),
     "expected for an ordering not run": (
         lambda c: c.update(orderings=[FIRST], expected={SECOND: "changed"}),
-        [f"expected.{SECOND}: not an ordering this config runs"],
+        [f"expected.{SECOND}: not an ordering checkpoint seed runs"],
     ),
     "expected for a variable the model lacks": (
         set_key("expected", {FIRST: {"conv_9/bias": "changed"}}),
         [f"expected.{FIRST}.conv_9/bias: not a variable of the model"],
+    ),
+    "a checkpoint name with a slash": (
+        set_key("checkpoints", [{"name": "../x", "build": True}]),
+        ["checkpoints[1].name: '../x' does not match"],
+    ),
+    "a checkpoint name twice": (
+        lambda c: c["checkpoints"].append({"name": "seed", "prefix": "x/model.ckpt"}),
+        ["checkpoints: the name 'seed' is given twice"],
+    ),
+    "a checkpoint without prefix or build": (
+        set_key("checkpoints", [{"name": "mine"}]),
+        ["checkpoints[1]: give either prefix (a checkpoint on disk) or build: true"],
+    ),
+    "build twice": (
+        lambda c: c["checkpoints"].append({"name": "again", "build": True}),
+        ["checkpoints: build: true is given twice"],
+    ),
+    "a graph for the built checkpoint": (
+        set_key("checkpoints", [{"name": "seed", "build": True, "graph": "x.meta"}]),
+        ["checkpoints[1]: graph is for a prefix; build: true has its own"],
+    ),
+    "a checkpoint that is not on disk": (
+        lambda c: c["checkpoints"].append({"name": "mine", "prefix": "nowhere/model.ckpt"}),
+        [
+            "checkpoints[2]: mine: no such file(s): nowhere/model.ckpt.index,"
+            " nowhere/model.ckpt.meta, nowhere/model.ckpt.data-*-of-*"
+        ],
+    ),
+    "an unknown ordering of a checkpoint": (
+        lambda c: c["checkpoints"][0].update(orderings=["restore_twice"]),
+        ["checkpoints[1].orderings[1]: 'restore_twice' is not allowed", ALLOWED_ORDERINGS],
+    ),
+    "a checkpoint's own probe of a variable the model lacks": (
+        lambda c: c["checkpoints"][0].update(probes=[{"tensor": "dense/kernel", "slice": "[0]"}]),
+        ["checkpoints[1].probes[1]: tensor 'dense/kernel' is not in the model"],
     ),
 }
 
@@ -165,7 +200,7 @@ def test_an_extra_layer_can_be_probed():
     assert configuration.checked(config)["probes"] == config["probes"]
 
 
-def test_each_step_takes_the_settings_the_config_gives_it(config):
+def test_each_step_takes_the_settings_the_config_gives_it(config, seed_entry):
     import build
     import extract
     import report
@@ -173,9 +208,9 @@ def test_each_step_takes_the_settings_the_config_gives_it(config):
 
     given = [
         (build, configuration.build_settings(config)),
-        (extract, configuration.extract_settings(config)),
+        (extract, configuration.extract_settings(seed_entry)),
         (report, configuration.report_settings(config)),
-        *((restore, configuration.restore_settings(config, o)) for o in orderings.ORDERINGS),
+        (restore, configuration.restore_settings(seed_entry)),
     ]
     for script, settings in given:
         assert load_settings(settings, script.SETTINGS) == json.loads(settings)
@@ -187,11 +222,33 @@ def test_settings_are_one_value_with_sorted_keys(config):
     assert configuration.report_settings(shuffled) == configuration.report_settings(config)
 
 
-def test_only_a_partial_ordering_is_given_the_partial_variables(config):
-    """So that changing them reruns no other ordering."""
-    for ordering in orderings.ORDERINGS:
-        partial = json.loads(configuration.restore_settings(config, ordering))["partial_variables"]
-        if "restore_partial" in orderings.steps(ordering):
-            assert partial == config["partial_restore"]["variables"]
-        else:
-            assert partial is None
+def test_only_a_partial_ordering_is_given_the_partial_variables(seed_entry):
+    """So that changing them reruns no restore job that does not use them."""
+    without = [o for o in orderings.ORDERINGS if "restore_partial" not in orderings.steps(o)]
+    for names, partial in (
+        (list(orderings.ORDERINGS), seed_entry["partial_variables"]),
+        (without, None),
+    ):
+        settings = configuration.restore_settings({**seed_entry, "orderings": names})
+        assert json.loads(settings)["partial_variables"] == partial
+
+
+def test_a_checkpoint_from_outside_takes_the_top_level_settings_it_does_not_give(built):
+    config = raw_config()
+    prefix = str(built / "ckpt" / "model.ckpt")
+    config["trust"] = True
+    config["checkpoints"] += [
+        {"name": "mine", "prefix": prefix},
+        {"name": "gated", "prefix": prefix, "graph": f"{prefix}.meta", "expected": {}},
+        {"name": "own", "prefix": prefix, "orderings": [FIRST], "trust": False},
+    ]
+    config["checkpoints"][-1]["probes"] = [{"tensor": "x", "slice": "[0]"}]
+    seed, mine, gated, own = configuration.checked(config)["checkpoints"]
+    assert seed["built"] and seed["prefix"] == configuration.BUILT_PREFIX
+    assert seed["expected"] == {}
+    assert not mine["built"] and mine["graph"] == f"{prefix}.meta"
+    assert mine["orderings"] == list(orderings.ORDERINGS) and mine["trust"] is True
+    assert mine["expected"] is None, "reported, not judged"
+    assert gated["expected"] == {}
+    assert own["orderings"] == [FIRST] and own["trust"] is False
+    assert own["probes"] == [{"tensor": "x", "slice": "[0]"}], "checked by extract, not here"

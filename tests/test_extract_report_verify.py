@@ -12,7 +12,7 @@ import extract
 import report
 from ckptorder import network
 from ckptorder.orderings import ordering_of
-from ckptorder.values import Values, write_values
+from ckptorder.values import GRAPH_FACTS, Values, write_values
 from conftest import PROJECT
 
 RESTORE_ONLY = ordering_of("restore_all")
@@ -34,8 +34,11 @@ def model_values(rng):
 
 @pytest.fixture
 def states(tmp_path):
-    """saved and initial values, and three states: one restored, one reinitialised, one
-    that is neither (only conv_1/bias differs, by the sign of a zero)."""
+    """A restore job's folder: saved and initial values, and three states: one restored, one
+    reinitialised, one that is neither (only conv_1/bias differs, by the sign of a zero)."""
+    tmp_path = tmp_path / "values"
+    tmp_path.mkdir()
+    (tmp_path / GRAPH_FACTS).write_text(json.dumps({"unseeded": {}}))
     rng = np.random.default_rng(7)
     saved, initial = model_values(rng), model_values(rng)
     write_values(tmp_path / "initial.npz", initial.items())
@@ -52,23 +55,12 @@ def states(tmp_path):
     return tmp_path
 
 
-def run_extract(directory, state, probes):
-    output = directory / "slices" / f"{state}.csv"
+def run_extract(directory, states, probes):
+    """extract.py on the folder `directory` (saved, initial, then `states`)."""
+    output = directory.parent / "slices.csv"
+    settings = {"checkpoint": "c", "states": ["saved", "initial", *states], "probes": probes}
     extract.main(
-        [
-            "--state",
-            state,
-            "--values",
-            str(directory / f"{state}.npz"),
-            "--saved",
-            str(directory / "saved.npz"),
-            "--initial",
-            str(directory / "initial.npz"),
-            "--settings",
-            json.dumps({"probes": probes}),
-            "--output",
-            str(output),
-        ]
+        ["--values", str(directory), "--settings", json.dumps(settings), "--output", str(output)]
     )
     return output
 
@@ -80,14 +72,15 @@ def test_csv_values_read_back_bit_for_bit(tmp_path):
     kernel = rng.integers(0, 2**32, size=864, dtype=np.uint32).view(np.float32).reshape(3, 3, 3, 32)
     kernel = np.where(np.isnan(kernel), np.float32(1.5), kernel)  # NaN payloads are not kept
     for name in ("saved", "initial"):
-        write_values(tmp_path / f"{name}.npz", [("conv_1/bias", bias), ("conv_1/kernel", kernel)])
+        path = tmp_path / "values" / f"{name}.npz"
+        write_values(path, [("conv_1/bias", bias), ("conv_1/kernel", kernel)])
     probes = [
         {"tensor": "conv_1/bias", "slice": "[...]"},
         {"tensor": "conv_1/kernel:0", "slice": "[...]"},
     ]
     shapes = {"conv_1/bias": (32,), "conv_1/kernel": (3, 3, 3, 32)}
-    frame = report.read_slices([run_extract(tmp_path, "saved", probes)], probes, shapes)
-    values = frame["value"].to_numpy()
+    frame = report.read_slices(run_extract(tmp_path / "values", [], probes), probes, shapes)
+    values = frame.loc[frame["state"] == "saved", "value"].to_numpy()
     assert values.dtype == np.float32
     assert values[:32].tobytes() == bias.tobytes()
     assert values[32:].tobytes() == kernel.ravel().tobytes()
@@ -96,11 +89,19 @@ def test_csv_values_read_back_bit_for_bit(tmp_path):
 
 def test_extract_writes_tidy_rows_with_full_coordinates(states):
     probes = [{"tensor": "conv_1/kernel/read:0", "slice": "[1, :, :, 1]"}]
-    rows = pd.read_csv(run_extract(states, INIT_ONLY, probes), dtype=str)
+    rows = pd.read_csv(run_extract(states, [INIT_ONLY], probes), dtype=str)
     assert list(rows.columns) == ["state", "tensor", "slice", "index", "value"]
-    assert len(rows) == 9
+    assert len(rows) == 3 * 9
     assert rows["index"].tolist()[:4] == ["1,0,0,1", "1,0,1,1", "1,0,2,1", "1,1,0,1"]
-    assert set(rows["state"]) == {INIT_ONLY}
+    assert rows["state"].unique().tolist() == ["saved", "initial", INIT_ONLY]
+
+
+def test_a_probe_of_a_variable_the_graph_lacks_names_the_checkpoint(states, capsys):
+    with pytest.raises(SystemExit):
+        run_extract(states, [], [{"tensor": "dense/kernel", "slice": "[0]"}])
+    err = capsys.readouterr().err
+    assert "probes of checkpoint c: tensor 'dense/kernel' is not in the model" in err
+    assert "it has: conv_1/kernel, conv_1/bias" in err
 
 
 def peak_rss(command):
@@ -121,43 +122,49 @@ def test_extract_holds_only_the_probed_tensor(tmp_path):
     largest probed tensor: of a file of three 64 MiB tensors, the two it does not probe are
     never read and the probed one is read once."""
     size = 64 << 20
-    write_values(tmp_path / "tiny.npz", [("tiny", np.zeros(4, np.float32))])
-    write_values(
-        tmp_path / "big.npz",
-        ((f"big_{n}", np.full(size // 4, 0.5, np.float32)) for n in range(3)),
-    )
+    for name, entries in {
+        "tiny": [("tiny", np.zeros(4, np.float32))],
+        "big": ((f"big_{n}", np.full(size // 4, 0.5, np.float32)) for n in range(3)),
+    }.items():
+        (tmp_path / name).mkdir()
+        write_values(tmp_path / name / "initial.npz", entries)
+        write_values(tmp_path / name / "saved.npz", [])
 
-    def extract_peak(values, tensor):
-        path = str(tmp_path / values)
-        settings = json.dumps({"probes": [{"tensor": tensor, "slice": "[:4]"}]})
+    def extract_peak(folder, tensor):
+        settings = {
+            "checkpoint": folder,
+            "states": ["saved", "initial"],
+            "probes": [{"tensor": tensor, "slice": "[:4]"}],
+        }
         script = str(PROJECT / "scripts" / "extract.py")
-        arguments = ["--values", path, "--saved", path, "--initial", path, "--state", "saved"]
+        arguments = ["--values", str(tmp_path / folder), "--settings", json.dumps(settings)]
         output = str(tmp_path / f"{tensor}.csv")
-        return peak_rss(
-            [sys.executable, script, *arguments, "--settings", settings, "--output", output]
-        )
+        return peak_rss([sys.executable, script, *arguments, "--output", output])
 
-    interpreter = extract_peak("tiny.npz", "tiny")
-    assert extract_peak("big.npz", "big_1") - interpreter <= 2 * size
-    assert (tmp_path / "big_1.csv").read_text().count("\n") == 5
+    interpreter = extract_peak("tiny", "tiny")
+    assert extract_peak("big", "big_1") - interpreter <= 2 * size
+    assert (tmp_path / "big_1.csv").read_text().count("\n") == 1 + 2 * 4
 
 
-# What the report is given besides its orderings and probes, where a test does not say.
-REPORT_SETTINGS = {"partial_variables": [], "expected": {}, "config": {}, "snakemake": "9"}
+# What the report is told of the checkpoint besides its orderings, where a test does not say.
+CHECKPOINT = {"name": "c", "partial_variables": [], "expected": {}}
 
 
 def make_report(states, settings, probes):
-    names = ["saved", "initial", RESTORE_ONLY, INIT_ONLY, INIT_THEN_RESTORE]
-    slices = [run_extract(states, name, probes) for name in names]
-    outputs = {key: states / f"{key}.out" for key in ("report", "variables", "provenance")}
+    """report.py on the one checkpoint of `states`, `settings` (its orderings and whatever
+    differs from CHECKPOINT) and `probes`."""
+    checkpoint = {**CHECKPOINT, **settings, "probes": probes}
+    slices = run_extract(states, checkpoint["orderings"], probes)
+    outputs = {key: states.parent / f"{key}.out" for key in ("report", "variables", "provenance")}
+    settings = {"checkpoints": [checkpoint], "config": {}, "snakemake": "9"}
     report.main(
         [
             "--settings",
-            json.dumps({**REPORT_SETTINGS, **settings, "probes": probes}),
+            json.dumps(settings),
             "--slices",
-            *map(str, slices),
+            str(slices),
             "--values",
-            *(str(states / f"{name}.npz") for name in names),
+            str(states),
             *(arg for key, path in outputs.items() for arg in (f"--{key}", str(path))),
         ]
     )
@@ -227,7 +234,7 @@ def run_verify(directory, outputs):
             "--variables",
             str(outputs["variables"]),
             "--output",
-            str(directory / "verified.txt"),
+            str(directory.parent / "verified.txt"),
         ],
         capture_output=True,
         text=True,
@@ -238,17 +245,16 @@ def test_verify_names_each_unexpected_row_and_keeps_the_report(states):
     _, _, outputs = make_report(states, SETTINGS, PROBES)
     result = run_verify(states, outputs)
     assert result.returncode == 1
-    row = f"{INIT_THEN_RESTORE} conv_1/bias [0:2]: outcome changed, expected restored"
+    row = f"c {INIT_THEN_RESTORE} conv_1/bias [0:2]: outcome changed, expected restored"
     assert f"{outputs['report']}: {row}" in result.stderr
-    assert (
-        f"{outputs['variables']}: {INIT_THEN_RESTORE} conv_1/bias: outcome changed" in result.stderr
-    )
+    row = f"c {INIT_THEN_RESTORE} conv_1/bias: outcome changed"
+    assert f"{outputs['variables']}: {row}" in result.stderr
     assert "Traceback" not in result.stderr
     assert result.stderr.splitlines()[-1].startswith(
         "error: verify found 2 unexpected or inconclusive outcome(s)"
     )
     assert "changed (UNEXPECTED)" in result.stdout
-    assert outputs["report"].exists() and not (states / "verified.txt").exists()
+    assert outputs["report"].exists() and not (states.parent / "verified.txt").exists()
 
 
 def test_verify_fails_an_inconclusive_probe(states):
@@ -256,7 +262,7 @@ def test_verify_fails_an_inconclusive_probe(states):
     _, _, outputs = make_report(states, {"orderings": [RESTORE_ONLY]}, PROBES)
     result = run_verify(states, outputs)
     assert result.returncode == 1
-    assert "inconclusive: probe conv_1/kernel/read:0 [1, :, :, 1] holds the same saved" in (
+    assert "inconclusive: c's probe conv_1/kernel/read:0 [1, :, :, 1] holds the same saved" in (
         result.stderr
     )
 
@@ -266,10 +272,52 @@ def test_verify_passes_and_writes_the_table(states):
     result = run_verify(states, outputs)
     assert result.returncode == 0, result.stderr
     assert "reinitialized" in result.stdout
-    verified = (states / "verified.txt").read_text()
+    verified = (states.parent / "verified.txt").read_text()
     assert result.stdout.strip() in verified
-    assert "all 4 probe and 12 variable outcomes as expected" in verified
+    assert "all 4 judged probe and 12 judged variable outcomes as expected." in verified
     assert f"Open next:\n  {outputs['report']}" in verified
+
+
+def test_states_without_values_are_failed_and_uninitialized(states):
+    """An ordering that raised leaves every variable `failed`, with its error; a variable the
+    ordering left unreadable is `uninitialized`; a variable the checkpoint lacks can't be
+    restored. The probes of those states are nan in the slice CSV."""
+    error = "NotFoundError: Key conv_1/bias not found in checkpoint"
+    write_values(states / f"{RESTORE_ONLY}.npz", [], failed=error)
+    with Values(states / "saved.npz") as saved:
+        kept = {name: saved.read(name) for name in saved.names if name != "conv_2/bias"}
+    write_values(states / "saved.npz", kept.items())
+    write_values(
+        states / f"{INIT_ONLY}.npz",
+        [
+            (name, "uninitialized" if name == "conv_1/bias" else "initial")
+            for name in network.variable_shapes()
+        ],
+    )
+    table, variables, _ = make_report(states, {"orderings": [RESTORE_ONLY, INIT_ONLY]}, PROBES)
+    outcome = {(r.ordering, r.tensor): (r.outcome, r.error) for r in table.itertuples()}
+    assert outcome[RESTORE_ONLY, "conv_1/bias"] == ("failed", error)
+    assert outcome[INIT_ONLY, "conv_1/bias"] == ("uninitialized", np.nan)
+    assert outcome[INIT_ONLY, "conv_1/kernel/read:0"] == ("reinitialized", np.nan)
+    lacking = variables[variables.variable == "conv_2/bias"].set_index("ordering")
+    assert not lacking["equal_to_saved"].any()
+    assert lacking.loc[INIT_ONLY, "outcome"] == "reinitialized"
+    assert lacking.loc[RESTORE_ONLY, "outcome"] == "failed"
+    slices = pd.read_csv(states.parent / "slices.csv")
+    assert slices.loc[slices.state.isin([RESTORE_ONLY]), "value"].isna().all()
+    assert not slices.loc[slices.state == "saved", "value"].isna().any()
+
+
+def test_a_checkpoint_without_expected_is_reported_not_judged(states):
+    _, _, outputs = make_report(states, {**SETTINGS, "expected": None}, PROBES)
+    table = pd.read_csv(outputs["report"])
+    assert table["expected"].isna().all() and table["as_expected"].isna().all()
+    assert "changed" in set(table["outcome"])
+    result = run_verify(states, outputs)
+    assert result.returncode == 0, result.stderr
+    verified = (states.parent / "verified.txt").read_text()
+    assert "all 0 judged probe and 0 judged variable outcomes as expected" in verified
+    assert "reported, not judged (no expected): c." in verified
 
 
 @pytest.mark.parametrize("script", ["extract", "report", "verify", "figures"])

@@ -17,8 +17,9 @@ PROBES = [
 SHAPES = {"conv_1/bias": (32,), "conv_1/kernel": (3, 3, 3, 32)}
 
 
-def write_state(directory, state, offset=0.0):
-    """A slice CSV of `state` holding every element of PROBES, each value its position."""
+def write_states(directory, states=orderings.REFERENCES):
+    """A checkpoint's slice CSV holding every element of PROBES for each state, each value its
+    position plus the state's number."""
     elements = slice_csv.probe_elements(PROBES, SHAPES)
     rows = [
         slice_csv.row(
@@ -27,9 +28,10 @@ def write_state(directory, state, offset=0.0):
             map(int, index.split(",")),
             np.float32(n + offset),
         )
+        for offset, state in enumerate(states)
         for n, (tensor, slice_, index) in enumerate(elements)
     ]
-    path = directory / f"{state}.csv"
+    path = directory / "checkpoint.csv"
     slice_csv.write(path, rows)
     return path
 
@@ -42,14 +44,14 @@ def test_every_float32_reads_back_bit_for_bit(tmp_path):
     probe = {"tensor": "x", "slice": "[...]"}
     rows = [slice_csv.row("saved", probe, (n,), value) for n, value in enumerate(values)]
     slice_csv.write(tmp_path / "saved.csv", rows)
-    read = np.array([value for *_, value in slice_csv.read([tmp_path / "saved.csv"])])
+    read = np.array([value for *_, value in slice_csv.read(tmp_path / "saved.csv")])
     assert read.dtype == np.float32 and read.tobytes() == values.tobytes()
 
 
 def test_a_nan_reads_back_as_a_nan(tmp_path):
     probe = {"tensor": "x", "slice": "[0]"}
     slice_csv.write(tmp_path / "saved.csv", [slice_csv.row("saved", probe, (0,), np.nan)])
-    [(*_, value)] = slice_csv.read([tmp_path / "saved.csv"])
+    [(*_, value)] = slice_csv.read(tmp_path / "saved.csv")
     assert np.isnan(value) and value.dtype == np.float32
 
 
@@ -64,9 +66,8 @@ def test_elements_are_the_probes_coordinates_in_c_order():
     assert len(elements) == 3 + 9
 
 
-def test_files_holding_every_probes_elements_are_read_in_order(tmp_path):
-    paths = [write_state(tmp_path, s, n) for n, s in enumerate(orderings.REFERENCES)]
-    rows = slice_csv.read(paths, slice_csv.probe_elements(PROBES, SHAPES))
+def test_a_file_holding_every_probes_elements_for_each_state_is_read_in_order(tmp_path):
+    rows = slice_csv.read(write_states(tmp_path), slice_csv.probe_elements(PROBES, SHAPES))
     assert [row[0] for row in rows] == ["saved"] * 12 + ["initial"] * 12
     assert rows[12][4] == np.float32(1.0)
 
@@ -89,7 +90,10 @@ def a_bad_value(path):
 
 BAD = {
     "cut short": (cut_short, "cut short (it does not end with a complete line)"),
-    "a row missing": (one_row_less, "does not hold every probe's values (cut short or stale)"),
+    "a row missing": (
+        one_row_less,
+        "does not hold every probe's values for each state (cut short or stale)",
+    ),
     "another header": (another_header, "not a slice CSV"),
     "a bad value": (a_bad_value, "line 4 is not a slice CSV row"),
 }
@@ -98,33 +102,33 @@ BAD = {
 @pytest.mark.parametrize("case", BAD, ids=list(BAD))
 def test_a_bad_file_is_refused_naming_it(tmp_path, case):
     damage, words = BAD[case]
-    saved, initial = (write_state(tmp_path, s) for s in orderings.REFERENCES)
-    damage(initial)
-    with pytest.raises(ValueError, match=f"^{initial}: ") as error:
-        slice_csv.read([saved, initial], slice_csv.probe_elements(PROBES, SHAPES))
+    path = write_states(tmp_path)
+    damage(path)
+    with pytest.raises(ValueError, match=f"^{path}: ") as error:
+        slice_csv.read(path, slice_csv.probe_elements(PROBES, SHAPES))
     assert words in str(error.value)
 
 
-def test_without_the_probes_each_file_must_hold_what_the_first_holds(tmp_path):
-    saved, initial = (write_state(tmp_path, s) for s in orderings.REFERENCES)
-    one_row_less(initial)
-    with pytest.raises(ValueError, match=f"{initial}: does not hold what {saved} holds"):
-        slice_csv.read([saved, initial])
+def test_without_the_probes_each_state_must_hold_what_the_first_holds(tmp_path):
+    path = write_states(tmp_path)
+    one_row_less(path)
+    with pytest.raises(ValueError, match=f"{path}: does not hold the same elements for each"):
+        slice_csv.read(path)
 
 
 @pytest.mark.parametrize("case", ["cut short", "a row missing"])
 def test_the_probes_figure_refuses_a_bad_file_in_one_line(tmp_path, case):
     damage, _ = BAD[case]
-    paths = [write_state(tmp_path, s) for s in orderings.REFERENCES]
-    damage(paths[1])
+    path = write_states(tmp_path)
+    damage(path)
     output = tmp_path / "probes.png"
     command = [sys.executable, str(PROJECT / "scripts" / "figures.py"), "probes"]
     result = subprocess.run(
-        [*command, "--output", str(output), "--slices", *map(str, paths)],
+        [*command, "--checkpoint", "c", "--output", str(output), "--slices", str(path)],
         capture_output=True,
         text=True,
     )
     assert result.returncode == 1
-    assert result.stderr.startswith(f"error: {paths[1]}: "), result.stderr
+    assert result.stderr.startswith(f"error: {path}: "), result.stderr
     assert len(result.stderr.splitlines()) == 1
     assert not output.exists() and not list(tmp_path.glob(".probes.png*"))

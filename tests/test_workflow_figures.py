@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 import figures
-from ckptorder import configuration, orderings
+from ckptorder import orderings
 from conftest import snakemake
 
 pytestmark = pytest.mark.workflow
@@ -24,15 +24,15 @@ def test_figures_are_pngs_of_the_intended_size(pipeline):
     figures = pipeline / "results" / "figures"
     # 9 rows (saved, initial, 7 orderings) by 2 columns for each of the 2 probes, at 100 dpi:
     # about the width the HTML report shows without shrinking.
-    assert png_size(figures / "probes.png") == (1174, 715)
+    assert png_size(figures / "seed" / "probes.png") == (1174, 715)
     # 6 variables by 7 orderings.
-    assert png_size(figures / "outcomes.png") == (1000, 425)
+    assert png_size(figures / "seed" / "outcomes.png") == (1000, 425)
 
 
 def test_the_readme_shows_the_figures_of_the_default_run(pipeline):
     for name in ("outcomes.png", "probes.png"):
         shown = (pipeline / "docs" / name).read_bytes()
-        assert shown == (pipeline / "results" / "figures" / name).read_bytes(), name
+        assert shown == (pipeline / "results" / "figures" / "seed" / name).read_bytes(), name
 
 
 def test_figures_change_with_the_data_and_the_run_says_the_html_report_is_old(pipeline, tmp_path):
@@ -46,10 +46,10 @@ def test_figures_change_with_the_data_and_the_run_says_the_html_report_is_old(pi
     assert run.stdout.rstrip().endswith(
         "results/report.html is older than the results: snakemake --report results/report.html"
     )
-    figures = "results/figures/probes.png"
+    figures = "results/figures/seed/probes.png"
     assert png_size(workdir / figures) == png_size(pipeline / figures)
     assert (workdir / figures).read_bytes() != (pipeline / figures).read_bytes()
-    outcomes = "results/figures/outcomes.png"
+    outcomes = "results/figures/seed/outcomes.png"
     assert (workdir / outcomes).read_bytes() == (pipeline / outcomes).read_bytes()
 
 
@@ -63,14 +63,8 @@ def test_the_html_report_holds_both_figures_and_both_tables(pipeline, tmp_path):
     assert orderings.ordering_of("restore_partial", "initialize_uninitialized") in html
 
 
-def slice_paths(workdir):
-    """The slice CSVs in the order the Snakefile passes them: saved, initial, the orderings."""
-    states = orderings.states(configuration.load(workdir / "config.yaml")["orderings"])
-    return [workdir / "results" / "slices" / f"{state}.csv" for state in states]
-
-
 def test_each_probe_panel_is_marked_with_the_reports_outcome(pipeline):
-    panels = figures.read_panels(slice_paths(pipeline))
+    panels = figures.read_panels(pipeline / "results" / "slices" / "seed.csv")
     report = pd.read_csv(pipeline / "results" / "report.csv")
     assert set(report["outcome"]) == {"restored", "reinitialized"}
     for row in report.itertuples():

@@ -2,10 +2,10 @@
 
 Each case copies the finished session run (outputs, mtimes and Snakemake's metadata), makes
 one change, counts the jobs per rule that a dry run plans, then runs for real and checks the
-report. A full rerun is: build, restore for the 7 orderings, extract for the 9 states,
-report, verify and the two figures. A real full rerun is a clean run under another config; it
-costs most of this file's time, so it is done for the cases in FULL_RUNS_CHECKED and the others
-stop at the dry run.
+report. A full rerun of the default config is one job of each rule: build; restore, extract
+and the two figures of its one checkpoint; report and verify. A real full rerun is a clean
+run under another config; it costs most of this file's time, so it is done for the cases in
+FULL_RUNS_CHECKED and the others stop at the dry run.
 """
 
 import os
@@ -26,12 +26,13 @@ pytestmark = pytest.mark.workflow
 INIT_ONLY = ordering_of("initialize_all")
 
 FIGURES = {"probes_figure": 1, "outcomes_figure": 1}
-EVERYTHING = {"build": 1, "restore": 7, "extract": 9, "report": 1, "verify": 1, **FIGURES}
 # What follows the report; the probes figure follows the slices alone.
 REPORT = {"report": 1, "verify": 1, "outcomes_figure": 1}
 NEW_SLICES = {**REPORT, "probes_figure": 1}
-NEW_PROBES = {"extract": 9, **NEW_SLICES}
-ORDERINGS_CHANGED = {"restore": 7, "extract": 7, **NEW_SLICES}
+NEW_PROBES = {"extract": 1, **NEW_SLICES}
+# One restore job runs every ordering of a checkpoint: a change to any of them reruns it.
+RESTORE = {"restore": 1, **NEW_PROBES}
+EVERYTHING = {"build": 1, **RESTORE}
 
 
 def edit_config(workdir, change):
@@ -57,14 +58,8 @@ def remove_ordering(config):
 
 
 def add_back_ordering(workdir):
-    """As if INIT_ONLY had never run: drop it, forget its outputs, run, then add it back.
-
-    Snakemake's own semantics: an ordering removed and added back while its old outputs are
-    still in results/ (and up to date) reuses them, and only report, verify and figures run.
-    The table's row holds for an ordering whose outputs are not there, hence the unlinks."""
+    """As if INIT_ONLY had never run: drop it, run, then add it back."""
     edit_config(workdir, remove_ordering)
-    for path in (f"results/values/{INIT_ONLY}.npz", f"results/slices/{INIT_ONLY}.csv"):
-        (workdir / path).unlink()
     snakemake(workdir, "--cores", "4")
     edit_config(workdir, lambda c: c["orderings"].append(INIT_ONLY))
 
@@ -100,15 +95,15 @@ CASES = {
         ),
         NEW_PROBES,
     ),
-    "ordering added": (add_back_ordering, {"restore": 1, "extract": 1, **NEW_SLICES}),
-    "ordering removed": (lambda w: edit_config(w, remove_ordering), NEW_SLICES),
+    "ordering added": (add_back_ordering, RESTORE),
+    "ordering removed": (lambda w: edit_config(w, remove_ordering), RESTORE),
     "expected outcome changed": (
         lambda w: edit_config(w, lambda c: c.__setitem__("expected", {INIT_ONLY: "reinitialized"})),
         REPORT,
     ),
     "trust changed": (
         lambda w: edit_config(w, lambda c: c.__setitem__("trust", True)),
-        ORDERINGS_CHANGED,
+        RESTORE,
     ),
     "seed changed": (lambda w: edit_config(w, lambda c: c.__setitem__("seed", 7)), EVERYTHING),
     "train.steps changed": (set_train("steps", 2), EVERYTHING),
@@ -122,23 +117,23 @@ CASES = {
     "build script edited": (lambda w: append_comment(w, "scripts/build.py"), EVERYTHING),
     "restore script edited": (
         lambda w: append_comment(w, "scripts/restore.py"),
-        ORDERINGS_CHANGED,
+        RESTORE,
     ),
     "extract script edited": (lambda w: append_comment(w, "scripts/extract.py"), NEW_PROBES),
     "report script edited": (lambda w: append_comment(w, "scripts/report.py"), REPORT),
     "verify script edited": (lambda w: append_comment(w, "scripts/verify.py"), {"verify": 1}),
     "figures script edited": (lambda w: append_comment(w, "scripts/figures.py"), FIGURES),
-    "shared module edited (orderings: restore, report, figures)": (
+    "shared module edited (orderings: all but build and verify)": (
         lambda w: append_comment(w, "scripts/ckptorder/orderings.py"),
-        ORDERINGS_CHANGED,
+        RESTORE,
     ),
     "shared module edited (slices, through slice_csv: extract, report, figures)": (
         lambda w: append_comment(w, "scripts/ckptorder/slices.py"),
         NEW_PROBES,
     ),
-    "shared module edited (values: all but verify)": (
+    "shared module edited (values: restore, extract, report, figures)": (
         lambda w: append_comment(w, "scripts/ckptorder/values.py"),
-        EVERYTHING,
+        RESTORE,
     ),
     "the config check edited (no step imports it)": (
         lambda w: append_comment(w, "scripts/ckptorder/configuration.py"),
@@ -177,9 +172,48 @@ def test_a_change_reruns_exactly_what_it_touches(pipeline, tmp_path, case):
     if expected == EVERYTHING and case not in FULL_RUNS_CHECKED:
         return
     run = snakemake(workdir, "--cores", "4", env=env)
-    assert ("Outcomes per ordering" in run.stdout) == ("verify" in expected), "last words"
+    assert ("Outcomes per checkpoint" in run.stdout) == ("verify" in expected), "last words"
     report = pd.read_csv(workdir / "results" / "report.csv")
     config = configuration.load(workdir / "config.yaml")
     assert report["ordering"].unique().tolist() == config["orderings"]
     assert len(report) == len(config["orderings"]) * len(config["probes"])
     assert report["as_expected"].all()
+
+
+def outside_copy(workdir, name):
+    """A copy of the built checkpoint outside results/, as a user's own would be."""
+    folder = workdir / "outside" / name
+    folder.mkdir(parents=True)
+    for path in (workdir / "results" / "checkpoint").glob("model.ckpt.*"):
+        shutil.copy(path, folder / path.name)
+    return f"outside/{name}/model.ckpt"
+
+
+def test_a_checkpoint_added_changed_and_removed_reruns_its_own_jobs(pipeline, tmp_path):
+    """Adding a checkpoint runs its jobs and what reads them (the report, so every outcomes
+    figure); changing its files reruns its jobs; removing it reruns none of the others'."""
+    workdir = tmp_path / "project"
+    shutil.copytree(pipeline, workdir)
+    prefix = outside_copy(workdir, "mine")
+    edit_config(workdir, lambda c: c["checkpoints"].append({"name": "mine", "prefix": prefix}))
+    dry = snakemake(workdir, "--cores", "4", "--dry-run")
+    assert planned_jobs(dry.stdout) == {**RESTORE, "outcomes_figure": 2}
+    run = snakemake(workdir, "--cores", "4")
+    assert "reported, not judged (no expected): mine." in run.stdout
+    report = pd.read_csv(workdir / "results" / "report.csv")
+    assert report["checkpoint"].unique().tolist() == ["seed", "mine"]
+    mine, seed = (report[report["checkpoint"] == name] for name in ("mine", "seed"))
+    # The same files audited as an outside checkpoint: the same outcomes, not judged.
+    assert mine["outcome"].tolist() == seed["outcome"].tolist()
+    assert mine["expected"].isna().all()
+
+    (workdir / f"{prefix}.data-00000-of-00001").write_bytes(
+        (workdir / "results/checkpoint/model.ckpt.data-00000-of-00001").read_bytes()[:-4]
+        + b"\0" * 4
+    )
+    dry = snakemake(workdir, "--cores", "4", "--dry-run")
+    assert planned_jobs(dry.stdout) == {**RESTORE, "outcomes_figure": 2}
+
+    edit_config(workdir, lambda c: c["checkpoints"].pop())
+    dry = snakemake(workdir, "--cores", "4", "--dry-run")
+    assert planned_jobs(dry.stdout) == REPORT

@@ -3,6 +3,7 @@ leaves a file that looks complete; read text files whole, refusing one cut short
 
 import contextlib
 import os
+import shutil
 from pathlib import Path
 
 
@@ -17,6 +18,23 @@ def atomic_path(path):
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def atomic_directory(path):
+    """Yield an empty temporary folder beside `path`; on success it replaces `path`, else it
+    is deleted."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    shutil.rmtree(temporary, ignore_errors=True)
+    temporary.mkdir()
+    try:
+        yield temporary
+        shutil.rmtree(path, ignore_errors=True)
+        os.replace(temporary, path)
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)
 
 
 def write_text(path, text):

@@ -1,5 +1,5 @@
 """build's TensorFlow work: the seed's network in a new graph, a few steps of SGD on synthetic
-data, and the checkpoint with the values before and after training. Imported by build.py once
+data, and the trained weights saved as a checkpoint. Imported by build.py once
 its arguments are checked, so that `--help` and argument errors answer without TensorFlow."""
 
 import logging
@@ -14,7 +14,6 @@ import numpy as np
 from ckptorder import network
 from ckptorder.checkpoint_files import SUFFIXES
 from ckptorder.tfsession import session, tf, variable_values
-from ckptorder.values import write_values
 
 
 def build_graph(seed, learning_rate, extra_layers):
@@ -93,33 +92,26 @@ def save_checkpoint(sess, saver, prefix):
             shutil.move(os.path.join(scratch, name), prefix.parent / name)
 
 
-def finite_values(sess, learning_rate):
-    """variable_values. Raises ValueError at a variable that is not finite."""
+def check_finite(sess, learning_rate):
+    """Raises ValueError at the first variable that is not finite."""
     for name, value in variable_values(sess):
         if not np.isfinite(value).all():
             raise ValueError(
                 f"weights {name} are not finite after training: "
                 f"train.learning_rate {learning_rate} is too large"
             )
-        yield name, value
 
 
-def build_and_save(settings, prefix, initial_path, saved_path):
-    """Build and train the network with `settings` (build's SETTINGS), write its values before
-    and after training and save it under the checkpoint `prefix`. Raises ValueError where
-    training diverges; removes the initial values file then."""
+def build_and_save(settings, prefix):
+    """Build and train the network with `settings` (build's SETTINGS) and save it under the
+    checkpoint `prefix`. Raises ValueError where training diverges."""
     tf.config.experimental.enable_op_determinism()
     graph, saver, initialize = build_graph(
         settings["seed"], settings["learning_rate"], settings["extra_layers"]
     )
     with graph.as_default(), session(graph, settings["threads"]) as sess:
         sess.run(initialize)
-        write_values(initial_path, variable_values(sess))
-        try:
-            train(sess, graph, settings)
-            write_values(saved_path, finite_values(sess, settings["learning_rate"]))
-            save_checkpoint(sess, saver, prefix)
-        except BaseException:
-            Path(initial_path).unlink(missing_ok=True)
-            raise
-        logging.info("wrote %s, %s and checkpoint %s", initial_path, saved_path, prefix)
+        train(sess, graph, settings)
+        check_finite(sess, settings["learning_rate"])
+        save_checkpoint(sess, saver, prefix)
+        logging.info("wrote checkpoint %s", prefix)

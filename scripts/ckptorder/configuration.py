@@ -9,10 +9,12 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from ckptorder import network, orderings, slices
+from ckptorder import checkpoint_files, network, orderings, slices
 from ckptorder.cli import dump_settings
 
 SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
+# Where build saves the seed's network: the prefix of the checkpoint entry with build: true.
+BUILT_PREFIX = "results/checkpoint/model.ckpt"
 
 
 class ConfigError(ValueError):
@@ -29,21 +31,154 @@ def load(path, schema=SCHEMA):
 
 
 def checked(config, schema=SCHEMA):
-    """`config` made whole: `orderings: all` spelt out, `expected` {} where it is left out.
-    Raises ConfigError listing every problem: the schema's first, then what it can't express."""
+    """`config` made whole: `orderings: all` spelt out, `expected` {} where it is left out, and
+    each entry of `checkpoints` given every setting (see `checkpoint_settings`). Raises
+    ConfigError listing every problem: the schema's first, then what it can't express."""
     problems = schema_problems(config, schema) + ordering_problems(config)
     if not problems:
         config = {
             **config,
-            "orderings": (
-                list(orderings.ORDERINGS) if config["orderings"] == "all" else config["orderings"]
-            ),
+            "orderings": spelt_out(config["orderings"]),
             "expected": config.get("expected", {}),
         }
-        problems = model_problems(config)
+        entries = config["checkpoints"]
+        config["checkpoints"] = [checkpoint_settings(config, entry) for entry in entries]
+        problems = entry_problems(entries) or [
+            problem
+            for number, (entry, settings) in enumerate(
+                zip(entries, config["checkpoints"], strict=True), 1
+            )
+            for problem in checkpoint_problems(config, number, entry, settings)
+        ]
     if problems:
         raise ConfigError(problems)
     return config
+
+
+def spelt_out(orderings_setting):
+    return list(orderings.ORDERINGS) if orderings_setting == "all" else orderings_setting
+
+
+def checkpoint_settings(config, entry):
+    """One entry of `checkpoints` with every setting: its own where it gives one, else the
+    top-level one. `expected` stays None (reported, not judged) for a checkpoint from outside
+    that sets none; the one the pipeline builds is always judged."""
+    built = entry.get("build", False)
+    prefix = BUILT_PREFIX if built else entry.get("prefix")
+    return {
+        "name": entry["name"],
+        "built": built,
+        "prefix": prefix,
+        "graph": entry.get("graph", f"{prefix}.meta"),
+        "orderings": spelt_out(entry.get("orderings", config["orderings"])),
+        "partial_variables": entry.get("partial_restore", config["partial_restore"])["variables"],
+        "probes": entry.get("probes", config["probes"]),
+        "expected": entry.get("expected", config["expected"] if built else None),
+        "trust": entry.get("trust", config["trust"]),
+    }
+
+
+def entry_problems(entries):
+    """What is wrong with the list of checkpoints as a whole, and with an entry's form."""
+    problems = []
+    names = [entry["name"] for entry in entries]
+    for name in sorted({name for name in names if names.count(name) > 1}):
+        problems.append(f"checkpoints: the name {name!r} is given twice; names must be unique")
+    if sum(entry.get("build", False) for entry in entries) > 1:
+        problems.append("checkpoints: build: true is given twice; the pipeline builds one model")
+    for number, entry in enumerate(entries, start=1):
+        if ("prefix" in entry) == ("build" in entry):
+            problems.append(
+                f"checkpoints[{number}]: give either prefix (a checkpoint on disk) or build: true"
+                " (the seed's network, which the pipeline builds)"
+            )
+        elif "build" in entry and "graph" in entry:
+            problems.append(
+                f"checkpoints[{number}]: graph is for a prefix; build: true has its own"
+            )
+    return problems
+
+
+def checkpoint_problems(config, number, entry, settings):
+    """What the schema can't check of one entry: its files (from outside) or its names and
+    index ranges against the model (built), and cross-references."""
+    where = f"checkpoints[{number}]"
+
+    def key(name):
+        return f"{where}.{name}" if name in entry else name
+
+    problems = [
+        f"{key('expected')}.{ordering}: not an ordering checkpoint {settings['name']} runs "
+        f"(orderings: {', '.join(settings['orderings'])})"
+        for ordering in settings["expected"] or {}
+        if ordering not in settings["orderings"]
+    ]
+    if settings["built"]:
+        return problems + model_problems(config, settings, key)
+    missing = checkpoint_files.missing_files(settings["prefix"], settings["graph"])
+    if missing:
+        problems.append(f"{where}: {settings['name']}: no such file(s): {', '.join(missing)}")
+    return problems
+
+
+def ordering_problems(config):
+    """What `orderings`, top-level or an entry's, holds that is neither `all` nor a name
+    orderings.ORDERINGS defines."""
+    if not isinstance(config, dict):
+        return []
+    given = {"orderings": config.get("orderings")}
+    entries = config.get("checkpoints")
+    for number, entry in enumerate(entries if isinstance(entries, list) else [], start=1):
+        if isinstance(entry, dict) and "orderings" in entry:
+            given[f"checkpoints[{number}].orderings"] = entry["orderings"]
+    return [problem for key, value in given.items() for problem in named_orderings(key, value)]
+
+
+def named_orderings(key, given):
+    if given == "all" or not isinstance(given, str | list):
+        return []  # the schema names what is missing or of the wrong type
+    allowed = f"allowed: all, or a list of {', '.join(orderings.ORDERINGS)}"
+    if isinstance(given, str):
+        return [f"{key}: {given!r} is not allowed; {allowed}"]
+    return [
+        f"{key}[{number}]: {name!r} is not allowed; {allowed}"
+        for number, name in enumerate(given, start=1)
+        if isinstance(name, str) and name not in orderings.ORDERINGS
+    ]
+
+
+def model_problems(config, settings, key):
+    """What the schema can't check of the built checkpoint: names and index ranges against the
+    model. `key` names the setting a problem is in (the entry's own or the top-level one)."""
+    shapes = network.variable_shapes(config["model"]["extra_layers"])
+    problems = []
+    seen = set()
+    for number, probe in enumerate(settings["probes"], start=1):
+        where = f"{key('probes')}[{number}]"
+        try:
+            variable = network.variable_name(probe["tensor"], shapes)
+            slices.axis_indices(probe["slice"], shapes[variable])
+        except ValueError as error:
+            problems.append(f"{where}: {error}")
+            continue
+        if (variable, probe["slice"]) in seen:
+            problems.append(f"{where}: probes {variable} {probe['slice']} twice")
+        seen.add((variable, probe["slice"]))
+    for name in settings["partial_variables"]:
+        if name not in shapes:
+            problems.append(
+                f"{key('partial_restore')}.variables: {name!r} is not a variable of the model; "
+                f"it has: {', '.join(shapes)}"
+            )
+    for ordering, override in settings["expected"].items():
+        if ordering in settings["orderings"] and isinstance(override, dict):
+            problems.extend(
+                f"{key('expected')}.{ordering}.{name}: not a variable of the model; it has: "
+                f"{', '.join(shapes)}"
+                for name in override
+                if name not in shapes
+            )
+    return problems
 
 
 # JSON schema's "integer" admits 2.0; a setting that counts must be written as a whole number.
@@ -77,59 +212,6 @@ def schema_problems(config, schema=SCHEMA):
     return problems
 
 
-def ordering_problems(config):
-    """What `orderings` holds that is neither `all` nor a name orderings.ORDERINGS defines."""
-    given = config.get("orderings") if isinstance(config, dict) else None
-    if given == "all" or not isinstance(given, str | list):
-        return []  # the schema names what is missing or of the wrong type
-    allowed = f"allowed: all, or a list of {', '.join(orderings.ORDERINGS)}"
-    if isinstance(given, str):
-        return [f"orderings: {given!r} is not allowed; {allowed}"]
-    return [
-        f"orderings[{number}]: {name!r} is not allowed; {allowed}"
-        for number, name in enumerate(given, start=1)
-        if isinstance(name, str) and name not in orderings.ORDERINGS
-    ]
-
-
-def model_problems(config):
-    """What the schema can't check: names and index ranges against the model, cross-references."""
-    shapes = network.variable_shapes(config["model"]["extra_layers"])
-    problems = []
-    seen = set()
-    for number, probe in enumerate(config["probes"], start=1):
-        where = f"probes[{number}]"
-        try:
-            variable = network.variable_name(probe["tensor"], shapes)
-            slices.axis_indices(probe["slice"], shapes[variable])
-        except ValueError as error:
-            problems.append(f"{where}: {error}")
-            continue
-        if (variable, probe["slice"]) in seen:
-            problems.append(f"{where}: probes {variable} {probe['slice']} twice")
-        seen.add((variable, probe["slice"]))
-    for name in config["partial_restore"]["variables"]:
-        if name not in shapes:
-            problems.append(
-                f"partial_restore.variables: {name!r} is not a variable of the model; "
-                f"it has: {', '.join(shapes)}"
-            )
-    for ordering, override in config["expected"].items():
-        if ordering not in config["orderings"]:
-            problems.append(
-                f"expected.{ordering}: not an ordering this config runs "
-                f"(orderings: {', '.join(config['orderings'])})"
-            )
-        elif isinstance(override, dict):
-            problems.extend(
-                f"expected.{ordering}.{name}: not a variable of the model; it has: "
-                f"{', '.join(shapes)}"
-                for name in override
-                if name not in shapes
-            )
-    return problems
-
-
 def installed_version(package):
     """The installed version, read from the package's metadata without importing it."""
     try:
@@ -155,30 +237,39 @@ def build_settings(config):
     )
 
 
-def restore_settings(config, ordering):
-    """restore's settings for one ordering: the partial Saver's variables only where the
-    ordering restores part of the model, so that they rerun no other ordering."""
-    partial = "restore_partial" in orderings.steps(ordering)
+def restore_settings(checkpoint):
+    """restore's settings for one checkpoint (an entry of a checked config's `checkpoints`):
+    the partial Saver's variables only where it runs partial_restore."""
+    partial = any("restore_partial" in orderings.steps(o) for o in checkpoint["orderings"])
     return dump_settings(
         {
-            "ordering": ordering,
-            "partial_variables": config["partial_restore"]["variables"] if partial else None,
-            "trust": config["trust"],
+            "checkpoint": checkpoint["name"],
+            "orderings": checkpoint["orderings"],
+            "partial_variables": checkpoint["partial_variables"] if partial else None,
+            "trust": checkpoint["trust"],
         }
     )
 
 
-def extract_settings(config):
-    return dump_settings({"probes": config["probes"]})
+def extract_settings(checkpoint):
+    return dump_settings(
+        {
+            "checkpoint": checkpoint["name"],
+            "states": orderings.states(checkpoint["orderings"]),
+            "probes": checkpoint["probes"],
+        }
+    )
+
+
+REPORTED = ("name", "orderings", "partial_variables", "expected", "probes")
 
 
 def report_settings(config):
     return dump_settings(
         {
-            "orderings": config["orderings"],
-            "partial_variables": config["partial_restore"]["variables"],
-            "expected": config["expected"],
-            "probes": config["probes"],
+            "checkpoints": [
+                {key: checkpoint[key] for key in REPORTED} for checkpoint in config["checkpoints"]
+            ],
             "config": config,
             "snakemake": installed_version("snakemake"),
         }

@@ -47,8 +47,10 @@ ORDERINGS = {
 }
 
 
-def steps(ordering):
-    return ORDERINGS[ordering][0]
+def steps(state):
+    """The steps of an ordering; the `initial` state's are the initializers alone, in a fresh
+    session."""
+    return ("initialize_all",) if state == "initial" else ORDERINGS[state][0]
 
 
 def ordering_of(*wanted):
@@ -77,6 +79,11 @@ def expected_outcomes(ordering, variables, partial_variables):
     return outcome
 
 
+# Where an ordering leaves no value to compare: it raised, or a variable holds nothing.
+FAILED = "failed"
+UNINITIALIZED = "uninitialized"
+
+
 def observed_outcome(equal_to_saved, equal_to_initial):
     """The outcome values show: bit for bit the saved ones, else the initial ones, else neither."""
     if equal_to_saved:
@@ -84,8 +91,8 @@ def observed_outcome(equal_to_saved, equal_to_initial):
     return "reinitialized" if equal_to_initial else "changed"
 
 
-# The states every ordering is compared with: build's values as saved and straight after
-# initialisation.
+# The states every ordering is compared with: the values the checkpoint's files hold, and those
+# its graph's initializers give in a fresh session.
 REFERENCES = ("saved", "initial")
 
 

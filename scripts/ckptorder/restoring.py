@@ -1,56 +1,63 @@
-"""restore's TensorFlow work: one ordering of "initialise" and "restore" applied to the graph a
-checkpoint's `.meta` file holds, and every variable's value recorded. Imported by restore.py
-once its arguments are checked, so that `--help` and argument errors answer without
-TensorFlow."""
+"""restore's TensorFlow work on one checkpoint: its references (`saved`, every variable as the
+checkpoint's files hold it; `initial`, as the graph's own initializers set it in a fresh
+session) and, for each ordering of "initialise" and "restore", every variable's value after
+the ordering ran in a fresh graph of its own. Imported by restore.py once its arguments are
+checked, so that `--help` and argument errors answer without TensorFlow."""
 
 import contextlib
+import itertools
+import json
 import logging
 import time
+from pathlib import Path
 
-from ckptorder import graph_guard, orderings
-from ckptorder.checkpoint_files import DATA_SUFFIX
-from ckptorder.tfsession import session, tf, variable_values
-from ckptorder.values import Values, write_values
-
-
-def prepare(graph, prefix, settings):
-    """Every op the ordering runs, built before the first session.run; returns the actions.
-    Raises ValueError for a meta graph that does not load or a partial restore's unknown
-    variable."""
-    with graph.as_default():
-        steps = orderings.steps(settings["ordering"])
-        saver = import_meta_graph(prefix + ".meta", steps, settings["trust"])
-        variables = {v.op.name: v for v in tf.compat.v1.global_variables()}
-        if "initialize_from_checkpoint" in steps:
-            # Must come before the initializer op is built: it replaces the initializers.
-            tf.compat.v1.train.init_from_checkpoint(prefix, variables)
-        initialize_all = tf.compat.v1.global_variables_initializer()
-        actions = {
-            "initialize_all": lambda sess: sess.run(initialize_all),
-            "initialize_from_checkpoint": lambda sess: sess.run(initialize_all),
-            "restore_all": lambda sess: saver.restore(sess, prefix),
-        }
-        if "restore_partial" in steps:
-            unknown = sorted(set(settings["partial_variables"]) - set(variables))
-            if unknown:
-                raise ValueError(
-                    f"partial_variables {unknown} not in the checkpoint; it has: {list(variables)}"
-                )
-            partial = [variables[name] for name in settings["partial_variables"]]
-            partial_saver = tf.compat.v1.train.Saver(var_list=partial)
-            actions["restore_partial"] = lambda sess: partial_saver.restore(sess, prefix)
-        if "initialize_uninitialized" in steps:
-            actions["initialize_uninitialized"] = uninitialized_initializer(variables)
-    graph.finalize()
-    return actions
+from ckptorder import checkpoint_files, graph_guard, orderings
+from ckptorder.atomic import write_text
+from ckptorder.tfsession import session, tf, variable_defs
+from ckptorder.values import GRAPH_FACTS, UNINITIALIZED, Values, state_paths, write_values
 
 
-def import_meta_graph(path, steps, trust):
-    """The Saver of the graph the meta file at `path` holds, imported into the default graph
-    once the guard has found nothing that `steps` would run to refuse (unless `trust`).
-    Raises ValueError where the file is not a meta graph or the guard refuses it."""
-    meta_graph = graph_guard.read_meta_graph(path)
-    refused = [] if trust else graph_guard.refusals(meta_graph, steps)
+def audit(prefix, graph_path, settings, threads, folder):
+    """Write the values of every state (saved, initial, then the orderings) and the graph's
+    unseeded initializers into `folder`. Raises ValueError for a graph that is not a meta
+    graph or that the guard refuses, a partial restore's unknown variable and a damaged
+    checkpoint."""
+    meta_graph = graph_guard.read_meta_graph(graph_path)
+    paths = state_paths(folder, orderings.states(settings["orderings"]))
+    states = ("initial", *settings["orderings"])
+    if not settings["trust"]:
+        guard(meta_graph, graph_path, states)
+    variables = graph_variables(meta_graph)
+    check_partial_variables(settings, list(variables))
+    unseeded = graph_guard.unseeded(meta_graph)
+    logging.info("unseeded initializers: %s", unseeded or "none")
+    write_text(Path(folder) / GRAPH_FACTS, json.dumps({"unseeded": unseeded}, sort_keys=True))
+    write_values(paths["saved"], saved_values(prefix, variables, threads))
+    references = {state: paths[state] for state in orderings.REFERENCES}
+    for state in states:
+        started = time.perf_counter()
+        graph = tf.Graph()
+        with graph.as_default():
+            saver = import_meta_graph(meta_graph, graph_path)
+            failed = run_state(
+                graph, saver, prefix, state, settings, threads, paths[state], references
+            )
+        if failed:
+            logging.info("%s failed: %s", state, failed)
+            write_values(paths[state], [], failed=failed)
+        logging.info("%s took %.3f s", state, time.perf_counter() - started)
+
+
+def guard(meta_graph, path, states):
+    """Raises ValueError if the guard finds anything the states' steps would run to refuse,
+    before any of the graph runs."""
+    refused = list(
+        dict.fromkeys(
+            line
+            for state in states
+            for line in graph_guard.refusals(meta_graph, orderings.steps(state))
+        )
+    )
     for line in refused:
         logging.info("refused: %s", line)
     if refused:
@@ -59,10 +66,88 @@ def import_meta_graph(path, steps, trust):
             f"{path}: refused, restoring would run {refused[0]}{more}; set trust: true only"
             " for a checkpoint you trust (its graph then runs as it is)"
         )
+
+
+def check_partial_variables(settings, names):
+    unknown = sorted(set(settings["partial_variables"] or ()) - set(names))
+    if unknown:
+        raise ValueError(
+            f"partial_restore.variables of checkpoint {settings['checkpoint']}: {unknown} are"
+            f" not variables of its graph; it has: {', '.join(names)}"
+        )
+
+
+def saved_values(prefix, variables, threads):
+    """Each graph variable the checkpoint holds under its own name with its shape and dtype
+    (`variables`: name to (shape, dtype)), read from its files by RestoreV2 ops of their own
+    (TensorFlow's reader would hide a damaged file's error class)."""
+    try:
+        reader = tf.compat.v1.train.NewCheckpointReader(prefix)
+        held = {
+            name: (tuple(shape), reader.get_variable_to_dtype_map()[name])
+            for name, shape in reader.get_variable_to_shape_map().items()
+        }
+        graph = tf.Graph()
+        with graph.as_default():
+            reads = {
+                name: tf.raw_ops.RestoreV2(
+                    prefix=prefix, tensor_names=[name], shape_and_slices=[""], dtypes=[dtype]
+                )[0]
+                for name, (shape, dtype) in variables.items()
+                if held.get(name) == (shape, dtype)
+            }
+        with session(graph, threads) as sess:
+            for name, read in reads.items():
+                yield name, sess.run(read)
+    except tf.errors.OpError as error:
+        raise ValueError(checkpoint_problem(error, prefix) or error.message) from None
+
+
+def graph_variables(meta_graph):
+    """Each global variable of the graph: name to (shape, dtype), read from its op's node."""
+    nodes = {node.name: node for node in meta_graph.graph_def.node}
+    found = {}
+    for variable in variable_defs(meta_graph):
+        name = variable.variable_name.removesuffix(":0")
+        attr = nodes[name].attr
+        shape = tuple(dim.size for dim in attr["shape"].shape.dim)
+        found[name] = shape, tf.as_dtype(attr["dtype"].type)
+    return found
+
+
+def import_meta_graph(meta_graph, path):
+    """The Saver of `meta_graph` (read from `path`), imported into the default graph. Raises
+    ValueError where the file is not a meta graph."""
     try:
         return tf.compat.v1.train.import_meta_graph(meta_graph, clear_devices=True)
     except ValueError:
         raise graph_guard.not_a_meta_graph(path) from None
+
+
+def prepare(graph, saver, prefix, state, settings):
+    """Every op the state's steps run, built before the first session.run; returns the
+    actions. Raises what TensorFlow raises while building them (init_from_checkpoint checks
+    the checkpoint's keys and shapes here)."""
+    steps = orderings.steps(state)
+    variables = {v.op.name: v for v in tf.compat.v1.global_variables()}
+    if "initialize_from_checkpoint" in steps:
+        # Must come before the initializer op is built: it replaces the initializers.
+        tf.compat.v1.train.init_from_checkpoint(prefix, variables)
+    initialize_all = tf.compat.v1.global_variables_initializer()
+    actions = {
+        "initialize_all": lambda sess: sess.run(initialize_all),
+        "initialize_from_checkpoint": lambda sess: sess.run(initialize_all),
+    }
+    if "restore_all" in steps:
+        actions["restore_all"] = lambda sess: saver.restore(sess, prefix)
+    if "restore_partial" in steps:
+        partial = [variables[name] for name in settings["partial_variables"]]
+        partial_saver = tf.compat.v1.train.Saver(var_list=partial)
+        actions["restore_partial"] = lambda sess: partial_saver.restore(sess, prefix)
+    if "initialize_uninitialized" in steps:
+        actions["initialize_uninitialized"] = uninitialized_initializer(variables)
+    graph.finalize()
+    return actions
 
 
 def uninitialized_initializer(variables):
@@ -77,35 +162,63 @@ def uninitialized_initializer(variables):
     return initialize
 
 
-def apply_ordering(prefix, settings, threads, output, references):
-    """Run the ordering's steps in a fresh graph, then write every variable's value to
-    `output`, as a reference where it equals a state of `references` (name to values file).
-    Raises ValueError (see `prepare`, a bad values file, and a damaged checkpoint: see
-    `checkpoint_problem`)."""
-    graph = tf.Graph()
-    actions = prepare(graph, prefix, settings)
-    with graph.as_default(), session(graph, threads) as sess:
+def run_state(graph, saver, prefix, state, settings, threads, output, references):
+    """Run the state's steps in `graph`, then write every variable's value to `output`, as a
+    reference where it equals a state of `references` (name to values file). Returns None,
+    or the error (its class and first line) that stopped a step: the ordering's result.
+    Raises ValueError for a damaged checkpoint (see `checkpoint_problem`)."""
+    try:
+        actions = prepare(graph, saver, prefix, state, settings)
+    except (ValueError, tf.errors.OpError) as error:
+        return failure(error)
+    with session(graph, threads) as sess:
         try:
-            for step in orderings.steps(settings["ordering"]):
+            for step in orderings.steps(state):
                 started = time.perf_counter()
                 actions[step](sess)
-                logging.info("step %s took %.3f s", step, time.perf_counter() - started)
+                logging.info("%s: step %s took %.3f s", state, step, time.perf_counter() - started)
         except tf.errors.OpError as error:
             problem = checkpoint_problem(error, prefix)
-            if problem is None:
-                raise
-            raise ValueError(problem) from None
-        write_values(output, by_source(variable_values(sess), references))
+            if problem is not None:
+                raise ValueError(problem) from None
+            return failure(error)
+        values = readable_values(sess)
+        if state in references:
+            write_values(output, values)
+        else:
+            write_values(output, by_source(values, references))
+    return None
+
+
+def failure(error):
+    """TensorFlow's error class and the line that says what went wrong: in a graph execution
+    error the kernel's own message (the line after `Node: ...`, e.g. "Key x not found in
+    checkpoint"), else the first line."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    kernel = [after for line, after in itertools.pairwise(lines) if line.startswith("Node: ")]
+    return f"{type(error).__name__}: {(kernel or lines or [''])[0]}"
+
+
+def readable_values(sess):
+    """(name, value) of every global variable, fetched one at a time to hold one copy at
+    most; UNINITIALIZED for a variable that reading raises for."""
+    for variable in tf.compat.v1.global_variables():
+        try:
+            yield variable.op.name, sess.run(variable)
+        except tf.errors.FailedPreconditionError:
+            yield variable.op.name, UNINITIALIZED
 
 
 def checkpoint_problem(error, prefix):
     """The damaged file and what is wrong with it, in words; None for other errors."""
+    shards = checkpoint_files.data_files(prefix)
+    data = shards[0] if len(shards) == 1 else f"{prefix}.data-*"
     if "not an sstable" in str(error):
         return f"{prefix}.index: not a checkpoint index (damaged, truncated or another file)"
     if isinstance(error, tf.errors.OutOfRangeError):
-        return f"{prefix}{DATA_SUFFIX}: truncated (shorter than its index says)"
+        return f"{data}: truncated (shorter than its index says)"
     if isinstance(error, tf.errors.DataLossError):
-        return f"{prefix}{DATA_SUFFIX}: checksum mismatch (the file is damaged)"
+        return f"{data}: checksum mismatch (the file is damaged)"
     return None
 
 
@@ -115,7 +228,13 @@ def by_source(values, references):
         opened = {state: stack.enter_context(Values(path)) for state, path in references.items()}
         for name, value in values:
             source = next(
-                (state for state, reference in opened.items() if reference.equals(name, value)),
+                (
+                    state
+                    for state, reference in opened.items()
+                    if not isinstance(value, str)
+                    and reference.readable(name)
+                    and reference.equals(name, value)
+                ),
                 value,
             )
             logging.info("%s: %s", name, source if isinstance(source, str) else "own values")

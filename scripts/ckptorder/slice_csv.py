@@ -1,5 +1,6 @@
-"""The slice CSVs: one state's probed elements, a row each. extract writes them; the report
-and the probes figure read them with `read`, which refuses a file cut short or stale.
+"""The slice CSVs: one checkpoint's probed elements in each state, a row each. extract writes
+them; the report and the probes figure read them with `read`, which refuses a file cut short
+or stale.
 
 Columns: state, tensor, slice (the probe as the config writes it), index (the element's full
 coordinates, comma-joined), value (written so that it reads back as the same float32).
@@ -47,20 +48,20 @@ def write(path, rows):
         writer.writerows(rows)
 
 
-def read(paths, elements=None):
-    """Every row of the files at `paths` as (state, tensor, slice, index, float32 value). Each
-    file must be complete and hold the same elements in the same order: `elements` (from
-    `probe_elements`) where given, else the first file's. Raises ValueError naming the file."""
-    rows, expected = [], elements
-    for path in paths:
-        held = _rows(path)
-        layout = [(tensor, slice_, index) for _, tensor, slice_, index, _ in held]
-        if expected is None:
-            expected, first = layout, path
-        if layout != expected:
-            whose = "every probe's values" if elements is not None else f"what {first} holds"
-            raise ValueError(f"{path}: does not hold {whose} (cut short or stale)")
-        rows.extend(held)
+def read(path, elements=None):
+    """Every row of the file at `path` as (state, tensor, slice, index, float32 value). The
+    file must be complete and hold, for each state, the same elements in the same order:
+    `elements` (from `probe_elements`) where given, else its first state's. Raises ValueError
+    naming the file."""
+    rows = _rows(path)
+    by_state = {}
+    for state, tensor, slice_, index, _ in rows:
+        by_state.setdefault(state, []).append((tensor, slice_, index))
+    layouts = list(by_state.values())
+    expected = elements if elements is not None else layouts[0] if layouts else []
+    whose = "every probe's values" if elements is not None else "the same elements"
+    if not layouts or any(layout != expected for layout in layouts):
+        raise ValueError(f"{path}: does not hold {whose} for each state (cut short or stale)")
     return rows
 
 

@@ -1,23 +1,36 @@
 """Files of variable values: a zip of .npy arrays, one per variable, plus `sources.json`.
 
-A state that holds a variable bit for bit equal to build's saved or initial value records the
-name of that state ("saved" or "initial") instead of a copy. Files are written one variable
+A state that holds a variable bit for bit equal to the checkpoint's saved or its graph's initial
+value records the name of that state ("saved" or "initial") instead of a copy; a variable that
+could not be read records `uninitialized`, and an ordering that raised records its error
+instead of any value. Files are written one variable
 at a time with fixed zip timestamps, so the same values give the same bytes, and read one
 tensor at a time with pickles disallowed.
 """
 
 import json
 import zipfile
+from pathlib import Path
 
 import numpy as np
 
 from ckptorder.atomic import atomic_path
+from ckptorder.orderings import UNINITIALIZED
 
 SOURCES = "sources.json"
 # Zip's earliest date: no wall-clock time enters the file.
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 # Comparisons and differences go through arrays this many bytes at a time.
 CHUNK = 1 << 24
+
+
+# restore's folder of one checkpoint: a values file per state, and what it found of the graph.
+GRAPH_FACTS = "graph.json"
+
+
+def state_paths(folder, states):
+    """Each state's values file in restore's folder of a checkpoint."""
+    return {state: Path(folder) / f"{state}.npz" for state in states}
 
 
 def bitwise_equal(a, b):
@@ -46,9 +59,10 @@ def _bytes(array):
     return memoryview(np.ascontiguousarray(array)).cast("B")
 
 
-def write_values(path, entries):
-    """Write `entries`, (name, value) pairs where a value is an array or the name of the state
-    it equals ("saved" or "initial"), in their order; one array is held at a time."""
+def write_values(path, entries, failed=None):
+    """Write `entries`, (name, value) pairs where a value is an array, the name of the state
+    it equals ("saved" or "initial") or UNINITIALIZED, in their order; one array is held at a
+    time. `failed`: the error that stopped the state's ordering (then `entries` is empty)."""
     order, sources = [], {}
     with (
         atomic_path(path) as temporary,
@@ -61,7 +75,7 @@ def write_values(path, entries):
                 continue
             with archive.open(_member_info(f"{name}.npy"), "w", force_zip64=True) as member:
                 np.lib.format.write_array(member, np.ascontiguousarray(value), allow_pickle=False)
-        listing = json.dumps({"order": order, "references": sources})
+        listing = json.dumps({"order": order, "references": sources, "failed": failed})
         archive.writestr(_member_info(SOURCES), listing)
 
 
@@ -85,6 +99,7 @@ class Values:
             raise ValueError(f"{self.path}: not a complete values file ({error})") from None
         self.names = listing["order"]
         self.sources = listing["references"]
+        self.failed = listing["failed"]
 
     def __enter__(self):
         return self
@@ -93,8 +108,12 @@ class Values:
         self._archive.close()
 
     def source(self, name):
-        """Which file holds `name`: this state's own, or the state it refers to."""
+        """Which file holds `name`: this state's own, or the state it refers to; UNINITIALIZED
+        where reading it raised."""
         return self.sources.get(name, "own")
+
+    def readable(self, name):
+        return name in self.names and self.source(name) != UNINITIALIZED
 
     def read(self, name):
         return self._with_member(
@@ -112,6 +131,8 @@ class Values:
         """`use` applied to the open .npy member that holds `name`, here or in the state
         this one refers to."""
         reference = self.sources.get(name)
+        if reference == UNINITIALIZED:
+            raise ValueError(f"{self.path}: {name} is uninitialized (it holds no value)")
         if reference is not None:
             if reference not in self.references:
                 raise ValueError(f"{self.path}: {name} refers to {reference!r}, not given")

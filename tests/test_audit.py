@@ -1,0 +1,247 @@
+"""Auditing checkpoints from outside, made here the way users make theirs: restore.py, then
+extract.py and report.py, in-process on the real TensorFlow."""
+
+import json
+import re
+
+import pandas as pd
+import pytest
+
+import extract
+import report
+from ckptorder import orderings
+from ckptorder.orderings import ordering_of
+from ckptorder.tfsession import tf
+from ckptorder.values import Values
+from conftest import run_restore
+
+PARTIAL = ordering_of("restore_partial", "initialize_uninitialized")
+RESTORE_ONLY = ordering_of("restore_all")
+INIT_ONLY = ordering_of("initialize_all")
+FROM_CHECKPOINT = ordering_of("initialize_from_checkpoint")
+EVERY_ORDERING = list(orderings.ORDERINGS)
+
+
+def dense(widths, scopes=None, seeded=True, resource=True):
+    """A dense net of resource variables (reference variables if not `resource`; scopes
+    dense_0, dense_1, ... unless named), its loss on a fixed batch, in the default graph."""
+    if seeded:
+        tf.compat.v1.set_random_seed(3)
+    layer = tf.constant([[0.5] * 6, [-1.0] * 6])
+    for n, width in enumerate(widths):
+        with tf.compat.v1.variable_scope(scopes[n] if scopes else f"dense_{n}"):
+            kernel = tf.compat.v1.get_variable(
+                "kernel", [layer.shape[1], width], use_resource=resource
+            )
+            bias = tf.compat.v1.get_variable(
+                "bias", [width], initializer=tf.compat.v1.zeros_initializer(), use_resource=resource
+            )
+        layer = tf.nn.relu(tf.matmul(layer, kernel) + bias)
+    return tf.reduce_mean(tf.square(layer - 1.0))
+
+
+def save(prefix, make, optimizer=None, var_list=None):
+    """Build `make()` in a new graph, train it 3 steps (`optimizer`, SGD by default) and save
+    it under `prefix` with its `.meta` file. Returns `prefix`."""
+    with tf.Graph().as_default():
+        loss = make()
+        train = (optimizer or tf.compat.v1.train.GradientDescentOptimizer(0.1)).minimize(loss)
+        saver = tf.compat.v1.train.Saver(var_list=var_list() if var_list else None)
+        with tf.compat.v1.Session() as sess:
+            sess.run(tf.compat.v1.global_variables_initializer())
+            for _ in range(3):
+                sess.run(train)
+            saver.save(sess, str(prefix))
+    return str(prefix)
+
+
+def export_graph(path, make):
+    """The `.meta` file of `make()`'s graph, never trained or saved: an inference graph."""
+    with tf.Graph().as_default():
+        make()
+        tf.compat.v1.train.Saver()
+        tf.compat.v1.train.export_meta_graph(str(path))
+    return str(path)
+
+
+def audit(tmp_path, prefix, ordering_names, graph=None, partial=None, probes=None):
+    """variables.csv and report.csv of one checkpoint as the pipeline makes them."""
+    settings = {
+        "checkpoint": "mine",
+        "orderings": ordering_names,
+        "partial_variables": partial,
+        "trust": False,
+    }
+    folder = run_restore(json.dumps(settings), prefix, tmp_path / "values", graph=graph)
+    probes = probes or [{"tensor": "dense_0/kernel", "slice": "[0, :]"}]
+    states = orderings.states(ordering_names)
+    slices = tmp_path / "slices.csv"
+    extract_settings = {"checkpoint": "mine", "states": states, "probes": probes}
+    extract.main(
+        [
+            "--settings",
+            json.dumps(extract_settings),
+            "--values",
+            str(folder),
+            "--output",
+            str(slices),
+        ]
+    )
+    checkpoint = {
+        "name": "mine",
+        "orderings": ordering_names,
+        "partial_variables": partial or [],
+        "expected": {},
+        "probes": probes,
+    }
+    outputs = {key: tmp_path / f"{key}.csv" for key in ("report", "variables", "provenance")}
+    report.main(
+        [
+            "--settings",
+            json.dumps({"checkpoints": [checkpoint], "config": {}, "snakemake": "9"}),
+            "--slices",
+            str(slices),
+            "--values",
+            str(folder),
+            *(arg for key, path in outputs.items() for arg in (f"--{key}", str(path))),
+        ]
+    )
+    return pd.read_csv(outputs["variables"]), pd.read_csv(outputs["report"])
+
+
+def outcomes(variables, ordering):
+    return variables[variables["ordering"] == ordering].set_index("variable")["outcome"].to_dict()
+
+
+def test_a_dense_net_of_resource_variables_ends_as_each_ordering_says(tmp_path):
+    prefix = save(tmp_path / "ckpt" / "model.ckpt", lambda: dense([4, 2]))
+    partial = ["dense_0/kernel", "dense_0/bias"]
+    variables, probes = audit(tmp_path, prefix, EVERY_ORDERING, partial=partial)
+    assert (variables["outcome"] == variables["expected"]).all()
+    assert (variables["initializer"] == "seeded").all()
+    assert set(outcomes(variables, PARTIAL).items()) == {
+        ("dense_0/kernel", "restored"),
+        ("dense_0/bias", "restored"),
+        ("dense_1/kernel", "reinitialized"),
+        ("dense_1/bias", "reinitialized"),
+    }
+    assert probes["as_expected"].all() and len(probes) == len(EVERY_ORDERING)
+
+
+def test_an_unseeded_graph_is_detected_and_reinitialising_it_shows_changed(tmp_path):
+    prefix = save(tmp_path / "ckpt" / "model.ckpt", lambda: dense([4], seeded=False))
+    variables, _ = audit(tmp_path, prefix, [RESTORE_ONLY, INIT_ONLY])
+    initializer = variables.drop_duplicates("variable").set_index("variable")["initializer"]
+    # The kernel's initializer draws random numbers without a seed; the bias's is zeros.
+    assert initializer.to_dict() == {"dense_0/kernel": "unseeded", "dense_0/bias": "seeded"}
+    assert outcomes(variables, INIT_ONLY) == {
+        "dense_0/kernel": "changed",
+        "dense_0/bias": "reinitialized",
+    }
+    assert outcomes(variables, RESTORE_ONLY) == {
+        "dense_0/kernel": "restored",
+        "dense_0/bias": "restored",
+    }
+    assert (variables["outcome"] == variables["expected"]).all()
+
+
+def test_a_fine_tuning_graph_against_the_old_checkpoint_fails_where_keys_differ(tmp_path):
+    """The new graph renames a scope (dense_1 to head) and adds a layer: a full restore and
+    init_from_checkpoint raise, and their rows say so; a partial restore of the layer both
+    share restores it and initialises the rest."""
+    prefix = save(tmp_path / "ckpt" / "model.ckpt", lambda: dense([4, 2]))
+    graph = export_graph(
+        tmp_path / "new.meta", lambda: dense([4, 2, 3], scopes=["dense_0", "head", "extra"])
+    )
+    shared = ["dense_0/kernel", "dense_0/bias"]
+    ordering_names = [RESTORE_ONLY, FROM_CHECKPOINT, PARTIAL]
+    variables, _ = audit(tmp_path, prefix, ordering_names, graph=graph, partial=shared)
+    failed = variables[variables["ordering"].isin([RESTORE_ONLY, FROM_CHECKPOINT])]
+    assert (failed["outcome"] == "failed").all()
+    errors = failed.groupby("ordering")["error"].first()
+    assert re.fullmatch(r"NotFoundError: Key \w+/\w+ not found in checkpoint", errors[RESTORE_ONLY])
+    assert errors[FROM_CHECKPOINT].startswith("ValueError: ")
+    assert "is not found in" in errors[FROM_CHECKPOINT]
+    partial = outcomes(variables, PARTIAL)
+    assert [partial[name] for name in shared] == ["restored", "restored"]
+    assert {partial[n] for n in partial if n not in shared} == {"reinitialized"}
+    # head's variables are not in the checkpoint: nothing to compare them with there
+    assert not variables[variables["variable"].str.startswith("head/")]["equal_to_saved"].any()
+
+
+def test_a_changed_output_layer_fails_the_restore_of_reference_variables(tmp_path):
+    prefix = save(tmp_path / "ckpt" / "model.ckpt", lambda: dense([4, 2], resource=False))
+    graph = export_graph(tmp_path / "new.meta", lambda: dense([4, 5], resource=False))
+    variables, _ = audit(tmp_path, prefix, [RESTORE_ONLY], graph=graph)
+    assert (variables["outcome"] == "failed").all()
+    assert variables["error"].iloc[0].startswith("InvalidArgumentError: ")
+
+
+def test_a_changed_output_layer_takes_the_old_shape_into_a_resource_variable(tmp_path):
+    """What TensorFlow really does: a resource variable's restore does not check the shape,
+    so the (4, 5) kernel ends up holding the checkpoint's (4, 2) values: `changed`, neither
+    its saved value (the checkpoint's differs in shape) nor its initial one."""
+    prefix = save(tmp_path / "ckpt" / "model.ckpt", lambda: dense([4, 2]))
+    graph = export_graph(tmp_path / "new.meta", lambda: dense([4, 5]))
+    variables, _ = audit(tmp_path, prefix, [RESTORE_ONLY], graph=graph)
+    assert outcomes(variables, RESTORE_ONLY) == {
+        "dense_0/kernel": "restored",
+        "dense_0/bias": "restored",
+        "dense_1/kernel": "changed",
+        "dense_1/bias": "changed",
+    }
+    with Values(tmp_path / "values" / f"{RESTORE_ONLY}.npz") as state:
+        assert state.read("dense_1/kernel").shape == (4, 2)
+
+
+def test_a_training_checkpoint_with_adam_slots_restores_into_its_inference_graph(tmp_path):
+    prefix = save(
+        tmp_path / "ckpt" / "model.ckpt",
+        lambda: dense([4, 2]),
+        optimizer=tf.compat.v1.train.AdamOptimizer(0.1),
+    )
+    reader = tf.train.load_checkpoint(prefix)
+    assert any("Adam" in key for key in reader.get_variable_to_shape_map())
+    graph = export_graph(tmp_path / "inference.meta", lambda: dense([4, 2]))
+    variables, _ = audit(tmp_path, prefix, [RESTORE_ONLY, INIT_ONLY], graph=graph)
+    assert sorted(variables["variable"].unique()) == [
+        "dense_0/bias",
+        "dense_0/kernel",
+        "dense_1/bias",
+        "dense_1/kernel",
+    ]
+    assert set(outcomes(variables, RESTORE_ONLY).values()) == {"restored"}
+
+
+def test_a_saver_of_some_variables_leaves_the_others_uninitialized(tmp_path):
+    def only_the_first_layer():
+        return [v for v in tf.compat.v1.global_variables() if v.op.name.startswith("dense_0/")]
+
+    prefix = save(
+        tmp_path / "ckpt" / "model.ckpt", lambda: dense([4, 2]), var_list=only_the_first_layer
+    )
+    variables, probes = audit(
+        tmp_path,
+        prefix,
+        [RESTORE_ONLY],
+        probes=[{"tensor": "dense_1/kernel", "slice": "[0]"}],
+    )
+    assert outcomes(variables, RESTORE_ONLY) == {
+        "dense_0/kernel": "restored",
+        "dense_0/bias": "restored",
+        "dense_1/kernel": "uninitialized",
+        "dense_1/bias": "uninitialized",
+    }
+    assert probes["outcome"].tolist() == ["uninitialized"]
+
+
+@pytest.mark.parametrize("partial", [["nowhere/kernel"]])
+def test_a_partial_restore_naming_variables_the_graph_lacks_names_the_checkpoint(
+    tmp_path, capsys, partial
+):
+    prefix = save(tmp_path / "ckpt" / "model.ckpt", lambda: dense([4]))
+    with pytest.raises(SystemExit):
+        audit(tmp_path, prefix, [PARTIAL], partial=partial)
+    err = capsys.readouterr().err
+    assert "partial_restore.variables of checkpoint mine: ['nowhere/kernel']" in err
+    assert "it has: dense_0/kernel, dense_0/bias" in err
