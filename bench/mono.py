@@ -29,7 +29,8 @@ def main(out):
     restore.main(["--settings", settings, "--checkpoint", prefix, "--output", values])
     settings = configuration.extract_settings(entry)
     extract.main(["--settings", settings, "--values", values, "--output", slices])
-    outputs = {name: str(out / f"{name}.out") for name in ("report", "variables", "provenance")}
+    names = ("report", "variables", "compatibility", "provenance")
+    outputs = {name: str(out / f"{name}.out") for name in names}
     report.main(
         [
             "--settings",

@@ -8,6 +8,11 @@ rule report:
         variables=report(
             "results/variables.csv", caption="../report/variables_csv.rst", category="Tables"
         ),
+        compatibility=report(
+            "results/compatibility.csv",
+            caption="../report/compatibility_csv.rst",
+            category="Tables",
+        ),
         provenance="results/provenance.json",
     log:
         "results/logs/report.log",
@@ -22,5 +27,5 @@ rule report:
         logged(
             "python {input.script} --settings {params.settings:q} --slices {input.slices}"
             " --values {input.values} --report {output.report} --variables {output.variables}"
-            " --provenance {output.provenance}"
+            " --compatibility {output.compatibility} --provenance {output.provenance}"
         )

@@ -2,8 +2,10 @@
 checkpoint.
 
 Writes `report.csv` (one row per checkpoint, ordering and probe, from the slice CSVs),
-`variables.csv` (the same comparison on every whole variable, from the values files) and
-`provenance.json` (the versions and config the report was made from). Equality is bitwise.
+`variables.csv` (the same comparison on every whole variable, from the values files),
+`compatibility.csv` (each graph variable against the checkpoint's keys, and the keys no
+variable uses, from restore's findings) and `provenance.json` (the versions and config the
+report was made from). Equality is bitwise.
 An ordering that raised leaves `failed` (and TensorFlow's error), a variable that could not be
 read `uninitialized`. A variable whose initializer is unseeded (`initializer` column) gets new
 values each time it is initialised: there `changed` is what initialising leaves. A checkpoint
@@ -21,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ckptorder import network, orderings, slice_csv
+from ckptorder import compatibility, network, orderings, slice_csv
 from ckptorder.atomic import atomic_path, write_text
 from ckptorder.cli import add_settings_argument, fail, load_settings
 from ckptorder.values import GRAPH_FACTS, Values, bitwise_equal, max_abs_diff, state_paths
@@ -149,33 +151,37 @@ def probe_table(frame, ordering_names, shapes, variables):
     return pd.DataFrame(rows)
 
 
-def expected_outcome(checkpoint, ordering, variable, unseeded):
-    """The config's override if it has one, else what the ordering's steps leave: where they
-    initialise last a variable whose initializer is unseeded, new values (`changed`)."""
+def expected_outcome(checkpoint, ordering, variable, facts):
+    """The config's override if it has one, else what the ordering's steps leave (`facts`:
+    restore's findings, the suggested map among them): where they initialise last a variable
+    whose initializer is unseeded, new values (`changed`)."""
     override = checkpoint["expected"].get(ordering)
     if isinstance(override, dict):
         override = override.get(variable)
     if override is not None:
         return override
-    outcomes = orderings.expected_outcomes(ordering, [variable], checkpoint["partial_variables"])
-    if outcomes[variable] == "reinitialized" and variable in unseeded:
+    mapped = facts["suggested_map"].values()
+    outcomes = orderings.expected_outcomes(
+        ordering, [variable], checkpoint["partial_variables"], mapped
+    )
+    if outcomes[variable] == "reinitialized" and variable in facts["unseeded"]:
         return "changed"
     return outcomes[variable]
 
 
-def add_verdict(table, checkpoint, unseeded):
+def add_verdict(table, checkpoint, facts):
     """The checkpoint's name first; whether each variable's initializer is seeded; the expected
     outcome and whether it came, where the checkpoint is judged (blank where not)."""
     table.insert(0, "checkpoint", checkpoint["name"])
     table["initializer"] = table["variable"].map(
-        lambda name: "unseeded" if name in unseeded else "seeded"
+        lambda name: "unseeded" if name in facts["unseeded"] else "seeded"
     )
     if checkpoint["expected"] is None:
         table["expected"] = ""
         table["as_expected"] = ""
         return table
     table["expected"] = [
-        expected_outcome(checkpoint, o, v, unseeded)
+        expected_outcome(checkpoint, o, v, facts)
         for o, v in zip(table["ordering"], table["variable"], strict=True)
     ]
     table["as_expected"] = table["outcome"] == table["expected"]
@@ -183,9 +189,10 @@ def add_verdict(table, checkpoint, unseeded):
 
 
 def checkpoint_tables(checkpoint, slices_path, folder):
-    """The report's and the variable table's rows of one checkpoint."""
+    """The report's, the variable table's and the compatibility table's rows of one
+    checkpoint."""
     paths = state_paths(folder, orderings.states(checkpoint["orderings"]))
-    unseeded = json.loads((Path(folder) / GRAPH_FACTS).read_text())["unseeded"]
+    facts = json.loads((Path(folder) / GRAPH_FACTS).read_text())
     with Values(paths["initial"]) as initial, Values(paths["saved"]) as saved:
         shapes = {name: initial.shape(name) for name in initial.names}
         in_checkpoint = set(saved.names)
@@ -194,7 +201,13 @@ def checkpoint_tables(checkpoint, slices_path, folder):
     frame = read_slices(slices_path, checkpoint["probes"], shapes)
     probes = probe_table(frame, checkpoint["orderings"], shapes, variables)
     variables = variables.drop(columns="saved_in_checkpoint")
-    return add_verdict(probes, checkpoint, unseeded), add_verdict(variables, checkpoint, unseeded)
+    compatible = pd.DataFrame(facts["compatibility"], columns=compatibility.COLUMNS)
+    compatible.insert(0, "checkpoint", checkpoint["name"])
+    return (
+        add_verdict(probes, checkpoint, facts),
+        add_verdict(variables, checkpoint, facts),
+        compatible,
+    )
 
 
 def write_csv(table, path):
@@ -218,6 +231,7 @@ def main(argv=None):
     )
     parser.add_argument("--report", required=True, help="report CSV to write")
     parser.add_argument("--variables", required=True, help="per-variable CSV to write")
+    parser.add_argument("--compatibility", required=True, help="compatibility CSV to write")
     parser.add_argument("--provenance", required=True, help="provenance JSON to write")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="report: %(message)s")
@@ -237,16 +251,20 @@ def main(argv=None):
         ]
     except ValueError as error:
         fail(str(error))
-    probes = pd.concat([probe for probe, _ in tables], ignore_index=True)
-    variables = pd.concat([variable for _, variable in tables], ignore_index=True)
+    probes, variables, compatible = (
+        pd.concat(t, ignore_index=True) for t in zip(*tables, strict=True)
+    )
     write_csv(probes.drop(columns="variable"), args.report)
     write_csv(variables, args.variables)
+    write_csv(compatible, args.compatibility)
     write_text(
         args.provenance,
         json.dumps(provenance(settings), indent=2, sort_keys=True) + "\n",
     )
     logging.info("read %s and %s", " ".join(args.slices), " ".join(args.values))
-    logging.info("wrote %s, %s, %s", args.report, args.variables, args.provenance)
+    logging.info(
+        "wrote %s, %s, %s, %s", args.report, args.variables, args.compatibility, args.provenance
+    )
 
 
 if __name__ == "__main__":

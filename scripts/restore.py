@@ -2,12 +2,14 @@
 "initialise" and "restore" to it in a fresh graph, and record the value of every variable.
 
 Writes, into the `--output` folder, `saved.npz` (each variable as the checkpoint's files hold
-it), `initial.npz` (as the graph's initializers set it in a fresh session), one
-`ORDERING.npz` per ordering, and `graph.json`: the variables whose initializers are unseeded
-(random ops without a seed give new values on every run). A variable bit for bit equal to its
-saved or initial value is recorded as a reference to that state; one that reading raises for,
-as uninitialized; an ordering that raises (a key missing from the checkpoint, a shape that
-differs) records TensorFlow's error, and the other orderings still run.
+it, under its name or the key compatibility suggests), `initial.npz` (as the graph's
+initializers set it in a fresh session), one `ORDERING.npz` per ordering, and `graph.json`:
+the variables whose initializers are unseeded (random ops without a seed give new values on
+every run), each variable against the checkpoint's keys and the map of suggested keys. A
+variable bit for bit equal to its saved or initial value is recorded as a reference to that
+state; one that reading raises for, as uninitialized; an ordering that raises (a key missing
+from the checkpoint, a shape that differs) records TensorFlow's error, and the other orderings
+still run.
 
 Before any of the graph is imported, the guard (`ckptorder/graph_guard.py`) checks what each
 ordering would run of it and refuses an op that initialising and restoring do not need, unless

@@ -19,6 +19,7 @@ PARTIAL = ordering_of("restore_partial", "initialize_uninitialized")
 RESTORE_ONLY = ordering_of("restore_all")
 INIT_ONLY = ordering_of("initialize_all")
 FROM_CHECKPOINT = ordering_of("initialize_from_checkpoint")
+SUGGESTED = ordering_of("initialize_from_suggested_map")
 EVERY_ORDERING = list(orderings.ORDERINGS)
 
 
@@ -65,7 +66,8 @@ def export_graph(path, make):
 
 
 def audit(tmp_path, prefix, ordering_names, graph=None, partial=None, probes=None):
-    """variables.csv and report.csv of one checkpoint as the pipeline makes them."""
+    """variables.csv, report.csv and compatibility.csv of one checkpoint as the pipeline makes
+    them."""
     settings = {
         "checkpoint": "mine",
         "orderings": ordering_names,
@@ -94,7 +96,8 @@ def audit(tmp_path, prefix, ordering_names, graph=None, partial=None, probes=Non
         "expected": {},
         "probes": probes,
     }
-    outputs = {key: tmp_path / f"{key}.csv" for key in ("report", "variables", "provenance")}
+    names = ("report", "variables", "compatibility", "provenance")
+    outputs = {key: tmp_path / f"{key}.csv" for key in names}
     report.main(
         [
             "--settings",
@@ -106,7 +109,8 @@ def audit(tmp_path, prefix, ordering_names, graph=None, partial=None, probes=Non
             *(arg for key, path in outputs.items() for arg in (f"--{key}", str(path))),
         ]
     )
-    return pd.read_csv(outputs["variables"]), pd.read_csv(outputs["report"])
+    compatible = pd.read_csv(outputs["compatibility"], keep_default_na=False)
+    return pd.read_csv(outputs["variables"]), pd.read_csv(outputs["report"]), compatible
 
 
 def outcomes(variables, ordering):
@@ -116,7 +120,7 @@ def outcomes(variables, ordering):
 def test_a_dense_net_of_resource_variables_ends_as_each_ordering_says(tmp_path):
     prefix = save(tmp_path / "ckpt" / "model.ckpt", lambda: dense([4, 2]))
     partial = ["dense_0/kernel", "dense_0/bias"]
-    variables, probes = audit(tmp_path, prefix, EVERY_ORDERING, partial=partial)
+    variables, probes, _ = audit(tmp_path, prefix, EVERY_ORDERING, partial=partial)
     assert (variables["outcome"] == variables["expected"]).all()
     assert (variables["initializer"] == "seeded").all()
     assert set(outcomes(variables, PARTIAL).items()) == {
@@ -130,7 +134,7 @@ def test_a_dense_net_of_resource_variables_ends_as_each_ordering_says(tmp_path):
 
 def test_an_unseeded_graph_is_detected_and_reinitialising_it_shows_changed(tmp_path):
     prefix = save(tmp_path / "ckpt" / "model.ckpt", lambda: dense([4], seeded=False))
-    variables, _ = audit(tmp_path, prefix, [RESTORE_ONLY, INIT_ONLY])
+    variables, _, _ = audit(tmp_path, prefix, [RESTORE_ONLY, INIT_ONLY])
     initializer = variables.drop_duplicates("variable").set_index("variable")["initializer"]
     # The kernel's initializer draws random numbers without a seed; the bias's is zeros.
     assert initializer.to_dict() == {"dense_0/kernel": "unseeded", "dense_0/bias": "seeded"}
@@ -145,17 +149,18 @@ def test_an_unseeded_graph_is_detected_and_reinitialising_it_shows_changed(tmp_p
     assert (variables["outcome"] == variables["expected"]).all()
 
 
-def test_a_fine_tuning_graph_against_the_old_checkpoint_fails_where_keys_differ(tmp_path):
+def test_a_fine_tuning_graph_against_the_old_checkpoint(tmp_path):
     """The new graph renames a scope (dense_1 to head) and adds a layer: a full restore and
     init_from_checkpoint raise, and their rows say so; a partial restore of the layer both
-    share restores it and initialises the rest."""
+    share restores it and initialises the rest; compatibility.csv finds head's variables
+    under dense_1's keys, and restoring through that map restores all but the new layer."""
     prefix = save(tmp_path / "ckpt" / "model.ckpt", lambda: dense([4, 2]))
     graph = export_graph(
         tmp_path / "new.meta", lambda: dense([4, 2, 3], scopes=["dense_0", "head", "extra"])
     )
     shared = ["dense_0/kernel", "dense_0/bias"]
-    ordering_names = [RESTORE_ONLY, FROM_CHECKPOINT, PARTIAL]
-    variables, _ = audit(tmp_path, prefix, ordering_names, graph=graph, partial=shared)
+    ordering_names = [RESTORE_ONLY, FROM_CHECKPOINT, PARTIAL, SUGGESTED]
+    variables, _, compatible = audit(tmp_path, prefix, ordering_names, graph=graph, partial=shared)
     failed = variables[variables["ordering"].isin([RESTORE_ONLY, FROM_CHECKPOINT])]
     assert (failed["outcome"] == "failed").all()
     errors = failed.groupby("ordering")["error"].first()
@@ -165,14 +170,28 @@ def test_a_fine_tuning_graph_against_the_old_checkpoint_fails_where_keys_differ(
     partial = outcomes(variables, PARTIAL)
     assert [partial[name] for name in shared] == ["restored", "restored"]
     assert {partial[n] for n in partial if n not in shared} == {"reinitialized"}
-    # head's variables are not in the checkpoint: nothing to compare them with there
-    assert not variables[variables["variable"].str.startswith("head/")]["equal_to_saved"].any()
+    rows = compatible.set_index(compatible["variable"] + compatible["key"])
+    assert rows.loc["head/kernel", ["status", "suggested_key"]].tolist() == [
+        "missing_in_checkpoint",
+        "dense_1/kernel",
+    ]
+    assert rows.loc["extra/kernel", "suggested_key"] == ""
+    assert rows.loc["dense_1/bias", "status"] == "unused_key"
+    assert outcomes(variables, SUGGESTED) == {
+        "dense_0/kernel": "restored",
+        "dense_0/bias": "restored",
+        "head/kernel": "restored",
+        "head/bias": "restored",
+        "extra/kernel": "reinitialized",
+        "extra/bias": "reinitialized",
+    }
+    assert (variables["outcome"] == variables["expected"])[variables["ordering"] == SUGGESTED].all()
 
 
 def test_a_changed_output_layer_fails_the_restore_of_reference_variables(tmp_path):
     prefix = save(tmp_path / "ckpt" / "model.ckpt", lambda: dense([4, 2], resource=False))
     graph = export_graph(tmp_path / "new.meta", lambda: dense([4, 5], resource=False))
-    variables, _ = audit(tmp_path, prefix, [RESTORE_ONLY], graph=graph)
+    variables, _, _ = audit(tmp_path, prefix, [RESTORE_ONLY], graph=graph)
     assert (variables["outcome"] == "failed").all()
     assert variables["error"].iloc[0].startswith("InvalidArgumentError: ")
 
@@ -183,7 +202,7 @@ def test_a_changed_output_layer_takes_the_old_shape_into_a_resource_variable(tmp
     its saved value (the checkpoint's differs in shape) nor its initial one."""
     prefix = save(tmp_path / "ckpt" / "model.ckpt", lambda: dense([4, 2]))
     graph = export_graph(tmp_path / "new.meta", lambda: dense([4, 5]))
-    variables, _ = audit(tmp_path, prefix, [RESTORE_ONLY], graph=graph)
+    variables, _, _ = audit(tmp_path, prefix, [RESTORE_ONLY], graph=graph)
     assert outcomes(variables, RESTORE_ONLY) == {
         "dense_0/kernel": "restored",
         "dense_0/bias": "restored",
@@ -200,10 +219,11 @@ def test_a_training_checkpoint_with_adam_slots_restores_into_its_inference_graph
         lambda: dense([4, 2]),
         optimizer=tf.compat.v1.train.AdamOptimizer(0.1),
     )
-    reader = tf.train.load_checkpoint(prefix)
-    assert any("Adam" in key for key in reader.get_variable_to_shape_map())
     graph = export_graph(tmp_path / "inference.meta", lambda: dense([4, 2]))
-    variables, _ = audit(tmp_path, prefix, [RESTORE_ONLY, INIT_ONLY], graph=graph)
+    variables, _, compatible = audit(tmp_path, prefix, [RESTORE_ONLY, INIT_ONLY], graph=graph)
+    unused = set(compatible.loc[compatible["status"] == "unused_key", "key"])
+    assert {"dense_0/kernel/Adam", "dense_0/kernel/Adam_1", "beta1_power"} <= unused
+    assert set(compatible.loc[compatible["variable"] != "", "status"]) == {"match"}
     assert sorted(variables["variable"].unique()) == [
         "dense_0/bias",
         "dense_0/kernel",
@@ -220,7 +240,7 @@ def test_a_saver_of_some_variables_leaves_the_others_uninitialized(tmp_path):
     prefix = save(
         tmp_path / "ckpt" / "model.ckpt", lambda: dense([4, 2]), var_list=only_the_first_layer
     )
-    variables, probes = audit(
+    variables, probes, _ = audit(
         tmp_path,
         prefix,
         [RESTORE_ONLY],

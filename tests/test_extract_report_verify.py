@@ -38,7 +38,8 @@ def states(tmp_path):
     reinitialised, one that is neither (only conv_1/bias differs, by the sign of a zero)."""
     tmp_path = tmp_path / "values"
     tmp_path.mkdir()
-    (tmp_path / GRAPH_FACTS).write_text(json.dumps({"unseeded": {}}))
+    facts = {"unseeded": {}, "compatibility": [], "suggested_map": {}}
+    (tmp_path / GRAPH_FACTS).write_text(json.dumps(facts))
     rng = np.random.default_rng(7)
     saved, initial = model_values(rng), model_values(rng)
     write_values(tmp_path / "initial.npz", initial.items())
@@ -155,7 +156,8 @@ def make_report(states, settings, probes):
     differs from CHECKPOINT) and `probes`."""
     checkpoint = {**CHECKPOINT, **settings, "probes": probes}
     slices = run_extract(states, checkpoint["orderings"], probes)
-    outputs = {key: states.parent / f"{key}.out" for key in ("report", "variables", "provenance")}
+    names = ("report", "variables", "compatibility", "provenance")
+    outputs = {key: states.parent / f"{key}.out" for key in names}
     settings = {"checkpoints": [checkpoint], "config": {}, "snakemake": "9"}
     report.main(
         [

@@ -22,11 +22,11 @@ def png_size(path):
 
 def test_figures_are_pngs_of_the_intended_size(pipeline):
     figures = pipeline / "results" / "figures"
-    # 9 rows (saved, initial, 7 orderings) by 2 columns for each of the 2 probes, at 100 dpi:
+    # 10 rows (saved, initial, 8 orderings) by 2 columns for each of the 2 probes, at 100 dpi:
     # about the width the HTML report shows without shrinking.
-    assert png_size(figures / "seed" / "probes.png") == (1174, 715)
-    # 6 variables by 7 orderings.
-    assert png_size(figures / "seed" / "outcomes.png") == (1000, 425)
+    assert png_size(figures / "seed" / "probes.png") == (1174, 775)
+    # 6 variables by 8 orderings.
+    assert png_size(figures / "seed" / "outcomes.png") == (1000, 470)
 
 
 def test_the_readme_shows_the_figures_of_the_default_run(pipeline):

@@ -86,7 +86,7 @@ def test_the_run_ends_with_the_answer(pipeline):
     assert terminal.endswith(verified)
     answer = verified.split("\n\n")[0]
     assert answer.startswith("Outcomes per checkpoint, ordering and probe") and PARTIAL in answer
-    assert "all 14 judged probe and 42 judged variable outcomes as expected." in verified
+    assert "all 16 judged probe and 48 judged variable outcomes as expected." in verified
 
 
 def test_the_readme_shows_the_answer_a_run_ends_with(pipeline):

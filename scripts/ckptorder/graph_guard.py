@@ -54,7 +54,7 @@ DANGERS = {
 }
 # The steps whose ops come from the file: the initializers, and the Saver's restore op. The
 # other steps run ops the pipeline builds around the graph's variables.
-RUNS_INITIALIZERS = {"initialize_all", "initialize_uninitialized"}
+RUNS_INITIALIZERS = {"initialize_all", "initialize_uninitialized", "initialize_from_suggested_map"}
 RUNS_SAVER = {"restore_all"}
 
 

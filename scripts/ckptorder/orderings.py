@@ -13,6 +13,9 @@ STEPS = {
     "restore_partial": ("partial", "restored"),
     "initialize_uninitialized": ("unwritten", "reinitialized"),
     "initialize_from_checkpoint": ("all", "restored"),
+    # init_from_checkpoint with the map compatibility.py suggests: the mapped variables read the
+    # checkpoint, the others run their own initializers.
+    "initialize_from_suggested_map": ("mapped", "restored"),
 }
 
 ORDERINGS = {
@@ -44,6 +47,10 @@ ORDERINGS = {
         ("initialize_from_checkpoint",),
         "init_from_checkpoint turns the initializers into reads of the checkpoint, then they run",
     ),
+    "restore_with_suggested_map": (
+        ("initialize_from_suggested_map",),
+        "init_from_checkpoint with the names matched or suggested in compatibility.csv",
+    ),
 }
 
 
@@ -64,13 +71,16 @@ def reads_checkpoint(ordering):
     return any(STEPS[step][1] == "restored" for step in steps(ordering))
 
 
-def expected_outcomes(ordering, variables, partial_variables):
-    """Variable name to the outcome the ordering's last write to it leaves."""
+def expected_outcomes(ordering, variables, partial_variables, mapped=()):
+    """Variable name to the outcome the ordering's last write to it leaves; `mapped`: the
+    variables the suggested map restores."""
     outcome = {}
     for step in steps(ordering):
         writes, leaves = STEPS[step]
         for name in variables:
-            if (
+            if writes == "mapped":
+                outcome[name] = leaves if name in mapped else "reinitialized"
+            elif (
                 writes == "all"
                 or (writes == "partial" and name in partial_variables)
                 or (writes == "unwritten" and name not in outcome)

@@ -1,8 +1,10 @@
-"""restore's TensorFlow work on one checkpoint: its references (`saved`, every variable as the
-checkpoint's files hold it; `initial`, as the graph's own initializers set it in a fresh
-session) and, for each ordering of "initialise" and "restore", every variable's value after
-the ordering ran in a fresh graph of its own. Imported by restore.py once its arguments are
-checked, so that `--help` and argument errors answer without TensorFlow."""
+"""restore's TensorFlow work on one checkpoint: what its graph and files hold (unseeded
+initializers, each variable against the checkpoint's keys: `compatibility.py`), its references
+(`saved`, every variable as the checkpoint's files hold it under its name or suggested key;
+`initial`, as the graph's own initializers set it in a fresh session) and, for each ordering
+of "initialise" and "restore", every variable's value after the ordering ran in a fresh graph
+of its own. Imported by restore.py once its arguments are checked, so that `--help` and
+argument errors answer without TensorFlow."""
 
 import contextlib
 import itertools
@@ -11,7 +13,7 @@ import logging
 import time
 from pathlib import Path
 
-from ckptorder import checkpoint_files, graph_guard, orderings
+from ckptorder import checkpoint_files, compatibility, graph_guard, orderings
 from ckptorder.atomic import write_text
 from ckptorder.tfsession import session, tf, variable_defs
 from ckptorder.values import GRAPH_FACTS, UNINITIALIZED, Values, state_paths, write_values
@@ -29,19 +31,18 @@ def audit(prefix, graph_path, settings, threads, folder):
         guard(meta_graph, graph_path, states)
     variables = graph_variables(meta_graph)
     check_partial_variables(settings, list(variables))
-    unseeded = graph_guard.unseeded(meta_graph)
-    logging.info("unseeded initializers: %s", unseeded or "none")
-    write_text(Path(folder) / GRAPH_FACTS, json.dumps({"unseeded": unseeded}, sort_keys=True))
-    write_values(paths["saved"], saved_values(prefix, variables, threads))
+    keys = checkpoint_keys(prefix)
+    facts = graph_facts(meta_graph, variables, keys)
+    write_text(Path(folder) / GRAPH_FACTS, json.dumps(facts, sort_keys=True))
+    write_values(paths["saved"], saved_values(prefix, variables, facts["suggested_map"], threads))
     references = {state: paths[state] for state in orderings.REFERENCES}
     for state in states:
         started = time.perf_counter()
         graph = tf.Graph()
         with graph.as_default():
             saver = import_meta_graph(meta_graph, graph_path)
-            failed = run_state(
-                graph, saver, prefix, state, settings, threads, paths[state], references
-            )
+            actions = prepare(graph, saver, prefix, state, settings, facts["suggested_map"])
+            failed = run_state(actions, graph, prefix, state, threads, paths[state], references)
         if failed:
             logging.info("%s failed: %s", state, failed)
             write_values(paths[state], [], failed=failed)
@@ -77,41 +78,68 @@ def check_partial_variables(settings, names):
         )
 
 
-def saved_values(prefix, variables, threads):
-    """Each graph variable the checkpoint holds under its own name with its shape and dtype
-    (`variables`: name to (shape, dtype)), read from its files by RestoreV2 ops of their own
-    (TensorFlow's reader would hide a damaged file's error class)."""
+def checkpoint_keys(prefix):
+    """Each key of the checkpoint: name to (shape, dtype name). Raises ValueError for a
+    damaged index."""
     try:
         reader = tf.compat.v1.train.NewCheckpointReader(prefix)
-        held = {
-            name: (tuple(shape), reader.get_variable_to_dtype_map()[name])
-            for name, shape in reader.get_variable_to_shape_map().items()
+    except tf.errors.OpError as error:
+        raise ValueError(checkpoint_problem(error, prefix) or error.message) from None
+    dtypes = reader.get_variable_to_dtype_map()
+    return {
+        key: (tuple(shape), dtypes[key].name)
+        for key, shape in reader.get_variable_to_shape_map().items()
+    }
+
+
+def graph_facts(meta_graph, variables, keys):
+    """What restore finds of the graph and the checkpoint before anything runs: the unseeded
+    initializers, the compatibility rows and the map they suggest."""
+    unseeded = graph_guard.unseeded(meta_graph)
+    logging.info("unseeded initializers: %s", unseeded or "none")
+    rows = compatibility.rows(variables, keys)
+    for row in rows:
+        if row["status"] != "match":
+            logging.info("compatibility: %s", row)
+    return {
+        "unseeded": unseeded,
+        "compatibility": rows,
+        "suggested_map": compatibility.suggested_map(rows),
+    }
+
+
+def saved_values(prefix, variables, suggested_map, threads):
+    """Each graph variable's value as the checkpoint holds it, under its own name or the key
+    `suggested_map` (key to variable) gives it, read from the files by RestoreV2 ops of their
+    own (TensorFlow's reader would hide a damaged file's error class); `variables`: name to
+    (shape, dtype name)."""
+    graph = tf.Graph()
+    with graph.as_default():
+        reads = {
+            name: tf.raw_ops.RestoreV2(
+                prefix=prefix, tensor_names=[key], shape_and_slices=[""], dtypes=[dtype]
+            )[0]
+            for key, name in suggested_map.items()
+            for dtype in [variables[name][1]]
         }
-        graph = tf.Graph()
-        with graph.as_default():
-            reads = {
-                name: tf.raw_ops.RestoreV2(
-                    prefix=prefix, tensor_names=[name], shape_and_slices=[""], dtypes=[dtype]
-                )[0]
-                for name, (shape, dtype) in variables.items()
-                if held.get(name) == (shape, dtype)
-            }
+    try:
         with session(graph, threads) as sess:
-            for name, read in reads.items():
-                yield name, sess.run(read)
+            for name in variables:
+                if name in reads:
+                    yield name, sess.run(reads[name])
     except tf.errors.OpError as error:
         raise ValueError(checkpoint_problem(error, prefix) or error.message) from None
 
 
 def graph_variables(meta_graph):
-    """Each global variable of the graph: name to (shape, dtype), read from its op's node."""
+    """Each global variable of the graph: name to (shape, dtype name), from its op's node."""
     nodes = {node.name: node for node in meta_graph.graph_def.node}
     found = {}
     for variable in variable_defs(meta_graph):
         name = variable.variable_name.removesuffix(":0")
         attr = nodes[name].attr
         shape = tuple(dim.size for dim in attr["shape"].shape.dim)
-        found[name] = shape, tf.as_dtype(attr["dtype"].type)
+        found[name] = shape, tf.as_dtype(attr["dtype"].type).name
     return found
 
 
@@ -124,19 +152,26 @@ def import_meta_graph(meta_graph, path):
         raise graph_guard.not_a_meta_graph(path) from None
 
 
-def prepare(graph, saver, prefix, state, settings):
+def prepare(graph, saver, prefix, state, settings, suggested_map):
     """Every op the state's steps run, built before the first session.run; returns the
-    actions. Raises what TensorFlow raises while building them (init_from_checkpoint checks
-    the checkpoint's keys and shapes here)."""
+    actions, or the error TensorFlow raised while building them (init_from_checkpoint checks
+    the checkpoint's keys and shapes here) as the state's failure."""
     steps = orderings.steps(state)
     variables = {v.op.name: v for v in tf.compat.v1.global_variables()}
-    if "initialize_from_checkpoint" in steps:
+    try:
         # Must come before the initializer op is built: it replaces the initializers.
-        tf.compat.v1.train.init_from_checkpoint(prefix, variables)
+        if "initialize_from_checkpoint" in steps:
+            tf.compat.v1.train.init_from_checkpoint(prefix, variables)
+        if "initialize_from_suggested_map" in steps:
+            mapped = {key: variables[name] for key, name in suggested_map.items()}
+            tf.compat.v1.train.init_from_checkpoint(prefix, mapped)
+    except (ValueError, tf.errors.OpError) as error:
+        return failure(error)
     initialize_all = tf.compat.v1.global_variables_initializer()
     actions = {
         "initialize_all": lambda sess: sess.run(initialize_all),
         "initialize_from_checkpoint": lambda sess: sess.run(initialize_all),
+        "initialize_from_suggested_map": lambda sess: sess.run(initialize_all),
     }
     if "restore_all" in steps:
         actions["restore_all"] = lambda sess: saver.restore(sess, prefix)
@@ -162,15 +197,14 @@ def uninitialized_initializer(variables):
     return initialize
 
 
-def run_state(graph, saver, prefix, state, settings, threads, output, references):
-    """Run the state's steps in `graph`, then write every variable's value to `output`, as a
-    reference where it equals a state of `references` (name to values file). Returns None,
-    or the error (its class and first line) that stopped a step: the ordering's result.
-    Raises ValueError for a damaged checkpoint (see `checkpoint_problem`)."""
-    try:
-        actions = prepare(graph, saver, prefix, state, settings)
-    except (ValueError, tf.errors.OpError) as error:
-        return failure(error)
+def run_state(actions, graph, prefix, state, threads, output, references):
+    """Run the state's `actions` (or pass on `prepare`'s failure) in `graph`, then write every
+    variable's value to `output`, as a reference where it equals a state of `references`
+    (name to values file). Returns None, or the error (its class and first line) that stopped
+    a step: the ordering's result. Raises ValueError for a damaged checkpoint (see
+    `checkpoint_problem`)."""
+    if isinstance(actions, str):
+        return actions
     with session(graph, threads) as sess:
         try:
             for step in orderings.steps(state):
