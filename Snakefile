@@ -23,3 +23,4 @@ rule all:
     input:
         VERIFIED,
         [figure_file(name, figure) for name in CHECKPOINTS for figure in ("probes", "outcomes")],
+        [figure_file(run, "trajectory") for run in RUNS],

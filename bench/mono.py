@@ -29,7 +29,7 @@ def main(out):
     restore.main(["--settings", settings, "--checkpoint", prefix, "--output", values])
     settings = configuration.extract_settings(entry)
     extract.main(["--settings", settings, "--values", values, "--output", slices])
-    names = ("report", "variables", "compatibility", "provenance")
+    names = ("report", "variables", "compatibility", "trajectory", "provenance")
     outputs = {name: str(out / f"{name}.out") for name in names}
     report.main(
         [

@@ -17,6 +17,9 @@ except configuration.ConfigError as error:
     sys.exit(str(error))
 
 CHECKPOINTS = {entry["name"]: entry for entry in config["checkpoints"]}
+# The training runs' folders among them, by the name of their entry.
+RUNS = list(dict.fromkeys(entry["run"] for entry in config["checkpoints"] if entry["run"]))
+TRAJECTORY = "results/trajectory.csv"
 BUILT_FILES = multiext(configuration.BUILT_PREFIX, *checkpoint_files.SUFFIXES)
 VERIFIED = "results/verified.txt"
 HTML_REPORT = "results/report.html"
@@ -24,6 +27,7 @@ HTML_REPORT = "results/report.html"
 
 wildcard_constraints:
     checkpoint="|".join(map(re.escape, CHECKPOINTS)),
+    run="|".join(map(re.escape, RUNS)) or "(?!)",
 
 
 onstart:

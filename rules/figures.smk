@@ -1,4 +1,4 @@
-# Both figures come from one script, so each rule's code is the same.
+# The figures come from one script, so each rule's code is the same.
 
 
 rule probes_figure:
@@ -48,4 +48,29 @@ rule outcomes_figure:
         logged(
             "python {input.script} outcomes --checkpoint {wildcards.checkpoint}"
             " --variables {input.variables} --output {output}"
+        )
+
+
+rule trajectory_figure:
+    input:
+        **code("figures"),
+        trajectory=TRAJECTORY,
+    output:
+        report(
+            figure_file("{run}", "trajectory"),
+            caption="../report/trajectory.rst",
+            category="Figures",
+            subcategory="{run}",
+        ),
+    log:
+        "results/logs/trajectory_figure/{run}.log",
+    benchmark:
+        "results/benchmarks/trajectory_figure/{run}.tsv"
+    conda:
+        "../envs/pipeline.yaml"
+    threads: 1
+    shell:
+        logged(
+            "python {input.script} trajectory --run {wildcards.run}"
+            " --trajectory {input.trajectory} --output {output}"
         )

@@ -13,6 +13,7 @@ rule report:
             caption="../report/compatibility_csv.rst",
             category="Tables",
         ),
+        trajectory=TRAJECTORY,
         provenance="results/provenance.json",
     log:
         "results/logs/report.log",
@@ -27,5 +28,6 @@ rule report:
         logged(
             "python {input.script} --settings {params.settings:q} --slices {input.slices}"
             " --values {input.values} --report {output.report} --variables {output.variables}"
-            " --compatibility {output.compatibility} --provenance {output.provenance}"
+            " --compatibility {output.compatibility} --trajectory {output.trajectory}"
+            " --provenance {output.provenance}"
         )

@@ -5,7 +5,8 @@ scale per probe, each panel titled with its state and outcome. It is drawn from 
 checkpoint's slice CSV alone, with the report's bitwise comparison, so that it runs beside the
 report rather than after it; a state without values (its ordering failed, or left the variable
 uninitialized) is drawn empty, "no value". `outcomes`: the outcome of every variable (columns)
-under every ordering (rows), from `variables.csv`.
+under every ordering (rows), from `variables.csv`. `trajectory`: a training run's probed
+values against the step of each of its checkpoints, from `trajectory.csv`.
 """
 
 import argparse
@@ -20,6 +21,7 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import MaxNLocator
 
 from ckptorder import slice_csv
 from ckptorder.atomic import atomic_path
@@ -283,6 +285,35 @@ def draw_outcomes(variables, checkpoint, path):
     save(figure, path)
 
 
+def draw_trajectory(trajectory, run, path):
+    """One panel per probe of a training run: each probed element's saved value (a line)
+    against the step of the checkpoint it was saved in. Raises ValueError for a run
+    `trajectory` lacks."""
+    rows = [{**row, "probe": f"{row['tensor']} {row['slice']}"} for row in trajectory]
+    rows = [row for row in rows if row["run"] == run]
+    if not rows:
+        raise ValueError(f"no rows of the training run {run!r} in the trajectory CSV")
+    probes = unique(rows, "probe")
+    size = (LABEL_WIDTH + len(probes) * 4.0, 4.2)
+    figure = new_figure(size, left=0.9, right=0.3, top=0.9, bottom=0.6)
+    axes = figure.subplots(1, len(probes), squeeze=False)[0]
+    for ax, probe in zip(axes, probes, strict=True):
+        lines = {}
+        for row in rows:
+            if row["probe"] == probe:
+                lines.setdefault(row["index"], []).append((int(row["step"]), float(row["value"])))
+        for points in lines.values():
+            steps, values = zip(*sorted(points), strict=True)
+            ax.plot(steps, values, marker="o", markersize=3, linewidth=0.8, color=CMAP(0.85))
+        ax.set_title(probe, fontsize=10)
+        ax.set_xlabel("step", fontsize=9)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.tick_params(labelsize=8)
+    axes[0].set_ylabel("saved value", fontsize=9)
+    figure.suptitle(f"How the probed weights moved during training: {run}", fontsize=13)
+    save(figure, path)
+
+
 def new_figure(size, left, right, top, bottom):
     """An Agg figure of `size` inches with fixed margins in inches: a layout engine would
     cost a second or so a figure, the pipeline's slowest step after TensorFlow's."""
@@ -306,13 +337,19 @@ def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    figures = parser.add_subparsers(dest="figure", required=True, metavar="{probes,outcomes}")
+    figures = parser.add_subparsers(
+        dest="figure", required=True, metavar="{probes,outcomes,trajectory}"
+    )
     probes = figures.add_parser("probes", help="the probed values, from the slice CSVs")
     probes.add_argument("--slices", required=True, help="the checkpoint's slice CSV")
     outcomes = figures.add_parser("outcomes", help="the outcome grid, from variables.csv")
     outcomes.add_argument("--variables", required=True, help="variables.csv")
     for figure in (probes, outcomes):
         figure.add_argument("--checkpoint", required=True, help="the checkpoint's name")
+    trajectory = figures.add_parser("trajectory", help="a training run's probed values by step")
+    trajectory.add_argument("--trajectory", required=True, help="trajectory.csv")
+    trajectory.add_argument("--run", required=True, help="the training run's entry name")
+    for figure in (probes, outcomes, trajectory):
         figure.add_argument("--output", required=True, help="PNG to write")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format=f"figures {args.figure}: %(message)s")
@@ -320,9 +357,12 @@ def main(argv=None):
         if args.figure == "probes":
             draw_probes(read_panels(args.slices), args.checkpoint, args.output)
             logging.info("read %s", args.slices)
-        else:
+        elif args.figure == "outcomes":
             draw_outcomes(read_rows(args.variables), args.checkpoint, args.output)
             logging.info("read %s", args.variables)
+        else:
+            draw_trajectory(read_rows(args.trajectory), args.run, args.output)
+            logging.info("read %s", args.trajectory)
     except ValueError as error:
         fail(str(error))
     logging.info("wrote %s", args.output)

@@ -4,7 +4,8 @@ checkpoint.
 Writes `report.csv` (one row per checkpoint, ordering and probe, from the slice CSVs),
 `variables.csv` (the same comparison on every whole variable, from the values files),
 `compatibility.csv` (each graph variable against the checkpoint's keys, and the keys no
-variable uses, from restore's findings) and `provenance.json` (the versions and config the
+variable uses, from restore's findings), `trajectory.csv` (each probed saved value of every
+checkpoint of a training run's folder, by step) and `provenance.json` (the versions and config the
 report was made from). Equality is bitwise.
 An ordering that raised leaves `failed` (and TensorFlow's error), a variable that could not be
 read `uninitialized`. A variable whose initializer is unseeded (`initializer` column) gets new
@@ -30,8 +31,9 @@ from ckptorder.values import GRAPH_FACTS, Values, bitwise_equal, max_abs_diff, s
 
 SETTINGS = {
     "checkpoints": (
-        "list of {name, orderings, partial_variables, expected, probes}, in the order of"
-        " --slices and --values; expected null for a checkpoint reported but not judged"
+        "list of {name, run, step, orderings, partial_variables, expected, probes}, in the"
+        " order of --slices and --values; expected null for a checkpoint reported but not"
+        " judged, run and step null but for a checkpoint of a training run's folder"
     ),
     "config": "the config, recorded in the provenance file",
     "snakemake": "Snakemake's version, recorded in the provenance file",
@@ -207,7 +209,19 @@ def checkpoint_tables(checkpoint, slices_path, folder):
         add_verdict(probes, checkpoint, facts),
         add_verdict(variables, checkpoint, facts),
         compatible,
+        trajectory_rows(frame, checkpoint),
     )
+
+
+TRAJECTORY = ("run", "step", "tensor", "slice", "index", "value")
+
+
+def trajectory_rows(frame, checkpoint):
+    """The probed saved values of a checkpoint of a training run, with its run and step."""
+    if checkpoint["run"] is None:
+        return pd.DataFrame(columns=TRAJECTORY)
+    saved = frame[frame["state"] == "saved"].drop(columns="state")
+    return saved.assign(run=checkpoint["run"], step=checkpoint["step"])[list(TRAJECTORY)]
 
 
 def write_csv(table, path):
@@ -232,6 +246,7 @@ def main(argv=None):
     parser.add_argument("--report", required=True, help="report CSV to write")
     parser.add_argument("--variables", required=True, help="per-variable CSV to write")
     parser.add_argument("--compatibility", required=True, help="compatibility CSV to write")
+    parser.add_argument("--trajectory", required=True, help="training runs' CSV to write")
     parser.add_argument("--provenance", required=True, help="provenance JSON to write")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="report: %(message)s")
@@ -251,20 +266,20 @@ def main(argv=None):
         ]
     except ValueError as error:
         fail(str(error))
-    probes, variables, compatible = (
+    probes, variables, compatible, trajectory = (
         pd.concat(t, ignore_index=True) for t in zip(*tables, strict=True)
     )
     write_csv(probes.drop(columns="variable"), args.report)
     write_csv(variables, args.variables)
     write_csv(compatible, args.compatibility)
+    write_csv(trajectory.sort_values(["run", "step"], kind="stable"), args.trajectory)
     write_text(
         args.provenance,
         json.dumps(provenance(settings), indent=2, sort_keys=True) + "\n",
     )
     logging.info("read %s and %s", " ".join(args.slices), " ".join(args.values))
-    logging.info(
-        "wrote %s, %s, %s, %s", args.report, args.variables, args.compatibility, args.provenance
-    )
+    written = (args.report, args.variables, args.compatibility, args.trajectory, args.provenance)
+    logging.info("wrote %s", ", ".join(written))
 
 
 if __name__ == "__main__":

@@ -4,12 +4,13 @@ extract.py and report.py, in-process on the real TensorFlow."""
 import json
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 
 import extract
 import report
-from ckptorder import orderings
+from ckptorder import configuration, orderings
 from ckptorder.orderings import ordering_of
 from ckptorder.tfsession import tf
 from ckptorder.values import Values
@@ -91,12 +92,14 @@ def audit(tmp_path, prefix, ordering_names, graph=None, partial=None, probes=Non
     )
     checkpoint = {
         "name": "mine",
+        "run": None,
+        "step": None,
         "orderings": ordering_names,
         "partial_variables": partial or [],
         "expected": {},
         "probes": probes,
     }
-    names = ("report", "variables", "compatibility", "provenance")
+    names = ("report", "variables", "compatibility", "trajectory", "provenance")
     outputs = {key: tmp_path / f"{key}.csv" for key in names}
     report.main(
         [
@@ -265,3 +268,63 @@ def test_a_partial_restore_naming_variables_the_graph_lacks_names_the_checkpoint
     err = capsys.readouterr().err
     assert "partial_restore.variables of checkpoint mine: ['nowhere/kernel']" in err
     assert "it has: dense_0/kernel, dense_0/bias" in err
+
+
+def save_training_run(folder, steps):
+    """A training run's folder: a checkpoint after each of `steps` SGD steps, named by the
+    global step, listed in the folder's `checkpoint` state file."""
+    with tf.Graph().as_default():
+        loss = dense([4, 2])
+        step = tf.compat.v1.train.get_or_create_global_step()
+        train = tf.compat.v1.train.GradientDescentOptimizer(0.1).minimize(loss, global_step=step)
+        saver = tf.compat.v1.train.Saver()
+        with tf.compat.v1.Session() as sess:
+            sess.run(tf.compat.v1.global_variables_initializer())
+            for _ in range(steps):
+                sess.run(train)
+                saver.save(sess, str(folder / "model.ckpt"), global_step=step)
+    return folder
+
+
+def test_a_training_runs_folder_gives_each_checkpoint_and_the_trajectory(tmp_path, config):
+    folder = save_training_run(tmp_path / "training", steps=3)
+    probes = [{"tensor": "dense_0/kernel", "slice": "[0, :2]"}]
+    entry = {"name": "run", "prefix": str(folder), "orderings": [RESTORE_ONLY], "probes": probes}
+    raw = {key: value for key, value in config.items() if key != "checkpoints"}
+    raw["orderings"] = "all"
+    checked = configuration.checked({**raw, "checkpoints": [entry]})
+    checkpoints = checked["checkpoints"]
+    assert [(c["name"], c["step"], c["run"]) for c in checkpoints] == [
+        ("run-1", 1, "run"),
+        ("run-2", 2, "run"),
+        ("run-3", 3, "run"),
+    ]
+    assert checkpoints[2]["prefix"] == f"{folder}/model.ckpt-3"
+    slices, values = [], []
+    for checkpoint in checkpoints:
+        out = tmp_path / checkpoint["name"]
+        values.append(
+            str(run_restore(configuration.restore_settings(checkpoint), checkpoint["prefix"], out))
+        )
+        slices.append(str(out.with_suffix(".csv")))
+        settings = configuration.extract_settings(checkpoint)
+        extract.main(["--settings", settings, "--values", values[-1], "--output", slices[-1]])
+    outputs = {
+        key: tmp_path / f"{key}.csv"
+        for key in ("report", "variables", "compatibility", "trajectory", "provenance")
+    }
+    report.main(
+        ["--settings", configuration.report_settings(checked), "--slices", *slices]
+        + ["--values", *values]
+        + [arg for key, path in outputs.items() for arg in (f"--{key}", str(path))]
+    )
+    trajectory = pd.read_csv(outputs["trajectory"], dtype={"index": str})
+    assert trajectory["step"].tolist() == [1, 1, 2, 2, 3, 3]
+    assert trajectory["index"].tolist() == ["0,0", "0,1"] * 3
+    reader = tf.train.load_checkpoint(f"{folder}/model.ckpt-2")
+    kernel = reader.get_tensor("dense_0/kernel")
+    at_step_2 = trajectory.loc[trajectory["step"] == 2, "value"].to_numpy(np.float32)
+    assert at_step_2.tobytes() == kernel[0, :2].tobytes()
+    # Training moved the kernel between every two checkpoints.
+    by_step = trajectory.groupby("step")["value"].apply(tuple)
+    assert len(set(by_step)) == 3

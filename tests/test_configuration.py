@@ -149,6 +149,10 @@ CASES = {
             " nowhere/model.ckpt.meta, nowhere/model.ckpt.data-*-of-*"
         ],
     ),
+    "a folder that is no training run": (
+        lambda c: c["checkpoints"].append({"name": "mine", "prefix": str(PROJECT / "docs")}),
+        [f"checkpoints[2].prefix: {PROJECT / 'docs'} is a folder without a 'checkpoint' state"],
+    ),
     "an unknown ordering of a checkpoint": (
         lambda c: c["checkpoints"][0].update(orderings=["restore_twice"]),
         ["checkpoints[1].orderings[1]: 'restore_twice' is not allowed", ALLOWED_ORDERINGS],

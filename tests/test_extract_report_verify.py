@@ -148,7 +148,7 @@ def test_extract_holds_only_the_probed_tensor(tmp_path):
 
 
 # What the report is told of the checkpoint besides its orderings, where a test does not say.
-CHECKPOINT = {"name": "c", "partial_variables": [], "expected": {}}
+CHECKPOINT = {"name": "c", "run": None, "step": None, "partial_variables": [], "expected": {}}
 
 
 def make_report(states, settings, probes):
@@ -156,7 +156,7 @@ def make_report(states, settings, probes):
     differs from CHECKPOINT) and `probes`."""
     checkpoint = {**CHECKPOINT, **settings, "probes": probes}
     slices = run_extract(states, checkpoint["orderings"], probes)
-    names = ("report", "variables", "compatibility", "provenance")
+    names = ("report", "variables", "compatibility", "trajectory", "provenance")
     outputs = {key: states.parent / f"{key}.out" for key in names}
     settings = {"checkpoints": [checkpoint], "config": {}, "snakemake": "9"}
     report.main(

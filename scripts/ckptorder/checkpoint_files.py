@@ -1,7 +1,9 @@
-"""The files of a TF1 checkpoint, named after the prefix TensorFlow is given."""
+"""The files of a TF1 checkpoint, named after the prefix TensorFlow is given, and the
+checkpoints a training run's folder lists in its `checkpoint` state file."""
 
 import glob
 import os
+import re
 
 # What build writes: one data shard.
 DATA_SUFFIX = ".data-00000-of-00001"
@@ -20,3 +22,27 @@ def missing_files(prefix, graph):
     if not data_files(prefix):
         missing.append(f"{prefix}.data-*-of-*")
     return missing
+
+
+STATE_FILE = "checkpoint"
+
+
+def listed_checkpoints(folder):
+    """(step, prefix) of every checkpoint a training run's `checkpoint` state file lists, in
+    its order (oldest first); the step is the prefix's `-N` suffix (Saver's global_step), else
+    the checkpoint's position. Raises ValueError for a folder without a state file."""
+    state = os.path.join(folder, STATE_FILE)
+    if not os.path.isfile(state):
+        raise ValueError(f"{folder} is a folder without a {STATE_FILE!r} state file")
+    with open(state, encoding="utf-8") as handle:
+        text = handle.read()
+    paths = re.findall(r'^all_model_checkpoint_paths:\s*"(.*)"\s*$', text, re.M) or re.findall(
+        r'^model_checkpoint_path:\s*"(.*)"\s*$', text, re.M
+    )
+    if not paths:
+        raise ValueError(f"{state}: lists no checkpoint")
+    listed = []
+    for position, path in enumerate(paths):
+        step = re.search(r"-(\d+)$", path)
+        listed.append((int(step.group(1)) if step else position, os.path.join(folder, path)))
+    return listed

@@ -4,6 +4,7 @@ functions on config.yaml. No TensorFlow and no Snakemake needed.
 """
 
 import importlib.metadata
+import os
 from pathlib import Path
 
 import jsonschema
@@ -32,8 +33,9 @@ def load(path, schema=SCHEMA):
 
 def checked(config, schema=SCHEMA):
     """`config` made whole: `orderings: all` spelt out, `expected` {} where it is left out, and
-    each entry of `checkpoints` given every setting (see `checkpoint_settings`). Raises
-    ConfigError listing every problem: the schema's first, then what it can't express."""
+    each entry of `checkpoints` given every setting, a training run's folder as one entry per
+    checkpoint it lists (see `checkpoint_settings`). Raises ConfigError listing every problem:
+    the schema's first, then what it can't express."""
     problems = schema_problems(config, schema) + ordering_problems(config)
     if not problems:
         config = {
@@ -41,18 +43,26 @@ def checked(config, schema=SCHEMA):
             "orderings": spelt_out(config["orderings"]),
             "expected": config.get("expected", {}),
         }
-        entries = config["checkpoints"]
-        config["checkpoints"] = [checkpoint_settings(config, entry) for entry in entries]
-        problems = entry_problems(entries) or [
-            problem
-            for number, (entry, settings) in enumerate(
-                zip(entries, config["checkpoints"], strict=True), 1
-            )
-            for problem in checkpoint_problems(config, number, entry, settings)
-        ]
+        problems = entry_problems(config["checkpoints"]) or expand_checkpoints(config)
     if problems:
         raise ConfigError(problems)
     return config
+
+
+def expand_checkpoints(config):
+    """Replace config's `checkpoints` by every checkpoint's settings; returns the problems."""
+    problems, expanded = [], []
+    for number, entry in enumerate(config["checkpoints"], start=1):
+        try:
+            expanded += [(number, entry, s) for s in checkpoint_settings(config, entry)]
+        except ValueError as error:
+            problems.append(f"checkpoints[{number}].prefix: {error}")
+    config["checkpoints"] = [settings for _, _, settings in expanded]
+    return problems or duplicate_names(config["checkpoints"]) + [
+        problem
+        for number, entry, settings in expanded
+        for problem in checkpoint_problems(config, number, entry, settings)
+    ]
 
 
 def spelt_out(orderings_setting):
@@ -60,30 +70,53 @@ def spelt_out(orderings_setting):
 
 
 def checkpoint_settings(config, entry):
-    """One entry of `checkpoints` with every setting: its own where it gives one, else the
-    top-level one. `expected` stays None (reported, not judged) for a checkpoint from outside
-    that sets none; the one the pipeline builds is always judged."""
+    """The checkpoints of one entry of `checkpoints`, each with every setting: the entry's own
+    where it gives one, else the top-level one. `expected` stays None (reported, not judged)
+    for a checkpoint from outside that sets none; the one the pipeline builds is always
+    judged. A `prefix` that is a training run's folder gives one checkpoint per checkpoint its
+    state file lists, named NAME-STEP (`run` and `step` say which). Raises ValueError for a
+    folder without a state file."""
     built = entry.get("build", False)
     prefix = BUILT_PREFIX if built else entry.get("prefix")
-    return {
-        "name": entry["name"],
+    common = {
         "built": built,
-        "prefix": prefix,
-        "graph": entry.get("graph", f"{prefix}.meta"),
         "orderings": spelt_out(entry.get("orderings", config["orderings"])),
         "partial_variables": entry.get("partial_restore", config["partial_restore"])["variables"],
         "probes": entry.get("probes", config["probes"]),
         "expected": entry.get("expected", config["expected"] if built else None),
         "trust": entry.get("trust", config["trust"]),
     }
+    if built or not os.path.isdir(prefix):
+        listed = [(None, entry["name"], prefix)]
+    else:
+        listed = [
+            (step, f"{entry['name']}-{step}", member)
+            for step, member in checkpoint_files.listed_checkpoints(prefix)
+        ]
+    return [
+        {
+            "name": name,
+            "prefix": member,
+            "graph": entry.get("graph", f"{member}.meta"),
+            "run": entry["name"] if step is not None else None,
+            "step": step,
+            **common,
+        }
+        for step, name, member in listed
+    ]
+
+
+def duplicate_names(checkpoints):
+    names = [checkpoint["name"] for checkpoint in checkpoints]
+    return [
+        f"checkpoints: the name {name!r} is given twice; names must be unique"
+        for name in sorted({name for name in names if names.count(name) > 1})
+    ]
 
 
 def entry_problems(entries):
     """What is wrong with the list of checkpoints as a whole, and with an entry's form."""
-    problems = []
-    names = [entry["name"] for entry in entries]
-    for name in sorted({name for name in names if names.count(name) > 1}):
-        problems.append(f"checkpoints: the name {name!r} is given twice; names must be unique")
+    problems = duplicate_names(entries)
     if sum(entry.get("build", False) for entry in entries) > 1:
         problems.append("checkpoints: build: true is given twice; the pipeline builds one model")
     for number, entry in enumerate(entries, start=1):
@@ -261,7 +294,7 @@ def extract_settings(checkpoint):
     )
 
 
-REPORTED = ("name", "orderings", "partial_variables", "expected", "probes")
+REPORTED = ("name", "run", "step", "orderings", "partial_variables", "expected", "probes")
 
 
 def report_settings(config):
