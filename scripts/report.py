@@ -9,8 +9,10 @@ checkpoint of a training run's folder, by step) and `provenance.json` (the versi
 report was made from). Equality is bitwise.
 An ordering that raised leaves `failed` (and TensorFlow's error), a variable that could not be
 read `uninitialized`. A variable whose initializer is unseeded (`initializer` column) gets new
-values each time it is initialised: there `changed` is what initialising leaves. A checkpoint
-without `expected` gets no verdict: reported, not judged.
+values each time it is initialised: there `changed` is what initialising leaves. A variable op
+no collection lists (`unlisted`: a graph imported twice) is neither initialised nor restored,
+unless it shares a listed variable's resource: then it holds that variable's value.
+A checkpoint without `expected` gets no verdict: reported, not judged.
 """
 
 import argparse
@@ -42,16 +44,22 @@ NO_VALUE = (orderings.FAILED, orderings.UNINITIALIZED)
 
 
 def compare(values, saved, initial):
-    """The report's measures of one state's float32 values against saved and initial; `saved`
-    is None for a variable the checkpoint lacks, `values` for one the state holds no value of."""
+    """The report's measures of one state's float32 values against saved and initial; None
+    for what holds no value: `saved` for a variable the checkpoint lacks, `values` for one
+    the state holds no value of, `initial` for one no initializer sets."""
+    known = next((a for a in (values, initial, saved) if a is not None), None)
     return {
-        "n_values": (values if values is not None else initial).size,
+        "n_values": 0 if known is None else known.size,
         "max_abs_diff_vs_saved": (
             max_abs_diff(values, saved) if values is not None and saved is not None else np.nan
         ),
         "equal_to_saved": values is not None and saved is not None and bitwise_equal(values, saved),
-        "equal_to_initial": values is not None and bitwise_equal(values, initial),
-        "saved_equals_initial": saved is not None and bitwise_equal(saved, initial),
+        "equal_to_initial": (
+            values is not None and initial is not None and bitwise_equal(values, initial)
+        ),
+        "saved_equals_initial": (
+            saved is not None and initial is not None and bitwise_equal(saved, initial)
+        ),
     }
 
 
@@ -72,7 +80,7 @@ def variable_table(paths, ordering_names):
         states = {o: stack.enter_context(Values(paths[o], references)) for o in ordering_names}
         for name in initial.names:
             saved_value = saved.read(name) if saved.readable(name) else None
-            initial_value = initial.read(name)
+            initial_value = initial.read(name) if initial.readable(name) else None
             by_source = {
                 "saved": compare(saved_value, saved_value, initial_value),
                 "initial": compare(initial_value, saved_value, initial_value),
@@ -162,6 +170,10 @@ def expected_outcome(checkpoint, ordering, variable, facts):
         override = override.get(variable)
     if override is not None:
         return override
+    if variable in facts["aliases"]:
+        return expected_outcome(checkpoint, ordering, facts["aliases"][variable], facts)
+    if variable in facts["unlisted"]:
+        return orderings.UNINITIALIZED  # nothing TensorFlow runs of the graph reaches it
     mapped = facts["suggested_map"].values()
     outcomes = orderings.expected_outcomes(
         ordering, [variable], checkpoint["partial_variables"], mapped
@@ -176,7 +188,13 @@ def add_verdict(table, checkpoint, facts):
     outcome and whether it came, where the checkpoint is judged (blank where not)."""
     table.insert(0, "checkpoint", checkpoint["name"])
     table["initializer"] = table["variable"].map(
-        lambda name: "unseeded" if name in facts["unseeded"] else "seeded"
+        lambda name: (
+            "unlisted"
+            if name in facts["unlisted"]
+            else "unseeded"
+            if name in facts["unseeded"]
+            else "seeded"
+        )
     )
     if checkpoint["expected"] is None:
         table["expected"] = ""
@@ -196,7 +214,7 @@ def checkpoint_tables(checkpoint, slices_path, folder):
     paths = state_paths(folder, orderings.states(checkpoint["orderings"]))
     facts = json.loads((Path(folder) / GRAPH_FACTS).read_text())
     with Values(paths["initial"]) as initial, Values(paths["saved"]) as saved:
-        shapes = {name: initial.shape(name) for name in initial.names}
+        shapes = {name: initial.shape(name) for name in initial.names if initial.readable(name)}
         in_checkpoint = set(saved.names)
     variables = variable_table(paths, checkpoint["orderings"])
     variables["saved_in_checkpoint"] = variables["variable"].isin(in_checkpoint)

@@ -75,12 +75,16 @@ def summary(report, variables):
     if len(reported):
         words += f"; reported, not judged (no expected): {', '.join(reported)}"
     words += "."
-    unseeded = variables[variables["initializer"] == "unseeded"]
-    for checkpoint, names in unseeded.groupby("checkpoint", sort=False)["variable"]:
-        words += (
-            f"\n{checkpoint}: the initializers of {', '.join(names.unique())} are unseeded (new"
-            " values on every run): there `changed` after initialising means not restored."
-        )
+    notes = {
+        "unseeded": "the initializers of {} are unseeded (new values on every run): there"
+        " `changed` after initialising means not restored.",
+        "unlisted": "{}: variable ops no collection lists (a graph imported twice?): no"
+        " initializer, restore or report_uninitialized_variables reaches them.",
+    }
+    for kind, note in notes.items():
+        found = variables[variables["initializer"] == kind]
+        for checkpoint, names in found.groupby("checkpoint", sort=False)["variable"]:
+            words += f"\n{checkpoint}: {note.format(', '.join(names.unique()))}"
     return words
 
 

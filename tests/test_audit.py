@@ -328,3 +328,32 @@ def test_a_training_runs_folder_gives_each_checkpoint_and_the_trajectory(tmp_pat
     # Training moved the kernel between every two checkpoints.
     by_step = trajectory.groupby("step")["value"].apply(tuple)
     assert len(set(by_step)) == 3
+
+
+@pytest.mark.parametrize("resource", [False, True], ids=["reference", "resource"])
+def test_a_graph_imported_twice(tmp_path, resource):
+    """tensorflow/tensorflow#6774, still so in TensorFlow 2.21: importing a meta graph twice
+    adds variable ops `x_1` but lists `x` twice in the variables collection, so no
+    initializer, restore or report_uninitialized_variables reaches the copies. What that does:
+    reference variables' copies stay uninitialized under every ordering; resource variables'
+    copies keep the original's shared_name, so they hold the original's value."""
+    prefix = save(tmp_path / "ckpt" / "model.ckpt", lambda: dense([2], resource=resource))
+    graph = str(tmp_path / "double.meta")
+    with tf.Graph().as_default():
+        saver = tf.compat.v1.train.import_meta_graph(f"{prefix}.meta")
+        tf.compat.v1.train.import_meta_graph(f"{prefix}.meta")
+        tf.compat.v1.train.export_meta_graph(graph, saver_def=saver.as_saver_def())
+    uninitialized = ordering_of("restore_all", "initialize_uninitialized")
+    ordering_names = [RESTORE_ONLY, INIT_ONLY, uninitialized]
+    variables, _, _ = audit(tmp_path, prefix, ordering_names, graph=graph)
+    assert len(variables) == 4 * len(ordering_names), "each variable once, copies included"
+    copies = variables[variables["variable"].str.endswith("_1")]
+    assert set(copies["variable"]) == {"dense_0/kernel_1", "dense_0/bias_1"}
+    assert (copies["initializer"] == "unlisted").all()
+    if resource:
+        assert outcomes(variables, RESTORE_ONLY)["dense_0/kernel_1"] == "restored"
+        assert outcomes(variables, INIT_ONLY)["dense_0/kernel_1"] == "reinitialized"
+    else:
+        assert (copies["outcome"] == "uninitialized").all()
+    assert outcomes(variables, uninitialized)["dense_0/kernel"] == "restored"
+    assert (variables["outcome"] == variables["expected"]).all()

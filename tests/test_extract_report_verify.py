@@ -38,7 +38,13 @@ def states(tmp_path):
     reinitialised, one that is neither (only conv_1/bias differs, by the sign of a zero)."""
     tmp_path = tmp_path / "values"
     tmp_path.mkdir()
-    facts = {"unseeded": {}, "compatibility": [], "suggested_map": {}}
+    facts = {
+        "unseeded": {},
+        "unlisted": [],
+        "aliases": {},
+        "compatibility": [],
+        "suggested_map": {},
+    }
     (tmp_path / GRAPH_FACTS).write_text(json.dumps(facts))
     rng = np.random.default_rng(7)
     saved, initial = model_values(rng), model_values(rng)

@@ -34,15 +34,16 @@ def audit(prefix, graph_path, settings, threads, folder):
     keys = checkpoint_keys(prefix)
     facts = graph_facts(meta_graph, variables, keys)
     write_text(Path(folder) / GRAPH_FACTS, json.dumps(facts, sort_keys=True))
-    write_values(paths["saved"], saved_values(prefix, variables, facts["suggested_map"], threads))
+    write_values(paths["saved"], saved_values(prefix, variables, saved_keys(facts), threads))
     references = {state: paths[state] for state in orderings.REFERENCES}
     for state in states:
         started = time.perf_counter()
         graph = tf.Graph()
         with graph.as_default():
             saver = import_meta_graph(meta_graph, graph_path)
+            reads = variable_reads(graph, variables)
             actions = prepare(graph, saver, prefix, state, settings, facts["suggested_map"])
-            failed = run_state(actions, graph, prefix, state, threads, paths[state], references)
+            failed = run_state(actions, reads, prefix, state, threads, paths[state], references)
         if failed:
             logging.info("%s failed: %s", state, failed)
             write_values(paths[state], [], failed=failed)
@@ -94,32 +95,44 @@ def checkpoint_keys(prefix):
 
 def graph_facts(meta_graph, variables, keys):
     """What restore finds of the graph and the checkpoint before anything runs: the unseeded
-    initializers, the compatibility rows and the map they suggest."""
+    initializers, the variable ops no collection lists, the compatibility rows and the map
+    they suggest."""
     unseeded = graph_guard.unseeded(meta_graph)
     logging.info("unseeded initializers: %s", unseeded or "none")
     rows = compatibility.rows(variables, keys)
     for row in rows:
         if row["status"] != "match":
             logging.info("compatibility: %s", row)
+    unlisted, aliases = unlisted_variables(meta_graph, variables)
+    logging.info("variable ops no collection lists: %s", unlisted or "none")
+    logging.info("of them, sharing a listed variable's resource: %s", aliases or "none")
     return {
         "unseeded": unseeded,
+        "unlisted": unlisted,
+        "aliases": aliases,
         "compatibility": rows,
         "suggested_map": compatibility.suggested_map(rows),
     }
 
 
-def saved_values(prefix, variables, suggested_map, threads):
-    """Each graph variable's value as the checkpoint holds it, under its own name or the key
-    `suggested_map` (key to variable) gives it, read from the files by RestoreV2 ops of their
-    own (TensorFlow's reader would hide a damaged file's error class); `variables`: name to
-    (shape, dtype name)."""
+def saved_keys(facts):
+    """The key each variable's saved value is read from: its own name, its suggested key, or,
+    for a copy that shares an original's resource, the original's."""
+    keys = {name: key for key, name in facts["suggested_map"].items()}
+    return keys | {copy: keys[name] for copy, name in facts["aliases"].items() if name in keys}
+
+
+def saved_values(prefix, variables, keys, threads):
+    """Each graph variable's value as the checkpoint holds it under the key `keys` gives it
+    (variable to key), read from the files by RestoreV2 ops of their own (TensorFlow's reader
+    would hide a damaged file's error class); `variables`: name to (shape, dtype name)."""
     graph = tf.Graph()
     with graph.as_default():
         reads = {
             name: tf.raw_ops.RestoreV2(
                 prefix=prefix, tensor_names=[key], shape_and_slices=[""], dtypes=[dtype]
             )[0]
-            for key, name in suggested_map.items()
+            for name, key in keys.items()
             for dtype in [variables[name][1]]
         }
     try:
@@ -131,16 +144,58 @@ def saved_values(prefix, variables, suggested_map, threads):
         raise ValueError(checkpoint_problem(error, prefix) or error.message) from None
 
 
+# The ops a variable is: reference and resource variables.
+VARIABLE_OPS = ("VariableV2", "VarHandleOp")
+
+
 def graph_variables(meta_graph):
-    """Each global variable of the graph: name to (shape, dtype name), from its op's node."""
+    """Each global variable of the graph, then each variable op the variables collection does
+    not list (a graph imported twice: tensorflow/tensorflow#6774): name to (shape, dtype
+    name), from its op's node."""
     nodes = {node.name: node for node in meta_graph.graph_def.node}
+    listed = [v.variable_name.removesuffix(":0") for v in variable_defs(meta_graph)]
+    unlisted = [n.name for n in meta_graph.graph_def.node if n.op in VARIABLE_OPS]
     found = {}
-    for variable in variable_defs(meta_graph):
-        name = variable.variable_name.removesuffix(":0")
+    for name in dict.fromkeys([*listed, *unlisted]):
         attr = nodes[name].attr
         shape = tuple(dim.size for dim in attr["shape"].shape.dim)
         found[name] = shape, tf.as_dtype(attr["dtype"].type).name
     return found
+
+
+def unlisted_variables(meta_graph, variables):
+    """The variable ops of `variables` the variables collection does not list, and those of
+    them that share a listed variable's resource (a resource variable copied by a second
+    import keeps the original's `shared_name`, so both ops hold one value): name to the
+    listed variable's name."""
+    listed = {v.variable_name.removesuffix(":0") for v in variable_defs(meta_graph)}
+    unlisted = [name for name in variables if name not in listed]
+    nodes = {node.name: node for node in meta_graph.graph_def.node}
+    aliases = {}
+    for name in unlisted:
+        shared = (
+            nodes[name].attr["shared_name"].s.decode() if nodes[name].op == "VarHandleOp" else ""
+        )
+        if shared in listed and shared != name:
+            aliases[name] = shared
+    return unlisted, aliases
+
+
+def variable_reads(graph, variables):
+    """What to fetch to read each variable of `variables` (names) in the imported graph: the
+    global variable itself, or a read of a variable op no collection lists."""
+    listed = {v.op.name: v for v in tf.compat.v1.global_variables()}
+    reads = {}
+    for name in variables:
+        if name in listed:
+            reads[name] = listed[name]
+        elif graph.get_operation_by_name(name).type == "VarHandleOp":
+            handle = graph.get_tensor_by_name(f"{name}:0")
+            dtype = graph.get_operation_by_name(name).get_attr("dtype")
+            reads[name] = tf.raw_ops.ReadVariableOp(resource=handle, dtype=dtype)
+        else:
+            reads[name] = graph.get_tensor_by_name(f"{name}:0")
+    return reads
 
 
 def import_meta_graph(meta_graph, path):
@@ -163,7 +218,8 @@ def prepare(graph, saver, prefix, state, settings, suggested_map):
         if "initialize_from_checkpoint" in steps:
             tf.compat.v1.train.init_from_checkpoint(prefix, variables)
         if "initialize_from_suggested_map" in steps:
-            mapped = {key: variables[name] for key, name in suggested_map.items()}
+            # A variable op no collection lists is no variable init_from_checkpoint can set.
+            mapped = {k: variables[n] for k, n in suggested_map.items() if n in variables}
             tf.compat.v1.train.init_from_checkpoint(prefix, mapped)
     except (ValueError, tf.errors.OpError) as error:
         return failure(error)
@@ -197,15 +253,15 @@ def uninitialized_initializer(variables):
     return initialize
 
 
-def run_state(actions, graph, prefix, state, threads, output, references):
-    """Run the state's `actions` (or pass on `prepare`'s failure) in `graph`, then write every
-    variable's value to `output`, as a reference where it equals a state of `references`
-    (name to values file). Returns None, or the error (its class and first line) that stopped
-    a step: the ordering's result. Raises ValueError for a damaged checkpoint (see
-    `checkpoint_problem`)."""
+def run_state(actions, reads, prefix, state, threads, output, references):
+    """Run the state's `actions` (or pass on `prepare`'s failure) in the default graph, then
+    write every variable's value (`reads`: see `variable_reads`) to `output`, as a reference
+    where it equals a state of `references` (name to values file). Returns None, or the error
+    (its class and first line) that stopped a step: the ordering's result. Raises ValueError
+    for a damaged checkpoint (see `checkpoint_problem`)."""
     if isinstance(actions, str):
         return actions
-    with session(graph, threads) as sess:
+    with session(tf.compat.v1.get_default_graph(), threads) as sess:
         try:
             for step in orderings.steps(state):
                 started = time.perf_counter()
@@ -216,7 +272,7 @@ def run_state(actions, graph, prefix, state, threads, output, references):
             if problem is not None:
                 raise ValueError(problem) from None
             return failure(error)
-        values = readable_values(sess)
+        values = readable_values(sess, reads)
         if state in references:
             write_values(output, values)
         else:
@@ -233,14 +289,14 @@ def failure(error):
     return f"{type(error).__name__}: {(kernel or lines or [''])[0]}"
 
 
-def readable_values(sess):
-    """(name, value) of every global variable, fetched one at a time to hold one copy at
-    most; UNINITIALIZED for a variable that reading raises for."""
-    for variable in tf.compat.v1.global_variables():
+def readable_values(sess, reads):
+    """(name, value) of every variable of `reads` (name to what to fetch), fetched one at a
+    time to hold one copy at most; UNINITIALIZED for a variable that reading raises for."""
+    for name, read in reads.items():
         try:
-            yield variable.op.name, sess.run(variable)
+            yield name, sess.run(read)
         except tf.errors.FailedPreconditionError:
-            yield variable.op.name, UNINITIALIZED
+            yield name, UNINITIALIZED
 
 
 def checkpoint_problem(error, prefix):
