@@ -30,6 +30,15 @@ def test_a_partial_restore_expects_per_variable():
     }
 
 
+def test_the_suggested_map_restores_what_it_maps_and_initialises_the_rest():
+    ordering = ordering_of("initialize_from_suggested_map")
+    assert orderings.expected_outcomes(ordering, VARIABLES, [], mapped=["conv_1/bias"]) == {
+        "conv_1/kernel": "reinitialized",
+        "conv_1/bias": "restored",
+        "conv_3/kernel": "reinitialized",
+    }
+
+
 def test_every_step_of_every_ordering_is_defined():
     for ordering in orderings.ORDERINGS:
         assert orderings.steps(ordering) and set(orderings.steps(ordering)) <= set(orderings.STEPS)
