@@ -20,10 +20,10 @@ from ckptorder.values import GRAPH_FACTS, UNINITIALIZED, Values, state_paths, wr
 
 
 def audit(prefix, graph_path, settings, threads, folder):
-    """Write the values of every state (saved, initial, then the orderings) and the graph's
-    unseeded initializers into `folder`. Raises ValueError for a graph that is not a meta
-    graph or that the guard refuses, a partial restore's unknown variable and a damaged
-    checkpoint."""
+    """Write the values of every state (saved, initial, then the orderings) and what restore
+    finds of the graph and the checkpoint (`graph_facts`) into `folder`. Raises ValueError
+    for a graph that is not a meta graph or that the guard refuses, a partial restore's
+    unknown variable and a damaged checkpoint."""
     meta_graph = graph_guard.read_meta_graph(graph_path)
     paths = state_paths(folder, orderings.states(settings["orderings"]))
     states = ("initial", *settings["orderings"])
@@ -42,8 +42,12 @@ def audit(prefix, graph_path, settings, threads, folder):
         with graph.as_default():
             saver = import_meta_graph(meta_graph, graph_path)
             reads = variable_reads(graph, variables)
-            actions = prepare(graph, saver, prefix, state, settings, facts["suggested_map"])
-            failed = run_state(actions, reads, prefix, state, threads, paths[state], references)
+            try:
+                actions = prepare(graph, saver, prefix, state, settings, facts["suggested_map"])
+            except (ValueError, tf.errors.OpError) as error:
+                failed = failure(error)
+            else:
+                failed = run_state(actions, reads, prefix, state, threads, paths[state], references)
         if failed:
             logging.info("%s failed: %s", state, failed)
             write_values(paths[state], [], failed=failed)
@@ -130,10 +134,12 @@ def saved_values(prefix, variables, keys, threads):
     with graph.as_default():
         reads = {
             name: tf.raw_ops.RestoreV2(
-                prefix=prefix, tensor_names=[key], shape_and_slices=[""], dtypes=[dtype]
+                prefix=prefix,
+                tensor_names=[key],
+                shape_and_slices=[""],
+                dtypes=[variables[name][1]],
             )[0]
             for name, key in keys.items()
-            for dtype in [variables[name][1]]
         }
     try:
         with session(graph, threads) as sess:
@@ -153,14 +159,18 @@ def graph_variables(meta_graph):
     not list (a graph imported twice: tensorflow/tensorflow#6774): name to (shape, dtype
     name), from its op's node."""
     nodes = {node.name: node for node in meta_graph.graph_def.node}
-    listed = [v.variable_name.removesuffix(":0") for v in variable_defs(meta_graph)]
     unlisted = [n.name for n in meta_graph.graph_def.node if n.op in VARIABLE_OPS]
     found = {}
-    for name in dict.fromkeys([*listed, *unlisted]):
+    for name in dict.fromkeys([*listed_variables(meta_graph), *unlisted]):
         attr = nodes[name].attr
         shape = tuple(dim.size for dim in attr["shape"].shape.dim)
         found[name] = shape, tf.as_dtype(attr["dtype"].type).name
     return found
+
+
+def listed_variables(meta_graph):
+    """The names the variables collection lists, in its order (a name twice if listed twice)."""
+    return [v.variable_name.removesuffix(":0") for v in variable_defs(meta_graph)]
 
 
 def unlisted_variables(meta_graph, variables):
@@ -168,7 +178,7 @@ def unlisted_variables(meta_graph, variables):
     them that share a listed variable's resource (a resource variable copied by a second
     import keeps the original's `shared_name`, so both ops hold one value): name to the
     listed variable's name."""
-    listed = {v.variable_name.removesuffix(":0") for v in variable_defs(meta_graph)}
+    listed = set(listed_variables(meta_graph))
     unlisted = [name for name in variables if name not in listed]
     nodes = {node.name: node for node in meta_graph.graph_def.node}
     aliases = {}
@@ -209,20 +219,17 @@ def import_meta_graph(meta_graph, path):
 
 def prepare(graph, saver, prefix, state, settings, suggested_map):
     """Every op the state's steps run, built before the first session.run; returns the
-    actions, or the error TensorFlow raised while building them (init_from_checkpoint checks
-    the checkpoint's keys and shapes here) as the state's failure."""
+    actions. Raises what TensorFlow raises while building them (init_from_checkpoint checks
+    the checkpoint's keys and shapes here): the state's failure."""
     steps = orderings.steps(state)
     variables = {v.op.name: v for v in tf.compat.v1.global_variables()}
-    try:
-        # Must come before the initializer op is built: it replaces the initializers.
-        if "initialize_from_checkpoint" in steps:
-            tf.compat.v1.train.init_from_checkpoint(prefix, variables)
-        if "initialize_from_suggested_map" in steps:
-            # A variable op no collection lists is no variable init_from_checkpoint can set.
-            mapped = {k: variables[n] for k, n in suggested_map.items() if n in variables}
-            tf.compat.v1.train.init_from_checkpoint(prefix, mapped)
-    except (ValueError, tf.errors.OpError) as error:
-        return failure(error)
+    # Must come before the initializer op is built: it replaces the initializers.
+    if "initialize_from_checkpoint" in steps:
+        tf.compat.v1.train.init_from_checkpoint(prefix, variables)
+    if "initialize_from_suggested_map" in steps:
+        # A variable op no collection lists is no variable init_from_checkpoint can set.
+        mapped = {k: variables[n] for k, n in suggested_map.items() if n in variables}
+        tf.compat.v1.train.init_from_checkpoint(prefix, mapped)
     initialize_all = tf.compat.v1.global_variables_initializer()
     actions = {
         "initialize_all": lambda sess: sess.run(initialize_all),
@@ -254,13 +261,11 @@ def uninitialized_initializer(variables):
 
 
 def run_state(actions, reads, prefix, state, threads, output, references):
-    """Run the state's `actions` (or pass on `prepare`'s failure) in the default graph, then
+    """Run the state's `actions` (from `prepare`) in the default graph, then
     write every variable's value (`reads`: see `variable_reads`) to `output`, as a reference
     where it equals a state of `references` (name to values file). Returns None, or the error
     (its class and first line) that stopped a step: the ordering's result. Raises ValueError
     for a damaged checkpoint (see `checkpoint_problem`)."""
-    if isinstance(actions, str):
-        return actions
     with session(tf.compat.v1.get_default_graph(), threads) as sess:
         try:
             for step in orderings.steps(state):
