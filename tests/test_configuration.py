@@ -6,7 +6,7 @@ import json
 import pytest
 import yaml
 
-from ckptorder import configuration, orderings
+from ckptorder import checkpoint_files, configuration, orderings
 from ckptorder.cli import load_settings
 from conftest import PROJECT
 
@@ -256,3 +256,17 @@ def test_a_checkpoint_from_outside_takes_the_top_level_settings_it_does_not_give
     assert gated["expected"] == {}
     assert own["orderings"] == [FIRST] and own["trust"] is False
     assert own["probes"] == [{"tensor": "x", "slice": "[0]"}], "checked by extract, not here"
+
+
+def test_a_run_folder_is_read_from_itself_whatever_paths_its_state_file_lists(tmp_path):
+    """A Saver without save_relative_paths lists absolute paths of the machine that trained:
+    the folder's own files are read, so a copied run folder works and none points outside."""
+    (tmp_path / "checkpoint").write_text(
+        'model_checkpoint_path: "/cluster/old/run/model.ckpt-20"\n'
+        'all_model_checkpoint_paths: "/cluster/old/run/model.ckpt-10"\n'
+        'all_model_checkpoint_paths: "../elsewhere/model.ckpt-20"\n'
+    )
+    assert checkpoint_files.listed_checkpoints(str(tmp_path)) == [
+        (10, f"{tmp_path}/model.ckpt-10"),
+        (20, f"{tmp_path}/model.ckpt-20"),
+    ]

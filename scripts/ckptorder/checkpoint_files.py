@@ -30,7 +30,10 @@ STATE_FILE = "checkpoint"
 def listed_checkpoints(folder):
     """(step, prefix) of every checkpoint a training run's `checkpoint` state file lists, in
     its order (oldest first); the step is the prefix's `-N` suffix (Saver's global_step), else
-    the checkpoint's position. Raises ValueError for a folder without a state file."""
+    the checkpoint's position. Each is read from `folder` under its file name: a Saver without
+    `save_relative_paths` lists absolute paths of the machine that trained, which are wrong
+    once the folder is copied, and a state file then never points outside its folder.
+    Raises ValueError for a folder without a state file."""
     state = os.path.join(folder, STATE_FILE)
     if not os.path.isfile(state):
         raise ValueError(f"{folder} is a folder without a {STATE_FILE!r} state file")
@@ -44,5 +47,7 @@ def listed_checkpoints(folder):
     listed = []
     for position, path in enumerate(paths):
         step = re.search(r"-(\d+)$", path)
-        listed.append((int(step.group(1)) if step else position, os.path.join(folder, path)))
+        listed.append(
+            (int(step.group(1)) if step else position, os.path.join(folder, os.path.basename(path)))
+        )
     return listed
