@@ -10,7 +10,7 @@ import yaml
 import dag
 from commands import PROJECT, fresh_copy, snakemake, timed
 
-TF_RULES = ("build", "restore")
+TF_RULES = ("build", "restore", "export", "load")
 
 
 def cold_run(root, cores, run, copies):

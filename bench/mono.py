@@ -1,6 +1,6 @@
 """The pipeline's work in one Python process, for the benchmark: what a user could write
 instead of the workflow. The same steps with the settings the Snakefile gives them, for the
-config's one built checkpoint, no Snakemake and one process.
+default config's built model in every format, no Snakemake and one process.
 
     python bench/mono.py OUTPUT_DIR
 """
@@ -14,32 +14,60 @@ from commands import PROJECT  # first: it puts scripts/ on the path
 
 # isort: split
 import build
+import export
 import extract
+import load
 import report
 import restore
 from ckptorder import configuration
 
+OUTPUTS = ("report", "variables", "compatibility", "trajectory", "inference", "provenance")
+
+
+def options(**values):
+    return [arg for key, value in values.items() for arg in (f"--{key}", str(value))]
+
+
+def audit(config, entry, prefix, inference, folder):
+    """The values folder of one format of the built model: restore, or export then load."""
+    if entry["format"] == "ckpt":
+        settings = configuration.restore_settings(entry)
+        restore.main(
+            options(settings=settings, checkpoint=prefix, inference=inference, output=folder)
+        )
+        return
+    exported = folder.with_name(f"{entry['name']}.exported")
+    settings = configuration.export_settings(config, entry)
+    export.main(options(settings=settings, checkpoint=prefix, output=exported))
+    settings = configuration.loading_settings(entry)
+    load.main(
+        options(
+            settings=settings,
+            exported=exported,
+            checkpoint=prefix,
+            inference=inference,
+            output=folder,
+        )
+    )
+
 
 def main(out):
     config = configuration.load(PROJECT / "config.yaml")
-    (entry,) = config["checkpoints"]
-    prefix, values, slices = str(out / "model.ckpt"), str(out / "values"), str(out / "slices.csv")
-    build.main(["--settings", configuration.build_settings(config), "--checkpoint", prefix])
-    settings = configuration.restore_settings(entry)
-    restore.main(["--settings", settings, "--checkpoint", prefix, "--output", values])
-    settings = configuration.extract_settings(entry)
-    extract.main(["--settings", settings, "--values", values, "--output", slices])
-    names = ("report", "variables", "compatibility", "trajectory", "provenance")
-    outputs = {name: str(out / f"{name}.out") for name in names}
+    prefix, inference = out / "model.ckpt", out / "inference.npz"
+    settings = configuration.build_settings(config)
+    build.main(options(settings=settings, checkpoint=prefix, inference=inference))
+    values, slices = [], []
+    for entry in config["checkpoints"]:
+        values.append(out / "values" / entry["name"])
+        slices.append(out / f"{entry['name']}.csv")
+        audit(config, entry, prefix, inference, values[-1])
+        settings = configuration.extract_settings(entry)
+        extract.main(options(settings=settings, values=values[-1], output=slices[-1]))
+    outputs = {name: out / f"{name}.out" for name in OUTPUTS}
     report.main(
         [
-            "--settings",
-            configuration.report_settings(config),
-            "--slices",
-            slices,
-            "--values",
-            values,
-            *(arg for name, path in outputs.items() for arg in (f"--{name}", path)),
+            *options(settings=configuration.report_settings(config), **outputs),
+            *("--slices", *map(str, slices), "--values", *map(str, values)),
         ]
     )
     assert pd.read_csv(outputs["report"])["as_expected"].all()

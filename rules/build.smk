@@ -4,6 +4,7 @@ rule build:
     output:
         checkpoint=BUILT_FILES,
         state="results/checkpoint/checkpoint",
+        inference=INFERENCE_REFERENCE,
     log:
         "results/logs/build.log",
     benchmark:
@@ -16,4 +17,7 @@ rule build:
         settings=configuration.build_settings(config),
         prefix=lambda wildcards, output: prefix_of(output.checkpoint[0]),
     shell:
-        logged("python {input.script} --settings {params.settings:q} --checkpoint {params.prefix}")
+        logged(
+            "python {input.script} --settings {params.settings:q} --checkpoint {params.prefix}"
+            " --inference {output.inference}"
+        )

@@ -17,17 +17,30 @@ except configuration.ConfigError as error:
     sys.exit(str(error))
 
 CHECKPOINTS = {entry["name"]: entry for entry in config["checkpoints"]}
+# Of them, the built model's SavedModel and frozen GraphDef (export, then load), by name.
+LOADED = [name for name, entry in CHECKPOINTS.items() if entry["format"] != "ckpt"]
+# The same by format.
+EXPORTED = {CHECKPOINTS[name]["format"]: CHECKPOINTS[name] for name in LOADED}
 # The training runs' folders among them, by the name of their entry.
 RUNS = list(dict.fromkeys(entry["run"] for entry in config["checkpoints"] if entry["run"]))
 TRAJECTORY = "results/trajectory.csv"
 BUILT_FILES = multiext(configuration.BUILT_PREFIX, *checkpoint_files.SUFFIXES)
+# The built network's output on a fixed batch right before saving.
+INFERENCE_REFERENCE = "results/checkpoint/inference.npz"
 VERIFIED = "results/verified.txt"
 HTML_REPORT = "results/report.html"
 
 
+def any_of(names):
+    return "|".join(map(re.escape, names)) or "(?!)"
+
+
 wildcard_constraints:
-    checkpoint="|".join(map(re.escape, CHECKPOINTS)),
-    run="|".join(map(re.escape, RUNS)) or "(?!)",
+    source=any_of(CHECKPOINTS),
+    checkpoint=any_of(name for name in CHECKPOINTS if name not in LOADED),
+    loaded=any_of(LOADED),
+    format=any_of(EXPORTED),
+    run=any_of(RUNS),
 
 
 onstart:
@@ -90,9 +103,20 @@ def checkpoint_inputs(wildcards):
     prefix = entry["prefix"]
     if entry["built"]:
         data = [prefix + checkpoint_files.DATA_SUFFIX]
+        built = {"inference": INFERENCE_REFERENCE}
     else:
         data = checkpoint_files.data_files(prefix)
-    return {"index": f"{prefix}.index", "data": data, "graph": entry["graph"]}
+        built = {}
+    return {"index": f"{prefix}.index", "data": data, "graph": entry["graph"], **built}
+
+
+def inference_option(wildcards, input):
+    """The inference check's reference, for the built checkpoint alone."""
+    return f"--inference {input.inference}" if "inference" in input.keys() else ""
+
+
+def exported_folder(format_):
+    return f"results/{format_}"
 
 
 def prefix_of(index):

@@ -1,18 +1,18 @@
 rule extract:
     input:
         **code("extract"),
-        values=values_folder("{checkpoint}"),
+        values=values_folder("{source}"),
     output:
-        slices_file("{checkpoint}"),
+        slices_file("{source}"),
     log:
-        "results/logs/extract/{checkpoint}.log",
+        "results/logs/extract/{source}.log",
     benchmark:
-        "results/benchmarks/extract/{checkpoint}.tsv"
+        "results/benchmarks/extract/{source}.tsv"
     conda:
         "../envs/pipeline.yaml"
     threads: 1
     params:
-        settings=lambda wildcards: configuration.extract_settings(CHECKPOINTS[wildcards.checkpoint]),
+        settings=lambda wildcards: configuration.extract_settings(CHECKPOINTS[wildcards.source]),
     shell:
         logged(
             "python {input.script} --values {input.values} --settings {params.settings:q}"

@@ -4,24 +4,24 @@
 rule probes_figure:
     input:
         **code("figures"),
-        slices=slices_file("{checkpoint}"),
+        slices=slices_file("{source}"),
     output:
         report(
-            figure_file("{checkpoint}", "probes"),
+            figure_file("{source}", "probes"),
             caption="../report/probes.rst",
             category="Figures",
-            subcategory="{checkpoint}",
+            subcategory="{source}",
         ),
     log:
-        "results/logs/probes_figure/{checkpoint}.log",
+        "results/logs/probes_figure/{source}.log",
     benchmark:
-        "results/benchmarks/probes_figure/{checkpoint}.tsv"
+        "results/benchmarks/probes_figure/{source}.tsv"
     conda:
         "../envs/pipeline.yaml"
     threads: 1
     shell:
         logged(
-            "python {input.script} probes --checkpoint {wildcards.checkpoint}"
+            "python {input.script} probes --checkpoint {wildcards.source}"
             " --slices {input.slices} --output {output}"
         )
 
@@ -32,22 +32,25 @@ rule outcomes_figure:
         variables="results/variables.csv",
     output:
         report(
-            figure_file("{checkpoint}", "outcomes"),
+            figure_file("{source}", "outcomes"),
             caption="../report/outcomes.rst",
             category="Figures",
-            subcategory="{checkpoint}",
+            subcategory="{source}",
         ),
     log:
-        "results/logs/outcomes_figure/{checkpoint}.log",
+        "results/logs/outcomes_figure/{source}.log",
     benchmark:
-        "results/benchmarks/outcomes_figure/{checkpoint}.tsv"
+        "results/benchmarks/outcomes_figure/{source}.tsv"
     conda:
         "../envs/pipeline.yaml"
     threads: 1
+    params:
+        checkpoint=lambda wildcards: CHECKPOINTS[wildcards.source]["checkpoint"],
+        format=lambda wildcards: CHECKPOINTS[wildcards.source]["format"],
     shell:
         logged(
-            "python {input.script} outcomes --checkpoint {wildcards.checkpoint}"
-            " --variables {input.variables} --output {output}"
+            "python {input.script} outcomes --checkpoint {params.checkpoint} --format"
+            " {params.format} --variables {input.variables} --output {output}"
         )
 
 

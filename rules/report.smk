@@ -14,6 +14,9 @@ rule report:
             category="Tables",
         ),
         trajectory=TRAJECTORY,
+        inference=report(
+            "results/inference.csv", caption="../report/inference_csv.rst", category="Tables"
+        ),
         provenance="results/provenance.json",
     log:
         "results/logs/report.log",
@@ -29,5 +32,6 @@ rule report:
             "python {input.script} --settings {params.settings:q} --slices {input.slices}"
             " --values {input.values} --report {output.report} --variables {output.variables}"
             " --compatibility {output.compatibility} --trajectory {output.trajectory}"
+            " --inference {output.inference}"
             " --provenance {output.provenance}"
         )

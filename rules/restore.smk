@@ -14,8 +14,9 @@ rule restore:
     params:
         settings=lambda wildcards: configuration.restore_settings(CHECKPOINTS[wildcards.checkpoint]),
         prefix=lambda wildcards, input: prefix_of(input.index),
+        inference=inference_option,
     shell:
         logged(
             "python {input.script} --settings {params.settings:q} --checkpoint {params.prefix:q}"
-            " --graph {input.graph:q} --output {output} --threads {threads}"
+            " --graph {input.graph:q} {params.inference} --output {output} --threads {threads}"
         )

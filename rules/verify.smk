@@ -3,6 +3,7 @@ rule verify:
         **code("verify"),
         report="results/report.csv",
         variables="results/variables.csv",
+        inference="results/inference.csv",
     output:
         VERIFIED,
     log:
@@ -15,5 +16,5 @@ rule verify:
     shell:
         logged(
             "python {input.script} --report {input.report} --variables {input.variables}"
-            " --output {output}"
+            " --inference {input.inference} --output {output}"
         )

@@ -1,7 +1,8 @@
 """Build the seed's network, train it a few steps, and save it as a TF1 checkpoint.
 
 Writes the checkpoint: `PREFIX.index`, `PREFIX.data-00000-of-00001`, `PREFIX.meta` and the
-`checkpoint` state file beside them.
+`checkpoint` state file beside them; and `--inference`, a fixed input batch and the network's
+output on it right before saving, which every loaded model's output is compared with.
 """
 
 import argparse
@@ -24,13 +25,14 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     add_settings_argument(parser, SETTINGS)
     parser.add_argument("--checkpoint", required=True, help="checkpoint prefix to write")
+    parser.add_argument("--inference", required=True, help="values file of input and output")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="build: %(message)s")
     try:
         settings = load_settings(args.settings, SETTINGS)
         from ckptorder import building  # TensorFlow, imported once the arguments are checked
 
-        building.build_and_save(settings, args.checkpoint)
+        building.build_and_save(settings, args.checkpoint, args.inference)
     except ValueError as error:
         fail(str(error))
 

@@ -59,6 +59,8 @@ REFERENCE_GAP = 0.2
 HEADER = 1.35
 FOOTER = 0.3
 CELL_WIDTH = 1.2
+# Inches a character of a 10-point label takes, at most: long labels fit.
+CHARACTER_WIDTH = 0.075
 # The smallest cell, in inches, that a value is written in.
 MIN_CELL_WIDTH = 0.4
 MIN_CELL_HEIGHT = 0.15
@@ -116,15 +118,16 @@ def draw_probes(panels, checkpoint, path):
     states = [*REFERENCES, *dict.fromkeys(s for s, _, _ in panels if s not in REFERENCES)]
     tops = row_tops(states)
     probe_width = 2 * PANEL_WIDTH + PANEL_GAP + OUTCOME_WIDTH
+    labels = label_width(states)
     size = (
-        LABEL_WIDTH + len(probes) * probe_width + (len(probes) - 1) * PROBE_GAP + 0.2,
+        labels + len(probes) * probe_width + (len(probes) - 1) * PROBE_GAP + 0.2,
         HEADER + tops[-1] + ROW_HEIGHT + FOOTER,
     )
     figure = new_figure(size, left=0, right=0, top=0, bottom=0)
     write_at(figure, size, (size[0] / 2, 0.25), f"{PROBES_TITLE}: {checkpoint}", fontsize=14)
     write_at(figure, size, (size[0] / 2, 0.55), PROBES_SUBTITLE, fontsize=10)
     for number, (tensor, slice_) in enumerate(probes):
-        left = LABEL_WIDTH + number * (probe_width + PROBE_GAP)
+        left = labels + number * (probe_width + PROBE_GAP)
         centre = left + PANEL_WIDTH + PANEL_GAP / 2
         write_at(figure, size, (centre, 0.95), f"{tensor} {slice_}", fontsize=11, weight="bold")
         values = {state: panels[state, tensor, slice_] for state in states}
@@ -148,6 +151,11 @@ def draw_probes(panels, checkpoint, path):
             figure.axes[0].set_yticks([t + ROW_HEIGHT / 2 for t in tops], states, fontsize=10)
         write_outcomes(ax, outcomes, tops)
     save(figure, path)
+
+
+def label_width(labels):
+    """Inches left of the panels or cells: room for the longest label."""
+    return max(LABEL_WIDTH, CHARACTER_WIDTH * max(map(len, labels)) + 0.15)
 
 
 def round_down(limit):
@@ -256,16 +264,23 @@ def write_outcomes(ax, outcomes, tops):
         )
 
 
-def draw_outcomes(variables, checkpoint, path):
-    """The outcome of every variable (columns) under every ordering (rows) of one checkpoint,
-    each cell coloured and named: only outcomes that occur appear. Raises ValueError for a
-    checkpoint `variables` lacks."""
-    variables = [row for row in variables if row["checkpoint"] == checkpoint]
+def draw_outcomes(variables, checkpoint, format_, path):
+    """The outcome of every variable (columns) under every ordering (rows, with their export
+    variant) of one checkpoint in one format, each cell coloured and named: only outcomes that
+    occur appear. Raises ValueError for a checkpoint or format `variables` lacks."""
+    variables = [
+        {**row, "ordering": ": ".join(filter(None, (row["variant"], row["ordering"])))}
+        for row in variables
+        if row["checkpoint"] == checkpoint and row["format"] == format_
+    ]
     if not variables:
-        raise ValueError(f"no rows of checkpoint {checkpoint!r} in the variables CSV")
+        raise ValueError(f"no rows of checkpoint {checkpoint!r} in {format_} in the variables CSV")
+    if format_ != "ckpt":
+        checkpoint = f"{checkpoint} as {format_}"
     orderings, names = unique(variables, "ordering"), unique(variables, "variable")
-    width, height = len(names) * CELL_WIDTH + LABEL_WIDTH + 0.3, len(orderings) * 0.45 + 1.1
-    figure = new_figure((width, height), left=LABEL_WIDTH, right=0.3, top=0.9, bottom=0.2)
+    labels = label_width(orderings)
+    width, height = len(names) * CELL_WIDTH + labels + 0.3, len(orderings) * 0.45 + 1.1
+    figure = new_figure((width, height), left=labels, right=0.3, top=0.9, bottom=0.2)
     ax = figure.subplots()
     for row in variables:
         x, y = names.index(row["variable"]), orderings.index(row["ordering"])
@@ -344,6 +359,7 @@ def main(argv=None):
     probes.add_argument("--slices", required=True, help="the checkpoint's slice CSV")
     outcomes = figures.add_parser("outcomes", help="the outcome grid, from variables.csv")
     outcomes.add_argument("--variables", required=True, help="variables.csv")
+    outcomes.add_argument("--format", default="ckpt", help="the format (default: ckpt)")
     for figure in (probes, outcomes):
         figure.add_argument("--checkpoint", required=True, help="the checkpoint's name")
     trajectory = figures.add_parser("trajectory", help="a training run's probed values by step")
@@ -358,7 +374,7 @@ def main(argv=None):
             draw_probes(read_panels(args.slices), args.checkpoint, args.output)
             logging.info("read %s", args.slices)
         elif args.figure == "outcomes":
-            draw_outcomes(read_rows(args.variables), args.checkpoint, args.output)
+            draw_outcomes(read_rows(args.variables), args.checkpoint, args.format, args.output)
             logging.info("read %s", args.variables)
         else:
             draw_trajectory(read_rows(args.trajectory), args.run, args.output)

@@ -1,12 +1,14 @@
 """Diff every ordering's values against the saved and initial ones into the report, for every
 checkpoint.
 
-Writes `report.csv` (one row per checkpoint, ordering and probe, from the slice CSVs),
+Writes `report.csv` (one row per checkpoint, format, export variant, ordering and probe, from
+the slice CSVs),
 `variables.csv` (the same comparison on every whole variable, from the values files),
 `compatibility.csv` (each graph variable against the checkpoint's keys, and the keys no
 variable uses, from restore's findings), `trajectory.csv` (each probed saved value of every
-checkpoint of a training run's folder, by step) and `provenance.json` (the versions and config the
-report was made from). Equality is bitwise.
+checkpoint of a training run's folder, by step), `inference.csv` (the built model's output after
+each ordering against its output before saving) and `provenance.json` (the versions and config
+the report was made from). Equality is bitwise.
 An ordering that raised leaves `failed` (and TensorFlow's error), a variable that could not be
 read `uninitialized`. A variable whose initializer is unseeded (`initializer` column) gets new
 values each time it is initialised: there `changed` is what initialising leaves. A variable op
@@ -29,13 +31,21 @@ import pandas as pd
 from ckptorder import compatibility, network, orderings, slice_csv
 from ckptorder.atomic import atomic_path, write_text
 from ckptorder.cli import add_settings_argument, fail, load_settings
-from ckptorder.values import GRAPH_FACTS, Values, bitwise_equal, max_abs_diff, state_paths
+from ckptorder.values import (
+    GRAPH_FACTS,
+    INFERENCE,
+    Values,
+    bitwise_equal,
+    max_abs_diff,
+    state_paths,
+)
 
 SETTINGS = {
     "checkpoints": (
-        "list of {name, run, step, orderings, partial_variables, expected, probes}, in the"
-        " order of --slices and --values; expected null for a checkpoint reported but not"
-        " judged, run and step null but for a checkpoint of a training run's folder"
+        "list of {name, checkpoint, format, run, step, orderings, partial_variables, expected,"
+        " probes}, in the order of --slices and --values (name: its files', checkpoint: the"
+        " report's); expected null for a checkpoint reported but not judged, run and step null"
+        " but for a checkpoint of a training run's folder"
     ),
     "config": "the config, recorded in the provenance file",
     "snakemake": "Snakemake's version, recorded in the provenance file",
@@ -176,17 +186,33 @@ def expected_outcome(checkpoint, ordering, variable, facts):
         return orderings.UNINITIALIZED  # nothing TensorFlow runs of the graph reaches it
     mapped = facts["suggested_map"].values()
     outcomes = orderings.expected_outcomes(
-        ordering, [variable], checkpoint["partial_variables"], mapped
+        ordering, [variable], checkpoint["partial_variables"], mapped, facts["random"]
     )
     if outcomes[variable] == "reinitialized" and variable in facts["unseeded"]:
         return "changed"
     return outcomes[variable]
 
 
+def labelled(table, checkpoint):
+    """The table with the checkpoint's name, its format and the export variant first ('' for
+    a checkpoint's own ordering), and each ordering's own name."""
+    variants, names = zip(*map(variant_and_ordering, table["ordering"]), strict=True)
+    table.insert(0, "checkpoint", checkpoint["checkpoint"])
+    table.insert(1, "format", checkpoint["format"])
+    table.insert(2, "variant", variants)
+    table["ordering"] = names
+    return table
+
+
+def variant_and_ordering(state):
+    if state in orderings.ORDERINGS:
+        return "", state
+    return orderings.variant_and_load(state)[1:]
+
+
 def add_verdict(table, checkpoint, facts):
-    """The checkpoint's name first; whether each variable's initializer is seeded; the expected
-    outcome and whether it came, where the checkpoint is judged (blank where not)."""
-    table.insert(0, "checkpoint", checkpoint["name"])
+    """Whether each variable's initializer is seeded; the expected outcome and whether it came,
+    where the checkpoint is judged (blank where not)."""
     table["initializer"] = table["variable"].map(
         lambda name: (
             "unlisted"
@@ -222,13 +248,32 @@ def checkpoint_tables(checkpoint, slices_path, folder):
     probes = probe_table(frame, checkpoint["orderings"], shapes, variables)
     variables = variables.drop(columns="saved_in_checkpoint")
     compatible = pd.DataFrame(facts["compatibility"], columns=compatibility.COLUMNS)
-    compatible.insert(0, "checkpoint", checkpoint["name"])
+    compatible.insert(0, "checkpoint", checkpoint["checkpoint"])
     return (
-        add_verdict(probes, checkpoint, facts),
-        add_verdict(variables, checkpoint, facts),
+        labelled(add_verdict(probes, checkpoint, facts), checkpoint),
+        labelled(add_verdict(variables, checkpoint, facts), checkpoint),
         compatible,
         trajectory_rows(frame, checkpoint),
+        inference_rows(folder, checkpoint),
     )
+
+
+INFERENCE_COLUMNS = ("max_abs_diff", "bit_equal", "error")
+
+
+def inference_rows(folder, checkpoint):
+    """The inference check of each ordering, where its job ran one (the built model)."""
+    path = Path(folder) / INFERENCE
+    if not path.exists():
+        return pd.DataFrame(
+            columns=["checkpoint", "format", "variant", "ordering", *INFERENCE_COLUMNS]
+        )
+    found = json.loads(path.read_text())
+    table = pd.DataFrame(
+        [{"ordering": state, **found[state]} for state in checkpoint["orderings"]],
+        columns=["ordering", *INFERENCE_COLUMNS],
+    )
+    return labelled(table, checkpoint)
 
 
 TRAJECTORY = ("run", "step", "tensor", "slice", "index", "value")
@@ -265,6 +310,7 @@ def main(argv=None):
     parser.add_argument("--variables", required=True, help="per-variable CSV to write")
     parser.add_argument("--compatibility", required=True, help="compatibility CSV to write")
     parser.add_argument("--trajectory", required=True, help="training runs' CSV to write")
+    parser.add_argument("--inference", required=True, help="inference check's CSV to write")
     parser.add_argument("--provenance", required=True, help="provenance JSON to write")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="report: %(message)s")
@@ -284,19 +330,23 @@ def main(argv=None):
         ]
     except ValueError as error:
         fail(str(error))
-    probes, variables, compatible, trajectory = (
+    probes, variables, compatible, trajectory, inference = (
         pd.concat(t, ignore_index=True) for t in zip(*tables, strict=True)
     )
     write_csv(probes.drop(columns="variable"), args.report)
     write_csv(variables, args.variables)
     write_csv(compatible, args.compatibility)
     write_csv(trajectory.sort_values(["run", "step"], kind="stable"), args.trajectory)
+    write_csv(inference, args.inference)
     write_text(
         args.provenance,
         json.dumps(provenance(settings), indent=2, sort_keys=True) + "\n",
     )
     logging.info("read %s and %s", " ".join(args.slices), " ".join(args.values))
-    written = (args.report, args.variables, args.compatibility, args.trajectory, args.provenance)
+    written = (
+        *(args.report, args.variables, args.compatibility, args.trajectory, args.inference),
+        args.provenance,
+    )
     logging.info("wrote %s", ", ".join(written))
 
 

@@ -29,6 +29,7 @@ SETTINGS = {
     "orderings": f"a list of {', '.join(orderings.ORDERINGS)}",
     "partial_variables": "the variables a partial restore restores (null without partial_restore)",
     "trust": "run the graph even where the guard refuses it (for a checkpoint you trust)",
+    "output_tensor": "the built network's output, for the inference check (null: none)",
 }
 
 
@@ -38,6 +39,9 @@ def main(argv=None):
     parser.add_argument("--checkpoint", required=True, help="checkpoint prefix to read")
     parser.add_argument("--graph", help="the .meta file to restore into (default: PREFIX.meta)")
     parser.add_argument("--output", required=True, help="folder to write the values files to")
+    parser.add_argument(
+        "--inference", help="build's input batch and output (with output_tensor set)"
+    )
     parser.add_argument("--threads", type=int, default=1, help="TensorFlow's thread pools")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="restore: %(message)s")
@@ -48,9 +52,11 @@ def main(argv=None):
         if missing:
             raise ValueError(f"checkpoint file(s) missing: {', '.join(missing)}")
         from ckptorder import restoring  # TensorFlow, imported once the arguments are checked
+        from ckptorder.inference import checked_inference
 
+        inference = checked_inference(args.inference, settings["output_tensor"])
         with atomic_directory(args.output) as folder:
-            restoring.audit(args.checkpoint, graph, settings, args.threads, folder)
+            restoring.audit(args.checkpoint, graph, settings, args.threads, folder, inference)
     except ValueError as error:
         fail(str(error))
     logging.info("read %s and %s; wrote %s", args.checkpoint, graph, args.output)

@@ -17,17 +17,29 @@ import pandas as pd
 from ckptorder.atomic import write_text
 from ckptorder.cli import fail
 
+TITLES = {
+    "ckpt": "Outcomes per checkpoint, ordering and probe",
+    "savedmodel": "The built model as a SavedModel, per export variant and way of loading it",
+    "frozen_pb": "The built model as a frozen GraphDef, per way of freezing it",
+}
 
-def outcome_table(report):
-    """Checkpoints and orderings by probes, each cell the outcome, marked where it is not the
-    expected one (blank where the checkpoint lacks the probe)."""
+
+def outcome_tables(report, path):
+    """One table per format: checkpoints and orderings (with the export variant) by probes,
+    each cell the outcome, marked where it is not the expected one (blank where the checkpoint
+    lacks the probe)."""
     cells = report.assign(
         probe=report["tensor"] + " " + report["slice"],
         cell=report["outcome"].where(~unexpected(report), report["outcome"] + " (UNEXPECTED)"),
     )
-    rows = list(dict.fromkeys(zip(cells["checkpoint"], cells["ordering"], strict=True)))
-    table = cells.pivot(index=["checkpoint", "ordering"], columns="probe", values="cell")
-    return table.reindex(index=rows, columns=cells["probe"].unique()).fillna("")
+    tables = []
+    for format_, rows in cells.groupby("format", sort=False):
+        index = ["checkpoint", "ordering"] if format_ == "ckpt" else ["variant", "ordering"]
+        order = list(dict.fromkeys(zip(*(rows[key] for key in index), strict=True)))
+        table = rows.pivot(index=index, columns="probe", values="cell")
+        table = table.reindex(index=order, columns=rows["probe"].unique()).fillna("")
+        tables.append(f"{TITLES[format_]} ({path}):\n{table.to_string()}")
+    return "\n\n".join(tables)
 
 
 def judged(table):
@@ -38,17 +50,42 @@ def unexpected(table):
     return judged(table) & (table["outcome"] != table["expected"])
 
 
+ORDERING = ["checkpoint", "format", "variant", "ordering"]
+
+
+def restoring_everything(inference, variables):
+    """The inference rows of the orderings that restored every variable."""
+    restored = (
+        (variables["outcome"] == "restored")
+        .groupby([variables[key] for key in ORDERING], sort=False)
+        .all()
+    )
+    rows = inference.join(restored.rename("all_restored"), on=ORDERING)
+    return rows[rows["all_restored"].eq(True)]
+
+
+def inference_problems(inference, variables, path):
+    """One line per ordering that restored every variable and yet did not give the saved
+    model's output bit for bit."""
+    rows = restoring_everything(inference, variables)
+    return [
+        f"{path}: {where(row)}: every variable restored, yet the output differs from the saved"
+        f" model's (max_abs_diff {row.max_abs_diff}{error_of(row)})"
+        for row in rows[~rows["bit_equal"]].itertuples()
+    ]
+
+
 def problems(report, variables, paths):
     """One line per offending row of either table; `paths` names the two files."""
     lines = []
     for row in report[unexpected(report)].itertuples():
         lines.append(
-            f"{paths[0]}: {row.checkpoint} {row.ordering} {row.tensor} {row.slice}: outcome"
+            f"{paths[0]}: {where(row)} {row.tensor} {row.slice}: outcome"
             f" {row.outcome}, expected {row.expected}{error_of(row)}"
         )
     for row in variables[unexpected(variables)].itertuples():
         lines.append(
-            f"{paths[1]}: {row.checkpoint} {row.ordering} {row.variable}: outcome {row.outcome},"
+            f"{paths[1]}: {where(row)} {row.variable}: outcome {row.outcome},"
             f" expected {row.expected}{error_of(row)}"
         )
     inconclusive = report[judged(report) & report["saved_equals_initial"]]
@@ -61,12 +98,21 @@ def problems(report, variables, paths):
     return lines
 
 
+def where(row):
+    """The checkpoint, with its format and export variant unless a checkpoint's own, and the
+    ordering."""
+    if row.format == "ckpt":
+        return f"{row.checkpoint} {row.ordering}"
+    return f"{row.checkpoint} {row.format} {row.variant} {row.ordering}"
+
+
 def error_of(row):
     return f" ({row.error})" if isinstance(row.error, str) else ""
 
 
-def summary(report, variables):
-    """How many outcomes were judged, and which checkpoints were reported without a verdict."""
+def summary(report, variables, inference):
+    """How many outcomes were judged, which checkpoints were reported without a verdict, and
+    how many orderings the inference check passed."""
     words = (
         f"verify: all {judged(report).sum()} judged probe and {judged(variables).sum()} judged"
         " variable outcomes as expected"
@@ -75,6 +121,12 @@ def summary(report, variables):
     if len(reported):
         words += f"; reported, not judged (no expected): {', '.join(reported)}"
     words += "."
+    passed = len(restoring_everything(inference, variables))
+    if passed:
+        words += (
+            f"\nThe {passed} orderings that restore every variable give the built model's output"
+            " bit for bit."
+        )
     notes = {
         "unseeded": "the initializers of {} are unseeded (new values on every run): there"
         " `changed` after initialising means not restored.",
@@ -109,13 +161,18 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--report", required=True, help="report.csv")
     parser.add_argument("--variables", required=True, help="variables.csv")
+    parser.add_argument("--inference", required=True, help="inference.csv")
     parser.add_argument("--output", required=True, help="file the table is written to on success")
     args = parser.parse_args(argv)
-    report, variables = pd.read_csv(args.report), pd.read_csv(args.variables)
-    table = outcome_table(report).to_string()
-    table = f"Outcomes per checkpoint, ordering and probe ({args.report}):\n{table}"
+    # A checkpoint's own orderings have no export variant: '' rather than NaN.
+    report, variables, inference = (
+        pd.read_csv(path).fillna({"variant": ""})
+        for path in (args.report, args.variables, args.inference)
+    )
+    table = outcome_tables(report, args.report)
     print(table)
     found = problems(report, variables, (args.report, args.variables))
+    found += inference_problems(inference, variables, args.inference)
     if found:
         print("\n".join(found), file=sys.stderr)
         fail(
@@ -123,9 +180,10 @@ def main(argv=None):
             f" lines before this one (the step's log); the report stays on disk: {args.report},"
             f" {args.variables}"
         )
-    words = summary(report, variables)
+    words = summary(report, variables, inference)
     write_text(args.output, f"{table}\n\n{words}\n{open_next(args.report, args.variables)}\n")
-    print(f"verify: read {args.report}, {args.variables}; wrote {args.output}", file=sys.stderr)
+    read = f"{args.report}, {args.variables}, {args.inference}"
+    print(f"verify: read {read}; wrote {args.output}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -54,23 +54,31 @@ def pipeline(tmp_path_factory):
     return workdir
 
 
-def run_restore(settings, prefix, output, graph=None):
+# report.py's outputs, each an option of its own.
+REPORT_OUTPUTS = ("report", "variables", "compatibility", "trajectory", "inference", "provenance")
+
+
+def run_restore(settings, prefix, output, graph=None, inference=None):
     """restore.py in-process with `settings` (its --settings value) on the checkpoint
-    `prefix`, writing its values files into the folder `output`."""
+    `prefix`, writing its values files into the folder `output`; `inference`: build's
+    reference, for settings that name the output tensor."""
     import restore
 
     restore.main(
         ["--settings", settings, "--checkpoint", str(prefix), "--output", str(output)]
         + (["--graph", str(graph)] if graph else [])
+        + (["--inference", str(inference)] if inference else [])
     )
     return output
 
 
 def run_build(settings, directory):
-    """build.py in-process with `settings`, writing `directory`/ckpt/model.ckpt."""
+    """build.py in-process with `settings`, writing `directory`/ckpt/model.ckpt and its
+    inference reference `directory`/ckpt/inference.npz."""
     import build
 
-    build.main(["--settings", settings, "--checkpoint", str(directory / "ckpt" / "model.ckpt")])
+    prefix, inference = directory / "ckpt" / "model.ckpt", directory / "ckpt" / "inference.npz"
+    build.main(["--settings", settings, "--checkpoint", str(prefix), "--inference", str(inference)])
     return directory
 
 
@@ -90,5 +98,20 @@ def seed_entry(config):
 def audited(built, seed_entry):
     """restore.py's folder of values files for the built checkpoint, every ordering."""
     return run_restore(
-        configuration.restore_settings(seed_entry), built / "ckpt" / "model.ckpt", built / "values"
+        configuration.restore_settings(seed_entry),
+        built / "ckpt" / "model.ckpt",
+        built / "values",
+        inference=built / "ckpt" / "inference.npz",
     )
+
+
+def add_a_write_to_an_initializer(meta, target):
+    """The pipeline's own graph with a WriteFile of `target` made a control input of conv_1's
+    kernel initializer: what a crafted `.meta` file can hold."""
+    from ckptorder.tfsession import tf
+
+    with tf.Graph().as_default() as graph:
+        tf.compat.v1.train.import_meta_graph(str(meta))
+        write = tf.io.write_file(str(target), "written", name="crafted_write")
+        graph.get_operation_by_name("conv_1/kernel/Assign")._add_control_input(write)
+        tf.compat.v1.train.export_meta_graph(str(meta))

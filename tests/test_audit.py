@@ -14,7 +14,7 @@ from ckptorder import configuration, orderings
 from ckptorder.orderings import ordering_of
 from ckptorder.tfsession import tf
 from ckptorder.values import Values
-from conftest import run_restore
+from conftest import REPORT_OUTPUTS, run_restore
 
 PARTIAL = ordering_of("restore_partial", "initialize_uninitialized")
 RESTORE_ONLY = ordering_of("restore_all")
@@ -74,6 +74,7 @@ def audit(tmp_path, prefix, ordering_names, graph=None, partial=None, probes=Non
         "orderings": ordering_names,
         "partial_variables": partial,
         "trust": False,
+        "output_tensor": None,
     }
     folder = run_restore(json.dumps(settings), prefix, tmp_path / "values", graph=graph)
     probes = probes or [{"tensor": "dense_0/kernel", "slice": "[0, :]"}]
@@ -92,6 +93,8 @@ def audit(tmp_path, prefix, ordering_names, graph=None, partial=None, probes=Non
     )
     checkpoint = {
         "name": "mine",
+        "checkpoint": "mine",
+        "format": "ckpt",
         "run": None,
         "step": None,
         "orderings": ordering_names,
@@ -99,8 +102,7 @@ def audit(tmp_path, prefix, ordering_names, graph=None, partial=None, probes=Non
         "expected": {},
         "probes": probes,
     }
-    names = ("report", "variables", "compatibility", "trajectory", "provenance")
-    outputs = {key: tmp_path / f"{key}.csv" for key in names}
+    outputs = {key: tmp_path / f"{key}.csv" for key in REPORT_OUTPUTS}
     report.main(
         [
             "--settings",
@@ -309,10 +311,7 @@ def test_a_training_runs_folder_gives_each_checkpoint_and_the_trajectory(tmp_pat
         slices.append(str(out.with_suffix(".csv")))
         settings = configuration.extract_settings(checkpoint)
         extract.main(["--settings", settings, "--values", values[-1], "--output", slices[-1]])
-    outputs = {
-        key: tmp_path / f"{key}.csv"
-        for key in ("report", "variables", "compatibility", "trajectory", "provenance")
-    }
+    outputs = {key: tmp_path / f"{key}.csv" for key in REPORT_OUTPUTS}
     report.main(
         ["--settings", configuration.report_settings(checked), "--slices", *slices]
         + ["--values", *values]

@@ -36,14 +36,15 @@ def test_the_job_with_the_longest_chain_ahead_starts_first():
 @pytest.mark.workflow
 def test_the_graph_read_from_snakemake_is_the_pipelines(pipeline):
     graph = dag.jobs(pipeline)
+    audited = ("seed", "seed.savedmodel", "seed.frozen_pb")
     assert set(graph) == {
-        "build",
-        "restore/seed",
-        "extract/seed",
-        "report",
-        "verify",
-        "probes_figure/seed",
-        "outcomes_figure/seed",
+        *("build", "restore/seed", "report", "verify"),
+        *("export/savedmodel", "export/frozen_pb", "load/seed.savedmodel", "load/seed.frozen_pb"),
+        *(
+            f"{rule}/{name}"
+            for rule in ("extract", "probes_figure", "outcomes_figure")
+            for name in audited
+        ),
     }
     assert graph["build"].needs == set()
     assert graph["report"].needs >= {"extract/seed"}

@@ -22,6 +22,7 @@ def test_build_writes_the_checkpoint(built):
     names = sorted(p.name for p in (built / "ckpt").iterdir())
     assert names == [
         "checkpoint",
+        "inference.npz",
         "model.ckpt.data-00000-of-00001",
         "model.ckpt.index",
         "model.ckpt.meta",
@@ -31,6 +32,9 @@ def test_build_writes_the_checkpoint(built):
     shapes = reader.get_variable_to_shape_map()
     for name, shape in network.variable_shapes().items():
         assert tuple(shapes[name]) == shape
+    with Values(built / "ckpt" / "inference.npz") as reference:
+        assert reference.shape("input") == (2, *network.INPUT_SHAPE[1:])
+        assert reference.shape("output") == network.output_shape(2)
 
 
 def test_the_meta_graph_has_the_seed_probe_tensor(built):
@@ -76,7 +80,10 @@ def test_a_partial_restore_of_variables_the_graph_lacks_names_the_checkpoint(
     built, seed_entry, tmp_path, capsys
 ):
     settings = with_changes(
-        configuration.restore_settings(seed_entry), orderings=[PARTIAL], partial_variables=["x"]
+        configuration.restore_settings(seed_entry),
+        orderings=[PARTIAL],
+        partial_variables=["x"],
+        output_tensor=None,
     )
     with pytest.raises(SystemExit):
         run_restore(settings, built / "ckpt" / "model.ckpt", tmp_path / "out")
@@ -108,9 +115,14 @@ def test_a_widened_model_builds_and_restores(config, seed_entry, tmp_path):
     settings = with_changes(configuration.build_settings(config), extra_layers=[8, 16], steps=1)
     run_build(settings, tmp_path)
     output = run_restore(
-        with_changes(configuration.restore_settings(seed_entry), orderings=[PARTIAL]),
+        with_changes(
+            configuration.restore_settings(seed_entry),
+            orderings=[PARTIAL],
+            output_tensor=network.output_tensor([8, 16]),
+        ),
         tmp_path / "ckpt" / "model.ckpt",
         tmp_path / "values",
+        inference=tmp_path / "ckpt" / "inference.npz",
     )
     references = {"initial": output / "initial.npz"}
     with Values(output / f"{PARTIAL}.npz", references) as state:

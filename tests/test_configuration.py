@@ -157,6 +157,14 @@ CASES = {
         lambda c: c["checkpoints"][0].update(orderings=["restore_twice"]),
         ["checkpoints[1].orderings[1]: 'restore_twice' is not allowed", ALLOWED_ORDERINGS],
     ),
+    "an unknown format": (
+        set_key("formats", ["ckpt", "onnx"]),
+        ["formats: ['ckpt', 'onnx'] is not allowed; allowed: all, or a list of ckpt"],
+    ),
+    "a name one of the built model's formats takes": (
+        lambda c: c["checkpoints"].append({"name": "seed.savedmodel", "prefix": "x/model.ckpt"}),
+        ["checkpoints: the name 'seed.savedmodel' is given twice", "NAME.FORMAT"],
+    ),
     "a checkpoint's own probe of a variable the model lacks": (
         lambda c: c["checkpoints"][0].update(probes=[{"tensor": "dense/kernel", "slice": "[0]"}]),
         ["checkpoints[1].probes[1]: tensor 'dense/kernel' is not in the model"],
@@ -247,7 +255,7 @@ def test_a_checkpoint_from_outside_takes_the_top_level_settings_it_does_not_give
         {"name": "own", "prefix": prefix, "orderings": [FIRST], "trust": False},
     ]
     config["checkpoints"][-1]["probes"] = [{"tensor": "x", "slice": "[0]"}]
-    seed, mine, gated, own = configuration.checked(config)["checkpoints"]
+    seed, _, _, mine, gated, own = configuration.checked(config)["checkpoints"]
     assert seed["built"] and seed["prefix"] == configuration.BUILT_PREFIX
     assert seed["expected"] == {}
     assert not mine["built"] and mine["graph"] == f"{prefix}.meta"
@@ -269,4 +277,21 @@ def test_a_run_folder_is_read_from_itself_whatever_paths_its_state_file_lists(tm
     assert checkpoint_files.listed_checkpoints(str(tmp_path)) == [
         (10, f"{tmp_path}/model.ckpt-10"),
         (20, f"{tmp_path}/model.ckpt-20"),
+    ]
+
+
+def test_the_built_model_is_audited_in_each_format_of_formats():
+    config = raw_config()
+    names = {c["format"]: c for c in configuration.checked(config)["checkpoints"]}
+    assert [c["name"] for c in names.values()] == ["seed", "seed.savedmodel", "seed.frozen_pb"]
+    assert {c["checkpoint"] for c in names.values()} == {"seed"}
+    assert names["savedmodel"]["orderings"] == orderings.format_orderings("savedmodel")
+    assert names["frozen_pb"]["orderings"] == [
+        "after_restore.import_graph_def",
+        "after_restore_then_init.import_graph_def",
+    ]
+    config["formats"] = ["frozen_pb", "ckpt"]
+    assert [c["name"] for c in configuration.checked(config)["checkpoints"]] == [
+        "seed",
+        "seed.frozen_pb",
     ]

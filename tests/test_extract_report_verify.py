@@ -13,7 +13,7 @@ import report
 from ckptorder import network
 from ckptorder.orderings import ordering_of
 from ckptorder.values import GRAPH_FACTS, Values, write_values
-from conftest import PROJECT
+from conftest import PROJECT, REPORT_OUTPUTS
 
 RESTORE_ONLY = ordering_of("restore_all")
 INIT_ONLY = ordering_of("initialize_all")
@@ -40,6 +40,7 @@ def states(tmp_path):
     tmp_path.mkdir()
     facts = {
         "unseeded": {},
+        "random": [],
         "unlisted": [],
         "aliases": {},
         "compatibility": [],
@@ -154,7 +155,10 @@ def test_extract_holds_only_the_probed_tensor(tmp_path):
 
 
 # What the report is told of the checkpoint besides its orderings, where a test does not say.
-CHECKPOINT = {"name": "c", "run": None, "step": None, "partial_variables": [], "expected": {}}
+CHECKPOINT = {
+    **{"name": "c", "checkpoint": "c", "format": "ckpt", "run": None, "step": None},
+    **{"partial_variables": [], "expected": {}},
+}
 
 
 def make_report(states, settings, probes):
@@ -162,8 +166,7 @@ def make_report(states, settings, probes):
     differs from CHECKPOINT) and `probes`."""
     checkpoint = {**CHECKPOINT, **settings, "probes": probes}
     slices = run_extract(states, checkpoint["orderings"], probes)
-    names = ("report", "variables", "compatibility", "trajectory", "provenance")
-    outputs = {key: states.parent / f"{key}.out" for key in names}
+    outputs = {key: states.parent / f"{key}.out" for key in REPORT_OUTPUTS}
     settings = {"checkpoints": [checkpoint], "config": {}, "snakemake": "9"}
     report.main(
         [
@@ -241,6 +244,8 @@ def run_verify(directory, outputs):
             str(outputs["report"]),
             "--variables",
             str(outputs["variables"]),
+            "--inference",
+            str(outputs["inference"]),
             "--output",
             str(directory.parent / "verified.txt"),
         ],

@@ -22,6 +22,7 @@ def settings(*ordering_names, trust=False):
             "orderings": list(ordering_names),
             "partial_variables": None,
             "trust": trust,
+            "output_tensor": None,
         }
     )
 

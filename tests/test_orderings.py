@@ -42,6 +42,37 @@ def test_the_suggested_map_restores_what_it_maps_and_initialises_the_rest():
 def test_every_step_of_every_ordering_is_defined():
     for ordering in orderings.ORDERINGS:
         assert orderings.steps(ordering) and set(orderings.steps(ordering)) <= set(orderings.STEPS)
+    for format_ in orderings.FORMATS:
+        for ordering in orderings.format_orderings(format_):
+            assert set(orderings.steps(ordering)) <= set(orderings.STEPS)
+
+
+def test_a_formats_ordering_runs_the_load_with_the_variants_init_op_in_place():
+    assert orderings.steps("main_op.loader_load_then_init") == (
+        "restore_all",
+        "initialize_all",
+        "initialize_all",
+    )
+    assert orderings.steps("no_init_op.loader_load") == ("restore_all",)
+    assert orderings.steps("after_restore_then_init.import_graph_def") == (
+        "restore_all",
+        "initialize_all",
+    )
+
+
+def test_initialising_again_in_one_session_changes_what_random_initializers_set():
+    assert orderings.expected_outcomes(
+        "main_op.loader_load_then_init", VARIABLES, [], random=["conv_1/kernel", "conv_3/kernel"]
+    ) == {"conv_1/kernel": "changed", "conv_1/bias": "reinitialized", "conv_3/kernel": "changed"}
+
+
+def test_a_step_that_raises_fails_the_ordering_and_an_unwritten_variable_is_uninitialized():
+    failing = "main_op_with_restore.loader_load"
+    assert orderings.expected_outcomes(failing, VARIABLES, []) == dict.fromkeys(VARIABLES, "failed")
+    unwritten = "main_op.load_v2_global_init"
+    assert orderings.expected_outcomes(unwritten, VARIABLES, []) == dict.fromkeys(
+        VARIABLES, "uninitialized"
+    )
 
 
 def test_observed_outcome_is_bitwise_saved_first():

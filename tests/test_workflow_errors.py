@@ -6,8 +6,7 @@ import pytest
 import yaml
 
 from ckptorder.orderings import ordering_of
-from ckptorder.tfsession import tf
-from conftest import copy_project, snakemake
+from conftest import add_a_write_to_an_initializer, copy_project, snakemake
 
 pytestmark = pytest.mark.workflow
 RESTORES = ordering_of("restore_all")
@@ -148,16 +147,6 @@ def test_a_cut_short_intermediate_file_is_refused(pipeline, tmp_path, path, word
     # Snakemake removes the outputs of a job it reruns; no new one may come from bad data.
     for follower in followers:
         assert not follower.exists() or follower.stat().st_mtime_ns == before[follower]
-
-
-def add_a_write_to_an_initializer(meta, target):
-    """The pipeline's own graph with a WriteFile of `target` made a control input of conv_1's
-    kernel initializer: what a crafted `.meta` file can hold."""
-    with tf.Graph().as_default() as graph:
-        tf.compat.v1.train.import_meta_graph(str(meta))
-        write = tf.io.write_file(str(target), "written", name="crafted_write")
-        graph.get_operation_by_name("conv_1/kernel/Assign")._add_control_input(write)
-        tf.compat.v1.train.export_meta_graph(str(meta))
 
 
 def test_a_crafted_graph_is_refused_before_it_runs(pipeline, tmp_path):

@@ -19,6 +19,8 @@ def test_every_ordering_ends_as_its_steps_say(pipeline, config):
     report = pd.read_csv(pipeline / "results" / "report.csv")
     assert list(report.columns) == [
         "checkpoint",
+        "format",
+        "variant",
         "ordering",
         "tensor",
         "slice",
@@ -34,6 +36,8 @@ def test_every_ordering_ends_as_its_steps_say(pipeline, config):
         "as_expected",
     ]
     assert report["as_expected"].all() and (report["checkpoint"] == "seed").all()
+    assert report["format"].unique().tolist() == list(orderings.FORMATS)
+    report = report[report["format"] == "ckpt"]
     assert report["error"].isna().all() and (report["initializer"] == "seeded").all()
     assert report["ordering"].unique().tolist() == list(orderings.ORDERINGS)
     names = list(network.variable_shapes())
@@ -58,8 +62,9 @@ def test_every_ordering_ends_as_its_steps_say(pipeline, config):
 
 def test_reinitialized_means_bit_equal_to_the_initial_values(pipeline):
     variables = pd.read_csv(pipeline / "results" / "variables.csv")
-    assert len(variables) == len(orderings.ORDERINGS) * len(network.variable_shapes())
     assert variables["as_expected"].all()
+    variables = variables[variables["format"] == "ckpt"]
+    assert len(variables) == len(orderings.ORDERINGS) * len(network.variable_shapes())
     reinitialized = variables[variables["outcome"] == "reinitialized"]
     assert reinitialized["equal_to_initial"].all() and not reinitialized["equal_to_saved"].any()
     assert (reinitialized["source"] == "initial").all()
@@ -87,7 +92,8 @@ def test_the_run_ends_with_the_answer(pipeline):
     assert terminal.endswith(verified)
     answer = verified.split("\n\n")[0]
     assert answer.startswith("Outcomes per checkpoint, ordering and probe") and PARTIAL in answer
-    assert "all 16 judged probe and 48 judged variable outcomes as expected." in verified
+    assert "all 50 judged probe and 150 judged variable outcomes as expected." in verified
+    assert "The 11 orderings that restore every variable give the built model's output" in verified
 
 
 def test_the_readme_shows_the_answer_a_run_ends_with(pipeline):
@@ -140,3 +146,34 @@ def test_tensorflow_steps_log_only_their_own_lines(pipeline):
             assert line.startswith(prefix), (log, line)
     terminal = (pipeline / "run.terminal").read_text()
     assert "absl" not in terminal and "cuda" not in terminal.lower()
+
+
+def test_each_format_ends_as_its_variant_and_load_say(pipeline):
+    """The SavedModel's and the frozen GraphDef's orderings, variable by variable: main_op()
+    wipes on loader.load, tf.saved_model.load's restore keeps, main_op_with_restore fails."""
+    variables = pd.read_csv(pipeline / "results" / "variables.csv", keep_default_na=False)
+    rows = variables[variables["format"] != "ckpt"].set_index(["variant", "ordering", "variable"])
+    kernel, bias = "conv_1/kernel", "conv_1/bias"
+    assert rows.loc[("no_init_op", "loader_load", kernel), "outcome"] == "restored"
+    assert rows.loc[("main_op", "loader_load", kernel), "outcome"] == "reinitialized"
+    assert rows.loc[("main_op", "loader_load_then_init", kernel), "outcome"] == "changed"
+    assert rows.loc[("main_op", "loader_load_then_init", bias), "outcome"] == "reinitialized"
+    assert rows.loc[("main_op", "load_v2_restore", kernel), "outcome"] == "restored"
+    assert rows.loc[("main_op", "load_v2_global_init", kernel), "outcome"] == "uninitialized"
+    failed = rows.loc[("main_op_with_restore", "loader_load", kernel)]
+    assert failed["outcome"] == "failed" and failed["error"].startswith("NotFoundError: ")
+    assert rows.loc[("after_restore", "import_graph_def", kernel), "outcome"] == "restored"
+    frozen_after_init = ("after_restore_then_init", "import_graph_def", kernel)
+    assert rows.loc[frozen_after_init, "outcome"] == "reinitialized"
+
+
+def test_the_output_is_the_saved_models_wherever_every_variable_is_restored(pipeline):
+    inference = pd.read_csv(pipeline / "results" / "inference.csv", keep_default_na=False)
+    variables = pd.read_csv(pipeline / "results" / "variables.csv", keep_default_na=False)
+    keys = ["format", "variant", "ordering"]
+    restored = (variables["outcome"] == "restored").groupby([variables[k] for k in keys]).all()
+    checked = inference.join(restored.rename("restored"), on=keys)
+    assert len(checked) == len(variables) // len(network.variable_shapes())
+    assert (checked["bit_equal"] == checked["restored"]).all()
+    assert (checked.loc[checked["restored"], "max_abs_diff"] == 0.0).all()
+    assert (checked.loc[~checked["restored"] & (checked["error"] == ""), "max_abs_diff"] > 0).all()

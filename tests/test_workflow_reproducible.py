@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from ckptorder import configuration, orderings
-from ckptorder.values import Values
+from ckptorder.values import INFERENCE, Values
 from conftest import copy_project, snakemake
 
 pytestmark = pytest.mark.workflow
@@ -21,21 +21,27 @@ COMPARED = [
     "results/variables.csv",
     "results/checkpoint/model.ckpt.index",
     "results/checkpoint/model.ckpt.data-00000-of-00001",
+    "results/inference.csv",
 ]
+# Every file in these: the slices, every values folder, the SavedModels and frozen GraphDefs.
+COMPARED_FOLDERS = ["results/slices", "results/values", "results/savedmodel", "results/frozen_pb"]
 
 
 def result_bytes(workdir):
     paths = [workdir / p for p in COMPARED]
-    paths += sorted((workdir / "results" / "slices").glob("*.csv"))
-    paths += sorted((workdir / "results" / "values" / "seed").glob("*.npz"))
+    for folder in COMPARED_FOLDERS:
+        paths += sorted(p for p in (workdir / folder).rglob("*") if p.is_file())
     return {str(p.relative_to(workdir)): p.read_bytes() for p in paths}
 
 
-def test_a_clean_run_on_one_core_gives_the_same_bytes(pipeline, tmp_path):
+def test_a_clean_run_on_one_core_gives_the_same_bytes(pipeline, tmp_path, config):
     workdir = copy_project(tmp_path / "project")
     snakemake(workdir, "--cores", "1")
     ours, theirs = result_bytes(workdir), result_bytes(pipeline)
-    assert len(ours) == 4 + 1 + len(orderings.states(orderings.ORDERINGS))
+    values = [path for path in ours if path.startswith("results/values/")]
+    # Each state's values file, graph.json and inference.json, for each format.
+    states = sum(len(orderings.states(c["orderings"])) for c in config["checkpoints"])
+    assert len(values) == states + 2 * len(config["checkpoints"])
     assert ours == theirs
 
 
@@ -126,10 +132,14 @@ def test_one_restore_job_equals_one_process_per_ordering(pipeline, tmp_path, see
             **json.loads(configuration.restore_settings(seed_entry)),
             "orderings": [ordering],
         }
-        command = [sys.executable, "scripts/restore.py", "--settings", json.dumps(settings)]
         output = tmp_path / ordering
+        command = [
+            *(sys.executable, "scripts/restore.py", "--settings", json.dumps(settings)),
+            *("--checkpoint", str(prefix), "--output", str(output)),
+            *("--inference", str(prefix.with_name("inference.npz"))),
+        ]
         runs[ordering] = subprocess.Popen(
-            [*command, "--checkpoint", str(prefix), "--output", str(output)],
+            command,
             cwd=pipeline,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -140,3 +150,6 @@ def test_one_restore_job_equals_one_process_per_ordering(pipeline, tmp_path, see
         for name in ("saved.npz", "initial.npz", f"{ordering}.npz"):
             alone = (tmp_path / ordering / name).read_bytes()
             assert alone == (together / name).read_bytes(), (ordering, name)
+        checks = (json.loads((f / INFERENCE).read_text()) for f in (tmp_path / ordering, together))
+        alone, all_of_them = checks
+        assert alone == {ordering: all_of_them[ordering]}

@@ -2,8 +2,9 @@
 
 Each case copies the finished session run (outputs, mtimes and Snakemake's metadata), makes
 one change, counts the jobs per rule that a dry run plans, then runs for real and checks the
-report. A full rerun of the default config is one job of each rule: build; restore, extract
-and the two figures of its one checkpoint; report and verify. A real full rerun is a clean
+report. A full rerun of the default config is build; the restore of its checkpoint, the export
+and load of its other two formats; an extract and two figures for each of the three; report
+and verify. A real full rerun is a clean
 run under another config; it costs most of this file's time, so it is done for the cases in
 FULL_RUNS_CHECKED and the others stop at the dry run.
 """
@@ -25,14 +26,19 @@ pytestmark = pytest.mark.workflow
 # The ordering these cases remove, add back and override.
 INIT_ONLY = ordering_of("initialize_all")
 
-FIGURES = {"probes_figure": 1, "outcomes_figure": 1}
+# The built model's checkpoint, SavedModel and frozen GraphDef: each its extract and figures.
+AUDITED = len(orderings.FORMATS)
+FIGURES = {"probes_figure": AUDITED, "outcomes_figure": AUDITED}
 # What follows the report; the probes figure follows the slices alone.
-REPORT = {"report": 1, "verify": 1, "outcomes_figure": 1}
-NEW_SLICES = {**REPORT, "probes_figure": 1}
-NEW_PROBES = {"extract": 1, **NEW_SLICES}
-# One restore job runs every ordering of a checkpoint: a change to any of them reruns it.
-RESTORE = {"restore": 1, **NEW_PROBES}
-EVERYTHING = {"build": 1, **RESTORE}
+REPORT = {"report": 1, "verify": 1, "outcomes_figure": AUDITED}
+NEW_PROBES = {"extract": AUDITED, **REPORT, "probes_figure": AUDITED}
+# One restore job runs every ordering of a checkpoint: a change to any of them reruns it, and
+# what reads its values, not the other formats' jobs.
+RESTORE = {"restore": 1, "extract": 1, "probes_figure": 1, **REPORT}
+# The two other formats' jobs, and what reads their values.
+FORMATS = {"export": 2, "load": 2, "extract": 2, "probes_figure": 2, **REPORT}
+ALL_BUT_BUILD = {**NEW_PROBES, "restore": 1, "export": 2, "load": 2}
+EVERYTHING = {"build": 1, **ALL_BUT_BUILD}
 
 
 def edit_config(workdir, change):
@@ -62,6 +68,13 @@ def add_back_ordering(workdir):
     edit_config(workdir, remove_ordering)
     snakemake(workdir, "--cores", "4")
     edit_config(workdir, lambda c: c["orderings"].append(INIT_ONLY))
+
+
+def add_back_format(workdir):
+    """As if frozen_pb had never been audited: drop it, run, then add it back."""
+    edit_config(workdir, lambda c: c.__setitem__("formats", ["ckpt", "savedmodel"]))
+    snakemake(workdir, "--cores", "4")
+    edit_config(workdir, lambda c: c.__setitem__("formats", "all"))
 
 
 def set_train(key, value):
@@ -119,21 +132,34 @@ CASES = {
         lambda w: append_comment(w, "scripts/restore.py"),
         RESTORE,
     ),
+    "export script edited": (lambda w: append_comment(w, "scripts/export.py"), FORMATS),
+    "load script edited": (
+        lambda w: append_comment(w, "scripts/load.py"),
+        {k: v for k, v in FORMATS.items() if k != "export"},
+    ),
+    "a format removed": (
+        lambda w: edit_config(w, lambda c: c.__setitem__("formats", ["ckpt", "savedmodel"])),
+        {**REPORT, "outcomes_figure": AUDITED - 1},
+    ),
+    "a format added": (
+        add_back_format,
+        {"export": 1, "load": 1, "extract": 1, "probes_figure": 1, **REPORT},
+    ),
     "extract script edited": (lambda w: append_comment(w, "scripts/extract.py"), NEW_PROBES),
     "report script edited": (lambda w: append_comment(w, "scripts/report.py"), REPORT),
     "verify script edited": (lambda w: append_comment(w, "scripts/verify.py"), {"verify": 1}),
     "figures script edited": (lambda w: append_comment(w, "scripts/figures.py"), FIGURES),
-    "shared module edited (orderings: all but build and verify)": (
+    "shared module edited (orderings: all but build)": (
         lambda w: append_comment(w, "scripts/ckptorder/orderings.py"),
-        RESTORE,
+        ALL_BUT_BUILD,
     ),
     "shared module edited (slices, through slice_csv: extract, report, figures)": (
         lambda w: append_comment(w, "scripts/ckptorder/slices.py"),
         NEW_PROBES,
     ),
-    "shared module edited (values: restore, extract, report, figures)": (
+    "shared module edited (values: every step but verify)": (
         lambda w: append_comment(w, "scripts/ckptorder/values.py"),
-        RESTORE,
+        EVERYTHING,
     ),
     "the config check edited (no step imports it)": (
         lambda w: append_comment(w, "scripts/ckptorder/configuration.py"),
@@ -175,8 +201,10 @@ def test_a_change_reruns_exactly_what_it_touches(pipeline, tmp_path, case):
     assert ("Outcomes per checkpoint" in run.stdout) == ("verify" in expected), "last words"
     report = pd.read_csv(workdir / "results" / "report.csv")
     config = configuration.load(workdir / "config.yaml")
-    assert report["ordering"].unique().tolist() == config["orderings"]
-    assert len(report) == len(config["orderings"]) * len(config["probes"])
+    checkpoint = report[report["format"] == "ckpt"]
+    assert checkpoint["ordering"].unique().tolist() == config["orderings"]
+    audited = sum(len(c["orderings"]) for c in config["checkpoints"])
+    assert len(report) == audited * len(config["probes"])
     assert report["as_expected"].all()
 
 
@@ -197,11 +225,12 @@ def test_a_checkpoint_added_changed_and_removed_reruns_its_own_jobs(pipeline, tm
     prefix = outside_copy(workdir, "mine")
     edit_config(workdir, lambda c: c["checkpoints"].append({"name": "mine", "prefix": prefix}))
     dry = snakemake(workdir, "--cores", "4", "--dry-run")
-    assert planned_jobs(dry.stdout) == {**RESTORE, "outcomes_figure": 2}
+    assert planned_jobs(dry.stdout) == {**RESTORE, "outcomes_figure": AUDITED + 1}
     run = snakemake(workdir, "--cores", "4")
     assert "reported, not judged (no expected): mine." in run.stdout
     report = pd.read_csv(workdir / "results" / "report.csv")
     assert report["checkpoint"].unique().tolist() == ["seed", "mine"]
+    report = report[report["format"] == "ckpt"]
     mine, seed = (report[report["checkpoint"] == name] for name in ("mine", "seed"))
     # The same files audited as an outside checkpoint: the same outcomes, not judged.
     assert mine["outcome"].tolist() == seed["outcome"].tolist()
@@ -212,7 +241,7 @@ def test_a_checkpoint_added_changed_and_removed_reruns_its_own_jobs(pipeline, tm
         + b"\0" * 4
     )
     dry = snakemake(workdir, "--cores", "4", "--dry-run")
-    assert planned_jobs(dry.stdout) == {**RESTORE, "outcomes_figure": 2}
+    assert planned_jobs(dry.stdout) == {**RESTORE, "outcomes_figure": AUDITED + 1}
 
     edit_config(workdir, lambda c: c["checkpoints"].pop())
     dry = snakemake(workdir, "--cores", "4", "--dry-run")

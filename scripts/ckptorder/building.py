@@ -14,6 +14,7 @@ import numpy as np
 from ckptorder import network
 from ckptorder.checkpoint_files import SUFFIXES
 from ckptorder.tfsession import session, tf, variable_values
+from ckptorder.values import write_values
 
 
 def build_graph(seed, learning_rate, extra_layers):
@@ -68,7 +69,7 @@ def train(sess, graph, settings):
         settings["seed"], settings["steps"], settings["batch_size"], settings["extra_layers"]
     )
     for step, (inputs, targets) in enumerate(batches, start=1):
-        _, value = sess.run([train_op, loss], {"input:0": inputs, "target:0": targets})
+        _, value = sess.run([train_op, loss], {network.INPUT: inputs, "target:0": targets})
         logging.info("step %d of %d: loss %.9g", step, settings["steps"], value)
         if not np.isfinite(value):
             raise ValueError(
@@ -102,9 +103,28 @@ def check_finite(sess, learning_rate):
             )
 
 
-def build_and_save(settings, prefix):
-    """Build and train the network with `settings` (build's SETTINGS) and save it under the
-    checkpoint `prefix`. Raises ValueError where training diverges."""
+def inference_batch(seed):
+    """The fixed input batch every loaded model is run on: standard-normal float32 data drawn
+    from `seed` in a stream of its own (not one of training's batches)."""
+    rng = np.random.default_rng([seed, 1])
+    return rng.standard_normal((INFERENCE_BATCH, *network.INPUT_SHAPE[1:]), dtype=np.float32)
+
+
+INFERENCE_BATCH = 2
+
+
+def write_inference_reference(sess, graph, settings, path):
+    """The fixed batch and the network's output on it right before saving, as a values file
+    (`input`, `output`): what every loaded model's output is compared with."""
+    batch = inference_batch(settings["seed"])
+    output = graph.get_tensor_by_name(network.output_tensor(settings["extra_layers"]))
+    write_values(path, [("input", batch), ("output", sess.run(output, {network.INPUT: batch}))])
+
+
+def build_and_save(settings, prefix, inference):
+    """Build and train the network with `settings` (build's SETTINGS), save it under the
+    checkpoint `prefix` and its output on a fixed batch to `inference`. Raises ValueError where
+    training diverges."""
     tf.config.experimental.enable_op_determinism()
     graph, saver, initialize = build_graph(
         settings["seed"], settings["learning_rate"], settings["extra_layers"]
@@ -113,5 +133,6 @@ def build_and_save(settings, prefix):
         sess.run(initialize)
         train(sess, graph, settings)
         check_finite(sess, settings["learning_rate"])
+        write_inference_reference(sess, graph, settings, inference)
         save_checkpoint(sess, saver, prefix)
         logging.info("wrote checkpoint %s", prefix)

@@ -40,6 +40,7 @@ def checked(config, schema=SCHEMA):
     if not problems:
         config = {
             **config,
+            "formats": formats_spelt_out(config.get("formats", "all")),
             "orderings": spelt_out(config["orderings"]),
             "expected": config.get("expected", {}),
         }
@@ -58,11 +59,18 @@ def expand_checkpoints(config):
         except ValueError as error:
             problems.append(f"checkpoints[{number}].prefix: {error}")
     config["checkpoints"] = [settings for _, _, settings in expanded]
-    return problems or duplicate_names(config["checkpoints"]) + [
-        problem
-        for number, entry, settings in expanded
-        for problem in checkpoint_problems(config, number, entry, settings)
-    ]
+    # The built model's formats share its settings: their problems are listed once.
+    return problems or duplicate_names(config["checkpoints"]) + list(
+        dict.fromkeys(
+            problem
+            for number, entry, settings in expanded
+            for problem in checkpoint_problems(config, number, entry, settings)
+        )
+    )
+
+
+def formats_spelt_out(formats):
+    return [f for f in orderings.FORMATS if formats == "all" or f in formats]
 
 
 def spelt_out(orderings_setting):
@@ -80,13 +88,17 @@ def checkpoint_settings(config, entry):
     prefix = BUILT_PREFIX if built else entry.get("prefix")
     common = {
         "built": built,
+        "checkpoint": entry["name"],
+        "format": "ckpt",
         "orderings": spelt_out(entry.get("orderings", config["orderings"])),
         "partial_variables": entry.get("partial_restore", config["partial_restore"])["variables"],
         "probes": entry.get("probes", config["probes"]),
         "expected": entry.get("expected", config["expected"] if built else None),
         "trust": entry.get("trust", config["trust"]),
     }
-    if built or not os.path.isdir(prefix):
+    if built:
+        return built_settings(config, entry["name"], common)
+    if not os.path.isdir(prefix):
         listed = [(None, entry["name"], prefix)]
     else:
         listed = [
@@ -100,16 +112,46 @@ def checkpoint_settings(config, entry):
             "graph": entry.get("graph", f"{member}.meta"),
             "run": entry["name"] if step is not None else None,
             "step": step,
+            "output_tensor": None,
             **common,
         }
         for step, name, member in listed
     ]
 
 
+def built_settings(config, name, common):
+    """The built model's settings, one per format of `formats`: its checkpoint's named NAME,
+    those of its SavedModel and frozen GraphDef NAME.FORMAT, each running its format's
+    orderings (expected: what their steps leave)."""
+    ckpt = {
+        "name": name,
+        "prefix": BUILT_PREFIX,
+        "graph": f"{BUILT_PREFIX}.meta",
+        "run": None,
+        "step": None,
+        "output_tensor": network.output_tensor(config["model"]["extra_layers"]),
+        **common,
+    }
+    return [
+        ckpt
+        if format_ == "ckpt"
+        else {
+            **ckpt,
+            "name": f"{name}.{format_}",
+            "format": format_,
+            "orderings": orderings.format_orderings(format_),
+            "partial_variables": [],
+            "expected": {},
+        }
+        for format_ in config["formats"]
+    ]
+
+
 def duplicate_names(checkpoints):
     names = [checkpoint["name"] for checkpoint in checkpoints]
     return [
-        f"checkpoints: the name {name!r} is given twice; names must be unique"
+        f"checkpoints: the name {name!r} is given twice; names must be unique (the built"
+        " model's other formats take NAME.FORMAT)"
         for name in sorted({name for name in names if names.count(name) > 1})
     ]
 
@@ -280,6 +322,30 @@ def restore_settings(checkpoint):
             "orderings": checkpoint["orderings"],
             "partial_variables": checkpoint["partial_variables"] if partial else None,
             "trust": checkpoint["trust"],
+            "output_tensor": checkpoint["output_tensor"],
+        }
+    )
+
+
+def export_settings(config, built):
+    """export's settings for one format of the built model (an entry of `checkpoints`)."""
+    return dump_settings(
+        {
+            "format": built["format"],
+            "extra_layers": config["model"]["extra_layers"],
+            "trust": built["trust"],
+        }
+    )
+
+
+def loading_settings(loaded):
+    """load's settings for the built model in one format (an entry of `checkpoints`)."""
+    return dump_settings(
+        {
+            "checkpoint": loaded["name"],
+            "format": loaded["format"],
+            "orderings": loaded["orderings"],
+            "output_tensor": loaded["output_tensor"],
         }
     )
 
@@ -294,7 +360,10 @@ def extract_settings(checkpoint):
     )
 
 
-REPORTED = ("name", "run", "step", "orderings", "partial_variables", "expected", "probes")
+REPORTED = (
+    *("name", "checkpoint", "format", "run", "step", "orderings", "partial_variables"),
+    *("expected", "probes"),
+)
 
 
 def report_settings(config):

@@ -91,23 +91,33 @@ def refusals(meta_graph, steps):
     return found
 
 
-def unseeded(meta_graph):
-    """Each variable whose initializer runs a random op that carries neither an op seed nor a
-    graph seed (its attributes seed and seed2 both 0, which TensorFlow reads as "seed anew on
-    every run"), with those ops: re-initialised, it gets new values every time."""
+def random_initializers(meta_graph):
+    """Each variable whose initializer runs a random op (one with seed attributes), with those
+    ops' nodes: initialised twice in one session, such a variable gets new values."""
     graph = {node.name: node for node in meta_graph.graph_def.node}
     functions = {f.signature.name: f for f in meta_graph.graph_def.library.function}
     found = {}
     for variable in variable_defs(meta_graph):
         initializer = [node_name(variable.initializer_name)]
         ops = [
-            path[-1]
+            (path[-1], node)
             for path, node in reachable(graph, functions, initializer, set())
             if "seed" in node.attr and "seed2" in node.attr
-            if node.attr["seed"].i == 0 and node.attr["seed2"].i == 0
         ]
         if ops:
             found[node_name(variable.variable_name)] = ops
+    return found
+
+
+def unseeded(meta_graph):
+    """Each variable whose initializer runs a random op that carries neither an op seed nor a
+    graph seed (its attributes seed and seed2 both 0, which TensorFlow reads as "seed anew on
+    every run"), with those ops: re-initialised, it gets new values every time."""
+    found = {}
+    for variable, ops in random_initializers(meta_graph).items():
+        names = [name for name, node in ops if node.attr["seed"].i == node.attr["seed2"].i == 0]
+        if names:
+            found[variable] = names
     return found
 
 

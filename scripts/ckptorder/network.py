@@ -5,6 +5,7 @@ names and index ranges against it at load time, without importing TensorFlow.
 """
 
 INPUT_SHAPE = (None, 100, 100, 3)
+INPUT = "input:0"
 KERNEL_SIZE = 3
 
 # (scope, filters, stride): conv2d layers with "SAME" padding, applied in order.
@@ -43,6 +44,11 @@ def output_shape(batch_size, extra_layers=()):
     for _, _, stride in model:
         height, width = -(-height // stride), -(-width // stride)
     return (batch_size, height, width, model[-1][1])
+
+
+def output_tensor(extra_layers=()):
+    """The network's output: its last layer's bias add."""
+    return f"{layers(extra_layers)[-1][0]}/BiasAdd:0"
 
 
 def variable_name(tensor_name, names):

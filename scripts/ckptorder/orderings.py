@@ -2,7 +2,11 @@
 
 Each ordering is a sequence of steps. What a variable ends up holding is decided by the last
 step that writes it, so the expected outcome of every variable follows from the steps:
-a restoring step leaves it `restored`, an initialising step `reinitialized`.
+a restoring step leaves it `restored`, an initialising step `reinitialized` (`changed` where it
+initialises again in one session a variable whose initializer draws random numbers: the random
+op draws anew), a step that raises `failed`, and a variable no step writes stays `uninitialized`.
+The seed's model is also written as a SavedModel and as a frozen GraphDef: each way of writing
+one (a variant) and of loading it is an ordering of the same steps.
 Pure Python: the Snakefile, the report and the figures use it without importing TensorFlow.
 """
 
@@ -16,6 +20,9 @@ STEPS = {
     # init_from_checkpoint with the map compatibility.py suggests: the mapped variables read the
     # checkpoint, the others run their own initializers.
     "initialize_from_suggested_map": ("mapped", "restored"),
+    # main_op_with_restore's restore op: the Saver's, reading its default file ("model" in the
+    # working directory), not the SavedModel's variables; the load raises NotFoundError.
+    "restore_saver_default_file": ("all", "failed"),
 }
 
 ORDERINGS = {
@@ -54,10 +61,95 @@ ORDERINGS = {
 }
 
 
+# The formats the built model is written in: its checkpoint (the orderings above), a TF1
+# SavedModel and a frozen GraphDef.
+FORMATS = ("ckpt", "savedmodel", "frozen_pb")
+# format: variant: (the steps of its init op, or of the session it was frozen from; what it is)
+VARIANTS = {
+    "savedmodel": {
+        "no_init_op": ((), "saved_model.Builder without an init op"),
+        "main_op": (
+            ("initialize_all",),
+            "main_op=main_op(): the loader runs the initializers after its restore",
+        ),
+        "main_op_with_restore": (
+            ("initialize_all", "restore_saver_default_file"),
+            "main_op_with_restore(the Saver's restore op): the initializers, then that restore",
+        ),
+    },
+    "frozen_pb": {
+        "after_restore": (
+            ("restore_all",),
+            "variables folded into constants in a session that restored the checkpoint",
+        ),
+        "after_restore_then_init": (
+            ("restore_all", "initialize_all"),
+            "folded after restore, then the initializers (freeze_graph's --initializer_nodes)",
+        ),
+    },
+}
+# format: load: (its steps, "init_op" standing for the variant's; what it is)
+LOADS = {
+    "savedmodel": {
+        "loader_load": (
+            ("restore_all", "init_op"),
+            "tf.compat.v1.saved_model.loader.load: the variables' restore, then the init op",
+        ),
+        "loader_load_then_init": (
+            ("restore_all", "init_op", "initialize_all"),
+            "loader.load, then the user's global_variables_initializer()",
+        ),
+        "load_v2_restore": (
+            ("restore_all",),
+            "tf.saved_model.load in graph mode, then the saved_model_initializers it asks for",
+        ),
+        "load_v2_restore_then_tables": (
+            ("restore_all", "init_op"),
+            "the same, then tables_initializer(), which runs the SavedModel's init op",
+        ),
+        "load_v2_global_init": (
+            (),
+            "tf.saved_model.load in graph mode, then global_variables_initializer() alone",
+        ),
+    },
+    "frozen_pb": {
+        "import_graph_def": (
+            ("init_op",),
+            "import_graph_def: the constants hold what the frozen session held",
+        ),
+    },
+}
+
+
+def format_orderings(format_):
+    """A format's orderings: VARIANT.LOAD for every variant and load (the checkpoint's are
+    ORDERINGS)."""
+    if format_ == "ckpt":
+        return list(ORDERINGS)
+    return [f"{variant}.{load}" for variant in VARIANTS[format_] for load in LOADS[format_]]
+
+
+def variant_and_load(state):
+    """(format, variant, load) of a format's ordering VARIANT.LOAD."""
+    variant, load = state.split(".")
+    format_ = next(f for f, variants in VARIANTS.items() if variant in variants)
+    return format_, variant, load
+
+
 def steps(state):
     """The steps of an ordering; the `initial` state's are the initializers alone, in a fresh
     session."""
-    return ("initialize_all",) if state == "initial" else ORDERINGS[state][0]
+    if state == "initial":
+        return ("initialize_all",)
+    if state in ORDERINGS:
+        return ORDERINGS[state][0]
+    format_, variant, load = variant_and_load(state)
+    init_op = VARIANTS[format_][variant][0]
+    return tuple(
+        step
+        for written in LOADS[format_][load][0]
+        for step in (init_op if written == "init_op" else (written,))
+    )
 
 
 def ordering_of(*wanted):
@@ -66,17 +158,15 @@ def ordering_of(*wanted):
     return next(ordering for ordering in ORDERINGS if steps(ordering) == wanted)
 
 
-def reads_checkpoint(ordering):
-    """Whether any step of the ordering reads the checkpoint's values."""
-    return any(STEPS[step][1] == "restored" for step in steps(ordering))
-
-
-def expected_outcomes(ordering, variables, partial_variables, mapped=()):
+def expected_outcomes(ordering, variables, partial_variables, mapped=(), random=()):
     """Variable name to the outcome the ordering's last write to it leaves; `mapped`: the
-    variables the suggested map restores."""
-    outcome = {}
+    variables the suggested map restores; `random`: those whose initializer draws random
+    numbers."""
+    outcome, initialized = {}, set()
     for step in steps(ordering):
         writes, leaves = STEPS[step]
+        if leaves == FAILED:
+            return dict.fromkeys(variables, FAILED)
         for name in variables:
             if writes == "mapped":
                 outcome[name] = leaves if name in mapped else "reinitialized"
@@ -86,7 +176,13 @@ def expected_outcomes(ordering, variables, partial_variables, mapped=()):
                 or (writes == "unwritten" and name not in outcome)
             ):
                 outcome[name] = leaves
-    return outcome
+            else:
+                continue
+            if outcome[name] == "reinitialized":
+                if name in initialized and name in random:
+                    outcome[name] = "changed"
+                initialized.add(name)
+    return {name: outcome.get(name, UNINITIALIZED) for name in variables}
 
 
 # Where an ordering leaves no value to compare: it raised, or a variable holds nothing.

@@ -19,7 +19,7 @@ from ckptorder.tfsession import session, tf, variable_defs
 from ckptorder.values import GRAPH_FACTS, UNINITIALIZED, Values, state_paths, write_values
 
 
-def audit(prefix, graph_path, settings, threads, folder):
+def audit(prefix, graph_path, settings, threads, folder, inference=None):
     """Write the values of every state (saved, initial, then the orderings) and what restore
     finds of the graph and the checkpoint (`graph_facts`) into `folder`. Raises ValueError
     for a graph that is not a meta graph or that the guard refuses, a partial restore's
@@ -35,23 +35,40 @@ def audit(prefix, graph_path, settings, threads, folder):
     facts = graph_facts(meta_graph, variables, keys)
     write_text(Path(folder) / GRAPH_FACTS, json.dumps(facts, sort_keys=True))
     write_values(paths["saved"], saved_values(prefix, variables, saved_keys(facts), threads))
-    references = {state: paths[state] for state in orderings.REFERENCES}
     for state in states:
-        started = time.perf_counter()
-        graph = tf.Graph()
-        with graph.as_default():
-            saver = import_meta_graph(meta_graph, graph_path)
-            reads = variable_reads(graph, variables)
-            try:
-                actions = prepare(graph, saver, prefix, state, settings, facts["suggested_map"])
-            except (ValueError, tf.errors.OpError) as error:
-                failed = failure(error)
-            else:
-                failed = run_state(actions, reads, prefix, state, threads, paths[state], references)
-        if failed:
-            logging.info("%s failed: %s", state, failed)
-            write_values(paths[state], [], failed=failed)
-        logging.info("%s took %.3f s", state, time.perf_counter() - started)
+        run_ordering(
+            meta_graph, graph_path, prefix, state, settings, facts, threads, paths, inference
+        )
+    if inference:
+        inference.write(folder)
+
+
+def run_ordering(
+    meta_graph, graph_path, prefix, state, settings, facts, threads, paths, inference=None
+):
+    """Run one state's steps in a fresh graph of `meta_graph` and write its values file (of
+    `paths`, which holds the references' too): its values, or the error that stopped it; and,
+    given an `Inference`, the network's output after it."""
+    started = time.perf_counter()
+    references = {state: paths[state] for state in orderings.REFERENCES}
+    graph = tf.Graph()
+    with graph.as_default():
+        saver = import_meta_graph(meta_graph, graph_path)
+        reads = variable_reads(graph, list(graph_variables(meta_graph)))
+        try:
+            actions = prepare(graph, saver, prefix, state, settings, facts["suggested_map"])
+        except (ValueError, tf.errors.OpError) as error:
+            failed = failure(error)
+        else:
+            failed = run_state(
+                actions, reads, prefix, state, threads, paths[state], references, inference
+            )
+    if failed:
+        logging.info("%s failed: %s", state, failed)
+        write_values(paths[state], [], failed=failed)
+        if inference and state not in references:
+            inference.failed(state, failed)
+    logging.info("%s took %.3f s", state, time.perf_counter() - started)
 
 
 def guard(meta_graph, path, states):
@@ -103,6 +120,7 @@ def graph_facts(meta_graph, variables, keys):
     they suggest."""
     unseeded = graph_guard.unseeded(meta_graph)
     logging.info("unseeded initializers: %s", unseeded or "none")
+    random = sorted(graph_guard.random_initializers(meta_graph))
     rows = compatibility.rows(variables, keys)
     for row in rows:
         if row["status"] != "match":
@@ -112,6 +130,7 @@ def graph_facts(meta_graph, variables, keys):
     logging.info("of them, sharing a listed variable's resource: %s", aliases or "none")
     return {
         "unseeded": unseeded,
+        "random": random,
         "unlisted": unlisted,
         "aliases": aliases,
         "compatibility": rows,
@@ -260,12 +279,13 @@ def uninitialized_initializer(variables):
     return initialize
 
 
-def run_state(actions, reads, prefix, state, threads, output, references):
+def run_state(actions, reads, prefix, state, threads, output, references, inference=None):
     """Run the state's `actions` (from `prepare`) in the default graph, then
     write every variable's value (`reads`: see `variable_reads`) to `output`, as a reference
-    where it equals a state of `references` (name to values file). Returns None, or the error
-    (its class and first line) that stopped a step: the ordering's result. Raises ValueError
-    for a damaged checkpoint (see `checkpoint_problem`)."""
+    where it equals a state of `references` (name to values file), and run the `inference`
+    check of an ordering. Returns None, or the error (its class and first line) that stopped a
+    step: the ordering's result. Raises ValueError for a damaged checkpoint (see
+    `checkpoint_problem`)."""
     with session(tf.compat.v1.get_default_graph(), threads) as sess:
         try:
             for step in orderings.steps(state):
@@ -280,17 +300,22 @@ def run_state(actions, reads, prefix, state, threads, output, references):
         values = readable_values(sess, reads)
         if state in references:
             write_values(output, values)
-        else:
-            write_values(output, by_source(values, references))
+            return None
+        write_values(output, by_source(values, references))
+        if inference:
+            inference.run(state, sess, inference.output_tensor, inference.feed())
     return None
 
 
 def failure(error):
     """TensorFlow's error class and the line that says what went wrong: in a graph execution
     error the kernel's own message (the line after `Node: ...`, e.g. "Key x not found in
-    checkpoint"), else the first line."""
+    checkpoint", or, in a function's error, after the first line), else the first line."""
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    kernel = [after for line, after in itertools.pairwise(lines) if line.startswith("Node: ")]
+    pairs = list(itertools.pairwise(lines))
+    kernel = [after for line, after in pairs if line.startswith("Node: ")] or [
+        after for line, after in pairs[:1] if line == "Graph execution error:"
+    ]
     return f"{type(error).__name__}: {(kernel or lines or [''])[0]}"
 
 

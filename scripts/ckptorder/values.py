@@ -26,6 +26,8 @@ CHUNK = 1 << 24
 
 # restore's folder of one checkpoint: a values file per state, and what it found of the graph.
 GRAPH_FACTS = "graph.json"
+# ... and, for the built model, the inference check (`inference.py`).
+INFERENCE = "inference.json"
 
 
 def state_paths(folder, states):

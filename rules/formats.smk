@@ -1,0 +1,51 @@
+# The built model written as a SavedModel and as a frozen GraphDef (export), and each loaded
+# under its orderings (load), like restore for a checkpoint.
+
+
+rule export:
+    input:
+        **code("export"),
+        checkpoint=BUILT_FILES,
+    output:
+        directory(exported_folder("{format}")),
+    log:
+        "results/logs/export/{format}.log",
+    benchmark:
+        "results/benchmarks/export/{format}.tsv"
+    conda:
+        "../envs/pipeline.yaml"
+    threads: 1
+    params:
+        settings=lambda wildcards: configuration.export_settings(config, EXPORTED[wildcards.format]),
+        prefix=lambda wildcards, input: prefix_of(input.checkpoint[0]),
+    shell:
+        logged(
+            "python {input.script} --settings {params.settings:q} --checkpoint {params.prefix}"
+            " --output {output} --threads {threads}"
+        )
+
+
+rule load:
+    input:
+        **code("load"),
+        checkpoint=BUILT_FILES,
+        inference=INFERENCE_REFERENCE,
+        exported=lambda wildcards: exported_folder(CHECKPOINTS[wildcards.loaded]["format"]),
+    output:
+        directory(values_folder("{loaded}")),
+    log:
+        "results/logs/load/{loaded}.log",
+    benchmark:
+        "results/benchmarks/load/{loaded}.tsv"
+    conda:
+        "../envs/pipeline.yaml"
+    threads: 1
+    params:
+        settings=lambda wildcards: configuration.loading_settings(CHECKPOINTS[wildcards.loaded]),
+        prefix=lambda wildcards, input: prefix_of(input.checkpoint[0]),
+    shell:
+        logged(
+            "python {input.script} --settings {params.settings:q} --exported {input.exported}"
+            " --checkpoint {params.prefix} --inference {input.inference} --output {output}"
+            " --threads {threads}"
+        )

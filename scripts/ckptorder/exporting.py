@@ -1,0 +1,76 @@
+"""export's TensorFlow work: the built checkpoint written in another format, once per variant
+(`orderings.VARIANTS`), each from a fresh graph of its `.meta` file and a session that restored
+it. Imported by export.py once its arguments are checked."""
+
+import logging
+
+from ckptorder import graph_guard, network, orderings, restoring
+from ckptorder.restoring import import_meta_graph
+from ckptorder.tfsession import session, tf
+
+SERVE = [tf.compat.v1.saved_model.tag_constants.SERVING]
+SIGNATURE = tf.compat.v1.saved_model.signature_constants.DEFAULT_SERVING_SIGNATURE_DEF_KEY
+
+
+def export(format_, prefix, graph_path, settings, threads, folder):
+    """Write every variant of `format_` of the checkpoint `prefix` into `folder`: a SavedModel
+    folder or a `.pb` file named after the variant. Raises ValueError for a graph the guard
+    refuses (what the variants run of it: the restore, the initializers), unless trusted."""
+    meta_graph = graph_guard.read_meta_graph(graph_path)
+    if not settings["trust"]:
+        restoring.guard(meta_graph, graph_path, orderings.format_orderings(format_))
+    extra_layers = settings["extra_layers"]
+    for variant in orderings.VARIANTS[format_]:
+        graph = tf.Graph()
+        with graph.as_default():
+            saver = import_meta_graph(meta_graph, graph_path)
+            write = WRITERS[format_](graph, saver, variant, extra_layers)
+            with session(graph, threads) as sess:
+                saver.restore(sess, prefix)
+                write(sess, folder)
+        logging.info("wrote %s %s", format_, variant)
+
+
+def savedmodel_writer(graph, saver, variant, extra_layers):
+    """An action that writes the SavedModel of `variant` from a session holding the trained
+    weights: serving tag, a signature from the input to the network's output, the init op."""
+    signature = tf.compat.v1.saved_model.predict_signature_def(
+        {"input": graph.get_tensor_by_name(network.INPUT)},
+        {"output": graph.get_tensor_by_name(network.output_tensor(extra_layers))},
+    )
+    init_op = None
+    if variant == "main_op":
+        init_op = tf.compat.v1.saved_model.main_op.main_op()
+    elif variant == "main_op_with_restore":
+        # Its documented argument, the restore op's name, raises TypeError: it takes the op.
+        restore = graph.get_operation_by_name(saver.saver_def.restore_op_name)
+        init_op = tf.compat.v1.saved_model.main_op.main_op_with_restore(restore)
+
+    def write(sess, folder):
+        builder = tf.compat.v1.saved_model.Builder(str(folder / variant))
+        builder.add_meta_graph_and_variables(
+            sess, SERVE, signature_def_map={SIGNATURE: signature}, main_op=init_op
+        )
+        builder.save()
+
+    return write
+
+
+def frozen_writer(graph, saver, variant, extra_layers):
+    """An action that runs the variant's steps after the restore, then folds the variables into
+    constants and writes the GraphDef of the network's output."""
+    initialize = tf.compat.v1.global_variables_initializer()
+    output = network.output_tensor(extra_layers).split(":")[0]
+
+    def write(sess, folder):
+        if "initialize_all" in orderings.VARIANTS["frozen_pb"][variant][0]:
+            sess.run(initialize)
+        frozen = tf.compat.v1.graph_util.convert_variables_to_constants(
+            sess, graph.as_graph_def(), [output]
+        )
+        (folder / f"{variant}.pb").write_bytes(frozen.SerializeToString(deterministic=True))
+
+    return write
+
+
+WRITERS = {"savedmodel": savedmodel_writer, "frozen_pb": frozen_writer}

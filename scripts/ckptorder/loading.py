@@ -1,0 +1,117 @@
+"""load's TensorFlow work: every ordering of a format the built model was exported in (a
+variant, loaded one way: `orderings.LOADS`), each in a fresh graph and session, every
+variable's value after it and the network's output on build's fixed batch. The references are
+the built checkpoint's: `saved`, as its files hold each variable; `initial`, as its graph's
+initializers set it in a fresh session. Imported by load.py once its arguments are checked."""
+
+import json
+import logging
+import time
+from pathlib import Path
+
+from ckptorder import graph_guard, orderings, restoring
+from ckptorder.atomic import write_text
+from ckptorder.tfsession import session, tf
+from ckptorder.values import GRAPH_FACTS, state_paths, write_values
+
+SERVE = [tf.compat.v1.saved_model.tag_constants.SERVING]
+SIGNATURE = tf.compat.v1.saved_model.signature_constants.DEFAULT_SERVING_SIGNATURE_DEF_KEY
+
+
+def audit(exported, prefix, graph_path, settings, threads, folder, inference):
+    """Write the references, then the values every ordering of `settings` leaves, the graph's
+    facts and the `inference` check into `folder`; `exported`: export's folder of the
+    format's variants."""
+    meta_graph = graph_guard.read_meta_graph(graph_path)
+    variables = restoring.graph_variables(meta_graph)
+    facts = {
+        "unseeded": graph_guard.unseeded(meta_graph),
+        "random": sorted(graph_guard.random_initializers(meta_graph)),
+        "unlisted": [],
+        "aliases": {},
+        "compatibility": [],
+        "suggested_map": {},
+    }
+    write_text(Path(folder) / GRAPH_FACTS, json.dumps(facts, sort_keys=True))
+    paths = state_paths(folder, orderings.states(settings["orderings"]))
+    keys = {name: name for name in variables}
+    write_values(paths["saved"], restoring.saved_values(prefix, variables, keys, threads))
+    no_partial = {"partial_variables": None}
+    restoring.run_ordering(
+        meta_graph, graph_path, prefix, "initial", no_partial, facts, threads, paths
+    )
+    references = {state: paths[state] for state in orderings.REFERENCES}
+    for state in settings["orderings"]:
+        started = time.perf_counter()
+        _, variant, load = orderings.variant_and_load(state)
+        graph = tf.Graph()
+        with graph.as_default(), session(graph, threads) as sess:
+            try:
+                reads, output, feed = LOADS[load](
+                    sess, Path(exported), variant, variables, inference
+                )
+            except tf.errors.OpError as error:
+                failed = restoring.failure(error)
+                logging.info("%s failed: %s", state, failed)
+                write_values(paths[state], [], failed=failed)
+                inference.failed(state, failed)
+            else:
+                values = restoring.readable_values(sess, reads)
+                write_values(paths[state], restoring.by_source(values, references))
+                inference.run(state, sess, output, feed)
+        logging.info("%s took %.3f s", state, time.perf_counter() - started)
+    inference.write(folder)
+
+
+def loader_load(sess, exported, variant, variables, inference, then_initialize=False):
+    """tf.compat.v1.saved_model.loader.load (the variables' restore, then the init op); then,
+    if asked, the user's own initializers. Returns what to fetch to read each variable, the
+    output tensor and its feed."""
+    tf.compat.v1.saved_model.loader.load(sess, SERVE, str(exported / variant))
+    reads = restoring.variable_reads(sess.graph, variables)
+    if then_initialize:
+        sess.run(tf.compat.v1.global_variables_initializer())
+    return reads, inference.output_tensor, inference.feed()
+
+
+def loader_load_then_init(*args):
+    return loader_load(*args, then_initialize=True)
+
+
+def load_v2(sess, exported, variant, variables, inference, run):
+    """tf.saved_model.load in graph mode, then the `run` collections of ops: `restore`, the
+    saved_model_initializers it asks for (its variables are reference variables it cannot
+    lift out of the loaded function); `tables`, tables_initializer, which runs the init op;
+    `global`, global_variables_initializer. Each variable is read through a pruned function
+    of its read op; the output comes from the serving signature, called on the batch."""
+    loaded = tf.saved_model.load(str(exported / variant), tags=SERVE)
+    reads = {name: loaded.prune([], [f"{name}/read:0"])()[0] for name in variables}
+    output = loaded.signatures[SIGNATURE](input=tf.constant(inference.batch))["output"]
+    ops = {
+        "restore": tf.compat.v1.get_collection("saved_model_initializers"),
+        "tables": tf.compat.v1.tables_initializer(),
+        "global": tf.compat.v1.global_variables_initializer(),
+    }
+    for name in run:
+        sess.run(ops[name])
+    return reads, output, None
+
+
+def frozen_import(sess, exported, variant, variables, inference):
+    """import_graph_def of the variant's frozen GraphDef; each variable is now a constant of
+    its name."""
+    graph_def = tf.compat.v1.GraphDef()
+    graph_def.ParseFromString((exported / f"{variant}.pb").read_bytes())
+    tf.compat.v1.import_graph_def(graph_def, name="")
+    reads = {name: sess.graph.get_tensor_by_name(f"{name}:0") for name in variables}
+    return reads, inference.output_tensor, inference.feed()
+
+
+LOADS = {
+    "loader_load": loader_load,
+    "loader_load_then_init": loader_load_then_init,
+    "load_v2_restore": lambda *args: load_v2(*args, run=["restore"]),
+    "load_v2_restore_then_tables": lambda *args: load_v2(*args, run=["restore", "tables"]),
+    "load_v2_global_init": lambda *args: load_v2(*args, run=["global"]),
+    "import_graph_def": frozen_import,
+}

@@ -1,0 +1,53 @@
+"""Write the built checkpoint in another format, once per variant (README, "Formats"):
+`savedmodel`, a TF1 SavedModel folder per variant (serving tag, a signature from the input to
+the network's output; no init op, `main_op()`, or `main_op_with_restore`); `frozen_pb`, a
+frozen GraphDef `VARIANT.pb` (its variables folded into constants after a restore, or after a
+restore and then the initializers).
+"""
+
+import argparse
+import logging
+
+from ckptorder import orderings
+from ckptorder.atomic import atomic_directory
+from ckptorder.checkpoint_files import missing_files
+from ckptorder.cli import add_settings_argument, exit_skipping_teardown, fail, load_settings
+
+FORMATS = [f for f in orderings.FORMATS if f in orderings.VARIANTS]
+SETTINGS = {
+    "format": f"one of {', '.join(FORMATS)}",
+    "extra_layers": "filter counts of conv layers added after conv_3 (the network's output)",
+    "trust": "run the graph even where the guard refuses it (for a checkpoint you trust)",
+}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__)
+    add_settings_argument(parser, SETTINGS)
+    parser.add_argument("--checkpoint", required=True, help="the built checkpoint's prefix")
+    parser.add_argument("--output", required=True, help="folder to write the variants to")
+    parser.add_argument("--threads", type=int, default=1, help="TensorFlow's thread pools")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="export: %(message)s")
+    graph = f"{args.checkpoint}.meta"
+    try:
+        settings = load_settings(args.settings, SETTINGS)
+        if settings["format"] not in FORMATS:
+            raise ValueError(f"format {settings['format']!r}; allowed: {', '.join(FORMATS)}")
+        missing = missing_files(args.checkpoint, graph)
+        if missing:
+            raise ValueError(f"checkpoint file(s) missing: {', '.join(missing)}")
+        from ckptorder import exporting  # TensorFlow, imported once the arguments are checked
+
+        with atomic_directory(args.output) as folder:
+            exporting.export(
+                settings["format"], args.checkpoint, graph, settings, args.threads, folder
+            )
+    except ValueError as error:
+        fail(str(error))
+    logging.info("read %s; wrote %s", args.checkpoint, args.output)
+
+
+if __name__ == "__main__":
+    main()
+    exit_skipping_teardown()

@@ -1,0 +1,72 @@
+"""Load the built model from another format under each of its orderings (a variant, loaded
+one way: README, "Formats"), each in a fresh graph, and record the value of every variable.
+
+Writes, into the `--output` folder, what restore.py writes for a checkpoint: `saved.npz` and
+`initial.npz` (the built checkpoint's), one `VARIANT.LOAD.npz` per ordering, `graph.json`, and
+`inference.json` (the network's output after each ordering against build's, `inference.py`).
+A load that raises records TensorFlow's error, and the other orderings still run.
+"""
+
+import argparse
+import logging
+import os
+
+from ckptorder import orderings
+from ckptorder.atomic import atomic_directory
+from ckptorder.checkpoint_files import missing_files
+from ckptorder.cli import add_settings_argument, exit_skipping_teardown, fail, load_settings
+
+SETTINGS = {
+    "checkpoint": "the name of what is loaded (for messages)",
+    "format": f"one of {', '.join(orderings.LOADS)}",
+    "orderings": "a list of the format's orderings, VARIANT.LOAD",
+    "output_tensor": "the network's output, for the inference check",
+}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__)
+    add_settings_argument(parser, SETTINGS)
+    parser.add_argument("--exported", required=True, help="export's folder of the variants")
+    parser.add_argument("--checkpoint", required=True, help="the built checkpoint's prefix")
+    parser.add_argument("--inference", required=True, help="build's input batch and output")
+    parser.add_argument("--output", required=True, help="folder to write the values files to")
+    parser.add_argument("--threads", type=int, default=1, help="TensorFlow's thread pools")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="load: %(message)s")
+    graph = f"{args.checkpoint}.meta"
+    try:
+        settings = checked_settings(args.settings)
+        missing = missing_files(args.checkpoint, graph)
+        if not os.path.isdir(args.exported):
+            missing.append(args.exported)
+        if missing:
+            raise ValueError(f"file(s) missing: {', '.join(missing)}")
+        from ckptorder import loading  # TensorFlow, imported once the arguments are checked
+        from ckptorder.inference import checked_inference
+
+        inference = checked_inference(args.inference, settings["output_tensor"])
+        with atomic_directory(args.output) as folder:
+            loading.audit(
+                args.exported, args.checkpoint, graph, settings, args.threads, folder, inference
+            )
+    except ValueError as error:
+        fail(str(error))
+    logging.info("read %s and %s; wrote %s", args.exported, args.checkpoint, args.output)
+
+
+def checked_settings(text):
+    """The settings `text` holds. Raises ValueError for an ordering the format lacks."""
+    settings = load_settings(text, SETTINGS)
+    if settings["format"] not in orderings.LOADS:
+        raise ValueError(f"format {settings['format']!r}; allowed: {', '.join(orderings.LOADS)}")
+    allowed = orderings.format_orderings(settings["format"])
+    unknown = [name for name in settings["orderings"] if name not in allowed]
+    if unknown:
+        raise ValueError(f"unknown ordering(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}")
+    return settings
+
+
+if __name__ == "__main__":
+    main()
+    exit_skipping_teardown()

@@ -1,0 +1,138 @@
+"""The built model as a SavedModel and as a frozen GraphDef: export.py writes every variant,
+load.py loads each under every ordering of its format, in-process on the real TensorFlow;
+what each ordering leaves is what its steps say, and the inference check holds."""
+
+import json
+
+import pytest
+
+import export
+import load
+from ckptorder import configuration, orderings
+from ckptorder.values import GRAPH_FACTS, INFERENCE, Values
+from conftest import add_a_write_to_an_initializer
+
+
+def options(**values):
+    return [arg for key, value in values.items() for arg in (f"--{key}", str(value))]
+
+
+@pytest.fixture(scope="module", params=["savedmodel", "frozen_pb"])
+def loaded(request, built, config, tmp_path_factory):
+    """load.py's folder of one format of the built checkpoint, every ordering."""
+    format_ = request.param
+    folder = tmp_path_factory.mktemp(format_)
+    prefix = built / "ckpt" / "model.ckpt"
+    entry = next(c for c in config["checkpoints"] if c["format"] == format_)
+    export.main(
+        options(
+            settings=configuration.export_settings(config, entry),
+            checkpoint=prefix,
+            output=folder / "exported",
+        )
+    )
+    load.main(
+        options(
+            settings=configuration.loading_settings(entry),
+            checkpoint=prefix,
+            exported=folder / "exported",
+            output=folder / "values",
+            inference=built / "ckpt" / "inference.npz",
+        )
+    )
+    return entry, folder
+
+
+def test_export_writes_every_variant(loaded):
+    entry, folder = loaded
+    written = sorted(path.name for path in (folder / "exported").iterdir())
+    expected = {
+        "savedmodel": ["main_op", "main_op_with_restore", "no_init_op"],
+        "frozen_pb": ["after_restore.pb", "after_restore_then_init.pb"],
+    }
+    assert written == expected[entry["format"]]
+
+
+def outcome(state, name):
+    """What a values file says of a variable: its source state, failed or uninitialized."""
+    if state.failed:
+        return orderings.FAILED
+    return {"saved": "restored", "initial": "reinitialized", "own": "changed"}.get(
+        state.source(name), state.source(name)
+    )
+
+
+def test_each_ordering_leaves_what_its_steps_say(loaded):
+    entry, folder = loaded
+    values = folder / "values"
+    facts = json.loads((values / GRAPH_FACTS).read_text())
+    for ordering in entry["orderings"]:
+        with Values(values / f"{ordering}.npz") as state:
+            expected = orderings.expected_outcomes(
+                ordering, state.names or list(facts["random"]), [], random=facts["random"]
+            )
+            assert {name: outcome(state, name) for name in expected} == expected, ordering
+
+
+def test_the_output_is_the_saved_models_bit_for_bit_where_every_variable_is_restored(loaded):
+    entry, folder = loaded
+    checks = json.loads((folder / "values" / INFERENCE).read_text())
+    assert list(checks) == sorted(entry["orderings"])
+    for ordering, check in checks.items():
+        restored = set(orderings.expected_outcomes(ordering, ["v"], []).values()) == {"restored"}
+        assert check["bit_equal"] == restored, ordering
+        if restored:
+            assert check["max_abs_diff"] == 0.0
+
+
+@pytest.mark.parametrize("loaded", ["savedmodel"], indirect=True)
+def test_main_op_with_restore_fails_where_its_restore_runs(loaded):
+    _, folder = loaded
+    with Values(folder / "values" / "main_op_with_restore.loader_load.npz") as state:
+        assert state.failed == (
+            "NotFoundError: Unsuccessful TensorSliceReader constructor: Failed to find any"
+            " matching files for model"
+        )
+    with Values(folder / "values" / "main_op_with_restore.load_v2_restore.npz") as state:
+        assert {state.source(name) for name in state.names} == {"saved"}
+
+
+def test_load_names_an_ordering_its_format_lacks(capsys, tmp_path):
+    settings = {
+        "checkpoint": "seed.frozen_pb",
+        "format": "frozen_pb",
+        "orderings": ["main_op.loader_load"],
+        "output_tensor": "conv_3/BiasAdd:0",
+    }
+    with pytest.raises(SystemExit):
+        load.main(
+            options(
+                settings=json.dumps(settings),
+                checkpoint="x",
+                exported="y",
+                output=tmp_path / "out",
+                inference="z",
+            )
+        )
+    err = capsys.readouterr().err
+    assert "unknown ordering(s) main_op.loader_load; allowed: after_restore.import_graph_def" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_export_refuses_a_graph_whose_initializers_write_a_file(built, config, tmp_path, capsys):
+    """Freezing after the initializers runs them: the guard checks the graph first."""
+    for path in (built / "ckpt").glob("model.ckpt.*"):
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    target = tmp_path / "written.txt"
+    add_a_write_to_an_initializer(tmp_path / "model.ckpt.meta", target)
+    entry = next(c for c in config["checkpoints"] if c["format"] == "frozen_pb")
+    with pytest.raises(SystemExit):
+        export.main(
+            options(
+                settings=configuration.export_settings(config, entry),
+                checkpoint=tmp_path / "model.ckpt",
+                output=tmp_path / "exported",
+            )
+        )
+    assert "crafted_write: WriteFile writes files" in capsys.readouterr().err
+    assert not target.exists() and not (tmp_path / "exported").exists()
