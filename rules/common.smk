@@ -110,6 +110,12 @@ def checkpoint_inputs(wildcards):
     return {"index": f"{prefix}.index", "data": data, "graph": entry["graph"], **built}
 
 
+def checkpoint_threads(wildcards):
+    """TensorFlow's threads in a checkpoint's restore job: training's for the built one, whose
+    inference check compares with build's output (a convolution's bits depend on them)."""
+    return config["train"]["threads"] if CHECKPOINTS[wildcards.checkpoint]["built"] else 1
+
+
 def inference_option(wildcards, input):
     """The inference check's reference, for the built checkpoint alone."""
     return f"--inference {input.inference}" if "inference" in input.keys() else ""

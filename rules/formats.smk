@@ -39,7 +39,8 @@ rule load:
         "results/benchmarks/load/{loaded}.tsv"
     conda:
         "../envs/pipeline.yaml"
-    threads: 1
+    # The inference check compares with build's output: at training's thread count.
+    threads: config["train"]["threads"]
     params:
         settings=lambda wildcards: configuration.loading_settings(CHECKPOINTS[wildcards.loaded]),
         prefix=lambda wildcards, input: prefix_of(input.checkpoint[0]),

@@ -10,7 +10,7 @@ rule restore:
         "results/benchmarks/restore/{checkpoint}.tsv"
     conda:
         "../envs/pipeline.yaml"
-    threads: 1
+    threads: checkpoint_threads
     params:
         settings=lambda wildcards: configuration.restore_settings(CHECKPOINTS[wildcards.checkpoint]),
         prefix=lambda wildcards, input: prefix_of(input.index),

@@ -21,6 +21,7 @@ SETTINGS = {
     "format": f"one of {', '.join(orderings.LOADS)}",
     "orderings": "a list of the format's orderings, VARIANT.LOAD",
     "output_tensor": "the network's output, for the inference check",
+    "trust": "run what the guard refuses of a file (else that ordering fails, refused)",
 }
 
 

@@ -86,15 +86,35 @@ def test_the_output_is_the_saved_models_bit_for_bit_where_every_variable_is_rest
 
 
 @pytest.mark.parametrize("loaded", ["savedmodel"], indirect=True)
-def test_main_op_with_restore_fails_where_its_restore_runs(loaded):
-    _, folder = loaded
-    with Values(folder / "values" / "main_op_with_restore.loader_load.npz") as state:
+def test_main_op_with_restore_is_refused_and_trusted_fails_where_its_restore_runs(
+    loaded, built, tmp_path
+):
+    """Its init op runs the Saver's restore on the Saver's default file, not the SavedModel's
+    variables: the guard refuses that; trusted, TensorFlow finds no such file."""
+    entry, folder = loaded
+    failing = "main_op_with_restore.loader_load"
+    with Values(folder / "values" / f"{failing}.npz") as state:
+        assert state.failed.startswith("refused by the guard: ")
+        assert state.failed.endswith(
+            "save/RestoreV2: RestoreV2 reads a checkpoint other than the one restored"
+        )
+    with Values(folder / "values" / "main_op_with_restore.load_v2_restore.npz") as state:
+        assert {state.source(name) for name in state.names} == {"saved"}
+    settings = {**json.loads(configuration.loading_settings(entry)), "trust": True}
+    load.main(
+        options(
+            settings=json.dumps({**settings, "orderings": [failing]}),
+            checkpoint=built / "ckpt" / "model.ckpt",
+            exported=folder / "exported",
+            output=tmp_path / "trusted",
+            inference=built / "ckpt" / "inference.npz",
+        )
+    )
+    with Values(tmp_path / "trusted" / f"{failing}.npz") as state:
         assert state.failed == (
             "NotFoundError: Unsuccessful TensorSliceReader constructor: Failed to find any"
             " matching files for model"
         )
-    with Values(folder / "values" / "main_op_with_restore.load_v2_restore.npz") as state:
-        assert {state.source(name) for name in state.names} == {"saved"}
 
 
 def test_load_names_an_ordering_its_format_lacks(capsys, tmp_path):
@@ -103,6 +123,7 @@ def test_load_names_an_ordering_its_format_lacks(capsys, tmp_path):
         "format": "frozen_pb",
         "orderings": ["main_op.loader_load"],
         "output_tensor": "conv_3/BiasAdd:0",
+        "trust": False,
     }
     with pytest.raises(SystemExit):
         load.main(

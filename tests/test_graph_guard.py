@@ -252,3 +252,21 @@ def test_the_seed_model_passes(built):
     meta_graph = graph_guard.read_meta_graph(built / "ckpt" / "model.ckpt.meta")
     for ordering in orderings.ORDERINGS:
         assert graph_guard.refusals(meta_graph, orderings.steps(ordering)) == [], ordering
+
+
+def test_the_inference_checks_forward_pass_is_guarded_too(built, tmp_path):
+    """The network's own forward ops are allowed to the inference check; a write on its path
+    is refused, and only there."""
+    meta = tmp_path / "model.ckpt.meta"
+    with tf.Graph().as_default() as graph:
+        tf.compat.v1.train.import_meta_graph(str(built / "ckpt" / "model.ckpt.meta"))
+        write = tf.io.write_file(str(tmp_path / "written.txt"), "x", name="crafted_write")
+        graph.get_operation_by_name("conv_3/BiasAdd")._add_control_input(write)
+        tf.compat.v1.train.export_meta_graph(str(meta))
+    meta_graph = graph_guard.read_meta_graph(meta)
+    steps = orderings.steps(INIT_ONLY)
+    assert graph_guard.refusals(meta_graph, steps) == []
+    (found,) = graph_guard.refusals(meta_graph, steps, outputs=["conv_3/BiasAdd:0"])
+    assert found == "conv_3/BiasAdd <- crafted_write: WriteFile writes files"
+    original = graph_guard.read_meta_graph(built / "ckpt" / "model.ckpt.meta")
+    assert graph_guard.refusals(original, steps, outputs=["conv_3/BiasAdd:0"]) == []

@@ -30,7 +30,10 @@ COMPARED_FOLDERS = ["results/slices", "results/values", "results/savedmodel", "r
 def result_bytes(workdir):
     paths = [workdir / p for p in COMPARED]
     for folder in COMPARED_FOLDERS:
-        paths += sorted(p for p in (workdir / folder).rglob("*") if p.is_file())
+        # Leaving out Snakemake's own marks (.snakemake_timestamp) in folders it made.
+        paths += sorted(
+            p for p in (workdir / folder).rglob("*") if p.is_file() and not p.name.startswith(".")
+        )
     return {str(p.relative_to(workdir)): p.read_bytes() for p in paths}
 
 

@@ -115,7 +115,8 @@ INFERENCE_BATCH = 2
 
 def write_inference_reference(sess, graph, settings, path):
     """The fixed batch and the network's output on it right before saving, as a values file
-    (`input`, `output`): what every loaded model's output is compared with."""
+    (`input`, `output`): what every loaded model's output is compared with. A convolution's
+    bits depend on the thread count: the jobs that compare run with training's."""
     batch = inference_batch(settings["seed"])
     output = graph.get_tensor_by_name(network.output_tensor(settings["extra_layers"]))
     write_values(path, [("input", batch), ("output", sess.run(output, {network.INPUT: batch}))])

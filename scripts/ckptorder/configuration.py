@@ -346,6 +346,7 @@ def loading_settings(loaded):
             "format": loaded["format"],
             "orderings": loaded["orderings"],
             "output_tensor": loaded["output_tensor"],
+            "trust": loaded["trust"],
         }
     )
 

@@ -5,9 +5,9 @@ it. Imported by export.py once its arguments are checked."""
 import logging
 
 from ckptorder import graph_guard, network, orderings, restoring
-from ckptorder.restoring import import_meta_graph
 from ckptorder.tfsession import session, tf
 
+# What the SavedModel is tagged and signed as: what load.py loads it by.
 SERVE = [tf.compat.v1.saved_model.tag_constants.SERVING]
 SIGNATURE = tf.compat.v1.saved_model.signature_constants.DEFAULT_SERVING_SIGNATURE_DEF_KEY
 
@@ -23,7 +23,7 @@ def export(format_, prefix, graph_path, settings, threads, folder):
     for variant in orderings.VARIANTS[format_]:
         graph = tf.Graph()
         with graph.as_default():
-            saver = import_meta_graph(meta_graph, graph_path)
+            saver = restoring.import_meta_graph(meta_graph, graph_path)
             write = WRITERS[format_](graph, saver, variant, extra_layers)
             with session(graph, threads) as sess:
                 saver.restore(sess, prefix)

@@ -13,6 +13,7 @@ from collections import deque
 
 from google.protobuf.message import DecodeError
 
+from ckptorder.network import INPUT
 from ckptorder.tfsession import tf, variable_defs
 
 VARIABLE_OPS = {"VariableV2", "VarHandleOp", "ReadVariableOp", "AssignVariableOp", "Assign"}
@@ -35,6 +36,8 @@ CONTROL_OPS = {
     *("PartitionedCall", "StatefulPartitionedCall", "If", "StatelessIf", "While"),
     *("StatelessWhile", "Switch", "Merge", "Enter", "Exit", "NextIteration", "LoopCond"),
 }
+# What the built network computes its output with: fetched by the inference check alone.
+FORWARD_OPS = {"Conv2D", "BiasAdd"}
 ALLOWED = frozenset(
     {"RestoreV2", "IsVariableInitialized", "VarIsInitializedOp"}
     | VARIABLE_OPS
@@ -73,18 +76,25 @@ def not_a_meta_graph(path):
     return ValueError(f"{path}: not a checkpoint meta graph (damaged, truncated or another file)")
 
 
-def refusals(meta_graph, steps):
+def refusals(meta_graph, steps, fetches=(), outputs=()):
     """One line per op the steps would run that ALLOWED does not hold (or a RestoreV2 that
-    does not read the Saver's file), each with the path to it from what a step fetches."""
+    does not read the Saver's file), each with the path to it from what a step fetches;
+    `fetches`: more tensors or ops run (a SavedModel's init op); `outputs`: the tensors the
+    inference check runs, fed the network's input, which may compute FORWARD_OPS too."""
     graph = {node.name: node for node in meta_graph.graph_def.node}
     functions = {f.signature.name: f for f in meta_graph.graph_def.library.function}
     filename = node_name(meta_graph.saver_def.filename_tensor_name)
     fetched, restore = roots(meta_graph, steps)
+    fetched += [node_name(name) for name in fetches]
     found = []
     # The Saver's restore op runs with its filename fed (its inputs do not run); anything
     # else that reaches the filename tensor computes it.
-    for names, fed in ((fetched, set()), (restore, {filename})):
+    checks = [(fetched, set(), set()), (restore, {filename}, set())]
+    checks.append(([node_name(name) for name in outputs], {node_name(INPUT)}, FORWARD_OPS))
+    for names, fed, forward in checks:
         for path, node in reachable(graph, functions, names, fed):
+            if node.op in forward:
+                continue
             why = refusal(node, functions, fed if path[-1] in graph else set())
             if why:
                 found.append(f"{' <- '.join(path)}: {node.op} {why}")

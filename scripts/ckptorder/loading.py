@@ -11,11 +11,9 @@ from pathlib import Path
 
 from ckptorder import graph_guard, orderings, restoring
 from ckptorder.atomic import write_text
-from ckptorder.tfsession import session, tf
+from ckptorder.exporting import SERVE, SIGNATURE
+from ckptorder.tfsession import saved_meta_graph, session, tf
 from ckptorder.values import GRAPH_FACTS, state_paths, write_values
-
-SERVE = [tf.compat.v1.saved_model.tag_constants.SERVING]
-SIGNATURE = tf.compat.v1.saved_model.signature_constants.DEFAULT_SERVING_SIGNATURE_DEF_KEY
 
 
 def audit(exported, prefix, graph_path, settings, threads, folder, inference):
@@ -43,9 +41,17 @@ def audit(exported, prefix, graph_path, settings, threads, folder, inference):
     references = {state: paths[state] for state in orderings.REFERENCES}
     for state in settings["orderings"]:
         started = time.perf_counter()
-        _, variant, load = orderings.variant_and_load(state)
+        format_, variant, load = orderings.variant_and_load(state)
+        refused = None
+        if not settings["trust"]:
+            refused = refusal(Path(exported), format_, variant, load, variables, inference)
         graph = tf.Graph()
         with graph.as_default(), session(graph, threads) as sess:
+            if refused:
+                logging.info("%s refused: %s", state, refused)
+                write_values(paths[state], [], failed=refused)
+                inference.failed(state, refused)
+                continue
             try:
                 reads, output, feed = LOADS[load](
                     sess, Path(exported), variant, variables, inference
@@ -61,6 +67,35 @@ def audit(exported, prefix, graph_path, settings, threads, folder, inference):
                 inference.run(state, sess, output, feed)
         logging.info("%s took %.3f s", state, time.perf_counter() - started)
     inference.write(folder)
+
+
+def refusal(exported, format_, variant, load, variables, inference):
+    """The guard's first objection to what the load would run of the variant's file (its
+    restore and init op, the variables' reads, the inference check), or None."""
+    steps = orderings.LOADS[format_][load][0]
+    if format_ == "savedmodel":
+        meta_graph = saved_meta_graph(exported / variant)
+        fetches = init_ops(meta_graph) if "init_op" in steps else []
+    else:
+        meta_graph = tf.compat.v1.MetaGraphDef()
+        meta_graph.graph_def.ParseFromString((exported / f"{variant}.pb").read_bytes())
+        fetches = list(variables)
+    steps = [step for step in steps if step != "init_op"]
+    found = graph_guard.refusals(meta_graph, steps, fetches, [inference.output_tensor])
+    return f"refused by the guard: {found[0]}" if found else None
+
+
+def init_ops(meta_graph):
+    """The init op a SavedModel's loader runs after its restore, where it has one."""
+    signature = meta_graph.signature_def.get("__saved_model_init_op")
+    if signature is not None:
+        return [signature.outputs["__saved_model_init_op"].name]
+    return [
+        name
+        for key in ("saved_model_main_op", "legacy_init_op")
+        if key in meta_graph.collection_def
+        for name in meta_graph.collection_def[key].node_list.value
+    ]
 
 
 def loader_load(sess, exported, variant, variables, inference, then_initialize=False):

@@ -28,7 +28,7 @@ def audit(prefix, graph_path, settings, threads, folder, inference=None):
     paths = state_paths(folder, orderings.states(settings["orderings"]))
     states = ("initial", *settings["orderings"])
     if not settings["trust"]:
-        guard(meta_graph, graph_path, states)
+        guard(meta_graph, graph_path, states, [inference.output_tensor] if inference else [])
     variables = graph_variables(meta_graph)
     check_partial_variables(settings, list(variables))
     keys = checkpoint_keys(prefix)
@@ -71,14 +71,14 @@ def run_ordering(
     logging.info("%s took %.3f s", state, time.perf_counter() - started)
 
 
-def guard(meta_graph, path, states):
-    """Raises ValueError if the guard finds anything the states' steps would run to refuse,
-    before any of the graph runs."""
+def guard(meta_graph, path, states, outputs=()):
+    """Raises ValueError if the guard finds anything the states' steps, or the inference
+    check's `outputs`, would run to refuse, before any of the graph runs."""
     refused = list(
         dict.fromkeys(
             line
             for state in states
-            for line in graph_guard.refusals(meta_graph, orderings.steps(state))
+            for line in graph_guard.refusals(meta_graph, orderings.steps(state), (), outputs)
         )
     )
     for line in refused:

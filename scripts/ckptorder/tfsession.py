@@ -44,6 +44,7 @@ def native_stderr_held():
 with contextlib.nullcontext() if SHOW_TENSORFLOW_MESSAGES else native_stderr_held():
     import tensorflow as tf
     from tensorflow.core.framework.variable_pb2 import VariableDef
+    from tensorflow.core.protobuf.saved_model_pb2 import SavedModel
 
 if not SHOW_TENSORFLOW_MESSAGES:
     tf.get_logger().setLevel("ERROR")
@@ -74,3 +75,10 @@ def variable_defs(meta_graph):
         variable = VariableDef()
         variable.ParseFromString(serialized)
         yield variable
+
+
+def saved_meta_graph(folder):
+    """The MetaGraphDef a SavedModel folder holds, read without loading it."""
+    saved_model = SavedModel()
+    saved_model.ParseFromString((folder / "saved_model.pb").read_bytes())
+    return saved_model.meta_graphs[0]
