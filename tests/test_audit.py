@@ -317,6 +317,8 @@ def test_a_training_runs_folder_gives_each_checkpoint_and_the_trajectory(tmp_pat
         + ["--values", *values]
         + [arg for key, path in outputs.items() for arg in (f"--{key}", str(path))]
     )
+    checkpoints = pd.read_csv(outputs["report"])["checkpoint"].unique().tolist()
+    assert checkpoints == ["run-1", "run-2", "run-3"]
     trajectory = pd.read_csv(outputs["trajectory"], dtype={"index": str})
     assert trajectory["step"].tolist() == [1, 1, 2, 2, 3, 3]
     assert trajectory["index"].tolist() == ["0,0", "0,1"] * 3

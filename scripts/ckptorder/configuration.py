@@ -88,7 +88,6 @@ def checkpoint_settings(config, entry):
     prefix = BUILT_PREFIX if built else entry.get("prefix")
     common = {
         "built": built,
-        "checkpoint": entry["name"],
         "format": "ckpt",
         "orderings": spelt_out(entry.get("orderings", config["orderings"])),
         "partial_variables": entry.get("partial_restore", config["partial_restore"])["variables"],
@@ -97,7 +96,7 @@ def checkpoint_settings(config, entry):
         "trust": entry.get("trust", config["trust"]),
     }
     if built:
-        return built_settings(config, entry["name"], common)
+        return built_settings(config, entry["name"], {**common, "checkpoint": entry["name"]})
     if not os.path.isdir(prefix):
         listed = [(None, entry["name"], prefix)]
     else:
@@ -110,6 +109,7 @@ def checkpoint_settings(config, entry):
             "name": name,
             "prefix": member,
             "graph": entry.get("graph", f"{member}.meta"),
+            "checkpoint": name,
             "run": entry["name"] if step is not None else None,
             "step": step,
             "output_tensor": None,
