@@ -96,7 +96,7 @@ def checkpoint_settings(config, entry):
         "trust": entry.get("trust", config["trust"]),
     }
     if built:
-        return built_settings(config, entry["name"], {**common, "checkpoint": entry["name"]})
+        return built_settings(config, entry["name"], common)
     if not os.path.isdir(prefix):
         listed = [(None, entry["name"], prefix)]
     else:
@@ -125,6 +125,7 @@ def built_settings(config, name, common):
     orderings (expected: what their steps leave)."""
     ckpt = {
         "name": name,
+        "checkpoint": name,
         "prefix": BUILT_PREFIX,
         "graph": f"{BUILT_PREFIX}.meta",
         "run": None,
