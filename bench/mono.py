@@ -1,10 +1,12 @@
 """The pipeline's work in one Python process, for the benchmark: what a user could write
 instead of the workflow. The same steps with the settings the Snakefile gives them, for the
-default config's built model in every format, no Snakemake and one process.
+default config's built model in every format, no Snakemake and one process (but for the
+steps of TF2's object-based checkpoint: two processes more).
 
     python bench/mono.py OUTPUT_DIR
 """
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -37,18 +39,30 @@ def audit(config, entry, prefix, inference, folder):
         )
         return
     exported = folder.with_name(f"{entry['name']}.exported")
+    # TF2's behaviour, which object_ckpt's steps need, can't be turned on in a process that
+    # has run TF1 graphs: those two steps run in processes of their own.
+    step = in_a_process if entry["format"] == "object_ckpt" else in_this_process
     settings = configuration.export_settings(config, entry)
-    export.main(options(settings=settings, checkpoint=prefix, output=exported))
-    settings = configuration.loading_settings(entry)
-    load.main(
+    step(export, options(settings=settings, checkpoint=prefix, output=exported))
+    settings = configuration.loading_settings(config, entry)
+    step(
+        load,
         options(
             settings=settings,
             exported=exported,
             checkpoint=prefix,
             inference=inference,
             output=folder,
-        )
+        ),
     )
+
+
+def in_this_process(script, arguments):
+    script.main(arguments)
+
+
+def in_a_process(script, arguments):
+    subprocess.run([sys.executable, script.__file__, *arguments], check=True)
 
 
 def main(out):

@@ -42,7 +42,9 @@ rule load:
     # The inference check compares with build's output: at training's thread count.
     threads: config["train"]["threads"]
     params:
-        settings=lambda wildcards: configuration.loading_settings(CHECKPOINTS[wildcards.loaded]),
+        settings=lambda wildcards: configuration.loading_settings(
+            config, CHECKPOINTS[wildcards.loaded]
+        ),
         prefix=lambda wildcards, input: prefix_of(input.checkpoint[0]),
     shell:
         logged(

@@ -2,7 +2,9 @@
 `savedmodel`, a TF1 SavedModel folder per variant (serving tag, a signature from the input to
 the network's output; no init op, `main_op()`, or `main_op_with_restore`); `frozen_pb`, a
 frozen GraphDef `VARIANT.pb` (its variables folded into constants after a restore, or after a
-restore and then the initializers).
+restore and then the initializers); `object_ckpt`, TF2's tf.train.Checkpoint files of the
+network as a tf.Module, alone (`model/`) and with an optimizer's state
+(`model_and_optimizer/`).
 """
 
 import argparse
@@ -13,9 +15,10 @@ from ckptorder.atomic import atomic_directory
 from ckptorder.checkpoint_files import missing_files
 from ckptorder.cli import add_settings_argument, exit_skipping_teardown, fail, load_settings
 
-FORMATS = [f for f in orderings.FORMATS if f in orderings.VARIANTS]
+FORMATS = [f for f in orderings.FORMATS if f != "ckpt"]
 SETTINGS = {
     "format": f"one of {', '.join(FORMATS)}",
+    "seed": "the seed of the object_ckpt network's initializers and optimizer batch",
     "extra_layers": "filter counts of conv layers added after conv_3 (the network's output)",
     "trust": "run the graph even where the guard refuses it (for a checkpoint you trust)",
 }
@@ -37,12 +40,19 @@ def main(argv=None):
         missing = missing_files(args.checkpoint, graph)
         if missing:
             raise ValueError(f"checkpoint file(s) missing: {', '.join(missing)}")
-        from ckptorder import exporting  # TensorFlow, imported once the arguments are checked
+        # TensorFlow, imported once the arguments are checked
+        if settings["format"] == "object_ckpt":
+            from ckptorder import object_checkpoints
 
-        with atomic_directory(args.output) as folder:
-            exporting.export(
-                settings["format"], args.checkpoint, graph, settings, args.threads, folder
-            )
+            with atomic_directory(args.output) as folder:
+                object_checkpoints.export(args.checkpoint, settings, args.threads, folder)
+        else:
+            from ckptorder import exporting
+
+            with atomic_directory(args.output) as folder:
+                exporting.export(
+                    settings["format"], args.checkpoint, graph, settings, args.threads, folder
+                )
     except ValueError as error:
         fail(str(error))
     logging.info("read %s; wrote %s", args.checkpoint, args.output)

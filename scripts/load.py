@@ -3,7 +3,8 @@ one way: README, "Formats"), each in a fresh graph, and record the value of ever
 
 Writes, into the `--output` folder, what restore.py writes for a checkpoint: `saved.npz` and
 `initial.npz` (the built checkpoint's), one `VARIANT.LOAD.npz` per ordering, `graph.json`, and
-`inference.json` (the network's output after each ordering against build's, `inference.py`).
+`inference.json` (the network's output after each ordering against build's, `inference.py`);
+for object_ckpt also `assertions.json` (what each status assertion gave after each ordering).
 A load that raises records TensorFlow's error, and the other orderings still run.
 """
 
@@ -16,9 +17,12 @@ from ckptorder.atomic import atomic_directory
 from ckptorder.checkpoint_files import missing_files
 from ckptorder.cli import add_settings_argument, exit_skipping_teardown, fail, load_settings
 
+FORMATS = [f for f in orderings.FORMATS if f != "ckpt"]
 SETTINGS = {
     "checkpoint": "the name of what is loaded (for messages)",
-    "format": f"one of {', '.join(orderings.LOADS)}",
+    "format": f"one of {', '.join(FORMATS)}",
+    "seed": "the seed of the object_ckpt network's initializers",
+    "extra_layers": "filter counts of conv layers added after conv_3 (the object_ckpt network)",
     "orderings": "a list of the format's orderings, VARIANT.LOAD",
     "output_tensor": "the network's output, for the inference check",
     "trust": "run what the guard refuses of a file (else that ordering fails, refused)",
@@ -43,14 +47,24 @@ def main(argv=None):
             missing.append(args.exported)
         if missing:
             raise ValueError(f"file(s) missing: {', '.join(missing)}")
-        from ckptorder import loading  # TensorFlow, imported once the arguments are checked
+        # TensorFlow, imported once the arguments are checked
         from ckptorder.inference import checked_inference
 
         inference = checked_inference(args.inference, settings["output_tensor"])
-        with atomic_directory(args.output) as folder:
-            loading.audit(
-                args.exported, args.checkpoint, graph, settings, args.threads, folder, inference
-            )
+        if settings["format"] == "object_ckpt":
+            from ckptorder import object_checkpoints
+
+            with atomic_directory(args.output) as folder:
+                object_checkpoints.audit(
+                    args.exported, args.checkpoint, settings, args.threads, folder, inference
+                )
+        else:
+            from ckptorder import loading
+
+            with atomic_directory(args.output) as folder:
+                loading.audit(
+                    args.exported, args.checkpoint, graph, settings, args.threads, folder, inference
+                )
     except ValueError as error:
         fail(str(error))
     logging.info("read %s and %s; wrote %s", args.exported, args.checkpoint, args.output)
@@ -59,8 +73,8 @@ def main(argv=None):
 def checked_settings(text):
     """The settings `text` holds. Raises ValueError for an ordering the format lacks."""
     settings = load_settings(text, SETTINGS)
-    if settings["format"] not in orderings.LOADS:
-        raise ValueError(f"format {settings['format']!r}; allowed: {', '.join(orderings.LOADS)}")
+    if settings["format"] not in FORMATS:
+        raise ValueError(f"format {settings['format']!r}; allowed: {', '.join(FORMATS)}")
     allowed = orderings.format_orderings(settings["format"])
     unknown = [name for name in settings["orderings"] if name not in allowed]
     if unknown:

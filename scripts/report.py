@@ -3,7 +3,8 @@ checkpoint.
 
 Writes `report.csv` (one row per checkpoint, format, export variant, ordering and probe, from
 the slice CSVs),
-`variables.csv` (the same comparison on every whole variable, from the values files),
+`variables.csv` (the same comparison on every whole variable, from the values files; for
+TF2's object-based checkpoint also what each status assertion gave after each ordering),
 `compatibility.csv` (each graph variable against the checkpoint's keys, and the keys no
 variable uses, from restore's findings), `trajectory.csv` (each probed saved value of every
 checkpoint of a training run's folder, by step), `inference.csv` (the built model's output after
@@ -32,6 +33,7 @@ from ckptorder import compatibility, network, orderings, slice_csv
 from ckptorder.atomic import atomic_path, write_text
 from ckptorder.cli import add_settings_argument, fail, load_settings
 from ckptorder.values import (
+    ASSERTIONS,
     GRAPH_FACTS,
     INFERENCE,
     Values,
@@ -96,6 +98,8 @@ def variable_table(paths, ordering_names):
                 "initial": compare(initial_value, saved_value, initial_value),
             }
             for ordering, state in states.items():
+                if name not in state.names:
+                    continue  # not a variable of the network this ordering restored into
                 status, source = no_value(state, name)
                 if status:
                     measures = compare(None, saved_value, initial_value)
@@ -171,22 +175,23 @@ def probe_table(frame, ordering_names, shapes, variables):
     return pd.DataFrame(rows)
 
 
-def expected_outcome(checkpoint, ordering, variable, facts):
+def expected_outcome(checkpoint, ordering, variable, facts, saved):
     """The config's override if it has one, else what the ordering's steps leave (`facts`:
-    restore's findings, the suggested map among them): where they initialise last a variable
-    whose initializer is unseeded, new values (`changed`)."""
+    restore's findings, the suggested map among them; `saved`: the variables the checkpoint
+    holds): where they initialise last a variable whose initializer is unseeded, new values
+    (`changed`)."""
     override = checkpoint["expected"].get(ordering)
     if isinstance(override, dict):
         override = override.get(variable)
     if override is not None:
         return override
     if variable in facts["aliases"]:
-        return expected_outcome(checkpoint, ordering, facts["aliases"][variable], facts)
+        return expected_outcome(checkpoint, ordering, facts["aliases"][variable], facts, saved)
     if variable in facts["unlisted"]:
         return orderings.UNINITIALIZED  # nothing TensorFlow runs of the graph reaches it
     mapped = facts["suggested_map"].values()
     outcomes = orderings.expected_outcomes(
-        ordering, [variable], checkpoint["partial_variables"], mapped, facts["random"]
+        ordering, [variable], checkpoint["partial_variables"], mapped, facts["random"], saved
     )
     if outcomes[variable] == "reinitialized" and variable in facts["unseeded"]:
         return "changed"
@@ -210,9 +215,10 @@ def variant_and_ordering(state):
     return orderings.variant_and_load(state)[1:]
 
 
-def add_verdict(table, checkpoint, facts):
+def add_verdict(table, checkpoint, facts, saved):
     """Whether each variable's initializer is seeded; the expected outcome and whether it came,
-    where the checkpoint is judged (blank where not)."""
+    where the checkpoint is judged (blank where not); `saved`: the variables the checkpoint
+    holds."""
     table["initializer"] = table["variable"].map(
         lambda name: (
             "unlisted"
@@ -227,7 +233,7 @@ def add_verdict(table, checkpoint, facts):
         table["as_expected"] = ""
         return table
     table["expected"] = [
-        expected_outcome(checkpoint, o, v, facts)
+        expected_outcome(checkpoint, o, v, facts, saved)
         for o, v in zip(table["ordering"], table["variable"], strict=True)
     ]
     table["as_expected"] = table["outcome"] == table["expected"]
@@ -249,13 +255,30 @@ def checkpoint_tables(checkpoint, slices_path, folder):
     variables = variables.drop(columns="saved_in_checkpoint")
     compatible = pd.DataFrame(facts["compatibility"], columns=compatibility.COLUMNS)
     compatible.insert(0, "checkpoint", checkpoint["checkpoint"])
+    asserted = assertion_results(folder)
+    probes = with_assertions(add_verdict(probes, checkpoint, facts, in_checkpoint), asserted)
+    variables = with_assertions(add_verdict(variables, checkpoint, facts, in_checkpoint), asserted)
     return (
-        labelled(add_verdict(probes, checkpoint, facts), checkpoint),
-        labelled(add_verdict(variables, checkpoint, facts), checkpoint),
+        labelled(probes, checkpoint),
+        labelled(variables, checkpoint),
         compatible,
         trajectory_rows(frame, checkpoint),
         inference_rows(folder, checkpoint),
     )
+
+
+def assertion_results(folder):
+    """What each status assertion gave after each ordering (object_ckpt's), by ordering."""
+    path = Path(folder) / ASSERTIONS
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def with_assertions(table, asserted):
+    """The table with a column per status assertion: passes, or the class of what it raised;
+    blank for an ordering that has no status object (all but object_ckpt's)."""
+    for assertion in orderings.ASSERTIONS:
+        table[assertion] = [asserted.get(o, {}).get(assertion, "") for o in table["ordering"]]
+    return table
 
 
 INFERENCE_COLUMNS = ("max_abs_diff", "bit_equal", "error")

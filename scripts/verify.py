@@ -5,7 +5,8 @@ Prints a table of outcomes per checkpoint, ordering and probe; when all is well,
 `--output` with a summary and where to look next (the pipeline shows that file as its last
 words). Fails, naming each offending row, when an outcome is not the expected one, or when a
 judged probe's saved values are bit for bit its initial ones (then nothing can tell a restore
-from an initialisation).
+from an initialisation), or when a status assertion of TF2's object-based checkpoint gives
+what TensorFlow 2.21 did not (`orderings.ASSERTED`).
 """
 
 import argparse
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ckptorder import orderings
 from ckptorder.atomic import write_text
 from ckptorder.cli import fail
 
@@ -21,6 +23,13 @@ TITLES = {
     "ckpt": "Outcomes per checkpoint, ordering and probe",
     "savedmodel": "The built model as a SavedModel, per export variant and way of loading it",
     "frozen_pb": "The built model as a frozen GraphDef, per way of freezing it",
+    "object_ckpt": "The built model as TF2's tf.train.Checkpoint, per variant and ordering",
+}
+# The assertion columns as the object_ckpt table heads them.
+SHORT = {
+    "assert_consumed": "consumed",
+    "assert_existing_objects_matched": "existing_matched",
+    "assert_nontrivial_match": "nontrivial",
 }
 
 
@@ -39,6 +48,11 @@ def outcome_tables(report, path):
         table = rows.pivot(index=index, columns="probe", values="cell")
         table = table.reindex(index=order, columns=rows["probe"].unique()).fillna("")
         tables.append(f"{TITLES[format_]} ({path}):\n{table.to_string()}")
+        if format_ == "object_ckpt":
+            asserted = rows.drop_duplicates(index).set_index(index)[list(SHORT)]
+            asserted = asserted.rename(columns=SHORT).rename_axis(columns="assertion")
+            title = "What each status assertion gave after each TF2 ordering"
+            tables.append(f"{title} ({path}):\n{asserted.to_string()}")
     return "\n\n".join(tables)
 
 
@@ -88,6 +102,7 @@ def problems(report, variables, paths):
             f"{paths[1]}: {where(row)} {row.variable}: outcome {row.outcome},"
             f" expected {row.expected}{error_of(row)}"
         )
+    lines += assertion_problems(report, paths[0])
     inconclusive = report[judged(report) & report["saved_equals_initial"]]
     for row in inconclusive.drop_duplicates(["checkpoint", "tensor", "slice"]).itertuples():
         lines.append(
@@ -96,6 +111,21 @@ def problems(report, variables, paths):
             " (train more steps?)"
         )
     return lines
+
+
+def assertion_problems(report, path):
+    """One line per object_ckpt ordering and status assertion whose result is not what
+    TensorFlow 2.21 gives (orderings.ASSERTED, which the README explains)."""
+    rows = report[report["format"] == "object_ckpt"].drop_duplicates(ORDERING)
+    return [
+        f"{path}: {where(row)}: {assertion} gave {given}, expected {expected} (README, "
+        '"TF2\'s object-based checkpoints")'
+        for row in rows.itertuples()
+        for assertion, expected in zip(
+            orderings.ASSERTIONS, orderings.ASSERTED[f"{row.variant}.{row.ordering}"], strict=True
+        )
+        if (given := getattr(row, assertion)) != expected
+    ]
 
 
 def where(row):
@@ -166,7 +196,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     # A checkpoint's own orderings have no export variant: '' rather than NaN.
     report, variables, inference = (
-        pd.read_csv(path).fillna({"variant": ""})
+        pd.read_csv(path).fillna({"variant": ""} | dict.fromkeys(orderings.ASSERTIONS, ""))
         for path in (args.report, args.variables, args.inference)
     )
     table = outcome_tables(report, args.report)

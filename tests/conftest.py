@@ -1,4 +1,4 @@
-"""Shared fixtures: the default config, a real checkpoint built in-process for the fast tests,
+"""Shared fixtures: the default config, a real checkpoint built for the fast tests,
 and, for the tests marked `workflow`, a real pipeline run in a temporary copy of the project,
 once per session."""
 
@@ -72,20 +72,26 @@ def run_restore(settings, prefix, output, graph=None, inference=None):
     return output
 
 
-def run_build(settings, directory):
-    """build.py in-process with `settings`, writing `directory`/ckpt/model.ckpt and its
-    inference reference `directory`/ckpt/inference.npz."""
-    import build
-
+def run_build(settings, directory, check=True):
+    """build.py with `settings`, writing `directory`/ckpt/model.ckpt and its inference
+    reference `directory`/ckpt/inference.npz, in a process of its own: it turns on
+    TensorFlow's op determinism for the whole process. Returns the finished process; raises
+    with its stderr if it fails and `check`."""
     prefix, inference = directory / "ckpt" / "model.ckpt", directory / "ckpt" / "inference.npz"
-    build.main(["--settings", settings, "--checkpoint", str(prefix), "--inference", str(inference)])
-    return directory
+    command = [sys.executable, PROJECT / "scripts" / "build.py", "--settings", settings]
+    command += ["--checkpoint", prefix, "--inference", inference]
+    finished = subprocess.run(command, capture_output=True, text=True, check=False)
+    if check and finished.returncode:
+        raise AssertionError(f"build.py failed:\n{finished.stderr}")
+    return finished
 
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory, config):
-    """build.py's outputs, made in-process with the default config's settings."""
-    return run_build(configuration.build_settings(config), tmp_path_factory.mktemp("built"))
+    """build.py's outputs with the default config's settings."""
+    directory = tmp_path_factory.mktemp("built")
+    run_build(configuration.build_settings(config), directory)
+    return directory
 
 
 @pytest.fixture(scope="session")

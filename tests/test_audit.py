@@ -12,7 +12,7 @@ import extract
 import report
 from ckptorder import configuration, orderings
 from ckptorder.orderings import ordering_of
-from ckptorder.tfsession import tf
+from ckptorder.tfsession import session, tf
 from ckptorder.values import Values
 from conftest import REPORT_OUTPUTS, run_restore
 
@@ -49,7 +49,7 @@ def save(prefix, make, optimizer=None, var_list=None):
         loss = make()
         train = (optimizer or tf.compat.v1.train.GradientDescentOptimizer(0.1)).minimize(loss)
         saver = tf.compat.v1.train.Saver(var_list=var_list() if var_list else None)
-        with tf.compat.v1.Session() as sess:
+        with session(tf.compat.v1.get_default_graph(), 1) as sess:
             sess.run(tf.compat.v1.global_variables_initializer())
             for _ in range(3):
                 sess.run(train)
@@ -280,7 +280,7 @@ def save_training_run(folder, steps):
         step = tf.compat.v1.train.get_or_create_global_step()
         train = tf.compat.v1.train.GradientDescentOptimizer(0.1).minimize(loss, global_step=step)
         saver = tf.compat.v1.train.Saver()
-        with tf.compat.v1.Session() as sess:
+        with session(tf.compat.v1.get_default_graph(), 1) as sess:
             sess.run(tf.compat.v1.global_variables_initializer())
             for _ in range(steps):
                 sess.run(train)

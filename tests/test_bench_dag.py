@@ -4,6 +4,7 @@ it reads from a real run."""
 import pytest
 
 import dag
+from ckptorder import orderings
 
 # a (2 s) feeds b (3 s) and c (1 s), which both feed d (1 s).
 GRAPH = {
@@ -36,10 +37,12 @@ def test_the_job_with_the_longest_chain_ahead_starts_first():
 @pytest.mark.workflow
 def test_the_graph_read_from_snakemake_is_the_pipelines(pipeline):
     graph = dag.jobs(pipeline)
-    audited = ("seed", "seed.savedmodel", "seed.frozen_pb")
+    exported = [f for f in orderings.FORMATS if f != "ckpt"]
+    audited = ("seed", *(f"seed.{format_}" for format_ in exported))
     assert set(graph) == {
         *("build", "restore/seed", "report", "verify"),
-        *("export/savedmodel", "export/frozen_pb", "load/seed.savedmodel", "load/seed.frozen_pb"),
+        *(f"export/{format_}" for format_ in exported),
+        *(f"load/seed.{format_}" for format_ in exported),
         *(
             f"{rule}/{name}"
             for rule in ("extract", "probes_figure", "outcomes_figure")

@@ -255,7 +255,7 @@ def test_a_checkpoint_from_outside_takes_the_top_level_settings_it_does_not_give
         {"name": "own", "prefix": prefix, "orderings": [FIRST], "trust": False},
     ]
     config["checkpoints"][-1]["probes"] = [{"tensor": "x", "slice": "[0]"}]
-    seed, _, _, mine, gated, own = configuration.checked(config)["checkpoints"]
+    seed, *_, mine, gated, own = configuration.checked(config)["checkpoints"]
     assert seed["built"] and seed["prefix"] == configuration.BUILT_PREFIX
     assert seed["expected"] == {}
     assert not mine["built"] and mine["graph"] == f"{prefix}.meta"
@@ -283,7 +283,12 @@ def test_a_run_folder_is_read_from_itself_whatever_paths_its_state_file_lists(tm
 def test_the_built_model_is_audited_in_each_format_of_formats():
     config = raw_config()
     names = {c["format"]: c for c in configuration.checked(config)["checkpoints"]}
-    assert [c["name"] for c in names.values()] == ["seed", "seed.savedmodel", "seed.frozen_pb"]
+    assert [c["name"] for c in names.values()] == [
+        "seed",
+        "seed.savedmodel",
+        "seed.frozen_pb",
+        "seed.object_ckpt",
+    ]
     assert {c["checkpoint"] for c in names.values()} == {"seed"}
     assert names["savedmodel"]["orderings"] == orderings.format_orderings("savedmodel")
     assert names["frozen_pb"]["orderings"] == [

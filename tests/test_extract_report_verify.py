@@ -12,7 +12,7 @@ import extract
 import report
 from ckptorder import network
 from ckptorder.orderings import ordering_of
-from ckptorder.values import GRAPH_FACTS, Values, write_values
+from ckptorder.values import GRAPH_FACTS, Values, write_failure, write_values
 from conftest import PROJECT, REPORT_OUTPUTS
 
 RESTORE_ONLY = ordering_of("restore_all")
@@ -296,7 +296,7 @@ def test_states_without_values_are_failed_and_uninitialized(states):
     ordering left unreadable is `uninitialized`; a variable the checkpoint lacks can't be
     restored. The probes of those states are nan in the slice CSV."""
     error = "NotFoundError: Key conv_1/bias not found in checkpoint"
-    write_values(states / f"{RESTORE_ONLY}.npz", [], failed=error)
+    write_failure(states / f"{RESTORE_ONLY}.npz", network.variable_shapes(), error)
     with Values(states / "saved.npz") as saved:
         kept = {name: saved.read(name) for name in saved.names if name != "conv_2/bias"}
     write_values(states / "saved.npz", kept.items())

@@ -33,7 +33,7 @@ def loaded(request, built, config, tmp_path_factory):
     )
     load.main(
         options(
-            settings=configuration.loading_settings(entry),
+            settings=configuration.loading_settings(config, entry),
             checkpoint=prefix,
             exported=folder / "exported",
             output=folder / "values",
@@ -87,7 +87,7 @@ def test_the_output_is_the_saved_models_bit_for_bit_where_every_variable_is_rest
 
 @pytest.mark.parametrize("loaded", ["savedmodel"], indirect=True)
 def test_main_op_with_restore_is_refused_and_trusted_fails_where_its_restore_runs(
-    loaded, built, tmp_path
+    loaded, built, config, tmp_path
 ):
     """Its init op runs the Saver's restore on the Saver's default file, not the SavedModel's
     variables: the guard refuses that; trusted, TensorFlow finds no such file."""
@@ -100,7 +100,7 @@ def test_main_op_with_restore_is_refused_and_trusted_fails_where_its_restore_run
         )
     with Values(folder / "values" / "main_op_with_restore.load_v2_restore.npz") as state:
         assert {state.source(name) for name in state.names} == {"saved"}
-    settings = {**json.loads(configuration.loading_settings(entry)), "trust": True}
+    settings = {**json.loads(configuration.loading_settings(config, entry)), "trust": True}
     load.main(
         options(
             settings=json.dumps({**settings, "orderings": [failing]}),
@@ -121,6 +121,8 @@ def test_load_names_an_ordering_its_format_lacks(capsys, tmp_path):
     settings = {
         "checkpoint": "seed.frozen_pb",
         "format": "frozen_pb",
+        "seed": 42,
+        "extra_layers": [],
         "orderings": ["main_op.loader_load"],
         "output_tensor": "conv_3/BiasAdd:0",
         "trust": False,

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from ckptorder import graph_guard, orderings
-from ckptorder.tfsession import tf
+from ckptorder.tfsession import session, tf
 from conftest import run_restore
 
 INIT_THEN_RESTORE = orderings.ordering_of("initialize_all", "restore_all")
@@ -48,7 +48,7 @@ def crafted(directory, make, saver_def=None):
     with tf.Graph().as_default():
         variable = honest_variable()
         saver = tf.compat.v1.train.Saver()
-        with tf.compat.v1.Session() as sess:
+        with session(tf.compat.v1.get_default_graph(), 1) as sess:
             sess.run(variable.initializer)
             saver.save(sess, prefix, write_meta_graph=False)
     with tf.Graph().as_default():
@@ -219,7 +219,7 @@ def honest_graph(directory, make):
         tf.compat.v1.set_random_seed(1)  # build's tests turn on op determinism, process-wide
         make()
         saver = tf.compat.v1.train.Saver()
-        with tf.compat.v1.Session() as sess:
+        with session(tf.compat.v1.get_default_graph(), 1) as sess:
             sess.run(tf.compat.v1.global_variables_initializer())
             saver.save(sess, str(directory / "model.ckpt"))
     meta_graph = graph_guard.read_meta_graph(directory / "model.ckpt.meta")

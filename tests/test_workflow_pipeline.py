@@ -1,6 +1,8 @@
 """End to end: the real `snakemake --cores 4` in a temporary copy of the project."""
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -34,6 +36,7 @@ def test_every_ordering_ends_as_its_steps_say(pipeline, config):
         "initializer",
         "expected",
         "as_expected",
+        *orderings.ASSERTIONS,
     ]
     assert report["as_expected"].all() and (report["checkpoint"] == "seed").all()
     assert report["format"].unique().tolist() == list(orderings.FORMATS)
@@ -92,8 +95,8 @@ def test_the_run_ends_with_the_answer(pipeline):
     assert terminal.endswith(verified)
     answer = verified.split("\n\n")[0]
     assert answer.startswith("Outcomes per checkpoint, ordering and probe") and PARTIAL in answer
-    assert "all 50 judged probe and 150 judged variable outcomes as expected." in verified
-    assert "The 11 orderings that restore every variable give the built model's output" in verified
+    assert "all 72 judged probe and 217 judged variable outcomes as expected." in verified
+    assert "The 17 orderings that restore every variable give the built model's output" in verified
 
 
 def test_the_readme_shows_the_answer_a_run_ends_with(pipeline):
@@ -172,6 +175,8 @@ def test_the_output_is_the_saved_models_wherever_every_variable_is_restored(pipe
     blank = {"variant": "", "error": ""}
     inference = pd.read_csv(pipeline / "results" / "inference.csv").fillna(blank)
     variables = pd.read_csv(pipeline / "results" / "variables.csv").fillna(blank)
+    # The network's own variables: the one object_ckpt adds in one ordering is not an input.
+    variables = variables[variables["variable"].isin(network.variable_shapes())]
     keys = ["format", "variant", "ordering"]
     restored = (variables["outcome"] == "restored").groupby([variables[k] for k in keys]).all()
     checked = inference.join(restored.rename("restored"), on=keys)
@@ -179,3 +184,41 @@ def test_the_output_is_the_saved_models_wherever_every_variable_is_restored(pipe
     assert (checked["bit_equal"] == checked["restored"]).all()
     assert (checked.loc[checked["restored"], "max_abs_diff"] == 0.0).all()
     assert (checked.loc[~checked["restored"] & (checked["error"] == ""), "max_abs_diff"] > 0).all()
+
+
+def test_tf2_orderings_carry_what_each_status_assertion_gave(pipeline, tmp_path):
+    """object_ckpt's rows hold each assertion's result (TensorFlow 2.21's, which the README
+    explains), the other formats' rows none; verify fails where a result differs."""
+    results = pipeline / "results"
+    report = pd.read_csv(results / "report.csv", keep_default_na=False)
+    tf2 = report[report["format"] == "object_ckpt"].drop_duplicates(["variant", "ordering"])
+    found = {
+        f"{row.variant}.{row.ordering}": tuple(getattr(row, a) for a in orderings.ASSERTIONS)
+        for row in tf2.itertuples()
+    }
+    assert found == orderings.ASSERTED
+    assert (report.loc[report["format"] != "object_ckpt", list(orderings.ASSERTIONS)] == "").all(
+        axis=None
+    )
+    variables = pd.read_csv(results / "variables.csv", keep_default_na=False)
+    extra = variables[variables["variable"] == "extra/bias"]
+    assert extra[["ordering", "outcome"]].values.tolist() == [
+        ["initialize_or_restore_extra_variable", "reinitialized"]
+    ]
+    changed = tf2.index[0]
+    report.loc[changed, "assert_consumed"] = "ValueError"
+    report.to_csv(tmp_path / "report.csv", index=False)
+    verify = subprocess.run(
+        [
+            *(sys.executable, pipeline / "scripts" / "verify.py"),
+            *("--report", tmp_path / "report.csv", "--variables", results / "variables.csv"),
+            *("--inference", results / "inference.csv", "--output", tmp_path / "verified.txt"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert verify.returncode == 1
+    assert (
+        "seed object_ckpt model init_then_run_restore_ops: assert_consumed gave ValueError,"
+        " expected passes" in verify.stderr
+    )

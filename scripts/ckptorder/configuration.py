@@ -333,18 +333,21 @@ def export_settings(config, built):
     return dump_settings(
         {
             "format": built["format"],
+            "seed": config["seed"],
             "extra_layers": config["model"]["extra_layers"],
             "trust": built["trust"],
         }
     )
 
 
-def loading_settings(loaded):
+def loading_settings(config, loaded):
     """load's settings for the built model in one format (an entry of `checkpoints`)."""
     return dump_settings(
         {
             "checkpoint": loaded["name"],
             "format": loaded["format"],
+            "seed": config["seed"],
+            "extra_layers": config["model"]["extra_layers"],
             "orderings": loaded["orderings"],
             "output_tensor": loaded["output_tensor"],
             "trust": loaded["trust"],

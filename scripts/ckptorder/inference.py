@@ -35,6 +35,10 @@ class Inference:
         except tf.errors.OpError as error:
             self.failed(state, failure(error))
             return
+        self.record(state, value)
+
+    def record(self, state, value):
+        """Record the output `value` of a state's network."""
         if value.shape != self.expected.shape:
             shapes = f"{value.shape}, the saved model's {self.expected.shape}"
             self.failed(state, f"the output's shape is {shapes}")

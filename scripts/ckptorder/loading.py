@@ -13,7 +13,7 @@ from ckptorder import graph_guard, orderings, restoring
 from ckptorder.atomic import write_text
 from ckptorder.exporting import SERVE, SIGNATURE
 from ckptorder.tfsession import saved_meta_graph, session, tf
-from ckptorder.values import GRAPH_FACTS, state_paths, write_values
+from ckptorder.values import GRAPH_FACTS, state_paths, write_failure, write_values
 
 
 def audit(exported, prefix, graph_path, settings, threads, folder, inference):
@@ -22,15 +22,11 @@ def audit(exported, prefix, graph_path, settings, threads, folder, inference):
     format's variants."""
     meta_graph = graph_guard.read_meta_graph(graph_path)
     variables = restoring.graph_variables(meta_graph)
-    facts = {
-        "unseeded": graph_guard.unseeded(meta_graph),
-        "random": sorted(graph_guard.random_initializers(meta_graph)),
-        "unlisted": [],
-        "aliases": {},
-        "compatibility": [],
-        "suggested_map": {},
-    }
-    write_text(Path(folder) / GRAPH_FACTS, json.dumps(facts, sort_keys=True))
+    facts = write_graph_facts(
+        folder,
+        unseeded=graph_guard.unseeded(meta_graph),
+        random=sorted(graph_guard.random_initializers(meta_graph)),
+    )
     paths = state_paths(folder, orderings.states(settings["orderings"]))
     keys = {name: name for name in variables}
     write_values(paths["saved"], restoring.saved_values(prefix, variables, keys, threads))
@@ -49,7 +45,7 @@ def audit(exported, prefix, graph_path, settings, threads, folder, inference):
         with graph.as_default(), session(graph, threads) as sess:
             if refused:
                 logging.info("%s refused: %s", state, refused)
-                write_values(paths[state], [], failed=refused)
+                write_failure(paths[state], variables, refused)
                 inference.failed(state, refused)
                 continue
             try:
@@ -59,7 +55,7 @@ def audit(exported, prefix, graph_path, settings, threads, folder, inference):
             except tf.errors.OpError as error:
                 failed = restoring.failure(error)
                 logging.info("%s failed: %s", state, failed)
-                write_values(paths[state], [], failed=failed)
+                write_failure(paths[state], variables, failed)
                 inference.failed(state, failed)
             else:
                 values = restoring.readable_values(sess, reads)
@@ -67,6 +63,22 @@ def audit(exported, prefix, graph_path, settings, threads, folder, inference):
                 inference.run(state, sess, output, feed)
         logging.info("%s took %.3f s", state, time.perf_counter() - started)
     inference.write(folder)
+
+
+def write_graph_facts(folder, unseeded, random):
+    """What the report needs to know of the graph loaded (restore's `graph_facts`, of which a
+    load has no checkpoint keys to match): its variables with unseeded and with random
+    initializers. Returns them."""
+    facts = {
+        "unseeded": unseeded,
+        "random": random,
+        "unlisted": [],
+        "aliases": {},
+        "compatibility": [],
+        "suggested_map": {},
+    }
+    write_text(Path(folder) / GRAPH_FACTS, json.dumps(facts, sort_keys=True))
+    return facts
 
 
 def refusal(exported, format_, variant, load, variables, inference):

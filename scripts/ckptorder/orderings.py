@@ -23,6 +23,16 @@ STEPS = {
     # main_op_with_restore's restore op: the Saver's, reading its default file ("model" in the
     # working directory), not the SavedModel's variables; the load raises NotFoundError.
     "restore_saver_default_file": ("all", "failed"),
+    # tf.train.Checkpoint's restore: the variables the checkpoint holds (`saved`), those the
+    # model has and it lacks stay as they were.
+    "restore_matched": ("saved", "restored"),
+    # A TF1 checkpoint read through tf.train.Checkpoint in graph mode: the name-based restore
+    # also restores the Checkpoint's own save_counter, which a TF1 checkpoint lacks
+    # (NotFoundError).
+    "restore_by_name_in_graph": ("all", "failed"),
+    # The same in eager mode before the variables exist: a name-based restore reaches only
+    # the variables that exist when it runs; it does not wait for the others.
+    "restore_by_name_before_create": ("none", "restored"),
 }
 
 ORDERINGS = {
@@ -62,8 +72,8 @@ ORDERINGS = {
 
 
 # The formats the built model is written in: its checkpoint (the orderings above), a TF1
-# SavedModel and a frozen GraphDef.
-FORMATS = ("ckpt", "savedmodel", "frozen_pb")
+# SavedModel, a frozen GraphDef and TF2's object-based checkpoint (tf.train.Checkpoint).
+FORMATS = ("ckpt", "savedmodel", "frozen_pb", "object_ckpt")
 # format: variant: (the steps of its init op, or of the session it was frozen from; what it is)
 VARIANTS = {
     "savedmodel": {
@@ -121,18 +131,99 @@ LOADS = {
 }
 
 
+# object_ckpt's variants: what tf.train.Checkpoint restores from (the seed's network as a
+# tf.Module of tf.Variables, no Keras).
+OBJECT_VARIANTS = {
+    "model": "tf.train.Checkpoint(model=network).save(): the network alone",
+    "model_and_optimizer": "the same with an Adam optimizer's slots: a training checkpoint",
+    "tf1_saver": "the built TF1 Saver checkpoint, which tf.train.Checkpoint reads by name",
+    "no_checkpoint": "restore(None): what a CheckpointManager with no checkpoint yet restores",
+}
+# object_ckpt's orderings, VARIANT.LOAD: (steps, what it does). Each runs in a fresh graph and
+# session (graph mode) or on a fresh network object (eager); in eager mode a variable is
+# initialised when it is created.
+OBJECT_ORDERINGS = {
+    "model.init_then_run_restore_ops": (
+        ("initialize_all", "restore_matched"),
+        "graph mode: global_variables_initializer(), then status.run_restore_ops(sess)",
+    ),
+    "model.run_restore_ops_then_init": (
+        ("restore_matched", "initialize_all"),
+        "graph mode: status.run_restore_ops(sess), then global_variables_initializer()",
+    ),
+    "model.initialize_or_restore": (
+        ("restore_matched", "initialize_uninitialized"),
+        "graph mode: status.initialize_or_restore(sess), TensorFlow's restore-or-initialise",
+    ),
+    "model.initialize_or_restore_extra_variable": (
+        ("restore_matched", "initialize_uninitialized"),
+        "the same into the network with one variable more (extra/bias), which it lacks",
+    ),
+    "model_and_optimizer.initialize_or_restore": (
+        ("restore_matched", "initialize_uninitialized"),
+        "a training checkpoint restored for inference: into the network without an optimizer",
+    ),
+    "no_checkpoint.initialize_or_restore": (
+        ("initialize_all",),
+        "restore(None).initialize_or_restore(sess): the initializers alone",
+    ),
+    "tf1_saver.initialize_or_restore": (
+        ("restore_by_name_in_graph",),
+        "graph mode: the TF1 checkpoint through tf.train.Checkpoint (a name-based restore)",
+    ),
+    "model.eager_restore_then_create": (
+        ("restore_matched", "initialize_uninitialized"),
+        "eager: restore before the variables exist; each takes its saved value when created",
+    ),
+    "model.eager_create_then_restore": (
+        ("initialize_all", "restore_matched"),
+        "eager: create the variables (initialised), then restore",
+    ),
+    "tf1_saver.eager_restore_then_create": (
+        ("restore_by_name_before_create", "initialize_all"),
+        "eager: the TF1 checkpoint by name before the variables exist, then create them",
+    ),
+    "tf1_saver.eager_create_then_restore": (
+        ("initialize_all", "restore_matched"),
+        "eager: create the variables, then the TF1 checkpoint by name",
+    ),
+}
+# The status object's assertions, checked at the end of each object_ckpt ordering: each passes
+# or raises. What TensorFlow 2.21 gives (README, "TF2's object-based checkpoints"); verify
+# flags a run that differs.
+ASSERTIONS = ("assert_consumed", "assert_existing_objects_matched", "assert_nontrivial_match")
+PASSES = "passes"
+_RAISES = "AssertionError"
+ASSERTED = {
+    "model.init_then_run_restore_ops": (PASSES, PASSES, PASSES),
+    "model.run_restore_ops_then_init": (PASSES, PASSES, PASSES),
+    "model.initialize_or_restore": (PASSES, PASSES, PASSES),
+    "model.initialize_or_restore_extra_variable": (_RAISES, _RAISES, PASSES),
+    "model_and_optimizer.initialize_or_restore": (_RAISES, PASSES, PASSES),
+    "no_checkpoint.initialize_or_restore": (_RAISES, _RAISES, _RAISES),
+    "tf1_saver.initialize_or_restore": (PASSES, PASSES, PASSES),
+    "model.eager_restore_then_create": (PASSES, PASSES, PASSES),
+    "model.eager_create_then_restore": (PASSES, PASSES, PASSES),
+    "tf1_saver.eager_restore_then_create": (_RAISES, _RAISES, _RAISES),
+    "tf1_saver.eager_create_then_restore": (PASSES, PASSES, PASSES),
+}
+
+
 def format_orderings(format_):
     """A format's orderings: VARIANT.LOAD for every variant and load (the checkpoint's are
-    ORDERINGS)."""
+    ORDERINGS, the object-based checkpoint's OBJECT_ORDERINGS)."""
     if format_ == "ckpt":
         return list(ORDERINGS)
+    if format_ == "object_ckpt":
+        return list(OBJECT_ORDERINGS)
     return [f"{variant}.{load}" for variant in VARIANTS[format_] for load in LOADS[format_]]
 
 
 def variant_and_load(state):
     """(format, variant, load) of a format's ordering VARIANT.LOAD."""
     variant, load = state.split(".")
-    format_ = next(f for f, variants in VARIANTS.items() if variant in variants)
+    variants = {**VARIANTS, "object_ckpt": OBJECT_VARIANTS}
+    format_ = next(f for f, named in variants.items() if variant in named)
     return format_, variant, load
 
 
@@ -143,6 +234,8 @@ def steps(state):
         return ("initialize_all",)
     if state in ORDERINGS:
         return ORDERINGS[state][0]
+    if state in OBJECT_ORDERINGS:
+        return OBJECT_ORDERINGS[state][0]
     format_, variant, load = variant_and_load(state)
     init_op = VARIANTS[format_][variant][0]
     return tuple(
@@ -158,10 +251,10 @@ def ordering_of(*wanted):
     return next(ordering for ordering in ORDERINGS if steps(ordering) == wanted)
 
 
-def expected_outcomes(ordering, variables, partial_variables, mapped=(), random=()):
+def expected_outcomes(ordering, variables, partial_variables, mapped=(), random=(), saved=None):
     """Variable name to the outcome the ordering's last write to it leaves; `mapped`: the
     variables the suggested map restores; `random`: those whose initializer draws random
-    numbers."""
+    numbers; `saved`: those the checkpoint holds (None: all)."""
     outcome, initialized = {}, set()
     for step in steps(ordering):
         writes, leaves = STEPS[step]
@@ -172,6 +265,7 @@ def expected_outcomes(ordering, variables, partial_variables, mapped=(), random=
                 outcome[name] = leaves if name in mapped else "reinitialized"
             elif (
                 writes == "all"
+                or (writes == "saved" and (saved is None or name in saved))
                 or (writes == "partial" and name in partial_variables)
                 or (writes == "unwritten" and name not in outcome)
             ):

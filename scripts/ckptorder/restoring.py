@@ -16,7 +16,14 @@ from pathlib import Path
 from ckptorder import checkpoint_files, compatibility, graph_guard, orderings
 from ckptorder.atomic import write_text
 from ckptorder.tfsession import session, tf, variable_defs
-from ckptorder.values import GRAPH_FACTS, UNINITIALIZED, Values, state_paths, write_values
+from ckptorder.values import (
+    GRAPH_FACTS,
+    UNINITIALIZED,
+    Values,
+    state_paths,
+    write_failure,
+    write_values,
+)
 
 
 def audit(prefix, graph_path, settings, threads, folder, inference=None):
@@ -51,10 +58,11 @@ def run_ordering(
     given an `Inference`, the network's output after it."""
     started = time.perf_counter()
     references = {state: paths[state] for state in orderings.REFERENCES}
+    variables = list(graph_variables(meta_graph))
     graph = tf.Graph()
     with graph.as_default():
         saver = import_meta_graph(meta_graph, graph_path)
-        reads = variable_reads(graph, list(graph_variables(meta_graph)))
+        reads = variable_reads(graph, variables)
         try:
             actions = prepare(graph, saver, prefix, state, settings, facts["suggested_map"])
         except (ValueError, tf.errors.OpError) as error:
@@ -65,7 +73,7 @@ def run_ordering(
             )
     if failed:
         logging.info("%s failed: %s", state, failed)
-        write_values(paths[state], [], failed=failed)
+        write_failure(paths[state], variables, failed)
         if inference and state not in references:
             inference.failed(state, failed)
     logging.info("%s took %.3f s", state, time.perf_counter() - started)

@@ -7,6 +7,7 @@ own setting: 0 shows everything); what goes wrong is raised as an exception eith
 """
 
 import contextlib
+import logging
 import os
 import sys
 import tempfile
@@ -41,19 +42,39 @@ def native_stderr_held():
             os.close(terminal)
 
 
-with contextlib.nullcontext() if SHOW_TENSORFLOW_MESSAGES else native_stderr_held():
+def start_up_messages_held():
+    """`native_stderr_held`, unless TensorFlow's messages are asked for."""
+    return contextlib.nullcontext() if SHOW_TENSORFLOW_MESSAGES else native_stderr_held()
+
+
+with start_up_messages_held():
     import tensorflow as tf
     from tensorflow.core.framework.variable_pb2 import VariableDef
     from tensorflow.core.protobuf.saved_model_pb2 import SavedModel
 
 if not SHOW_TENSORFLOW_MESSAGES:
     tf.get_logger().setLevel("ERROR")
+    # TF2's checkpoint code logs through absl (e.g. each save's "Sharding callback duration").
+    logging.getLogger("absl").setLevel("ERROR")
 tf.compat.v1.disable_v2_behavior()
+
+
+def use_tf2_behavior(threads):
+    """TensorFlow 2's behaviour (eager execution, resource variables) for this process, for the
+    steps on TF2's object-based checkpoints: before any graph is used. Its eager context gets
+    `threads` threads per pool and no GPU (probing for CUDA only logs an error)."""
+    tf.compat.v1.enable_v2_behavior()
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads)
+    with start_up_messages_held():
+        tf.config.set_visible_devices([], "GPU")
 
 
 def session(graph, threads):
     """A CPU session on `graph` whose intra- and inter-op pools hold `threads` threads (no
-    GPU: the results are CPU results, and probing for CUDA only logs an error)."""
+    GPU: the results are CPU results, and probing for CUDA only logs an error). TensorFlow
+    sizes a process's CPU thread pool at its first session, and a convolution's bits depend
+    on it: a process (a test session too) makes every session here."""
     config = tf.compat.v1.ConfigProto(
         device_count={"GPU": 0},
         intra_op_parallelism_threads=threads,

@@ -3,7 +3,7 @@
 A state that holds a variable bit for bit equal to the checkpoint's saved or its graph's initial
 value records the name of that state ("saved" or "initial") instead of a copy; a variable that
 could not be read records `uninitialized`, and an ordering that raised records its error
-instead of any value. Files are written one variable
+instead of any value (it lists the variables, each `failed`). Files are written one variable
 at a time with fixed zip timestamps, so the same values give the same bytes, and read one
 tensor at a time with pickles disallowed.
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ckptorder.atomic import atomic_path
-from ckptorder.orderings import UNINITIALIZED
+from ckptorder.orderings import FAILED, UNINITIALIZED
 
 SOURCES = "sources.json"
 # Zip's earliest date: no wall-clock time enters the file.
@@ -28,6 +28,8 @@ CHUNK = 1 << 24
 GRAPH_FACTS = "graph.json"
 # ... and, for the built model, the inference check (`inference.py`).
 INFERENCE = "inference.json"
+# ... and, for TF2's object-based checkpoint, what each status assertion gave per ordering.
+ASSERTIONS = "assertions.json"
 
 
 def state_paths(folder, states):
@@ -81,6 +83,12 @@ def write_values(path, entries, failed=None):
         archive.writestr(_member_info(SOURCES), listing)
 
 
+def write_failure(path, names, error):
+    """The values file of a state whose ordering raised `error`: it lists the variables
+    `names` and holds no value."""
+    write_values(path, [(name, FAILED) for name in names], failed=error)
+
+
 def _member_info(name):
     info = zipfile.ZipInfo(name, date_time=_FIXED_TIME)
     info.external_attr = 0o644 << 16
@@ -115,7 +123,7 @@ class Values:
         return self.sources.get(name, "own")
 
     def readable(self, name):
-        return name in self.names and self.source(name) != UNINITIALIZED
+        return not self.failed and name in self.names and self.source(name) != UNINITIALIZED
 
     def read(self, name):
         return self._with_member(

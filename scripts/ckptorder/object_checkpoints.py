@@ -1,0 +1,205 @@
+"""The object_ckpt format's TensorFlow work, in TensorFlow 2's behaviour: export writes the
+built model as tf.train.Checkpoint files (`orderings.OBJECT_VARIANTS`); load runs each of
+`orderings.OBJECT_ORDERINGS` in a fresh graph (graph mode) or on a fresh network (eager) and
+records every variable's value, what each of the status object's assertions gives, and the
+network's output. No graph is read from a file: the network is `object_network.py`'s code, so
+there is nothing for the guard to refuse. Imported by export.py and load.py once their
+arguments are checked."""
+
+import json
+import logging
+import time
+from pathlib import Path
+
+from ckptorder import loading, orderings, restoring
+from ckptorder.atomic import write_text
+from ckptorder.object_network import Network
+from ckptorder.tfsession import session, tf, use_tf2_behavior
+from ckptorder.values import ASSERTIONS, state_paths, write_failure, write_values
+
+# Each variant's checkpoint, in export's folder: the file prefix `save` gives it.
+SAVED_AS = "ckpt"
+
+
+def export(prefix, settings, threads, folder):
+    """Write the built checkpoint's weights, in the network `settings` describes, with
+    tf.train.Checkpoint.save into `folder`: `model/` the network alone, `model_and_optimizer/`
+    with an Adam optimizer's slots after one step at learning rate 0 (real moments, the
+    weights unchanged)."""
+    use_tf2_behavior(threads)
+    reader = tf.train.load_checkpoint(prefix)
+    model = trained_network(settings, reader)
+    tf.train.Checkpoint(model=model).save(str(folder / "model" / SAVED_AS))
+    model = trained_network(settings, reader)
+    optimizer = tf.compat.v1.train.AdamOptimizer(learning_rate=0.0)
+    batch = tf.random.stateless_normal(INPUT_BATCH, [settings["seed"], 2])
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_mean(tf.square(model(batch)))
+    variables = list(model.variables_by_name().values())
+    optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
+    checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer)
+    checkpoint.save(str(folder / "model_and_optimizer" / SAVED_AS))
+    logging.info("wrote object_ckpt model and model_and_optimizer")
+
+
+INPUT_BATCH = (2, 100, 100, 3)
+
+
+def trained_network(settings, reader):
+    """The network with the built checkpoint's values (read by `reader`)."""
+    model = Network(settings["seed"], settings["extra_layers"]).create()
+    for name, variable in model.variables_by_name().items():
+        variable.assign(reader.get_tensor(name))
+    return model
+
+
+def audit(exported, prefix, settings, threads, folder, inference):
+    """Write the references, then the values every ordering of `settings` leaves, its
+    assertion results and the `inference` check, into `folder`; `exported`: export's folder
+    of the variants, `prefix`: the built TF1 checkpoint (the tf1_saver variant). The
+    references: `saved`, the built checkpoint's values; `initial`, what the network's
+    initializers give (with the extra variable)."""
+    use_tf2_behavior(threads)
+    loading.write_graph_facts(folder, unseeded=[], random=[])
+    paths = state_paths(folder, orderings.states(settings["orderings"]))
+    references = {state: paths[state] for state in orderings.REFERENCES}
+    shapes = saved_shapes(settings)
+    identity = {name: name for name in shapes}
+    write_values(paths["saved"], restoring.saved_values(prefix, shapes, identity, threads))
+    write_values(paths["initial"], initial_values(settings, threads))
+    sources = {
+        "model": tf.train.latest_checkpoint(str(Path(exported) / "model")),
+        "model_and_optimizer": tf.train.latest_checkpoint(
+            str(Path(exported) / "model_and_optimizer")
+        ),
+        "tf1_saver": prefix,
+        "no_checkpoint": None,
+    }
+    assertions = {}
+    for state in settings["orderings"]:
+        started = time.perf_counter()
+        _, variant, load = orderings.variant_and_load(state)
+        network = Network(
+            settings["seed"], settings["extra_layers"], extra_variable=load in EXTRA_VARIABLE
+        )
+        run = GRAPH_LOADS.get(load)
+        if run:
+            values, assertions[state], failed = in_graph(
+                state, network, sources[variant], run, threads, inference
+            )
+        else:
+            values, assertions[state], failed = in_eager(
+                state, network, sources[variant], EAGER_LOADS[load], inference
+            )
+        if failed:
+            logging.info("%s failed: %s", state, failed)
+            write_failure(paths[state], [name for name, _ in values], failed)
+            inference.failed(state, failed)
+        else:
+            write_values(paths[state], restoring.by_source(values, references))
+        logging.info("%s: %s; took %.3f s", state, assertions[state], time.perf_counter() - started)
+    write_text(Path(folder) / ASSERTIONS, json.dumps(assertions, sort_keys=True))
+    inference.write(folder)
+
+
+# The load that restores into the network with one variable more.
+EXTRA_VARIABLE = ("initialize_or_restore_extra_variable",)
+
+
+def saved_shapes(settings):
+    """The network's variables: name to (shape, dtype name), as saved_values takes them."""
+    with tf.Graph().as_default():
+        network = Network(settings["seed"], settings["extra_layers"]).create()
+        return {
+            name: (tuple(variable.shape), variable.dtype.name)
+            for name, variable in network.variables_by_name().items()
+        }
+
+
+def initial_values(settings, threads):
+    """(name, value) of every variable of the network with the extra variable, as its
+    initializers set them in a fresh graph and session."""
+    graph = tf.Graph()
+    with graph.as_default(), session(graph, threads) as sess:
+        network = Network(settings["seed"], settings["extra_layers"], extra_variable=True).create()
+        sess.run(tf.compat.v1.global_variables_initializer())
+        return list(restoring.readable_values(sess, network.variables_by_name()))
+
+
+def in_graph(state, network, source, steps, threads, inference):
+    """Graph mode: the network's variables in a fresh graph, tf.train.Checkpoint's restore of
+    `source`, then `steps` in a session. Returns the variables' values (each name with a
+    placeholder where a step raised), the assertions' results and the error, if any."""
+    graph = tf.Graph()
+    with graph.as_default(), session(graph, threads) as sess:
+        network.create()
+        status = tf.train.Checkpoint(model=network).restore(source)
+        output = network(tf.constant(inference.batch))
+        initialize = tf.compat.v1.global_variables_initializer()
+        try:
+            for step in steps:
+                step(sess, status, initialize)
+        except tf.errors.OpError as error:
+            return named(network), assertion_results(status), restoring.failure(error)
+        values = list(restoring.readable_values(sess, network.variables_by_name()))
+        inference.run(state, sess, output, None)
+        return values, assertion_results(status), None
+
+
+def in_eager(state, network, source, restore_first, inference):
+    """Eager mode: tf.train.Checkpoint's restore of `source` before or after the network's
+    variables are created (and so initialised). Returns what `in_graph` does."""
+    checkpoint = tf.train.Checkpoint(model=network)
+    try:
+        if restore_first:
+            status = checkpoint.restore(source)
+            network.create()
+        else:
+            network.create()
+            status = checkpoint.restore(source)
+    except tf.errors.OpError as error:
+        return named(network), {}, restoring.failure(error)
+    values = [(name, v.numpy()) for name, v in network.variables_by_name().items()]
+    inference.record(state, network(tf.constant(inference.batch)).numpy())
+    return values, assertion_results(status), None
+
+
+def named(network):
+    return [(name, None) for name in network.variables_by_name()]
+
+
+def assertion_results(status):
+    """What each of the status object's assertions gives: passes, or the class of what it
+    raises (any exception: that is what a caller of it meets)."""
+    results = {}
+    for assertion in orderings.ASSERTIONS:
+        try:
+            getattr(status, assertion)()
+        except Exception as error:
+            results[assertion] = type(error).__name__
+        else:
+            results[assertion] = orderings.PASSES
+    return results
+
+
+def _initialize(sess, status, initialize):
+    sess.run(initialize)
+
+
+def _run_restore_ops(sess, status, initialize):
+    status.run_restore_ops(sess)
+
+
+def _initialize_or_restore(sess, status, initialize):
+    status.initialize_or_restore(sess)
+
+
+# Graph mode's loads: their steps, each given the session, the status and the initializer.
+GRAPH_LOADS = {
+    "init_then_run_restore_ops": (_initialize, _run_restore_ops),
+    "run_restore_ops_then_init": (_run_restore_ops, _initialize),
+    "initialize_or_restore": (_initialize_or_restore,),
+    "initialize_or_restore_extra_variable": (_initialize_or_restore,),
+}
+# Eager mode's loads: whether the restore comes before the variables are created.
+EAGER_LOADS = {"eager_restore_then_create": True, "eager_create_then_restore": False}
