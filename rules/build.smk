@@ -13,6 +13,8 @@ rule build:
         "../envs/pipeline.yaml"
     # Training's own thread count is a setting: the count changes the trained bytes.
     threads: config["train"]["threads"]
+    resources:
+        mem_mb=tensorflow_mb(network.checkpoint_mb(config["model"]["extra_layers"])),
     params:
         settings=configuration.build_settings(config),
         prefix=lambda wildcards, output: prefix_of(output.checkpoint[0]),

@@ -1,13 +1,14 @@
 # The Snakefile's helpers: the config, checked when the workflow loads; each step's code and
 # its one-line error; a successful run's last words; and two fixes to Snakemake's own process.
 import atexit
+import math
 import os
 import re
 import sys
 
 sys.path.insert(0, f"{workflow.basedir}/scripts")
 
-from ckptorder import checkpoint_files, configuration, orderings
+from ckptorder import checkpoint_files, configuration, network, orderings
 from ckptorder.imports import imported_modules
 from ckptorder.snakemake_fixes import cancel_rescheduling_timers, handle_sigterm_in_a_thread
 
@@ -95,6 +96,17 @@ def logged(command):
     """`command` with all its output in the job's log and, when it fails, the log's last
     line (the step's one-line error) on the terminal."""
     return f"{command} > {{log}} 2>&1 || (tail -n 1 {{log}} >&2; exit 1)"
+
+
+def tensorflow_mb(checkpoint_mb):
+    """The memory a TensorFlow job asks for (resources' mem_mb): its process, about 600 MB, and
+    at its peak about 2.5 times the checkpoint it holds (bench/README.md, the 1 GiB model)."""
+    return 1000 + math.ceil(3 * checkpoint_mb)
+
+
+def reading_mb(wildcards, input):
+    """tensorflow_mb of a job that reads a checkpoint: its inputs are mostly that."""
+    return tensorflow_mb(input.size_mb)
 
 
 def checkpoint_inputs(wildcards):

@@ -15,6 +15,8 @@ rule export:
     conda:
         "../envs/pipeline.yaml"
     threads: 1
+    resources:
+        mem_mb=reading_mb,
     params:
         settings=lambda wildcards: configuration.export_settings(config, EXPORTED[wildcards.format]),
         prefix=lambda wildcards, input: prefix_of(input.checkpoint[0]),
@@ -41,6 +43,8 @@ rule load:
         "../envs/pipeline.yaml"
     # The inference check compares with build's output: at training's thread count.
     threads: config["train"]["threads"]
+    resources:
+        mem_mb=reading_mb,
     params:
         settings=lambda wildcards: configuration.loading_settings(
             config, CHECKPOINTS[wildcards.loaded]

@@ -11,6 +11,8 @@ rule restore:
     conda:
         "../envs/pipeline.yaml"
     threads: checkpoint_threads
+    resources:
+        mem_mb=reading_mb,
     params:
         settings=lambda wildcards: configuration.restore_settings(CHECKPOINTS[wildcards.checkpoint]),
         prefix=lambda wildcards, input: prefix_of(input.index),

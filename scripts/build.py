@@ -6,9 +6,14 @@ output on it right before saving, which every loaded model's output is compared 
 """
 
 import argparse
-import logging
 
-from ckptorder.cli import add_settings_argument, exit_skipping_teardown, fail, load_settings
+from ckptorder.cli import (
+    add_settings_argument,
+    exit_skipping_teardown,
+    fail,
+    load_settings,
+    start_logging,
+)
 
 SETTINGS = {
     "seed": "graph seed and synthetic data seed",
@@ -27,7 +32,7 @@ def main(argv=None):
     parser.add_argument("--checkpoint", required=True, help="checkpoint prefix to write")
     parser.add_argument("--inference", required=True, help="values file of input and output")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="build: %(message)s")
+    start_logging("build")
     try:
         settings = load_settings(args.settings, SETTINGS)
         from ckptorder import building  # TensorFlow, imported once the arguments are checked

@@ -10,7 +10,7 @@ import logging
 import numpy as np
 
 from ckptorder import network, slice_csv, slices
-from ckptorder.cli import add_settings_argument, fail, load_settings
+from ckptorder.cli import add_settings_argument, fail, load_settings, start_logging
 from ckptorder.orderings import REFERENCES
 from ckptorder.values import Values, state_paths
 
@@ -55,7 +55,7 @@ def main(argv=None):
     parser.add_argument("--values", required=True, help="restore's folder of values files")
     parser.add_argument("--output", required=True, help="CSV file to write")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="extract: %(message)s")
+    start_logging("extract")
     try:
         settings = load_settings(args.settings, SETTINGS)
         paths = state_paths(args.values, settings["states"])

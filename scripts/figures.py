@@ -25,7 +25,7 @@ from matplotlib.ticker import MaxNLocator
 
 from ckptorder import slice_csv
 from ckptorder.atomic import atomic_path
-from ckptorder.cli import fail
+from ckptorder.cli import fail, start_logging
 from ckptorder.orderings import REFERENCES, observed_outcome
 from ckptorder.values import bitwise_equal
 
@@ -368,7 +368,7 @@ def main(argv=None):
     for figure in (probes, outcomes, trajectory):
         figure.add_argument("--output", required=True, help="PNG to write")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format=f"figures {args.figure}: %(message)s")
+    start_logging(f"figures {args.figure}")
     try:
         if args.figure == "probes":
             draw_probes(read_panels(args.slices), args.checkpoint, args.output)

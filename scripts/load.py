@@ -15,7 +15,13 @@ import os
 from ckptorder import orderings
 from ckptorder.atomic import atomic_directory
 from ckptorder.checkpoint_files import missing_files
-from ckptorder.cli import add_settings_argument, exit_skipping_teardown, fail, load_settings
+from ckptorder.cli import (
+    add_settings_argument,
+    exit_skipping_teardown,
+    fail,
+    load_settings,
+    start_logging,
+)
 
 FORMATS = [f for f in orderings.FORMATS if f != "ckpt"]
 SETTINGS = {
@@ -38,7 +44,7 @@ def main(argv=None):
     parser.add_argument("--output", required=True, help="folder to write the values files to")
     parser.add_argument("--threads", type=int, default=1, help="TensorFlow's thread pools")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="load: %(message)s")
+    start_logging("load")
     graph = f"{args.checkpoint}.meta"
     try:
         settings = checked_settings(args.settings)

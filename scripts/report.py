@@ -31,7 +31,7 @@ import pandas as pd
 
 from ckptorder import compatibility, network, orderings, slice_csv
 from ckptorder.atomic import atomic_path, write_text
-from ckptorder.cli import add_settings_argument, fail, load_settings
+from ckptorder.cli import add_settings_argument, fail, load_settings, start_logging
 from ckptorder.values import (
     ASSERTIONS,
     GRAPH_FACTS,
@@ -336,7 +336,7 @@ def main(argv=None):
     parser.add_argument("--inference", required=True, help="inference check's CSV to write")
     parser.add_argument("--provenance", required=True, help="provenance JSON to write")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="report: %(message)s")
+    start_logging("report")
     try:
         settings = load_settings(args.settings, SETTINGS)
         checkpoints = settings["checkpoints"]

@@ -22,7 +22,13 @@ import logging
 from ckptorder import orderings
 from ckptorder.atomic import atomic_directory
 from ckptorder.checkpoint_files import missing_files
-from ckptorder.cli import add_settings_argument, exit_skipping_teardown, fail, load_settings
+from ckptorder.cli import (
+    add_settings_argument,
+    exit_skipping_teardown,
+    fail,
+    load_settings,
+    start_logging,
+)
 
 SETTINGS = {
     "checkpoint": "the checkpoint's name (for messages)",
@@ -44,7 +50,7 @@ def main(argv=None):
     )
     parser.add_argument("--threads", type=int, default=1, help="TensorFlow's thread pools")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="restore: %(message)s")
+    start_logging("restore")
     graph = args.graph or f"{args.checkpoint}.meta"
     try:
         settings = checked_settings(args.settings)

@@ -10,6 +10,7 @@ what TensorFlow 2.21 did not (`orderings.ASSERTED`).
 """
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import pandas as pd
 
 from ckptorder import orderings
 from ckptorder.atomic import write_text
-from ckptorder.cli import fail
+from ckptorder.cli import fail, start_logging
 
 TITLES = {
     "ckpt": "Outcomes per checkpoint, ordering and probe",
@@ -194,6 +195,7 @@ def main(argv=None):
     parser.add_argument("--inference", required=True, help="inference.csv")
     parser.add_argument("--output", required=True, help="file the table is written to on success")
     args = parser.parse_args(argv)
+    start_logging("verify")
     # A checkpoint's own orderings have no export variant: '' rather than NaN.
     report, variables, inference = (
         pd.read_csv(path).fillna({"variant": ""} | dict.fromkeys(orderings.ASSERTIONS, ""))
@@ -213,7 +215,7 @@ def main(argv=None):
     words = summary(report, variables, inference)
     write_text(args.output, f"{table}\n\n{words}\n{open_next(args.report, args.variables)}\n")
     read = f"{args.report}, {args.variables}, {args.inference}"
-    print(f"verify: read {read}; wrote {args.output}", file=sys.stderr)
+    logging.info("read %s; wrote %s", read, args.output)
 
 
 if __name__ == "__main__":

@@ -2,9 +2,13 @@
 and, for the tests marked `workflow`, a real pipeline run in a temporary copy of the project,
 once per session."""
 
+import importlib.util
+import os
 import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -45,6 +49,80 @@ def snakemake(workdir, *args, check=True, **kwargs):
     return result
 
 
+# How the tests run the pipeline on the SLURM cluster tests/slurm/start_cluster.sh starts: it
+# has no accounting (sacct fails, squeue works) and the jobs take seconds, not minutes.
+SLURM_RUN = [
+    *("--profile", "profiles/slurm", "--slurm-status-command", "squeue"),
+    *("--slurm-init-seconds-before-status-checks", "2"),
+]
+# Set by .ci/run: there, a SLURM test that would skip fails instead.
+SLURM_REQUIRED = os.environ.get("CKPTORDER_REQUIRE_SLURM") == "1"
+
+
+def slurm_problem():
+    """Why the pipeline can't run on SLURM here, or None."""
+    if importlib.util.find_spec("snakemake_executor_plugin_slurm") is None:
+        return "no SLURM executor plugin: pip install -r requirements-slurm.txt"
+    if shutil.which("sinfo") is None:
+        return "no SLURM cluster (sinfo not found): tests/slurm/start_cluster.sh starts one"
+    nodes = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True)
+    if nodes.returncode or not {"idle", "mixed", "allocated"} & set(nodes.stdout.split()):
+        return f"the SLURM cluster has no node up: {(nodes.stderr or nodes.stdout).strip()}"
+    return None
+
+
+def pytest_collection_finish(session):
+    """Start the pipeline on SLURM in the background as soon as a test that reads it is
+    selected: its jobs mostly wait for the scheduler, so it runs beside the other tests."""
+    if not any(item.get_closest_marker("slurm") for item in session.items) or slurm_problem():
+        return
+    workdir = copy_project(Path(tempfile.mkdtemp(prefix="slurm-run-")) / "project")
+    terminal = open(workdir / "run.terminal", "w")  # noqa: SIM115 (closed at the session's end)
+    run = subprocess.Popen(
+        [sys.executable, "-m", "snakemake", *SLURM_RUN],
+        cwd=workdir,
+        stdout=terminal,
+        stderr=subprocess.STDOUT,
+        preexec_fn=sigint_handled,
+    )
+    session.config.stash[SLURM_KEY] = workdir, run, terminal
+
+
+SLURM_KEY = pytest.StashKey()
+
+
+def sigint_handled():
+    """SIGINT's default action in a child, as in a terminal's, even when these tests run as a
+    background job (`cmd &` makes SIGINT ignored, and every child inherits that)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def pytest_sessionfinish(session):
+    """Stop a SLURM run the tests left (SIGINT: on SIGTERM it waits for its jobs) and remove
+    its copy of the project."""
+    if SLURM_KEY not in session.config.stash:
+        return
+    workdir, run, terminal = session.config.stash[SLURM_KEY]
+    if run.poll() is None:
+        run.send_signal(signal.SIGINT)
+        run.wait(timeout=120)
+    terminal.close()
+    shutil.rmtree(workdir.parent, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def slurm_pipeline(request):
+    """The project copy on which `snakemake --profile profiles/slurm` has run to the end, on the
+    cluster this machine runs (skipped where there is none, failed where CI requires one)."""
+    problem = slurm_problem()
+    if problem:
+        (pytest.fail if SLURM_REQUIRED else pytest.skip)(problem)
+    workdir, run, _ = request.config.stash[SLURM_KEY]
+    returncode = run.wait(timeout=1800)
+    assert returncode == 0, (workdir / "run.terminal").read_text()
+    return workdir
+
+
 @pytest.fixture(scope="session")
 def pipeline(tmp_path_factory):
     """A project copy on which `snakemake --cores 4` has run to the end."""
@@ -70,6 +148,13 @@ def run_restore(settings, prefix, output, graph=None, inference=None):
         + (["--inference", str(inference)] if inference else [])
     )
     return output
+
+
+def run_script(name, **options):
+    """scripts/NAME.py in a process of its own, each keyword an option (--key value)."""
+    command = [sys.executable, PROJECT / "scripts" / f"{name}.py"]
+    command += [arg for key, value in options.items() for arg in (f"--{key}", value)]
+    return subprocess.run(command, capture_output=True, text=True, check=False)
 
 
 def run_build(settings, directory, check=True):

@@ -10,7 +10,7 @@ import export
 import load
 from ckptorder import configuration, orderings
 from ckptorder.values import GRAPH_FACTS, INFERENCE, Values
-from conftest import add_a_write_to_an_initializer
+from conftest import add_a_write_to_an_initializer, run_script
 
 
 def options(**values):
@@ -159,3 +159,27 @@ def test_export_refuses_a_graph_whose_initializers_write_a_file(built, config, t
         )
     assert "crafted_write: WriteFile writes files" in capsys.readouterr().err
     assert not target.exists() and not (tmp_path / "exported").exists()
+
+
+@pytest.mark.parametrize("format_", ["savedmodel", "object_ckpt"])
+def test_export_of_a_damaged_checkpoint_names_the_file_and_writes_nothing(
+    built, config, tmp_path, format_
+):
+    for path in (built / "ckpt").glob("model.ckpt.*"):
+        data = bytearray(path.read_bytes())
+        if path.name.endswith("00001"):
+            data[100] ^= 1
+        (tmp_path / path.name).write_bytes(bytes(data))
+    entry = next(c for c in config["checkpoints"] if c["format"] == format_)
+    exported = run_script(
+        "export",
+        settings=configuration.export_settings(config, entry),
+        checkpoint=tmp_path / "model.ckpt",
+        output=tmp_path / "exported",
+    )
+    assert exported.returncode == 1
+    data = tmp_path / "model.ckpt.data-00000-of-00001"
+    assert exported.stderr.splitlines()[-1] == (
+        f"error: {data}: checksum mismatch (the file is damaged)"
+    )
+    assert not (tmp_path / "exported").exists()

@@ -5,21 +5,13 @@ each ordering leaves, what each status assertion gives and the inference check a
 TensorFlow's, read from the run."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 
 from ckptorder import configuration, network, orderings
 from ckptorder.object_network import EXTRA_VARIABLE
 from ckptorder.values import ASSERTIONS, INFERENCE, Values
-from conftest import PROJECT
-
-
-def run_script(name, **options):
-    command = [sys.executable, PROJECT / "scripts" / f"{name}.py"]
-    command += [arg for key, value in options.items() for arg in (f"--{key}", value)]
-    return subprocess.run(command, capture_output=True, text=True, check=False)
+from conftest import run_script
 
 
 @pytest.fixture(scope="module")

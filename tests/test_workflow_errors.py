@@ -95,14 +95,6 @@ DAMAGE = {
     "meta truncated": ("model.ckpt.meta", truncate, "not a checkpoint meta graph"),
     "meta junk": ("model.ckpt.meta", replace_with_junk, "not a checkpoint meta graph"),
 }
-# Rebuilt, the results are the bytes of an undamaged run (one case: a rebuild is a rebuild).
-REPAIRED = {"data byte flipped"}
-
-
-def result_files(workdir):
-    results = workdir / "results"
-    paths = [results / "report.csv", results / "variables.csv", *results.glob("slices/*.csv")]
-    return {p.relative_to(workdir): p.read_bytes() for p in paths}
 
 
 @pytest.mark.parametrize("case", DAMAGE, ids=list(DAMAGE))
@@ -115,12 +107,9 @@ def test_a_damaged_checkpoint_fails_restore_naming_the_file(pipeline, tmp_path, 
     report = workdir / "results" / "report.csv"
     before = report.stat().st_mtime_ns
     # The restore job alone (export and load read the same files and fail the same way).
-    result = snakemake(workdir, "--cores", "4", "-R", "restore", "results/values/seed", check=False)
+    result = snakemake(workdir, "results/values/seed", "--cores", "4", "-R", "restore", check=False)
     assert_clear_failure(result, f"error: results/checkpoint/{name}: {words}")
     assert report.stat().st_mtime_ns == before, "a report was written from damaged data"
-    if case in REPAIRED:
-        snakemake(workdir, "--cores", "4", "-R", "build")
-        assert result_files(workdir) == result_files(pipeline)
 
 
 @pytest.mark.parametrize(
@@ -157,7 +146,7 @@ def test_a_crafted_graph_is_refused_before_it_runs(pipeline, tmp_path):
     target = tmp_path / "written.txt"
     add_a_write_to_an_initializer(workdir / "results" / "checkpoint" / "model.ckpt.meta", target)
     # The restore job alone (export and load read the same files and fail the same way).
-    result = snakemake(workdir, "--cores", "4", "-R", "restore", "results/values/seed", check=False)
+    result = snakemake(workdir, "results/values/seed", "--cores", "4", "-R", "restore", check=False)
     assert_clear_failure(
         result,
         "error: results/checkpoint/model.ckpt.meta: refused, restoring would run "

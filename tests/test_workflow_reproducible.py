@@ -12,7 +12,7 @@ import pytest
 
 from ckptorder import configuration, orderings
 from ckptorder.values import INFERENCE, Values
-from conftest import copy_project, snakemake
+from conftest import copy_project, sigint_handled, snakemake
 
 pytestmark = pytest.mark.workflow
 
@@ -53,16 +53,14 @@ def test_a_clean_run_on_one_core_gives_the_same_bytes(pipeline, tmp_path, config
 
 
 def start_run(workdir):
-    """`snakemake --cores 4` in its own process group, as a terminal would start it: with
-    SIGINT handled, even when these tests run as a background job (`cmd &` makes SIGINT
-    ignored, and every child inherits that)."""
+    """`snakemake --cores 4` in its own process group, as a terminal would start it."""
     return subprocess.Popen(
         [sys.executable, "-m", "snakemake", "--cores", "4"],
         cwd=workdir,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=sigint_handled,
     )
 
 
@@ -104,7 +102,6 @@ def assert_no_output_is_half_written(workdir):
         (signal.SIGINT, "restore"),
         (signal.SIGTERM, "extract"),
         (signal.SIGKILL, "build"),
-        (signal.SIGKILL, "restore"),
     ],
     ids=lambda value: getattr(value, "name", value),
 )

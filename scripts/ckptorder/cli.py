@@ -43,6 +43,14 @@ def load_settings(text, keys):
     return given
 
 
+def start_logging(step):
+    """Log INFO lines as `STEP: message`; the first says which SLURM job runs the step, where
+    one does (SLURM sets SLURM_JOB_ID in its jobs' environment)."""
+    logging.basicConfig(level=logging.INFO, format=f"{step}: %(message)s")
+    if "SLURM_JOB_ID" in os.environ:
+        logging.info("running as SLURM job %s", os.environ["SLURM_JOB_ID"])
+
+
 def fail(message):
     """Stop the step with one line on stderr and a non-zero exit: for main() alone."""
     print(f"error: {message}", file=sys.stderr)

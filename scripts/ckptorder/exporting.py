@@ -26,7 +26,8 @@ def export(format_, prefix, graph_path, settings, threads, folder):
             saver = restoring.import_meta_graph(meta_graph, graph_path)
             write = WRITERS[format_](graph, saver, variant, extra_layers)
             with session(graph, threads) as sess:
-                saver.restore(sess, prefix)
+                with restoring.checkpoint_errors(prefix):
+                    saver.restore(sess, prefix)
                 write(sess, folder)
         logging.info("wrote %s %s", format_, variant)
 

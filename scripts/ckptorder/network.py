@@ -4,6 +4,8 @@ build.py makes its TensorFlow variables from this description, and the Snakefile
 names and index ranges against it at load time, without importing TensorFlow.
 """
 
+import math
+
 INPUT_SHAPE = (None, 100, 100, 3)
 INPUT = "input:0"
 KERNEL_SIZE = 3
@@ -35,6 +37,11 @@ def variable_shapes(extra_layers=()):
         shapes[f"{scope}/bias"] = (filters,)
         channels = filters
     return shapes
+
+
+def checkpoint_mb(extra_layers=()):
+    """The size of the network's float32 variables in MiB: about its checkpoint's size."""
+    return 4 * sum(math.prod(shape) for shape in variable_shapes(extra_layers).values()) / 2**20
 
 
 def output_shape(batch_size, extra_layers=()):

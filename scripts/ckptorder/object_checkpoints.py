@@ -27,10 +27,10 @@ def export(prefix, settings, threads, folder):
     with an Adam optimizer's slots after one step at learning rate 0 (real moments, the
     weights unchanged)."""
     use_tf2_behavior(threads)
-    reader = tf.train.load_checkpoint(prefix)
-    model = trained_network(settings, reader)
+    saved = dict(built_values(prefix, settings, threads))
+    model = trained_network(settings, saved)
     tf.train.Checkpoint(model=model).save(str(folder / "model" / SAVED_AS))
-    model = trained_network(settings, reader)
+    model = trained_network(settings, saved)
     optimizer = tf.compat.v1.train.AdamOptimizer(learning_rate=0.0)
     batch = tf.random.stateless_normal(INPUT_BATCH, [settings["seed"], 2])
     with tf.GradientTape() as tape:
@@ -45,11 +45,11 @@ def export(prefix, settings, threads, folder):
 INPUT_BATCH = (2, 100, 100, 3)
 
 
-def trained_network(settings, reader):
-    """The network with the built checkpoint's values (read by `reader`)."""
+def trained_network(settings, saved):
+    """The network with the built checkpoint's values (`saved`, by variable name)."""
     model = Network(settings["seed"], settings["extra_layers"]).create()
     for name, variable in model.variables_by_name().items():
-        variable.assign(reader.get_tensor(name))
+        variable.assign(saved[name])
     return model
 
 
@@ -63,9 +63,7 @@ def audit(exported, prefix, settings, threads, folder, inference):
     loading.write_graph_facts(folder, unseeded=[], random=[])
     paths = state_paths(folder, orderings.states(settings["orderings"]))
     references = {state: paths[state] for state in orderings.REFERENCES}
-    shapes = saved_shapes(settings)
-    identity = {name: name for name in shapes}
-    write_values(paths["saved"], restoring.saved_values(prefix, shapes, identity, threads))
+    write_values(paths["saved"], built_values(prefix, settings, threads))
     write_values(paths["initial"], initial_values(settings, threads))
     sources = {
         "model": tf.train.latest_checkpoint(str(Path(exported) / "model")),
@@ -106,14 +104,16 @@ def audit(exported, prefix, settings, threads, folder, inference):
 EXTRA_VARIABLE = ("initialize_or_restore_extra_variable",)
 
 
-def saved_shapes(settings):
-    """The network's variables: name to (shape, dtype name), as saved_values takes them."""
+def built_values(prefix, settings, threads):
+    """(name, value) of each of the network's variables as the built checkpoint `prefix` holds
+    it. Raises ValueError for a damaged checkpoint."""
     with tf.Graph().as_default():
         network = Network(settings["seed"], settings["extra_layers"]).create()
-        return {
+        shapes = {
             name: (tuple(variable.shape), variable.dtype.name)
             for name, variable in network.variables_by_name().items()
         }
+    return restoring.saved_values(prefix, shapes, {name: name for name in shapes}, threads)
 
 
 def initial_values(settings, threads):

@@ -168,13 +168,10 @@ def saved_values(prefix, variables, keys, threads):
             )[0]
             for name, key in keys.items()
         }
-    try:
-        with session(graph, threads) as sess:
-            for name in variables:
-                if name in reads:
-                    yield name, sess.run(reads[name])
-    except tf.errors.OpError as error:
-        raise ValueError(checkpoint_problem(error, prefix) or error.message) from None
+    with session(graph, threads) as sess, checkpoint_errors(prefix):
+        for name in variables:
+            if name in reads:
+                yield name, sess.run(reads[name])
 
 
 # The ops a variable is: reference and resource variables.
@@ -335,6 +332,16 @@ def readable_values(sess, reads):
             yield name, sess.run(read)
         except tf.errors.FailedPreconditionError:
             yield name, UNINITIALIZED
+
+
+@contextlib.contextmanager
+def checkpoint_errors(prefix):
+    """Raise TensorFlow's error from reading the checkpoint `prefix` as ValueError: the damaged
+    file and what is wrong with it (`checkpoint_problem`), else TensorFlow's message."""
+    try:
+        yield
+    except tf.errors.OpError as error:
+        raise ValueError(checkpoint_problem(error, prefix) or error.message) from None
 
 
 def checkpoint_problem(error, prefix):
