@@ -13,11 +13,13 @@ from pathlib import Path
 
 from ckptorder import loading, orderings, restoring
 from ckptorder.atomic import write_text
+from ckptorder.network import INPUT_SHAPE
 from ckptorder.object_network import Network
 from ckptorder.tfsession import session, tf, use_tf2_behavior
 from ckptorder.values import ASSERTIONS, state_paths, write_failure, write_values
 
-# Each variant's checkpoint, in export's folder: the file prefix `save` gives it.
+# The variants export writes, each a folder of export's; `save` names its files ckpt-1.*.
+MODEL, MODEL_AND_OPTIMIZER = EXPORTED = ("model", "model_and_optimizer")
 SAVED_AS = "ckpt"
 
 
@@ -29,20 +31,17 @@ def export(prefix, settings, threads, folder):
     use_tf2_behavior(threads)
     saved = dict(built_values(prefix, settings, threads))
     model = trained_network(settings, saved)
-    tf.train.Checkpoint(model=model).save(str(folder / "model" / SAVED_AS))
+    tf.train.Checkpoint(model=model).save(str(folder / MODEL / SAVED_AS))
     model = trained_network(settings, saved)
     optimizer = tf.compat.v1.train.AdamOptimizer(learning_rate=0.0)
-    batch = tf.random.stateless_normal(INPUT_BATCH, [settings["seed"], 2])
+    batch = tf.random.stateless_normal((2, *INPUT_SHAPE[1:]), [settings["seed"], 2])
     with tf.GradientTape() as tape:
         loss = tf.reduce_mean(tf.square(model(batch)))
     variables = list(model.variables_by_name().values())
     optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
     checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer)
-    checkpoint.save(str(folder / "model_and_optimizer" / SAVED_AS))
+    checkpoint.save(str(folder / MODEL_AND_OPTIMIZER / SAVED_AS))
     logging.info("wrote object_ckpt model and model_and_optimizer")
-
-
-INPUT_BATCH = (2, 100, 100, 3)
 
 
 def trained_network(settings, saved):
@@ -66,10 +65,7 @@ def audit(exported, prefix, settings, threads, folder, inference):
     write_values(paths["saved"], built_values(prefix, settings, threads))
     write_values(paths["initial"], initial_values(settings, threads))
     sources = {
-        "model": tf.train.latest_checkpoint(str(Path(exported) / "model")),
-        "model_and_optimizer": tf.train.latest_checkpoint(
-            str(Path(exported) / "model_and_optimizer")
-        ),
+        **{v: tf.train.latest_checkpoint(str(Path(exported) / v)) for v in EXPORTED},
         "tf1_saver": prefix,
         "no_checkpoint": None,
     }
