@@ -21,9 +21,8 @@ from ckptorder.cli import (
     start_logging,
 )
 
-FORMATS = [f for f in orderings.FORMATS if f != "ckpt"]
 SETTINGS = {
-    "format": f"one of {', '.join(FORMATS)}",
+    "format": f"one of {', '.join(orderings.EXPORTED_FORMATS)}",
     "seed": "the seed of the object_ckpt network's initializers and optimizer batch",
     "extra_layers": "filter counts of conv layers added after conv_3 (the network's output)",
     "trust": "run the graph even where the guard refuses it (for a checkpoint you trust)",
@@ -41,8 +40,7 @@ def main(argv=None):
     graph = f"{args.checkpoint}.meta"
     try:
         settings = load_settings(args.settings, SETTINGS)
-        if settings["format"] not in FORMATS:
-            raise ValueError(f"format {settings['format']!r}; allowed: {', '.join(FORMATS)}")
+        orderings.exported_format(settings["format"])
         missing = missing_files(args.checkpoint, graph)
         if missing:
             raise ValueError(f"checkpoint file(s) missing: {', '.join(missing)}")

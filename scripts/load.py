@@ -23,10 +23,9 @@ from ckptorder.cli import (
     start_logging,
 )
 
-FORMATS = [f for f in orderings.FORMATS if f != "ckpt"]
 SETTINGS = {
     "checkpoint": "the name of what is loaded (for messages)",
-    "format": f"one of {', '.join(FORMATS)}",
+    "format": f"one of {', '.join(orderings.EXPORTED_FORMATS)}",
     "seed": "the seed of the object_ckpt network's initializers",
     "extra_layers": "filter counts of conv layers added after conv_3 (the object_ckpt network)",
     "orderings": "a list of the format's orderings, VARIANT.LOAD",
@@ -79,8 +78,7 @@ def main(argv=None):
 def checked_settings(text):
     """The settings `text` holds. Raises ValueError for an ordering the format lacks."""
     settings = load_settings(text, SETTINGS)
-    if settings["format"] not in FORMATS:
-        raise ValueError(f"format {settings['format']!r}; allowed: {', '.join(FORMATS)}")
+    orderings.exported_format(settings["format"])
     allowed = orderings.format_orderings(settings["format"])
     unknown = [name for name in settings["orderings"] if name not in allowed]
     if unknown:

@@ -37,7 +37,7 @@ def test_the_job_with_the_longest_chain_ahead_starts_first():
 @pytest.mark.workflow
 def test_the_graph_read_from_snakemake_is_the_pipelines(pipeline):
     graph = dag.jobs(pipeline)
-    exported = [f for f in orderings.FORMATS if f != "ckpt"]
+    exported = orderings.EXPORTED_FORMATS
     audited = ("seed", *(f"seed.{format_}" for format_ in exported))
     assert set(graph) == {
         *("build", "restore/seed", "report", "verify"),

@@ -26,7 +26,7 @@ COMPARED = [
 # Every file in these: the slices, every values folder and every export.
 COMPARED_FOLDERS = [
     *("results/slices", "results/values"),
-    *(f"results/{format_}" for format_ in orderings.FORMATS if format_ != "ckpt"),
+    *(f"results/{format_}" for format_ in orderings.EXPORTED_FORMATS),
 ]
 
 

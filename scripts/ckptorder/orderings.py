@@ -74,6 +74,17 @@ ORDERINGS = {
 # The formats the built model is written in: its checkpoint (the orderings above), a TF1
 # SavedModel, a frozen GraphDef and TF2's object-based checkpoint (tf.train.Checkpoint).
 FORMATS = ("ckpt", "savedmodel", "frozen_pb", "object_ckpt")
+# Those export writes from the built checkpoint, and load reads.
+EXPORTED_FORMATS = FORMATS[1:]
+
+
+def exported_format(name):
+    """`name`, one of EXPORTED_FORMATS. Raises ValueError, listing them."""
+    if name not in EXPORTED_FORMATS:
+        raise ValueError(f"format {name!r}; allowed: {', '.join(EXPORTED_FORMATS)}")
+    return name
+
+
 # format: variant: (the steps of its init op, or of the session it was frozen from; what it is)
 VARIANTS = {
     "savedmodel": {
@@ -189,7 +200,7 @@ OBJECT_ORDERINGS = {
     ),
 }
 # The status object's assertions, checked at the end of each object_ckpt ordering: each passes
-# or raises. What TensorFlow 2.21 gives (README, "TF2's object-based checkpoints"); verify
+# or raises. What TensorFlow 2.21 gives (docs/tf2.md); verify
 # flags a run that differs.
 ASSERTIONS = ("assert_consumed", "assert_existing_objects_matched", "assert_nontrivial_match")
 PASSES = "passes"
