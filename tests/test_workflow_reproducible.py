@@ -6,11 +6,12 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from ckptorder import configuration, orderings
+from ckptorder import checkpoint_files, configuration, orderings
 from ckptorder.values import INFERENCE, Values
 from conftest import copy_project, sigint_handled, snakemake
 
@@ -95,33 +96,52 @@ def assert_no_output_is_half_written(workdir):
         assert list(pd.read_csv(path).columns) == ["state", "tensor", "slice", "index", "value"]
 
 
+def wait_until_its_jobs_end(run):
+    """Wait until no process of the run's group is left: jobs go on when Snakemake is killed."""
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            os.killpg(run.pid, 0)
+        except ProcessLookupError:
+            return
+        assert time.monotonic() < deadline, "the run's jobs did not end in 120 s"
+        time.sleep(0.05)
+
+
+def crash(run):
+    """kill -9 of Snakemake alone (a crash, the OOM killer): its running jobs finish their
+    outputs, which keep Snakemake's "incomplete" mark, and its lock stays."""
+    os.kill(run.pid, signal.SIGKILL)
+    run.wait()
+    wait_until_its_jobs_end(run)
+
+
 @pytest.mark.parametrize(
-    ("signum", "point"),
-    # Each signal, and each kind of job interrupted (a run from scratch each: the slowest tests).
-    [
-        (signal.SIGINT, "restore"),
-        (signal.SIGTERM, "extract"),
-        (signal.SIGKILL, "build"),
-    ],
-    ids=lambda value: getattr(value, "name", value),
+    ("stop", "point"),
+    # Each way a run is stopped, and each kind of job running (a run from scratch each: the
+    # slowest tests). A signal to the process group is what a terminal sends on Ctrl-C, and
+    # what `kill -TERM -PGID` sends: Snakemake and its jobs, cut short, get it.
+    [("SIGINT", "restore"), ("SIGTERM", "extract"), ("crash", "build")],
 )
-def test_an_interrupted_run_recovers_as_the_readme_says(pipeline, tmp_path, signum, point):
+def test_an_interrupted_run_recovers_as_the_readme_says(pipeline, tmp_path, stop, point):
     workdir = copy_project(tmp_path / "project")
     run = start_run(workdir)
     wait_for(workdir, run, point)
-    os.killpg(run.pid, signum)
-    assert run.wait(timeout=120) != 0
+    if stop == "crash":
+        crash(run)
+        # build finished after Snakemake had died: the state a plain rerun used to refuse.
+        prefix = workdir / configuration.BUILT_PREFIX
+        assert all(Path(f"{prefix}{suffix}").exists() for suffix in checkpoint_files.SUFFIXES)
+    else:
+        os.killpg(run.pid, getattr(signal, stop))
+        assert run.wait(timeout=120) != 0
     assert not (workdir / "results" / "report.csv").exists()
     assert_no_output_is_half_written(workdir)
-    if signum == signal.SIGKILL:
-        # A plain run refuses: the lock is left, or incomplete outputs are (both, mostly).
+    if stop == "crash":
         refused = snakemake(workdir, "--cores", "4", check=False)
-        said = refused.stdout + refused.stderr
-        assert refused.returncode != 0 and ("--unlock" in said or "--rerun-incomplete" in said)
+        assert refused.returncode != 0 and "--unlock" in refused.stdout + refused.stderr
         snakemake(workdir, "--unlock")
-        snakemake(workdir, "--cores", "4", "--rerun-incomplete")
-    else:
-        snakemake(workdir, "--cores", "4")
+    snakemake(workdir, "--cores", "4")
     assert result_bytes(workdir) == result_bytes(pipeline)
 
 
