@@ -4,7 +4,8 @@ one way: README, "Formats"), each in a fresh graph, and record the value of ever
 Writes, into the `--output` folder, what restore.py writes for a checkpoint: `saved.npz` and
 `initial.npz` (the built checkpoint's), one `VARIANT.LOAD.npz` per ordering, `graph.json`, and
 `inference.json` (the network's output after each ordering against build's, `inference.py`);
-for object_ckpt also `assertions.json` (what each status assertion gave after each ordering).
+for object_ckpt also `assertions.json` (what each status assertion gave after each ordering,
+and whether TensorFlow warned of unrestored values).
 A load that raises records TensorFlow's error, and the other orderings still run.
 """
 

@@ -4,7 +4,8 @@ checkpoint.
 Writes `report.csv` (one row per checkpoint, format, export variant, ordering and probe, from
 the slice CSVs),
 `variables.csv` (the same comparison on every whole variable, from the values files; for
-TF2's object-based checkpoint also what each status assertion gave after each ordering),
+TF2's object-based checkpoint also what each status assertion gave after each ordering, and
+whether TensorFlow warned of unrestored values),
 `compatibility.csv` (each graph variable against the checkpoint's keys, and the keys no
 variable uses, from restore's findings), `trajectory.csv` (each probed saved value of every
 checkpoint of a training run's folder, by step), `inference.csv` (the built model's output after
@@ -268,15 +269,16 @@ def checkpoint_tables(checkpoint, slices_path, folder):
 
 
 def assertion_results(folder):
-    """What each status assertion gave after each ordering (object_ckpt's), by ordering."""
+    """What each status check gave after each ordering (object_ckpt's), by ordering."""
     path = Path(folder) / ASSERTIONS
     return json.loads(path.read_text()) if path.exists() else {}
 
 
 def with_assertions(table, asserted):
-    """The table with a column per status assertion: passes, or the class of what it raised;
-    blank for an ordering that has no status object (all but object_ckpt's)."""
-    for assertion in orderings.ASSERTIONS:
+    """The table with a column per status check: each assertion's passes, or the class of what
+    it raised, and whether TensorFlow warned of unrestored values (warns or silent); blank for
+    an ordering that has no status object (all but object_ckpt's)."""
+    for assertion in orderings.STATUS_CHECKS:
         table[assertion] = [asserted.get(o, {}).get(assertion, "") for o in table["ordering"]]
     return table
 

@@ -5,8 +5,9 @@ Prints a table of outcomes per checkpoint, ordering and probe; when all is well,
 `--output` with a summary and where to look next (the pipeline shows that file as its last
 words). Fails, naming each offending row, when an outcome is not the expected one, or when a
 judged probe's saved values are bit for bit its initial ones (then nothing can tell a restore
-from an initialisation), or when a status assertion of TF2's object-based checkpoint gives
-what TensorFlow 2.21 did not (`orderings.ASSERTED`).
+from an initialisation), or when a status check of TF2's object-based checkpoint (an
+assertion, TensorFlow's warning of unrestored values) gives what TensorFlow 2.21 did not
+(`orderings.ASSERTED`).
 """
 
 import argparse
@@ -26,11 +27,12 @@ TITLES = {
     "frozen_pb": "The built model as a frozen GraphDef, per way of freezing it",
     "object_ckpt": "The built model as TF2's tf.train.Checkpoint, per variant and ordering",
 }
-# The assertion columns as the object_ckpt table heads them.
+# The status check columns as the object_ckpt table heads them.
 SHORT = {
     "assert_consumed": "consumed",
     "assert_existing_objects_matched": "existing_matched",
     "assert_nontrivial_match": "nontrivial",
+    "warns_unrestored": "warns_unrestored",
 }
 
 
@@ -51,8 +53,8 @@ def outcome_tables(report, path):
         tables.append(f"{TITLES[format_]} ({path}):\n{table.to_string()}")
         if format_ == "object_ckpt":
             asserted = rows.drop_duplicates(index).set_index(index)[list(SHORT)]
-            asserted = asserted.rename(columns=SHORT).rename_axis(columns="assertion")
-            title = "What each status assertion gave after each TF2 ordering"
+            asserted = asserted.rename(columns=SHORT).rename_axis(columns="check")
+            title = "What each TF2 ordering's status gave: assertions, unrestored-values warning"
             tables.append(f"{title} ({path}):\n{asserted.to_string()}")
     return "\n\n".join(tables)
 
@@ -115,17 +117,19 @@ def problems(report, variables, paths):
 
 
 def assertion_problems(report, path):
-    """One line per object_ckpt ordering and status assertion whose result is not what
+    """One line per object_ckpt ordering and status check whose result is not what
     TensorFlow 2.21 gives (orderings.ASSERTED, which the README explains)."""
     rows = report[report["format"] == "object_ckpt"].drop_duplicates(ORDERING)
     return [
-        f"{path}: {where(row)}: {assertion} gave {given}, expected {expected} (README, "
+        f"{path}: {where(row)}: {check} gave {given}, expected {expected} (README, "
         '"TF2\'s object-based checkpoints")'
         for row in rows.itertuples()
-        for assertion, expected in zip(
-            orderings.ASSERTIONS, orderings.ASSERTED[f"{row.variant}.{row.ordering}"], strict=True
+        for check, expected in zip(
+            orderings.STATUS_CHECKS,
+            orderings.ASSERTED[f"{row.variant}.{row.ordering}"],
+            strict=True,
         )
-        if (given := getattr(row, assertion)) != expected
+        if (given := getattr(row, check)) != expected
     ]
 
 
@@ -198,7 +202,7 @@ def main(argv=None):
     start_logging("verify")
     # A checkpoint's own orderings have no export variant: '' rather than NaN.
     report, variables, inference = (
-        pd.read_csv(path).fillna({"variant": ""} | dict.fromkeys(orderings.ASSERTIONS, ""))
+        pd.read_csv(path).fillna({"variant": ""} | dict.fromkeys(orderings.STATUS_CHECKS, ""))
         for path in (args.report, args.variables, args.inference)
     )
     table = outcome_tables(report, args.report)

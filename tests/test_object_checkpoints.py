@@ -1,7 +1,7 @@
 """TF2's object-based checkpoint: export.py writes the built model with tf.train.Checkpoint,
 load.py runs every ordering of OBJECT_ORDERINGS, each in a process of its own (TF2's behaviour
 can't be turned on in a process that has run TF1 graphs, as these tests' process has). What
-each ordering leaves, what each status assertion gives and the inference check are
+each ordering leaves, what each status check gives and the inference check are
 TensorFlow's, read from the run."""
 
 import json
@@ -75,13 +75,40 @@ def test_each_ordering_leaves_what_its_steps_say(object_ckpt):
         assert state.names == [*saved, EXTRA_VARIABLE]
 
 
-def test_the_status_assertions_give_what_the_readme_explains(object_ckpt):
+def test_the_status_checks_give_what_the_docs_explain(object_ckpt):
     _, folder = object_ckpt
     found = json.loads((folder / "values" / ASSERTIONS).read_text())
     assert found == {
-        ordering: dict(zip(orderings.ASSERTIONS, results, strict=True))
+        ordering: dict(zip(orderings.STATUS_CHECKS, results, strict=True))
         for ordering, results in orderings.ASSERTED.items()
     }
+
+
+def test_expect_partial_only_silences_the_warning(object_ckpt):
+    """tensorflow#21156: a training checkpoint restored without its optimizer, with and without
+    status.expect_partial(): the same values and assertion results; only TensorFlow's warning
+    of the optimizer's unrestored values is gone."""
+    _, folder = object_ckpt
+    found = json.loads((folder / "values" / ASSERTIONS).read_text())
+    plain, partial = (
+        found[f"model_and_optimizer.{load}"]
+        for load in ("initialize_or_restore", "expect_partial_initialize_or_restore")
+    )
+    warned = plain.pop(orderings.UNRESTORED_WARNING), partial.pop(orderings.UNRESTORED_WARNING)
+    assert warned == (orderings.WARNS, orderings.SILENT)
+    assert plain == partial
+    paths = [
+        folder / "values" / f"model_and_optimizer.{load}.npz"
+        for load in ("initialize_or_restore", "expect_partial_initialize_or_restore")
+    ]
+    references = {r: folder / "values" / f"{r}.npz" for r in orderings.REFERENCES}
+    with (
+        Values(paths[0], references) as plain_values,
+        Values(paths[1], references) as partial_values,
+    ):
+        assert plain_values.names == partial_values.names
+        for name in plain_values.names:
+            assert partial_values.equals(name, plain_values.read(name)), name
 
 
 def test_a_tf1_checkpoint_read_by_name_in_graph_mode_lacks_the_save_counter(object_ckpt):

@@ -36,7 +36,7 @@ def test_every_ordering_ends_as_its_steps_say(pipeline, config):
         "initializer",
         "expected",
         "as_expected",
-        *orderings.ASSERTIONS,
+        *orderings.STATUS_CHECKS,
     ]
     assert report["as_expected"].all() and (report["checkpoint"] == "seed").all()
     assert report["format"].unique().tolist() == list(orderings.FORMATS)
@@ -95,8 +95,8 @@ def test_the_run_ends_with_the_answer(pipeline):
     assert terminal.endswith(verified)
     answer = verified.split("\n\n")[0]
     assert answer.startswith("Outcomes per checkpoint, ordering and probe") and PARTIAL in answer
-    assert "all 72 judged probe and 217 judged variable outcomes as expected." in verified
-    assert "The 17 orderings that restore every variable give the built model's output" in verified
+    assert "all 74 judged probe and 223 judged variable outcomes as expected." in verified
+    assert "The 18 orderings that restore every variable give the built model's output" in verified
 
 
 def test_the_readme_shows_the_answer_a_run_ends_with(pipeline):
@@ -193,11 +193,11 @@ def test_tf2_orderings_carry_what_each_status_assertion_gave(pipeline, tmp_path)
     report = pd.read_csv(results / "report.csv", keep_default_na=False)
     tf2 = report[report["format"] == "object_ckpt"].drop_duplicates(["variant", "ordering"])
     found = {
-        f"{row.variant}.{row.ordering}": tuple(getattr(row, a) for a in orderings.ASSERTIONS)
+        f"{row.variant}.{row.ordering}": tuple(getattr(row, c) for c in orderings.STATUS_CHECKS)
         for row in tf2.itertuples()
     }
     assert found == orderings.ASSERTED
-    assert (report.loc[report["format"] != "object_ckpt", list(orderings.ASSERTIONS)] == "").all(
+    assert (report.loc[report["format"] != "object_ckpt", list(orderings.STATUS_CHECKS)] == "").all(
         axis=None
     )
     variables = pd.read_csv(results / "variables.csv", keep_default_na=False)

@@ -1,13 +1,16 @@
 """The object_ckpt format's TensorFlow work, in TensorFlow 2's behaviour: export writes the
 built model as tf.train.Checkpoint files (`orderings.OBJECT_VARIANTS`); load runs each of
 `orderings.OBJECT_ORDERINGS` in a fresh graph (graph mode) or on a fresh network (eager) and
-records every variable's value, what each of the status object's assertions gives, and the
-network's output. No graph is read from a file: the network is `object_network.py`'s code, so
-there is nothing for the guard to refuse. Imported by export.py and load.py once their
-arguments are checked."""
+records every variable's value, what each of the status object's assertions gives, whether
+TensorFlow warned of saved values left unrestored, and the network's output. No graph is read
+from a file: the network is `object_network.py`'s code, so there is nothing for the guard to
+refuse. Imported by export.py and load.py once their arguments are checked."""
 
+import contextlib
+import gc
 import json
 import logging
+import logging.handlers
 import time
 from pathlib import Path
 
@@ -69,31 +72,59 @@ def audit(exported, prefix, settings, threads, folder, inference):
         "tf1_saver": prefix,
         "no_checkpoint": None,
     }
-    assertions = {}
+    checks = {}
     for state in settings["orderings"]:
         started = time.perf_counter()
-        _, variant, load = orderings.variant_and_load(state)
-        network = Network(
-            settings["seed"], settings["extra_layers"], extra_variable=load in EXTRA_VARIABLE
-        )
-        run = GRAPH_LOADS.get(load)
-        if run:
-            values, assertions[state], failed = in_graph(
-                state, network, sources[variant], run, threads, inference
+        with tensorflow_warnings() as caught:
+            values, checks[state], failed = run_ordering(
+                state, settings, sources, threads, inference
             )
-        else:
-            values, assertions[state], failed = in_eager(
-                state, network, sources[variant], EAGER_LOADS[load], inference
-            )
+        checks[state][orderings.UNRESTORED_WARNING] = unrestored_warning(caught.buffer)
         if failed:
             logging.info("%s failed: %s", state, failed)
             write_failure(paths[state], [name for name, _ in values], failed)
             inference.failed(state, failed)
         else:
             write_values(paths[state], restoring.by_source(values, references))
-        logging.info("%s: %s; took %.3f s", state, assertions[state], time.perf_counter() - started)
-    write_text(Path(folder) / ASSERTIONS, json.dumps(assertions, sort_keys=True))
+        logging.info("%s: %s; took %.3f s", state, checks[state], time.perf_counter() - started)
+    write_text(Path(folder) / ASSERTIONS, json.dumps(checks, sort_keys=True))
     inference.write(folder)
+
+
+def run_ordering(state, settings, sources, threads, inference):
+    """One ordering on a network of its own, in graph or eager mode: what `in_graph` returns.
+    Nothing of its TensorFlow objects outlives it, so their deletion is the ordering's."""
+    _, variant, load = orderings.variant_and_load(state)
+    network = Network(
+        settings["seed"], settings["extra_layers"], extra_variable=load in EXTRA_VARIABLE
+    )
+    if load in GRAPH_LOADS:
+        return in_graph(state, network, sources[variant], GRAPH_LOADS[load], threads, inference)
+    return in_eager(state, network, sources[variant], EAGER_LOADS[load], inference)
+
+
+@contextlib.contextmanager
+def tensorflow_warnings():
+    """Catch TensorFlow's Python warnings, in the yielded handler's `buffer` rather than the
+    log, until the objects made inside are deleted (collected on leaving)."""
+    logger = tf.get_logger()
+    kept = logger.handlers, logger.level, logger.propagate
+    caught = logging.handlers.BufferingHandler(capacity=100_000)
+    logger.handlers, logger.propagate = [caught], False
+    logger.setLevel(logging.WARNING)
+    try:
+        yield caught
+        gc.collect()
+    finally:
+        logger.handlers, _, logger.propagate = kept
+        logger.setLevel(kept[1])
+
+
+def unrestored_warning(records):
+    """Whether TensorFlow warned, as a restore's objects were deleted, of values it left
+    unrestored ("... is being deleted with unrestored values")."""
+    warned = any("deleted with unrestored values" in r.getMessage() for r in records)
+    return orderings.WARNS if warned else orderings.SILENT
 
 
 # The load that restores into the network with one variable more.
@@ -190,12 +221,17 @@ def _initialize_or_restore(sess, status, initialize):
     status.initialize_or_restore(sess)
 
 
+def _expect_partial(sess, status, initialize):
+    status.expect_partial()
+
+
 # Graph mode's loads: their steps, each given the session, the status and the initializer.
 GRAPH_LOADS = {
     "init_then_run_restore_ops": (_initialize, _run_restore_ops),
     "run_restore_ops_then_init": (_run_restore_ops, _initialize),
     "initialize_or_restore": (_initialize_or_restore,),
     "initialize_or_restore_extra_variable": (_initialize_or_restore,),
+    "expect_partial_initialize_or_restore": (_expect_partial, _initialize_or_restore),
 }
 # Eager mode's loads: whether the restore comes before the variables are created.
 EAGER_LOADS = {"eager_restore_then_create": True, "eager_create_then_restore": False}

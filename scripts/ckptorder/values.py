@@ -28,7 +28,7 @@ CHUNK = 1 << 24
 GRAPH_FACTS = "graph.json"
 # ... and, for the built model, the inference check (`inference.py`).
 INFERENCE = "inference.json"
-# ... and, for TF2's object-based checkpoint, what each status assertion gave per ordering.
+# ... and, for TF2's object-based checkpoint, what each status check gave per ordering.
 ASSERTIONS = "assertions.json"
 
 
