@@ -118,11 +118,10 @@ def problems(report, variables, paths):
 
 def assertion_problems(report, path):
     """One line per object_ckpt ordering and status check whose result is not what
-    TensorFlow 2.21 gives (orderings.ASSERTED, which the README explains)."""
+    TensorFlow 2.21 gives (orderings.ASSERTED, which docs/tf2.md explains)."""
     rows = report[report["format"] == "object_ckpt"].drop_duplicates(ORDERING)
     return [
-        f"{path}: {where(row)}: {check} gave {given}, expected {expected} (README, "
-        '"TF2\'s object-based checkpoints")'
+        f"{path}: {where(row)}: {check} gave {given}, expected {expected} (docs/tf2.md)"
         for row in rows.itertuples()
         for check, expected in zip(
             orderings.STATUS_CHECKS,

@@ -150,6 +150,14 @@ def run_restore(settings, prefix, output, graph=None, inference=None):
     return output
 
 
+def flip_byte(path):
+    """Damage `path` in place: its middle byte inverted (a checkpoint's data file then fails
+    its checksum)."""
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
 def run_script(name, **options):
     """scripts/NAME.py in a process of its own, each keyword an option (--key value)."""
     command = [sys.executable, PROJECT / "scripts" / f"{name}.py"]

@@ -3,6 +3,7 @@ load.py loads each under every ordering of its format, in-process on the real Te
 what each ordering leaves is what its steps say, and the inference check holds."""
 
 import json
+import shutil
 
 import pytest
 
@@ -10,7 +11,7 @@ import export
 import load
 from ckptorder import configuration, orderings
 from ckptorder.values import GRAPH_FACTS, INFERENCE, Values
-from conftest import add_a_write_to_an_initializer, run_script
+from conftest import add_a_write_to_an_initializer, flip_byte, run_script
 
 
 def options(**values):
@@ -166,10 +167,9 @@ def test_export_of_a_damaged_checkpoint_names_the_file_and_writes_nothing(
     built, config, tmp_path, format_
 ):
     for path in (built / "ckpt").glob("model.ckpt.*"):
-        data = bytearray(path.read_bytes())
-        if path.name.endswith("00001"):
-            data[100] ^= 1
-        (tmp_path / path.name).write_bytes(bytes(data))
+        shutil.copy(path, tmp_path)
+    data = tmp_path / "model.ckpt.data-00000-of-00001"
+    flip_byte(data)
     entry = next(c for c in config["checkpoints"] if c["format"] == format_)
     exported = run_script(
         "export",
@@ -178,7 +178,6 @@ def test_export_of_a_damaged_checkpoint_names_the_file_and_writes_nothing(
         output=tmp_path / "exported",
     )
     assert exported.returncode == 1
-    data = tmp_path / "model.ckpt.data-00000-of-00001"
     assert exported.stderr.splitlines()[-1] == (
         f"error: {data}: checksum mismatch (the file is damaged)"
     )

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from ckptorder.orderings import ordering_of
-from conftest import add_a_write_to_an_initializer, copy_project, snakemake
+from conftest import add_a_write_to_an_initializer, copy_project, flip_byte, snakemake
 
 pytestmark = pytest.mark.workflow
 RESTORES = ordering_of("restore_all")
@@ -70,12 +70,6 @@ def test_diverging_training_names_the_setting_and_the_step(tmp_path):
     assert_clear_failure(result, "train.learning_rate 1e+30 is too large")
     assert not (workdir / "results" / "checkpoint").exists()
     assert not (workdir / "results" / "values").exists()
-
-
-def flip_byte(path):
-    data = bytearray(path.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    path.write_bytes(bytes(data))
 
 
 def truncate(path):

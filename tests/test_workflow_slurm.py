@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from conftest import SLURM_RUN, snakemake
+from conftest import SLURM_RUN, flip_byte, snakemake
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slurm]
 # What differs from run to run by design: the jobs' logs (the SLURM job each ran as) and their
@@ -56,9 +56,7 @@ def test_a_failing_step_fails_the_run_with_its_error_and_its_log(slurm_pipeline,
     workdir = tmp_path / "project"
     shutil.copytree(slurm_pipeline, workdir)
     data = workdir / "results" / "checkpoint" / "model.ckpt.data-00000-of-00001"
-    damaged = bytearray(data.read_bytes())
-    damaged[100] ^= 1
-    data.write_bytes(bytes(damaged))
+    flip_byte(data)
     failed = snakemake(workdir, "results/values/seed", *SLURM_RUN, "-R", "restore", check=False)
     said = failed.stdout + failed.stderr
     assert failed.returncode != 0

@@ -108,7 +108,7 @@ def tensorflow_warnings():
     """Catch TensorFlow's Python warnings, in the yielded handler's `buffer` rather than the
     log, until the objects made inside are deleted (collected on leaving)."""
     logger = tf.get_logger()
-    kept = logger.handlers, logger.level, logger.propagate
+    handlers, level, propagate = logger.handlers, logger.level, logger.propagate
     caught = logging.handlers.BufferingHandler(capacity=100_000)
     logger.handlers, logger.propagate = [caught], False
     logger.setLevel(logging.WARNING)
@@ -119,8 +119,8 @@ def tensorflow_warnings():
         yield caught
         gc.collect()
     finally:
-        logger.handlers, _, logger.propagate = kept
-        logger.setLevel(kept[1])
+        logger.handlers, logger.propagate = handlers, propagate
+        logger.setLevel(level)
 
 
 def unrestored_warning(records):
