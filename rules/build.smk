@@ -15,11 +15,12 @@ rule build:
     threads: config["train"]["threads"]
     resources:
         mem_mb=tensorflow_mb(network.checkpoint_mb(config["model"]["extra_layers"])),
+        runtime=config["time_limit"],
     params:
         settings=configuration.build_settings(config),
         prefix=lambda wildcards, output: prefix_of(output.checkpoint[0]),
     shell:
         logged(
             "python {input.script} --settings {params.settings:q} --checkpoint {params.prefix}"
-            " --inference {output.inference}"
+            " --inference {output.inference} --time-limit {resources.runtime}"
         )

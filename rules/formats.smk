@@ -17,13 +17,14 @@ rule export:
     threads: 1
     resources:
         mem_mb=reading_mb,
+        runtime=config["time_limit"],
     params:
         settings=lambda wildcards: configuration.export_settings(config, EXPORTED[wildcards.format]),
         prefix=lambda wildcards, input: prefix_of(input.checkpoint[0]),
     shell:
         logged(
             "python {input.script} --settings {params.settings:q} --checkpoint {params.prefix}"
-            " --output {output} --threads {threads}"
+            " --output {output} --threads {threads} --time-limit {resources.runtime}"
         )
 
 
@@ -45,6 +46,7 @@ rule load:
     threads: config["train"]["threads"]
     resources:
         mem_mb=reading_mb,
+        runtime=config["time_limit"],
     params:
         settings=lambda wildcards: configuration.loading_settings(
             config, CHECKPOINTS[wildcards.loaded]
@@ -54,5 +56,5 @@ rule load:
         logged(
             "python {input.script} --settings {params.settings:q} --exported {input.exported}"
             " --checkpoint {params.prefix} --inference {input.inference} --output {output}"
-            " --threads {threads}"
+            " --threads {threads} --time-limit {resources.runtime}"
         )

@@ -13,6 +13,7 @@ rule restore:
     threads: checkpoint_threads
     resources:
         mem_mb=reading_mb,
+        runtime=config["time_limit"],
     params:
         settings=lambda wildcards: configuration.restore_settings(CHECKPOINTS[wildcards.checkpoint]),
         prefix=lambda wildcards, input: prefix_of(input.index),
@@ -21,4 +22,5 @@ rule restore:
         logged(
             "python {input.script} --settings {params.settings:q} --checkpoint {params.prefix:q}"
             " --graph {input.graph:q} {params.inference} --output {output} --threads {threads}"
+            " --time-limit {resources.runtime}"
         )

@@ -9,10 +9,12 @@ import argparse
 
 from ckptorder.cli import (
     add_settings_argument,
+    add_time_limit_argument,
     exit_skipping_teardown,
     fail,
     load_settings,
     start_logging,
+    stop_after,
 )
 
 SETTINGS = {
@@ -31,8 +33,10 @@ def main(argv=None):
     add_settings_argument(parser, SETTINGS)
     parser.add_argument("--checkpoint", required=True, help="checkpoint prefix to write")
     parser.add_argument("--inference", required=True, help="values file of input and output")
+    add_time_limit_argument(parser)
     args = parser.parse_args(argv)
     start_logging("build")
+    stop_after(args.time_limit, "build")
     try:
         settings = load_settings(args.settings, SETTINGS)
         from ckptorder import building  # TensorFlow, imported once the arguments are checked

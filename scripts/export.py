@@ -15,10 +15,12 @@ from ckptorder.atomic import atomic_directory
 from ckptorder.checkpoint_files import missing_files
 from ckptorder.cli import (
     add_settings_argument,
+    add_time_limit_argument,
     exit_skipping_teardown,
     fail,
     load_settings,
     start_logging,
+    stop_after,
 )
 
 SETTINGS = {
@@ -35,8 +37,10 @@ def main(argv=None):
     parser.add_argument("--checkpoint", required=True, help="the built checkpoint's prefix")
     parser.add_argument("--output", required=True, help="folder to write the variants to")
     parser.add_argument("--threads", type=int, default=1, help="TensorFlow's thread pools")
+    add_time_limit_argument(parser)
     args = parser.parse_args(argv)
     start_logging("export")
+    stop_after(args.time_limit, "export")
     graph = f"{args.checkpoint}.meta"
     try:
         settings = load_settings(args.settings, SETTINGS)

@@ -18,10 +18,12 @@ from ckptorder.atomic import atomic_directory
 from ckptorder.checkpoint_files import missing_files
 from ckptorder.cli import (
     add_settings_argument,
+    add_time_limit_argument,
     exit_skipping_teardown,
     fail,
     load_settings,
     start_logging,
+    stop_after,
 )
 
 SETTINGS = {
@@ -43,8 +45,10 @@ def main(argv=None):
     parser.add_argument("--inference", required=True, help="build's input batch and output")
     parser.add_argument("--output", required=True, help="folder to write the values files to")
     parser.add_argument("--threads", type=int, default=1, help="TensorFlow's thread pools")
+    add_time_limit_argument(parser)
     args = parser.parse_args(argv)
     start_logging("load")
+    stop_after(args.time_limit, "load")
     graph = f"{args.checkpoint}.meta"
     try:
         settings = checked_settings(args.settings)

@@ -24,10 +24,12 @@ from ckptorder.atomic import atomic_directory
 from ckptorder.checkpoint_files import missing_files
 from ckptorder.cli import (
     add_settings_argument,
+    add_time_limit_argument,
     exit_skipping_teardown,
     fail,
     load_settings,
     start_logging,
+    stop_after,
 )
 
 SETTINGS = {
@@ -49,8 +51,10 @@ def main(argv=None):
         "--inference", help="build's input batch and output (with output_tensor set)"
     )
     parser.add_argument("--threads", type=int, default=1, help="TensorFlow's thread pools")
+    add_time_limit_argument(parser)
     args = parser.parse_args(argv)
     start_logging("restore")
+    stop_after(args.time_limit, "restore")
     graph = args.graph or f"{args.checkpoint}.meta"
     try:
         settings = checked_settings(args.settings)

@@ -58,6 +58,10 @@ CASES = {
     ),
     "seed not an integer": (set_key("seed", "abc"), ["seed: 'abc' is not of type 'integer'"]),
     "seed a float": (set_key("seed", 4.0), ["seed: 4.0 is not of type 'integer'"]),
+    "time limit not positive": (
+        set_key("time_limit", 0),
+        ["time_limit: 0 is less than or equal to the minimum of 0"],
+    ),
     "seed negative": (set_key("seed", -1), ["seed: -1 is less than the minimum of 0"]),
     "seed too large": (
         set_key("seed", 2**31 - 1),

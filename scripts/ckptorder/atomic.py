@@ -6,6 +6,9 @@ import os
 import shutil
 from pathlib import Path
 
+# The temporaries being written: what a step stopped from outside deletes (`discard_unfinished`).
+UNFINISHED = set()
+
 
 @contextlib.contextmanager
 def atomic_path(path):
@@ -13,11 +16,13 @@ def atomic_path(path):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    UNFINISHED.add(temporary)
     try:
         yield temporary
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
+        UNFINISHED.discard(temporary)
 
 
 @contextlib.contextmanager
@@ -29,12 +34,23 @@ def atomic_directory(path):
     temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     shutil.rmtree(temporary, ignore_errors=True)
     temporary.mkdir()
+    UNFINISHED.add(temporary)
     try:
         yield temporary
         shutil.rmtree(path, ignore_errors=True)
         os.replace(temporary, path)
     finally:
         shutil.rmtree(temporary, ignore_errors=True)
+        UNFINISHED.discard(temporary)
+
+
+def discard_unfinished():
+    """Delete every temporary still being written."""
+    for temporary in list(UNFINISHED):
+        if temporary.is_dir():
+            shutil.rmtree(temporary, ignore_errors=True)
+        else:
+            temporary.unlink(missing_ok=True)
 
 
 def write_text(path, text):

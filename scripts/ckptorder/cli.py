@@ -1,10 +1,18 @@
 """What every step's command line shares: settings as one JSON value, one-line errors, and
 the exit of a step that ran TensorFlow."""
 
+import faulthandler
 import json
 import logging
 import os
 import sys
+import threading
+
+from ckptorder.atomic import discard_unfinished
+
+# Seconds after the time limit at which the process ends even if Python cannot run (a native
+# call that holds the interpreter's lock): faulthandler's own thread then ends it.
+HARD_STOP_AFTER = 60
 
 
 def dump_settings(settings):
@@ -49,6 +57,39 @@ def start_logging(step):
     logging.basicConfig(level=logging.INFO, format=f"{step}: %(message)s")
     if "SLURM_JOB_ID" in os.environ:
         logging.info("running as SLURM job %s", os.environ["SLURM_JOB_ID"])
+
+
+def add_time_limit_argument(parser):
+    parser.add_argument(
+        "--time-limit",
+        type=float,
+        help="minutes the step may run; past them it stops with an error, leaving no output"
+        " (default: no limit; the pipeline gives each TensorFlow job config.yaml's time_limit)",
+    )
+
+
+def stop_after(minutes, step):
+    """From now on, end the step after `minutes` of wall-clock time (None: never) with a
+    one-line error and no output: a graph can run for ever (a loop in a trusted graph)."""
+    if minutes is None:
+        return
+    # The error goes where stderr goes now, even while TensorFlow's start-up holds fd 2.
+    terminal = os.dup(2)
+
+    def stop():
+        discard_unfinished()
+        message = (
+            f"error: {step} stopped after its time limit of {minutes:g} minutes"
+            " (time_limit in config.yaml); nothing was written\n"
+        )
+        sys.stderr.flush()
+        os.write(terminal, message.encode())
+        os._exit(1)
+
+    timer = threading.Timer(minutes * 60, stop)
+    timer.daemon = True
+    timer.start()
+    faulthandler.dump_traceback_later(minutes * 60 + HARD_STOP_AFTER, exit=True)
 
 
 def fail(message):

@@ -31,8 +31,14 @@ def load(path, schema=SCHEMA):
     return checked(yaml.safe_load(Path(path).read_text()), schema)
 
 
+# Minutes a TensorFlow job may run where the config does not say (the 1 GiB model's restore
+# takes about one).
+TIME_LIMIT = 60
+
+
 def checked(config, schema=SCHEMA):
-    """`config` made whole: `orderings: all` spelt out, `expected` {} where it is left out, and
+    """`config` made whole: `orderings: all` spelt out, `expected` {} and `time_limit`
+    TIME_LIMIT where left out, and
     each entry of `checkpoints` given every setting, a training run's folder as one entry per
     checkpoint it lists (see `checkpoint_settings`). Raises ConfigError listing every problem:
     the schema's first, then what it can't express."""
@@ -43,6 +49,7 @@ def checked(config, schema=SCHEMA):
             "formats": formats_spelt_out(config.get("formats", "all")),
             "orderings": spelt_out(config["orderings"]),
             "expected": config.get("expected", {}),
+            "time_limit": config.get("time_limit", TIME_LIMIT),
         }
         problems = entry_problems(config["checkpoints"]) or expand_checkpoints(config)
     if problems:

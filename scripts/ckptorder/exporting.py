@@ -4,7 +4,7 @@ it. Imported by export.py once its arguments are checked."""
 
 import logging
 
-from ckptorder import graph_guard, network, orderings, restoring
+from ckptorder import graph_guard, graph_sizes, network, orderings, restoring
 from ckptorder.tfsession import session, tf
 
 # What the SavedModel is tagged and signed as: what load.py loads it by.
@@ -15,11 +15,18 @@ SIGNATURE = tf.compat.v1.saved_model.signature_constants.DEFAULT_SERVING_SIGNATU
 def export(format_, prefix, graph_path, settings, threads, folder):
     """Write every variant of `format_` of the checkpoint `prefix` into `folder`: a SavedModel
     folder or a `.pb` file named after the variant. Raises ValueError for a graph the guard
-    refuses (what the variants run of it: the restore, the initializers), unless trusted."""
-    meta_graph = graph_guard.read_meta_graph(graph_path)
-    if not settings["trust"]:
-        restoring.guard(meta_graph, graph_path, orderings.format_orderings(format_))
+    refuses (what the variants import of it: `restoring.checked_graph`), unless trusted."""
     extra_layers = settings["extra_layers"]
+    # The signature's forward pass is imported, not run: its sizes are checked per example.
+    one_example = {graph_guard.node_name(network.INPUT): (1, *network.INPUT_SHAPE[1:])}
+    meta_graph = restoring.checked_graph(
+        graph_guard.read_meta_graph(graph_path),
+        graph_path,
+        settings["trust"],
+        outputs=[network.output_tensor(extra_layers)],
+        fed_shapes=one_example,
+        budget=graph_sizes.budget(restoring.checkpoint_keys(prefix)),
+    )
     for variant in orderings.VARIANTS[format_]:
         graph = tf.Graph()
         with graph.as_default():

@@ -1,20 +1,30 @@
-"""What an ordering would run of a `.meta` file's graph, checked before any of it runs.
+"""What the audit imports of a `.meta` file's graph, and the guard that checks all of it first.
 
-A `.meta` file is a program: restoring runs the restore op its `saver_def` names, initialising
-runs the initializers it holds, and reading a variable runs its read op. From what each step
-of an ordering fetches, the guard follows data inputs, control inputs and every function an
-op calls (a function-valued attribute, or an op named after a function of the graph's
-library), and refuses the graph if anything it reaches is outside ALLOWED: the ops that
-initialising and restoring need. Ops the ordering never reaches do not count. It reads the
-graph as a protocol buffer and imports nothing of it.
+A `.meta` file is a program. Restoring runs the restore op its `saver_def` names, initialising
+runs the initializers it holds, reading a variable runs its read op; and importing a graph
+already runs ops: TensorFlow's shape inference evaluates small constant subgraphs. So the audit
+imports only what it needs (`needed`): every variable op, what the variables collection names
+of each variable (initializer, initial value, read op), the Saver's restore op and filename,
+what a caller fetches (a SavedModel's init op) and the inference check's output. From those it
+follows data inputs, control inputs and every function any attribute names, at any depth.
+The guard (`refusals`) checks exactly that part, before any of it is imported:
+- every op is on an allow-list of what initialising and restoring need (ALLOWED; the built
+  network's forward ops on the inference check's path alone), and no function is recursive;
+- a tensor the audit feeds (the Saver's filename, the network's input) is a leaf (`is_leaf`),
+  and a
+  `RestoreV2` reads the Saver's filename itself, and only on the restore op's path;
+- an op that can give more than its inputs has a size known in advance, within a budget tied
+  to the checkpoint (`graph_sizes`).
+It reads the graph as a protocol buffer, in time and memory linear in the file.
 """
 
-from collections import deque
+from collections import deque, namedtuple
 
 from google.protobuf.message import DecodeError
 
+from ckptorder import graph_sizes
 from ckptorder.network import INPUT
-from ckptorder.tfsession import tf, variable_defs
+from ckptorder.tfsession import op_def, tf, variable_defs
 
 VARIABLE_OPS = {"VariableV2", "VarHandleOp", "ReadVariableOp", "AssignVariableOp", "Assign"}
 STRUCTURE_OPS = {"NoOp", "Const", "Identity", "IdentityN", "Placeholder", "PlaceholderWithDefault"}
@@ -31,11 +41,12 @@ INITIALIZER_OPS = {
     *("StatelessRandomGetKeyCounter", "StatelessRandomGetAlg", "StatelessRandomUniform"),
     *("StatelessRandomNormal", "StatelessTruncatedNormal", "StatelessRandomGetKeyCounterAlg"),
 }
-# Calls and control flow: allowed because the functions and branches they run are checked.
-CONTROL_OPS = {
-    *("PartitionedCall", "StatefulPartitionedCall", "If", "StatelessIf", "While"),
-    *("StatelessWhile", "Switch", "Merge", "Enter", "Exit", "NextIteration", "LoopCond"),
-}
+# Calls and conditionals: allowed because the functions and branches they run are checked.
+# Loops are not: no initializer or restore needs one, and one can run forever.
+CONTROL_OPS = {"PartitionedCall", "StatefulPartitionedCall", "If", "StatelessIf", "Switch", "Merge"}
+# TF 1.x's conditionals on reference variables (initialized_value(), as EMA's slots use it).
+CONTROL_OPS |= {"RefSwitch", "RefMerge", "RefIdentity"}
+LOOP_OPS = {"While", "StatelessWhile", "Enter", "Exit", "NextIteration", "LoopCond"}
 # What the built network computes its output with: fetched by the inference check alone.
 FORWARD_OPS = {"Conv2D", "BiasAdd"}
 ALLOWED = frozenset(
@@ -54,11 +65,17 @@ DANGERS = {
     "PrintV2": "prints, to a file if asked",
     "MatchingFiles": "lists files",
     "DeleteFile": "deletes files",
+    "DebugIdentity": "writes debug dumps",
+    **dict.fromkeys(LOOP_OPS, "is a loop, which initialising and restoring do not need"),
 }
-# The steps whose ops come from the file: the initializers, and the Saver's restore op. The
-# other steps run ops the pipeline builds around the graph's variables.
-RUNS_INITIALIZERS = {"initialize_all", "initialize_uninitialized", "initialize_from_suggested_map"}
-RUNS_SAVER = {"restore_all"}
+DANGEROUS = tuple(f"{op} {why}" for op, why in DANGERS.items())
+# The ops a variable is: reference and resource variables.
+VARIABLE_NODE_OPS = ("VariableV2", "VarHandleOp")
+# The only collection the audit imports: the variables' definitions.
+IMPORTED_COLLECTIONS = ("variables",)
+Roots = namedtuple("Roots", "run restore filename forward")
+# A node of the graph is (None, name); a node of a function's body is (function, name).
+GRAPH = None
 
 
 def read_meta_graph(path):
@@ -76,43 +93,411 @@ def not_a_meta_graph(path):
     return ValueError(f"{path}: not a checkpoint meta graph (damaged, truncated or another file)")
 
 
-def refusals(meta_graph, steps, fetches=(), outputs=()):
-    """One line per op the steps would run that ALLOWED does not hold (or a RestoreV2 that
-    does not read the Saver's file), each with the path to it from what a step fetches;
-    `fetches`: more tensors or ops run (a SavedModel's init op); `outputs`: the tensors the
-    inference check runs, fed the network's input, which may compute FORWARD_OPS too."""
-    graph = {node.name: node for node in meta_graph.graph_def.node}
-    functions = {f.signature.name: f for f in meta_graph.graph_def.library.function}
-    filename = node_name(meta_graph.saver_def.filename_tensor_name)
-    fetched, restore = roots(meta_graph, steps)
-    fetched += [node_name(name) for name in fetches]
-    found = []
-    # The Saver's restore op runs with its filename fed (its inputs do not run); anything
-    # else that reaches the filename tensor computes it.
-    checks = [(fetched, set(), set()), (restore, {filename}, set())]
-    checks.append(([node_name(name) for name in outputs], {node_name(INPUT)}, FORWARD_OPS))
-    for names, fed, forward in checks:
-        for path, node in reachable(graph, functions, names, fed):
-            if node.op in forward:
+class Program:
+    """A graph and its function library, with each node's inputs and the functions it names."""
+
+    def __init__(self, graph_def):
+        self.nodes = {(GRAPH, node.name): node for node in graph_def.node}
+        self.functions = {f.signature.name: f for f in graph_def.library.function}
+        self.bodies = {}
+
+    def body(self, function):
+        """The nodes of `function`'s body, by (function, name)."""
+        if function not in self.bodies:
+            nodes = self.functions[function].node_def
+            self.bodies[function] = {(function, node.name): node for node in nodes}
+        return self.bodies[function]
+
+    def node(self, key):
+        return self.nodes[key] if key[0] is GRAPH else self.body(key[0])[key]
+
+    def inputs(self, key):
+        """The (node, output index) of each input of node `key`: None for a function's
+        argument; control inputs last, with index -1."""
+        scope, _ = key
+        nodes = self.nodes if scope is GRAPH else self.body(scope)
+        found = []
+        for name in self.node(key).input:
+            control = name.startswith("^")
+            parts = name.lstrip("^").split(":")
+            source = (scope, parts[0])
+            if source not in nodes:
+                found.append(None)
                 continue
-            why = refusal(node, functions, fed if path[-1] in graph else set())
+            index = -1 if control else output_index(parts, self.node(source))
+            found.append((source, index))
+        return found
+
+    def called(self, key):
+        """The functions node `key` names: its op, or in any attribute at any depth."""
+        node = self.node(key)
+        names = [node.op] if node.op in self.functions else []
+        for value in node.attr.values():
+            names += attr_functions(value)
+        return names
+
+
+def output_index(parts, node):
+    """The flat output index a tensor name's parts name: `n:1` in a graph; `n:out:k` in a
+    function, exact where `out` is the op's first output argument (else unknown: -2)."""
+    if len(parts) == 1:
+        return 0
+    if len(parts) == 2:
+        return int(parts[1]) if parts[1].isdigit() else -2
+    definition = op_def(node.op)
+    if definition is None or not definition.output_arg:
+        return -2
+    first = definition.output_arg[0].name
+    if parts[1] == first and parts[2].isdigit():
+        return int(parts[2])
+    if node.op == "Qr" and parts[1:] == ["r", "0"]:
+        return 1
+    return -2
+
+
+def attr_functions(value):
+    """Every function name an AttrValue holds: a function, a list of them, and the attributes
+    a function is instantiated with, at any depth."""
+    names = []
+    stack = [value]
+    while stack:
+        value = stack.pop()
+        functions = ([value.func] if value.HasField("func") else []) + list(value.list.func)
+        for function in functions:
+            names.append(function.name)
+            stack.extend(function.attr.values())
+    return names
+
+
+def roots(meta_graph, fetches=(), outputs=()):
+    """What the audit runs of the graph, as lists of node names: what it initialises and reads
+    (every variable op, the variables' definitions and `fetches`), the Saver's restore op
+    and the filename fed to it, and the inference check's `outputs`."""
+    graph = meta_graph.graph_def.node
+    run = [node.name for node in graph if node.op in VARIABLE_NODE_OPS]
+    for variable in variable_defs(meta_graph):
+        run += [variable.variable_name, variable.initializer_name, variable.snapshot_name]
+        run += [variable.initial_value_name]
+    saver = meta_graph.saver_def
+    return Roots(
+        run=clean([*run, *fetches]),
+        restore=clean([saver.restore_op_name, saver.filename_tensor_name]),
+        filename=clean([saver.filename_tensor_name]),
+        forward=clean(outputs),
+    )
+
+
+def clean(names):
+    return list(dict.fromkeys(node_name(name) for name in names if name))
+
+
+def walk(program, names):
+    """Every node the named graph nodes reach through data and control inputs and the
+    functions any node names (a function's whole body), breadth first: node to the node it
+    was reached from (None for a root). Names not in the graph are left out."""
+    reached = {}
+    queue = deque()
+    called = set()
+
+    def visit(key, parent):
+        if key not in reached:
+            reached[key] = parent
+            queue.append(key)
+
+    for name in names:
+        if (GRAPH, name) in program.nodes:
+            visit((GRAPH, name), None)
+    while queue:
+        key = queue.popleft()
+        for source in program.inputs(key):
+            if source is not None:
+                visit(source[0], key)
+        functions = deque(program.called(key))
+        while functions:
+            function = functions.popleft()
+            if function in called or function not in program.functions:
+                continue
+            called.add(function)
+            for default in program.functions[function].signature.attr:
+                if default.HasField("default_value"):
+                    functions.extend(attr_functions(default.default_value))
+            for inner in program.body(function):
+                visit(inner, key)
+    return reached
+
+
+def path(reached, key):
+    """The names from a root to `key`, a function's nodes as `function/node`."""
+    names = []
+    while key is not None:
+        names.append(key[1] if key[0] is GRAPH else f"{key[0]}/{key[1]}")
+        key = reached[key]
+    return " <- ".join(reversed(names))
+
+
+def needed(meta_graph, fetches=(), outputs=()):
+    """What the audit imports: the graph's nodes (names) and functions that `roots` reach."""
+    program = Program(meta_graph.graph_def)
+    reached = {}
+    found = roots(meta_graph, fetches, outputs)
+    for names in (found.run, found.restore, found.forward):
+        reached |= walk(program, names)
+    return {key[1] for key in reached if key[0] is GRAPH}, {key[0] for key in reached} - {GRAPH}
+
+
+def importable(meta_graph, fetches=(), outputs=()):
+    """The part of `meta_graph` the audit imports (`needed`), as a MetaGraphDef of its own:
+    those nodes without their `_output_shapes` (recorded by the TensorFlow that wrote the
+    file, and stale in some written by TF 1.x), those functions, the Saver and the variables
+    collection."""
+    nodes, functions = needed(meta_graph, fetches, outputs)
+    part = tf.compat.v1.MetaGraphDef()
+    part.meta_info_def.CopyFrom(meta_graph.meta_info_def)
+    if meta_graph.HasField("saver_def"):
+        part.saver_def.CopyFrom(meta_graph.saver_def)
+    part.graph_def.versions.CopyFrom(meta_graph.graph_def.versions)
+    for node in meta_graph.graph_def.node:
+        if node.name in nodes:
+            kept = part.graph_def.node.add()
+            kept.CopyFrom(node)
+            kept.attr.pop("_output_shapes", None)
+    for function in meta_graph.graph_def.library.function:
+        if function.signature.name in functions:
+            part.graph_def.library.function.add().CopyFrom(function)
+    for key in IMPORTED_COLLECTIONS:
+        if key in meta_graph.collection_def:
+            part.collection_def[key].CopyFrom(meta_graph.collection_def[key])
+    return part
+
+
+def refusals(meta_graph, fetches=(), outputs=(), fed_shapes=None, budget=None):
+    """One line per op of what the audit imports (`needed`) that the guard refuses, each
+    with the path to it from what the audit runs. `fetches`: more tensors or ops run (a
+    SavedModel's init op); `outputs`: the inference check's tensors, fed the network's input
+    of `fed_shapes` (name to shape), which may compute FORWARD_OPS too; `budget`: the bytes
+    one tensor may take (`graph_sizes.budget`), None for no limit."""
+    program = Program(meta_graph.graph_def)
+    run, restore, filename, forward = roots(meta_graph, fetches, outputs)
+    missing = [name for name in run + restore + forward if (GRAPH, name) not in program.nodes]
+    found = [f"{name}: named by the meta graph, but not in its graph" for name in missing]
+    groups = [
+        (walk(program, run), ALLOWED - {"RestoreV2"}),
+        (walk(program, restore), ALLOWED),
+        (walk(program, forward), (ALLOWED | FORWARD_OPS) - {"RestoreV2"}),
+    ]
+    fed = set(filename) | ({node_name(INPUT)} if outputs else set())
+    everything = {}
+    for reached, allowed in groups:
+        everything |= reached
+        for key in reached:
+            why = refusal(program, key, allowed, filename, fed)
             if why:
-                found.append(f"{' <- '.join(path)}: {node.op} {why}")
+                found.append(f"{path(reached, key)}: {program.node(key).op} {why}")
+    found += recursion(program, everything)
+    found += oversized(program, everything, fed_shapes or {}, budget)
+    # What touches files first: the first line is the one the error shows.
+    return sorted(dict.fromkeys(found), key=lambda line: not line.endswith(DANGEROUS))
+
+
+def refusal(program, key, allowed, filename, fed):
+    """Why node `key` may not be imported, or None."""
+    node = program.node(key)
+    if node.op in program.functions:
+        return None
+    if node.op not in allowed:
+        if node.op == "RestoreV2":
+            return "reads a checkpoint other than the one restored"
+        return DANGERS.get(node.op, "is not needed to initialise or restore")
+    if key[0] is GRAPH and key[1] in fed and not is_leaf(program, key):
+        return (
+            "is fed by the audit, so it must be a placeholder or constant with no inputs but"
+            " a constant default"
+        )
+    if node.op == "RestoreV2" and (key[0] is not GRAPH or reads(node) not in filename):
+        return "reads a checkpoint other than the one restored"
+    unresolved = placeholders(program, key) if key[0] is not GRAPH else []
+    if unresolved:
+        return f"names attribute(s) {', '.join(unresolved)} its function does not declare"
+    return None
+
+
+def is_leaf(program, key):
+    """Whether node `key` computes nothing when fed: a Placeholder or Const, or a chain of
+    PlaceholderWithDefault ending in one (as a Saver's filename is), without control inputs."""
+    node = program.node(key)
+    while node.op == "PlaceholderWithDefault" and len(node.input) == 1:
+        if node.input[0].startswith("^") or (GRAPH, node_name(node.input[0])) not in program.nodes:
+            return False
+        node = program.nodes[(GRAPH, node_name(node.input[0]))]
+    return node.op in ("Placeholder", "Const") and not node.input
+
+
+def reads(node):
+    """The node a RestoreV2's prefix is output 0 of, or None where it reads another output."""
+    name, _, index = node.input[0].partition(":")
+    return name if index in ("", "0") and not name.startswith("^") else None
+
+
+def placeholders(program, key):
+    """The attribute placeholders of a function's node that the function does not declare."""
+    declared = {attr.name for attr in program.functions[key[0]].signature.attr}
+    names = [value.placeholder for value in program.node(key).attr.values() if value.placeholder]
+    return [name for name in names if name not in declared]
+
+
+def recursion(program, reached):
+    """A line per function that calls itself, directly or through others: TensorFlow would
+    instantiate it without end."""
+    calls = {function: set() for function in {key[0] for key in reached} - {GRAPH}}
+    for key in reached:
+        if key[0] is not GRAPH:
+            calls[key[0]].update(f for f in program.called(key) if f in program.functions)
+    return [
+        f"{function}: calls itself, through {', '.join(sorted(cycle))}"
+        for function, cycle in cycles(calls).items()
+    ]
+
+
+def cycles(calls):
+    """Each function of `calls` (function to the functions it calls) that reaches itself, with
+    the functions on its way back. Linear in the calls, by Tarjan's strongly connected
+    components."""
+    index, low, stack, on_stack, found = {}, {}, [], set(), {}
+    for start in calls:
+        if start in index:
+            continue
+        work = [(start, iter(calls.get(start, ())))]
+        index[start] = low[start] = len(index)
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            function, callees = work[-1]
+            callee = next(callees, None)
+            if callee is not None:
+                if callee not in index:
+                    index[callee] = low[callee] = len(index)
+                    stack.append(callee)
+                    on_stack.add(callee)
+                    work.append((callee, iter(calls.get(callee, ()))))
+                elif callee in on_stack:
+                    low[function] = min(low[function], index[callee])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[function])
+            if low[function] == index[function]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == function:
+                        break
+                if len(component) > 1 or function in calls.get(function, ()):
+                    found |= dict.fromkeys(component, component)
     return found
+
+
+def oversized(program, reached, fed_shapes, budget):
+    """A line per node that can give more than its inputs and whose size is unknown before it
+    runs or over `budget.tensor` bytes, one if all such nodes add up to over `budget.total`;
+    a line per graph or function whose nodes form a cycle."""
+    if budget is None:
+        return []
+    variables = validated_variable_shapes(program, reached)
+    found = []
+    total = 0
+    for scope, keys in scopes(reached).items():
+        shapes = graph_sizes.Shapes(fed_shapes if scope is GRAPH else {}, variables)
+        ordered = topological(program, keys)
+        if len(ordered) < len(keys):
+            where = "the graph" if scope is GRAPH else f"function {scope}"
+            found.append(f"{where}: its nodes form a cycle, which only a loop may")
+        for key in ordered:
+            data = [source for source in program.inputs(key) if source is None or source[1] >= 0]
+            inputs = [None if s is None or s[1] < 0 else (s[0][1], s[1]) for s in data]
+            size = shapes.infer(key[1], program.node(key), inputs)
+            op = program.node(key).op
+            if size is None:
+                found.append(f"{path(reached, key)}: {op} of a size not known before it runs")
+            elif size > budget.tensor:
+                words = budget_words("the checkpoint's largest tensor")
+                found.append(
+                    f"{path(reached, key)}: {op} of {size:,} bytes, over the budget of"
+                    f" {budget.tensor:,} bytes a tensor ({words})"
+                )
+            total += size or 0
+    if total > budget.total:
+        found.append(
+            f"the graph: its allocations add up to {total:,} bytes, over the budget of"
+            f" {budget.total:,} bytes ({budget_words('the checkpoint')})"
+        )
+    return found
+
+
+def budget_words(what):
+    return f"{graph_sizes.BUDGET_FACTOR}x {what} + {graph_sizes.MARGIN // 2**20} MiB"
+
+
+def scopes(reached):
+    """The reached nodes grouped by graph or function."""
+    grouped = {}
+    for key in reached:
+        grouped.setdefault(key[0], []).append(key)
+    return grouped
+
+
+def topological(program, keys):
+    """`keys` (nodes of one graph or function) ordered so that each comes after its inputs;
+    nodes on a cycle are left out."""
+    members = set(keys)
+    waiting = {}
+    users = {}
+    for key in keys:
+        sources = {s[0] for s in program.inputs(key) if s is not None and s[0] in members}
+        waiting[key] = len(sources)
+        for source in sources:
+            users.setdefault(source, []).append(key)
+    ready = deque(key for key in keys if waiting[key] == 0)
+    ordered = []
+    while ready:
+        key = ready.popleft()
+        ordered.append(key)
+        for user in users.get(key, ()):
+            waiting[user] -= 1
+            if waiting[user] == 0:
+                ready.append(user)
+    return ordered
+
+
+def validated_variable_shapes(program, reached):
+    """The declared shape of each reference variable of the graph that TensorFlow holds to it:
+    fully defined, and every Assign to it validates the shape."""
+    shapes = {}
+    for key in reached:
+        node = program.node(key)
+        if key[0] is GRAPH and node.op == "VariableV2":
+            shape = graph_sizes.declared_shape(node.attr["shape"].shape)
+            if shape is not None and None not in shape:
+                shapes[key[1]] = shape
+    for key in reached:
+        node = program.node(key)
+        if node.op == "Assign" and not node.attr["validate_shape"].b:
+            shapes.pop(node_name(node.input[0]), None)
+    return shapes
 
 
 def random_initializers(meta_graph):
     """Each variable whose initializer runs a random op (one with seed attributes), with those
     ops' nodes: initialised twice in one session, such a variable gets new values."""
-    graph = {node.name: node for node in meta_graph.graph_def.node}
-    functions = {f.signature.name: f for f in meta_graph.graph_def.library.function}
+    program = Program(meta_graph.graph_def)
     found = {}
     for variable in variable_defs(meta_graph):
-        initializer = [node_name(variable.initializer_name)]
+        reached = walk(program, [node_name(variable.initializer_name)])
         ops = [
-            (path[-1], node)
-            for path, node in reachable(graph, functions, initializer, set())
-            if "seed" in node.attr and "seed2" in node.attr
+            (key[1] if key[0] is GRAPH else f"{key[0]}/{key[1]}", program.node(key))
+            for key in reached
+            if "seed" in program.node(key).attr and "seed2" in program.node(key).attr
         ]
         if ops:
             found[node_name(variable.variable_name)] = ops
@@ -129,63 +514,6 @@ def unseeded(meta_graph):
         if names:
             found[variable] = names
     return found
-
-
-def roots(meta_graph, steps):
-    """The graph's nodes the steps fetch, as two lists: every variable and its read op (the
-    values are read after every ordering) and the initializers where run; and the Saver's
-    restore op where run."""
-    variables = list(variable_defs(meta_graph))
-    names = [n for v in variables for n in (v.variable_name, v.snapshot_name) if n]
-    if RUNS_INITIALIZERS & set(steps):
-        names += [v.initializer_name for v in variables]
-    restore = meta_graph.saver_def.restore_op_name
-    restores = [node_name(restore)] if RUNS_SAVER & set(steps) and restore else []
-    return [node_name(name) for name in dict.fromkeys(names)], restores
-
-
-def reachable(graph, functions, roots, fed):
-    """(path, node) for every node the roots reach, breadth first, the path a list of node
-    names from a root; a function's nodes are named `function/node`. Inputs of `fed` nodes
-    are not followed: a fed tensor is not computed."""
-    queue = deque(([name], graph[name]) for name in roots if name in graph)
-    seen, called = set(roots), set()
-    while queue:
-        path, node = queue.popleft()
-        yield path, node
-        if path[-1] in fed:
-            continue
-        if path[-1] in graph:
-            for name in map(node_name, node.input):
-                if name in graph and name not in seen:
-                    seen.add(name)
-                    queue.append(([*path, name], graph[name]))
-        for function in called_functions(node, functions):
-            if function not in called:
-                called.add(function)
-                for inner in functions[function].node_def:
-                    queue.append(([*path, f"{function}/{inner.name}"], inner))
-
-
-def called_functions(node, functions):
-    """The library functions `node` calls: its op, or a function-valued attribute."""
-    names = [node.op] if node.op in functions else []
-    for attr in node.attr.values():
-        names += [attr.func.name] if attr.HasField("func") else []
-        names += [f.name for f in attr.list.func]
-    return [name for name in names if name in functions]
-
-
-def refusal(node, functions, fed):
-    """Why `node` may not run, or None. A RestoreV2 may run only where it reads a `fed`
-    tensor: the file the pipeline feeds to the Saver."""
-    if node.op in functions:
-        return None
-    if node.op not in ALLOWED:
-        return DANGERS.get(node.op, "is not needed to initialise or restore")
-    if node.op == "RestoreV2" and node_name(node.input[0]) not in fed:
-        return "reads a checkpoint other than the one restored"
-    return None
 
 
 def node_name(tensor):

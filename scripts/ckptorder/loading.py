@@ -9,9 +9,10 @@ import logging
 import time
 from pathlib import Path
 
-from ckptorder import graph_guard, orderings, restoring
+from ckptorder import graph_guard, graph_sizes, orderings, restoring
 from ckptorder.atomic import write_text
 from ckptorder.exporting import SERVE, SIGNATURE
+from ckptorder.network import INPUT
 from ckptorder.tfsession import saved_meta_graph, session, tf
 from ckptorder.values import GRAPH_FACTS, state_paths, write_failure, write_values
 
@@ -20,7 +21,16 @@ def audit(exported, prefix, graph_path, settings, threads, folder, inference):
     """Write the references, then the values every ordering of `settings` leaves, the graph's
     facts and the `inference` check into `folder`; `exported`: export's folder of the
     format's variants."""
-    meta_graph = graph_guard.read_meta_graph(graph_path)
+    fed_shapes = {graph_guard.node_name(INPUT): inference.batch.shape}
+    budget = graph_sizes.budget(restoring.checkpoint_keys(prefix))
+    meta_graph = restoring.checked_graph(
+        graph_guard.read_meta_graph(graph_path),
+        graph_path,
+        settings["trust"],
+        outputs=[inference.output_tensor],
+        fed_shapes=fed_shapes,
+        budget=budget,
+    )
     variables = restoring.graph_variables(meta_graph)
     facts = write_graph_facts(
         folder,
@@ -40,7 +50,7 @@ def audit(exported, prefix, graph_path, settings, threads, folder, inference):
         format_, variant, load = orderings.variant_and_load(state)
         refused = None
         if not settings["trust"]:
-            refused = refusal(Path(exported), format_, variant, load, variables, inference)
+            refused = refusal(Path(exported), format_, variant, load, variables, inference, budget)
         graph = tf.Graph()
         with graph.as_default(), session(graph, threads) as sess:
             if refused:
@@ -81,9 +91,10 @@ def write_graph_facts(folder, unseeded, random):
     return facts
 
 
-def refusal(exported, format_, variant, load, variables, inference):
+def refusal(exported, format_, variant, load, variables, inference, budget):
     """The guard's first objection to what the load would run of the variant's file (its
-    restore and init op, the variables' reads, the inference check), or None."""
+    restore, its init op where the load runs it, the variables' reads, the inference check),
+    or None; `budget`: the bytes a tensor may take."""
     steps = orderings.LOADS[format_][load][0]
     if format_ == "savedmodel":
         meta_graph = saved_meta_graph(exported / variant)
@@ -92,8 +103,8 @@ def refusal(exported, format_, variant, load, variables, inference):
         meta_graph = tf.compat.v1.MetaGraphDef()
         meta_graph.graph_def.ParseFromString((exported / f"{variant}.pb").read_bytes())
         fetches = list(variables)
-    steps = [step for step in steps if step != "init_op"]
-    found = graph_guard.refusals(meta_graph, steps, fetches, [inference.output_tensor])
+    fed_shapes = {graph_guard.node_name(INPUT): inference.batch.shape}
+    found = graph_guard.refusals(meta_graph, fetches, [inference.output_tensor], fed_shapes, budget)
     return f"refused by the guard: {found[0]}" if found else None
 
 

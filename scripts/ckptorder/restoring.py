@@ -10,11 +10,14 @@ import contextlib
 import itertools
 import json
 import logging
+import os
 import time
 from pathlib import Path
 
-from ckptorder import checkpoint_files, compatibility, graph_guard, orderings
+from ckptorder import checkpoint_files, compatibility, graph_guard, graph_sizes, orderings
 from ckptorder.atomic import write_text
+from ckptorder.graph_guard import node_name
+from ckptorder.network import INPUT
 from ckptorder.tfsession import session, tf, variable_defs
 from ckptorder.values import (
     GRAPH_FACTS,
@@ -31,14 +34,21 @@ def audit(prefix, graph_path, settings, threads, folder, inference=None):
     finds of the graph and the checkpoint (`graph_facts`) into `folder`. Raises ValueError
     for a graph that is not a meta graph or that the guard refuses, a partial restore's
     unknown variable and a damaged checkpoint."""
-    meta_graph = graph_guard.read_meta_graph(graph_path)
+    keys = checkpoint_keys(prefix)
+    outputs = [inference.output_tensor] if inference else []
+    fed_shapes = {node_name(INPUT): inference.batch.shape} if inference else {}
+    meta_graph = checked_graph(
+        graph_guard.read_meta_graph(graph_path),
+        graph_path,
+        settings["trust"],
+        outputs=outputs,
+        fed_shapes=fed_shapes,
+        budget=graph_sizes.budget(keys),
+    )
     paths = state_paths(folder, orderings.states(settings["orderings"]))
     states = ("initial", *settings["orderings"])
-    if not settings["trust"]:
-        guard(meta_graph, graph_path, states, [inference.output_tensor] if inference else [])
     variables = graph_variables(meta_graph)
     check_partial_variables(settings, list(variables))
-    keys = checkpoint_keys(prefix)
     facts = graph_facts(meta_graph, variables, keys)
     write_text(Path(folder) / GRAPH_FACTS, json.dumps(facts, sort_keys=True))
     write_values(paths["saved"], saved_values(prefix, variables, saved_keys(facts), threads))
@@ -79,24 +89,22 @@ def run_ordering(
     logging.info("%s took %.3f s", state, time.perf_counter() - started)
 
 
-def guard(meta_graph, path, states, outputs=()):
-    """Raises ValueError if the guard finds anything the states' steps, or the inference
-    check's `outputs`, would run to refuse, before any of the graph runs."""
-    refused = list(
-        dict.fromkeys(
-            line
-            for state in states
-            for line in graph_guard.refusals(meta_graph, orderings.steps(state), (), outputs)
-        )
-    )
-    for line in refused:
-        logging.info("refused: %s", line)
-    if refused:
-        more = f" (and {len(refused) - 1} more, listed above)" if len(refused) > 1 else ""
-        raise ValueError(
-            f"{path}: refused, restoring would run {refused[0]}{more}; set trust: true only"
-            " for a checkpoint you trust (its graph then runs as it is)"
-        )
+def checked_graph(meta_graph, path, trust, fetches=(), outputs=(), fed_shapes=None, budget=None):
+    """The part of `meta_graph` (read from `path`) the audit imports (`graph_guard.importable`:
+    what its steps, `fetches` and the inference check's `outputs` run). Unless `trust`, the
+    guard checks that part first (`graph_guard.refusals`): raises ValueError naming the first
+    op it refuses, each logged."""
+    if not trust:
+        refused = graph_guard.refusals(meta_graph, fetches, outputs, fed_shapes, budget)
+        for line in refused:
+            logging.info("refused: %s", line)
+        if refused:
+            more = f" (and {len(refused) - 1} more, listed above)" if len(refused) > 1 else ""
+            raise ValueError(
+                f"{path}: refused, restoring would run {refused[0]}{more}; set trust: true only"
+                " for a checkpoint you trust (its graph then runs as it is)"
+            )
+    return graph_guard.importable(meta_graph, fetches, outputs)
 
 
 def check_partial_variables(settings, names):
@@ -116,10 +124,22 @@ def checkpoint_keys(prefix):
     except tf.errors.OpError as error:
         raise ValueError(checkpoint_problem(error, prefix) or error.message) from None
     dtypes = reader.get_variable_to_dtype_map()
-    return {
+    keys = {
         key: (tuple(shape), dtypes[key].name)
         for key, shape in reader.get_variable_to_shape_map().items()
     }
+    check_declared_sizes(prefix, keys)
+    return keys
+
+
+def check_declared_sizes(prefix, keys):
+    """Raises ValueError where the index declares more bytes of tensors than its data files
+    hold: reading them would allocate what the index says (a crafted one could ask for
+    terabytes)."""
+    numeric = [(shape, dtype) for shape, dtype in keys.values() if dtype != "string"]
+    declared = sum(graph_sizes.tensor_bytes(shape, dtype) for shape, dtype in numeric)
+    if declared > sum(os.path.getsize(path) for path in checkpoint_files.data_files(prefix)):
+        raise ValueError(truncated(prefix))
 
 
 def graph_facts(meta_graph, variables, keys):
@@ -233,12 +253,14 @@ def variable_reads(graph, variables):
 
 
 def import_meta_graph(meta_graph, path):
-    """The Saver of `meta_graph` (read from `path`), imported into the default graph. Raises
-    ValueError where the file is not a meta graph."""
+    """The Saver of `meta_graph` (read from `path`: what `checked_graph` gives), imported into
+    the default graph. Raises ValueError with TensorFlow's own words where it cannot be
+    imported."""
     try:
         return tf.compat.v1.train.import_meta_graph(meta_graph, clear_devices=True)
-    except ValueError:
-        raise graph_guard.not_a_meta_graph(path) from None
+    except (ValueError, KeyError, TypeError, tf.errors.OpError) as error:
+        words = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ValueError(f"{path}: TensorFlow cannot import its graph: {words}") from None
 
 
 def prepare(graph, saver, prefix, state, settings, suggested_map):
@@ -346,15 +368,23 @@ def checkpoint_errors(prefix):
 
 def checkpoint_problem(error, prefix):
     """The damaged file and what is wrong with it, in words; None for other errors."""
-    shards = checkpoint_files.data_files(prefix)
-    data = shards[0] if len(shards) == 1 else f"{prefix}.data-*"
     if "not an sstable" in str(error):
         return f"{prefix}.index: not a checkpoint index (damaged, truncated or another file)"
     if isinstance(error, tf.errors.OutOfRangeError):
-        return f"{data}: truncated (shorter than its index says)"
+        return truncated(prefix)
     if isinstance(error, tf.errors.DataLossError):
-        return f"{data}: checksum mismatch (the file is damaged)"
+        return f"{data_files_named(prefix)}: checksum mismatch (the file is damaged)"
     return None
+
+
+def truncated(prefix):
+    return f"{data_files_named(prefix)}: truncated (shorter than its index says)"
+
+
+def data_files_named(prefix):
+    """The checkpoint's data file, or its shards as a pattern."""
+    shards = checkpoint_files.data_files(prefix)
+    return shards[0] if len(shards) == 1 else f"{prefix}.data-*"
 
 
 def by_source(values, references):

@@ -51,6 +51,7 @@ with start_up_messages_held():
     import tensorflow as tf
     from tensorflow.core.framework.variable_pb2 import VariableDef
     from tensorflow.core.protobuf.saved_model_pb2 import SavedModel
+    from tensorflow.python.framework import op_def_registry
 
 if not SHOW_TENSORFLOW_MESSAGES:
     tf.get_logger().setLevel("ERROR")
@@ -96,6 +97,11 @@ def variable_defs(meta_graph):
         variable = VariableDef()
         variable.ParseFromString(serialized)
         yield variable
+
+
+def op_def(op):
+    """The definition TensorFlow registers for the op type `op`, or None."""
+    return op_def_registry.get(op)
 
 
 def saved_meta_graph(folder):

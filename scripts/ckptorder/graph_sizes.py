@@ -1,0 +1,307 @@
+"""How much memory the ops of a graph can allocate, worked out from the graph alone.
+
+An op that can give a larger tensor than any of its inputs (a constant, `Fill`, a random op,
+`Tile`, a broadcasting `Mul`, ...) must have an output shape known before it runs, and no
+larger than a budget; every other allowed op gives at most the size of an input (an
+`Identity`, a cast, a reduction, a restore bounded by the checkpoint's own files, a call whose
+body is checked op by op). So every tensor the checked graph computes is within the budget,
+and so is all it allocates, since the growing ops' sizes are added up against a budget too.
+
+Shapes are inferred here, not read from the graph's `_output_shapes`, which its writer sets.
+A variable's declared shape is used only where TensorFlow enforces it: a reference variable
+every assignment of which validates the shape. Pure protobuf and numpy: nothing is imported
+into TensorFlow or run.
+"""
+
+import math
+from collections import namedtuple
+
+import numpy as np
+
+from ckptorder.tfsession import tf
+
+# The budget of one tensor: this many times the checkpoint's largest, plus MARGIN bytes; of
+# all the graph's allocations: this many times the whole checkpoint, plus MARGIN.
+BUDGET_FACTOR = 4
+MARGIN = 64 * 2**20
+# Bytes of an element of a string tensor (TensorFlow's tstring) or of a type not listed.
+STRING_BYTES = 24
+DEFAULT_ELEMENT_BYTES = 8
+
+UNARY = {
+    *("Identity", "Neg", "Abs", "Sign", "Sqrt", "Rsqrt", "Square", "Exp", "Log", "Floor"),
+    *("Cast", "ZerosLike", "OnesLike", "ReverseV2", "StopGradient", "BiasAdd"),
+}
+BROADCASTING = {
+    *("Add", "AddV2", "Sub", "Mul", "RealDiv", "Div", "Maximum", "Minimum"),
+    *("Greater", "Less", "Equal", "Select", "SelectV2"),
+}
+# Ops that rearrange or read part of their input, whose shape is worked out where known.
+RESHAPING = {"DiagPart", "MatrixDiagPart", "Transpose", "Reshape"}
+REDUCTIONS = {"Sum", "Mean", "Max", "Min", "Prod"}
+# Ops whose output shape their `shape` (or `dims`) input gives.
+SHAPED = {
+    *("Fill", "RandomUniform", "RandomUniformInt", "RandomStandardNormal", "TruncatedNormal"),
+    *("StatelessRandomUniformV2", "StatelessRandomNormalV2", "StatelessTruncatedNormalV2"),
+    *("StatelessRandomUniform", "StatelessRandomNormal", "StatelessTruncatedNormal"),
+    "BroadcastTo",
+}
+# Ops that may give more than any of their inputs: their size must be known and in budget.
+GROWING = {"Const", "Tile", "Pad", "Range", "Diag", "MatMul", "Qr", "ConcatV2", "Pack", "Conv2D"}
+GROWING |= SHAPED | BROADCASTING
+
+
+Budget = namedtuple("Budget", "tensor total")
+
+
+def budget(keys):
+    """What the graph of a checkpoint (`keys`: name to (shape, dtype name)) may allocate:
+    one tensor, BUDGET_FACTOR times the checkpoint's largest tensor plus MARGIN; all of its
+    allocations added up, BUDGET_FACTOR times the whole checkpoint plus MARGIN."""
+    sizes = [tensor_bytes(shape, dtype) for shape, dtype in keys.values()]
+    return Budget(
+        tensor=BUDGET_FACTOR * max(sizes, default=0) + MARGIN,
+        total=BUDGET_FACTOR * sum(sizes) + MARGIN,
+    )
+
+
+def tensor_bytes(shape, dtype_name):
+    itemsize = STRING_BYTES if dtype_name == "string" else np.dtype(dtype_name).itemsize
+    return math.prod(shape) * itemsize
+
+
+class Shapes:
+    """The shapes (a tuple of sizes, None where unknown) and small integer values (a flat
+    tuple) of one graph's or function's tensors, inferred op by op in topological order."""
+
+    def __init__(self, fed_shapes, variable_shapes):
+        self.shapes = {}
+        self.values = {}
+        self.fed = fed_shapes
+        self.variables = variable_shapes
+
+    def infer(self, name, node, inputs):
+        """Record `node`'s outputs; `inputs`: the (node, output) each data input reads, None
+        for a function's argument. Returns its output's size in bytes, or None where it is
+        not known; 0 for an op that gives no more than an input."""
+        shape = self.shape_of(node, inputs)
+        if node.op == "Qr":
+            self.shapes[(name, 1)] = qr_r_shape(self.input_shape(inputs, 0))
+        if node.op in ("Switch", "RefSwitch"):
+            self.shapes[(name, 1)] = shape
+        self.shapes[(name, 0)] = shape
+        value = self.value_of(node, inputs, shape)
+        if value is not None:
+            self.values[(name, 0)] = value
+        if node.op not in GROWING or grows_no_more_than_an_input(node, inputs, self):
+            return 0
+        if shape is None or None in shape:
+            return None
+        return math.prod(shape) * element_bytes(node)
+
+    def input_shape(self, inputs, index):
+        if index >= len(inputs) or inputs[index] is None:
+            return None
+        return self.shapes.get(inputs[index])
+
+    def input_value(self, inputs, index):
+        if index >= len(inputs) or inputs[index] is None:
+            return None
+        return self.values.get(inputs[index])
+
+    def shape_of(self, node, inputs):
+        op = node.op
+        first = self.input_shape(inputs, 0)
+        if op == "Const":
+            return tuple(dim.size for dim in node.attr["value"].tensor.tensor_shape.dim)
+        if op in ("Placeholder", "PlaceholderWithDefault"):
+            return self.fed.get(node.name) or declared_shape(node.attr["shape"].shape)
+        if op == "VariableV2":
+            return self.variables.get(node.name)
+        if op in UNARY or op in ("Assign", "Switch", "RefSwitch", "IdentityN", "RefIdentity"):
+            return self.input_shape(inputs, 1) if op == "Assign" else first
+        if op in RESHAPING:
+            return reshaped(op, first, self.input_value(inputs, 1))
+        if op in REDUCTIONS:
+            return reduced(first, self.input_value(inputs, 1), node.attr["keep_dims"].b)
+        if op in SHAPED:
+            return as_shape(self.input_value(inputs, 0))
+        if op in BROADCASTING:
+            return broadcast([self.input_shape(inputs, i) for i in range(len(inputs))])
+        return grown_shape(op, node, inputs, self)
+
+    def value_of(self, node, inputs, shape):
+        """The value of a small integer tensor (a shape), where it is known."""
+        op = node.op
+        if op == "Const":
+            tensor = node.attr["value"].tensor
+            integer = tensor.dtype in (tf.int32.as_datatype_enum, tf.int64.as_datatype_enum)
+            if integer and shape is not None and math.prod(shape) <= 64:
+                return tuple(int(v) for v in tf.make_ndarray(tensor).ravel())
+            return None
+        if op == "Shape":
+            given = self.input_shape(inputs, 0)
+            return given if given is not None and None not in given else None
+        if op in ("Identity", "Cast"):
+            return self.input_value(inputs, 0)
+        if op == "Pack":
+            parts = [self.input_value(inputs, i) for i in range(len(inputs))]
+            if all(part is not None and len(part) == 1 for part in parts):
+                return tuple(part[0] for part in parts)
+        if op == "ConcatV2":
+            parts = [self.input_value(inputs, i) for i in range(len(inputs) - 1)]
+            if all(part is not None for part in parts):
+                return tuple(v for part in parts for v in part)
+        return None
+
+
+def reshaped(op, given, value):
+    """The shape of an op that rearranges or reads part of its input, where it is known."""
+    if given is None:
+        return None
+    if op == "DiagPart":
+        return given[: len(given) // 2]
+    if op == "MatrixDiagPart":
+        return None if len(given) < 2 else (*given[:-2], min(given[-2:]))
+    if value is None:
+        return None
+    if op == "Transpose":
+        return tuple(given[i] for i in value) if sorted(value) == list(range(len(given))) else None
+    # Reshape: one -1 takes what the others leave.
+    if value.count(-1) > 1 or None in given:
+        return None
+    known = math.prod(v for v in value if v != -1)
+    if -1 in value:
+        return tuple(math.prod(given) // known if v == -1 else v for v in value) if known else None
+    return tuple(value)
+
+
+def reduced(given, axes, keep_dims):
+    """The shape a reduction over `axes` leaves, where it is known."""
+    if given is None or axes is None:
+        return None
+    axes = {axis % len(given) for axis in axes} if given else set()
+    if keep_dims:
+        return tuple(1 if i in axes else d for i, d in enumerate(given))
+    return tuple(d for i, d in enumerate(given) if i not in axes)
+
+
+def grows_no_more_than_an_input(node, inputs, shapes):
+    """A broadcasting op one of whose operands is a scalar gives the other operand's size."""
+    if node.op not in BROADCASTING or len(inputs) != 2:
+        return False
+    return any(shapes.input_shape(inputs, i) == () for i in range(2))
+
+
+def grown_shape(op, node, inputs, shapes):
+    """The output shape of the remaining ops that may grow, where it is known."""
+    first = shapes.input_shape(inputs, 0)
+    if op == "Tile":
+        multiples = shapes.input_value(inputs, 1)
+        if first is None or multiples is None or len(first) != len(multiples):
+            return None
+        return tuple(None if d is None else d * m for d, m in zip(first, multiples, strict=True))
+    if op == "Pad":
+        paddings = shapes.input_value(inputs, 1)
+        if first is None or paddings is None or len(paddings) != 2 * len(first):
+            return None
+        added = [a + b for a, b in zip(paddings[::2], paddings[1::2], strict=True)]
+        return tuple(None if d is None else d + a for d, a in zip(first, added, strict=True))
+    if op == "Range":
+        start, limit, delta = (shapes.input_value(inputs, i) for i in range(3))
+        if None in (start, limit, delta) or delta[0] == 0:
+            return None
+        return (max(0, math.ceil((limit[0] - start[0]) / delta[0])),)
+    if op == "Diag":
+        return None if first is None else first + first
+    if op == "MatMul":
+        return matmul_shape(node, first, shapes.input_shape(inputs, 1))
+    if op == "Qr":
+        return qr_q_shape(node, first)
+    if op == "Pack":
+        parts = [shapes.input_shape(inputs, i) for i in range(len(inputs))]
+        if any(part is None for part in parts) or len(set(parts)) != 1:
+            return None
+        return (len(parts), *parts[0])
+    if op == "ConcatV2":
+        return concat_shape([shapes.input_shape(inputs, i) for i in range(len(inputs) - 1)])
+    if op == "Conv2D":
+        return conv_shape(node, first, shapes.input_shape(inputs, 1))
+    return None
+
+
+def matmul_shape(node, a, b):
+    if a is None or b is None or len(a) != 2 or len(b) != 2:
+        return None
+    rows = a[1] if node.attr["transpose_a"].b else a[0]
+    columns = b[0] if node.attr["transpose_b"].b else b[1]
+    return rows, columns
+
+
+def qr_q_shape(node, given):
+    if given is None or len(given) < 2:
+        return None
+    *batch, rows, columns = given
+    if None in given:
+        return None
+    return (*batch, rows, rows if node.attr["full_matrices"].b else min(rows, columns))
+
+
+def qr_r_shape(given):
+    if given is None or len(given) < 2 or None in given:
+        return None
+    *batch, rows, columns = given
+    return (*batch, min(rows, columns), columns)
+
+
+def concat_shape(parts):
+    """An upper bound of a concatenation's size, as a one-dimensional shape."""
+    if not parts or any(part is None or None in part for part in parts):
+        return None
+    return (sum(math.prod(part) for part in parts),)
+
+
+def conv_shape(node, given, kernel):
+    """An upper bound of a convolution's output (stride 1, SAME padding)."""
+    if given is None or kernel is None or len(given) != 4 or len(kernel) != 4:
+        return None
+    if node.attr["data_format"].s == b"NCHW":
+        return given[0], kernel[3], given[2], given[3]
+    return given[0], given[1], given[2], kernel[3]
+
+
+def broadcast(shapes):
+    if any(shape is None for shape in shapes):
+        return None
+    rank = max((len(shape) for shape in shapes), default=0)
+    padded = [(1,) * (rank - len(shape)) + tuple(shape) for shape in shapes]
+    result = []
+    for dims in zip(*padded, strict=True):
+        known = [d for d in dims if d != 1]
+        if None in known:
+            result.append(None)
+        else:
+            result.append(max(known, default=1))
+    return tuple(result)
+
+
+def as_shape(value):
+    if value is None or any(v < 0 for v in value):
+        return None
+    return tuple(value)
+
+
+def declared_shape(shape_proto):
+    if shape_proto.unknown_rank:
+        return None
+    return tuple(None if dim.size < 0 else dim.size for dim in shape_proto.dim)
+
+
+def element_bytes(node):
+    for key in ("dtype", "DstT", "T", "Tidx"):
+        if key in node.attr and node.attr[key].type:
+            dtype = tf.as_dtype(node.attr[key].type)
+            if dtype == tf.string:
+                return STRING_BYTES
+            return dtype.size or DEFAULT_ELEMENT_BYTES
+    return DEFAULT_ELEMENT_BYTES
