@@ -194,16 +194,12 @@ def saved_values(prefix, variables, keys, threads):
                 yield name, sess.run(reads[name])
 
 
-# The ops a variable is: reference and resource variables.
-VARIABLE_OPS = ("VariableV2", "VarHandleOp")
-
-
 def graph_variables(meta_graph):
     """Each global variable of the graph, then each variable op the variables collection does
     not list (a graph imported twice: tensorflow/tensorflow#6774): name to (shape, dtype
     name), from its op's node."""
     nodes = {node.name: node for node in meta_graph.graph_def.node}
-    unlisted = [n.name for n in meta_graph.graph_def.node if n.op in VARIABLE_OPS]
+    unlisted = [n.name for n in meta_graph.graph_def.node if n.op in graph_guard.VARIABLE_NODE_OPS]
     found = {}
     for name in dict.fromkeys([*listed_variables(meta_graph), *unlisted]):
         attr = nodes[name].attr
