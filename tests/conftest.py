@@ -16,6 +16,8 @@ import pytest
 from ckptorder import configuration
 
 PROJECT = Path(__file__).resolve().parent.parent
+# Every step: each is a script of its own in scripts/.
+STEPS = sorted(path.stem for path in (PROJECT / "scripts").glob("*.py"))
 IGNORED = shutil.ignore_patterns(
     ".git", ".snakemake", "results", "__pycache__", ".pytest_cache", ".venv", ".ruff_cache"
 )

@@ -6,9 +6,7 @@ import subprocess
 import sys
 
 from ckptorder.imports import PACKAGE, imported_modules
-from conftest import PROJECT
-
-STEPS = ["build", "restore", "extract", "report", "verify", "figures"]
+from conftest import PROJECT, STEPS
 
 
 def test_the_declared_modules_are_what_python_really_imports():

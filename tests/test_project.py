@@ -8,12 +8,10 @@ import pytest
 import yaml
 
 from ckptorder import orderings
-from conftest import PROJECT
-
-SCRIPTS = ["build", "restore", "extract", "report", "verify", "figures"]
+from conftest import PROJECT, STEPS
 
 
-@pytest.mark.parametrize("script", SCRIPTS)
+@pytest.mark.parametrize("script", STEPS)
 def test_each_step_runs_alone_with_help(script):
     result = subprocess.run(
         [sys.executable, str(PROJECT / "scripts" / f"{script}.py"), "--help"],
