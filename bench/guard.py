@@ -24,7 +24,7 @@ from pathlib import Path
 import commands  # noqa: F401  first: it puts scripts/ on the path
 
 # isort: split
-from ckptorder import graph_guard, graph_sizes, restoring
+from ckptorder import graph_guard, graph_sizes, tfgraph
 from ckptorder.tfsession import session, tf
 
 WIDTH = 4
@@ -40,7 +40,7 @@ def training_graph(directory, nodes):
         saver = tf.compat.v1.train.Saver()
         sess.run(tf.compat.v1.global_variables_initializer())
         saver.save(sess, prefix)
-    return f"{prefix}.meta", graph_sizes.budget(restoring.checkpoint_keys(prefix))
+    return f"{prefix}.meta", graph_sizes.budget(tfgraph.checkpoint_keys(prefix))
 
 
 def dense_stack(depth):

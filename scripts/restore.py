@@ -11,9 +11,11 @@ state; one that reading raises for, as uninitialized; an ordering that raises (a
 from the checkpoint, a shape that differs) records TensorFlow's error, and the other orderings
 still run.
 
-Before any of the graph is imported, the guard (`ckptorder/graph_guard.py`) checks what each
-ordering would run of it and refuses an op that initialising and restoring do not need, unless
-the settings trust the graph.
+Only the part of the graph the orderings need is imported (the variables, their
+initializers and reads, the Saver's restore op and what they reach), and before it is, the
+guard (`ckptorder/graph_guard.py`) checks that part and refuses an op that initialising and
+restoring do not need, or an allocation over a budget tied to the checkpoint's size, unless
+the settings trust the graph. With --time-limit, the step stops after that many minutes.
 """
 
 import argparse

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from tensorflow.core.framework.function_pb2 import FunctionDef
 
-from ckptorder import graph_guard, graph_sizes, network, orderings, restoring
+from ckptorder import graph_guard, graph_sizes, network, orderings, tfgraph
 from ckptorder.tfsession import session, tf
 from ckptorder.values import Values
 from conftest import run_restore, run_script
@@ -608,7 +608,7 @@ def honest_graph(directory, make):
             sess.run(tf.compat.v1.global_variables_initializer())
             saver.save(sess, str(directory / "model.ckpt"))
     meta_graph = graph_guard.read_meta_graph(directory / "model.ckpt.meta")
-    budget = graph_sizes.budget(restoring.checkpoint_keys(str(directory / "model.ckpt")))
+    budget = graph_sizes.budget(tfgraph.checkpoint_keys(str(directory / "model.ckpt")))
     return graph_guard.refusals(meta_graph, budget=budget)
 
 
@@ -696,7 +696,7 @@ def seed_refusals(built, meta_graph):
         meta_graph,
         outputs=["conv_3/BiasAdd:0"],
         fed_shapes={"input": (4, *network.INPUT_SHAPE[1:])},
-        budget=graph_sizes.budget(restoring.checkpoint_keys(prefix)),
+        budget=graph_sizes.budget(tfgraph.checkpoint_keys(prefix)),
     )
 
 

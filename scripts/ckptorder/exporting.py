@@ -4,36 +4,32 @@ it. Imported by export.py once its arguments are checked."""
 
 import logging
 
-from ckptorder import graph_guard, graph_sizes, network, orderings, restoring
+from ckptorder import graph_guard, graph_sizes, network, orderings, tfgraph
 from ckptorder.tfsession import session, tf
-
-# What the SavedModel is tagged and signed as: what load.py loads it by.
-SERVE = [tf.compat.v1.saved_model.tag_constants.SERVING]
-SIGNATURE = tf.compat.v1.saved_model.signature_constants.DEFAULT_SERVING_SIGNATURE_DEF_KEY
 
 
 def export(format_, prefix, graph_path, settings, threads, folder):
     """Write every variant of `format_` of the checkpoint `prefix` into `folder`: a SavedModel
     folder or a `.pb` file named after the variant. Raises ValueError for a graph the guard
-    refuses (what the variants import of it: `restoring.checked_graph`), unless trusted."""
+    refuses (what the variants import of it: `tfgraph.checked_graph`), unless trusted."""
     extra_layers = settings["extra_layers"]
     # The signature's forward pass is imported, not run: its sizes are checked per example.
     one_example = {graph_guard.node_name(network.INPUT): (1, *network.INPUT_SHAPE[1:])}
-    meta_graph = restoring.checked_graph(
+    meta_graph = tfgraph.checked_graph(
         graph_guard.read_meta_graph(graph_path),
         graph_path,
         settings["trust"],
         outputs=[network.output_tensor(extra_layers)],
         fed_shapes=one_example,
-        budget=graph_sizes.budget(restoring.checkpoint_keys(prefix)),
+        budget=graph_sizes.budget(tfgraph.checkpoint_keys(prefix)),
     )
     for variant in orderings.VARIANTS[format_]:
         graph = tf.Graph()
         with graph.as_default():
-            saver = restoring.import_meta_graph(meta_graph, graph_path)
+            saver = tfgraph.import_meta_graph(meta_graph, graph_path)
             write = WRITERS[format_](graph, saver, variant, extra_layers)
             with session(graph, threads) as sess:
-                with restoring.checkpoint_errors(prefix):
+                with tfgraph.checkpoint_errors(prefix):
                     saver.restore(sess, prefix)
                 write(sess, folder)
         logging.info("wrote %s %s", format_, variant)
@@ -57,7 +53,7 @@ def savedmodel_writer(graph, saver, variant, extra_layers):
     def write(sess, folder):
         builder = tf.compat.v1.saved_model.Builder(str(folder / variant))
         builder.add_meta_graph_and_variables(
-            sess, SERVE, signature_def_map={SIGNATURE: signature}, main_op=init_op
+            sess, tfgraph.SERVE, signature_def_map={tfgraph.SIGNATURE: signature}, main_op=init_op
         )
         builder.save()
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ckptorder import network
 from ckptorder.atomic import write_text
-from ckptorder.restoring import failure
+from ckptorder.tfgraph import failure
 from ckptorder.tfsession import tf
 from ckptorder.values import INFERENCE, Values, bitwise_equal, max_abs_diff
 

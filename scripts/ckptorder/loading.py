@@ -4,17 +4,14 @@ variable's value after it and the network's output on build's fixed batch. The r
 the built checkpoint's: `saved`, as its files hold each variable; `initial`, as its graph's
 initializers set it in a fresh session. Imported by load.py once its arguments are checked."""
 
-import json
 import logging
 import time
 from pathlib import Path
 
-from ckptorder import graph_guard, graph_sizes, orderings, restoring
-from ckptorder.atomic import write_text
-from ckptorder.exporting import SERVE, SIGNATURE
+from ckptorder import graph_guard, graph_sizes, orderings, restoring, tfgraph
 from ckptorder.network import INPUT
 from ckptorder.tfsession import saved_meta_graph, session, tf
-from ckptorder.values import GRAPH_FACTS, state_paths, write_failure, write_values
+from ckptorder.values import state_paths, write_failure, write_graph_facts, write_values
 
 
 def audit(exported, prefix, graph_path, settings, threads, folder, inference):
@@ -22,8 +19,8 @@ def audit(exported, prefix, graph_path, settings, threads, folder, inference):
     facts and the `inference` check into `folder`; `exported`: export's folder of the
     format's variants."""
     fed_shapes = {graph_guard.node_name(INPUT): inference.batch.shape}
-    budget = graph_sizes.budget(restoring.checkpoint_keys(prefix))
-    meta_graph = restoring.checked_graph(
+    budget = graph_sizes.budget(tfgraph.checkpoint_keys(prefix))
+    meta_graph = tfgraph.checked_graph(
         graph_guard.read_meta_graph(graph_path),
         graph_path,
         settings["trust"],
@@ -31,7 +28,7 @@ def audit(exported, prefix, graph_path, settings, threads, folder, inference):
         fed_shapes=fed_shapes,
         budget=budget,
     )
-    variables = restoring.graph_variables(meta_graph)
+    variables = tfgraph.graph_variables(meta_graph)
     facts = write_graph_facts(
         folder,
         unseeded=graph_guard.unseeded(meta_graph),
@@ -39,7 +36,7 @@ def audit(exported, prefix, graph_path, settings, threads, folder, inference):
     )
     paths = state_paths(folder, orderings.states(settings["orderings"]))
     keys = {name: name for name in variables}
-    write_values(paths["saved"], restoring.saved_values(prefix, variables, keys, threads))
+    write_values(paths["saved"], tfgraph.saved_values(prefix, variables, keys, threads))
     no_partial = {"partial_variables": None}
     restoring.run_ordering(
         meta_graph, graph_path, prefix, "initial", no_partial, facts, threads, paths
@@ -63,32 +60,16 @@ def audit(exported, prefix, graph_path, settings, threads, folder, inference):
                     sess, Path(exported), variant, variables, inference
                 )
             except tf.errors.OpError as error:
-                failed = restoring.failure(error)
+                failed = tfgraph.failure(error)
                 logging.info("%s failed: %s", state, failed)
                 write_failure(paths[state], variables, failed)
                 inference.failed(state, failed)
             else:
-                values = restoring.readable_values(sess, reads)
-                write_values(paths[state], restoring.by_source(values, references))
+                values = tfgraph.readable_values(sess, reads)
+                write_values(paths[state], tfgraph.by_source(values, references))
                 inference.run(state, sess, output, feed)
         logging.info("%s took %.3f s", state, time.perf_counter() - started)
     inference.write(folder)
-
-
-def write_graph_facts(folder, unseeded, random):
-    """What the report needs to know of the graph loaded (restore's `graph_facts`, of which a
-    load has no checkpoint keys to match): its variables with unseeded and with random
-    initializers. Returns them."""
-    facts = {
-        "unseeded": unseeded,
-        "random": random,
-        "unlisted": [],
-        "aliases": {},
-        "compatibility": [],
-        "suggested_map": {},
-    }
-    write_text(Path(folder) / GRAPH_FACTS, json.dumps(facts, sort_keys=True))
-    return facts
 
 
 def refusal(exported, format_, variant, load, variables, inference, budget):
@@ -125,8 +106,8 @@ def loader_load(sess, exported, variant, variables, inference, then_initialize=F
     """tf.compat.v1.saved_model.loader.load (the variables' restore, then the init op); then,
     if asked, the user's own initializers. Returns what to fetch to read each variable, the
     output tensor and its feed."""
-    tf.compat.v1.saved_model.loader.load(sess, SERVE, str(exported / variant))
-    reads = restoring.variable_reads(sess.graph, variables)
+    tf.compat.v1.saved_model.loader.load(sess, tfgraph.SERVE, str(exported / variant))
+    reads = tfgraph.variable_reads(sess.graph, variables)
     if then_initialize:
         sess.run(tf.compat.v1.global_variables_initializer())
     return reads, inference.output_tensor, inference.feed()
@@ -142,9 +123,9 @@ def load_v2(sess, exported, variant, variables, inference, run):
     lift out of the loaded function); `tables`, tables_initializer, which runs the init op;
     `global`, global_variables_initializer. Each variable is read through a pruned function
     of its read op; the output comes from the serving signature, called on the batch."""
-    loaded = tf.saved_model.load(str(exported / variant), tags=SERVE)
+    loaded = tf.saved_model.load(str(exported / variant), tags=tfgraph.SERVE)
     reads = {name: loaded.prune([], [f"{name}/read:0"])()[0] for name in variables}
-    output = loaded.signatures[SIGNATURE](input=tf.constant(inference.batch))["output"]
+    output = loaded.signatures[tfgraph.SIGNATURE](input=tf.constant(inference.batch))["output"]
     ops = {
         "restore": tf.compat.v1.get_collection("saved_model_initializers"),
         "tables": tf.compat.v1.tables_initializer(),

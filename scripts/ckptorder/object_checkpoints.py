@@ -14,12 +14,18 @@ import logging.handlers
 import time
 from pathlib import Path
 
-from ckptorder import loading, orderings, restoring
+from ckptorder import orderings, tfgraph
 from ckptorder.atomic import write_text
 from ckptorder.network import INPUT_SHAPE
 from ckptorder.object_network import Network
 from ckptorder.tfsession import session, tf, use_tf2_behavior
-from ckptorder.values import ASSERTIONS, state_paths, write_failure, write_values
+from ckptorder.values import (
+    ASSERTIONS,
+    state_paths,
+    write_failure,
+    write_graph_facts,
+    write_values,
+)
 
 # The variants export writes, each a folder of export's; `save` names its files ckpt-1.*.
 MODEL, MODEL_AND_OPTIMIZER = EXPORTED = ("model", "model_and_optimizer")
@@ -62,7 +68,7 @@ def audit(exported, prefix, settings, threads, folder, inference):
     references: `saved`, the built checkpoint's values; `initial`, what the network's
     initializers give (with the extra variable)."""
     use_tf2_behavior(threads)
-    loading.write_graph_facts(folder, unseeded=[], random=[])
+    write_graph_facts(folder, unseeded=[], random=[])
     paths = state_paths(folder, orderings.states(settings["orderings"]))
     references = {state: paths[state] for state in orderings.REFERENCES}
     write_values(paths["saved"], built_values(prefix, settings, threads))
@@ -85,7 +91,7 @@ def audit(exported, prefix, settings, threads, folder, inference):
             write_failure(paths[state], [name for name, _ in values], failed)
             inference.failed(state, failed)
         else:
-            write_values(paths[state], restoring.by_source(values, references))
+            write_values(paths[state], tfgraph.by_source(values, references))
         logging.info("%s: %s; took %.3f s", state, checks[state], time.perf_counter() - started)
     write_text(Path(folder) / ASSERTIONS, json.dumps(checks, sort_keys=True))
     inference.write(folder)
@@ -143,7 +149,7 @@ def built_values(prefix, settings, threads):
             name: (tuple(variable.shape), variable.dtype.name)
             for name, variable in network.variables_by_name().items()
         }
-    return restoring.saved_values(prefix, shapes, {name: name for name in shapes}, threads)
+    return tfgraph.saved_values(prefix, shapes, {name: name for name in shapes}, threads)
 
 
 def initial_values(settings, threads):
@@ -153,7 +159,7 @@ def initial_values(settings, threads):
     with graph.as_default(), session(graph, threads) as sess:
         network = Network(settings["seed"], settings["extra_layers"], extra_variable=True).create()
         sess.run(tf.compat.v1.global_variables_initializer())
-        return list(restoring.readable_values(sess, network.variables_by_name()))
+        return list(tfgraph.readable_values(sess, network.variables_by_name()))
 
 
 def in_graph(state, network, source, steps, threads, inference):
@@ -170,8 +176,8 @@ def in_graph(state, network, source, steps, threads, inference):
             for step in steps:
                 step(sess, status, initialize)
         except tf.errors.OpError as error:
-            return named(network), assertion_results(status), restoring.failure(error)
-        values = list(restoring.readable_values(sess, network.variables_by_name()))
+            return named(network), assertion_results(status), tfgraph.failure(error)
+        values = list(tfgraph.readable_values(sess, network.variables_by_name()))
         inference.run(state, sess, output, None)
         return values, assertion_results(status), None
 
@@ -188,7 +194,7 @@ def in_eager(state, network, source, restore_first, inference):
             network.create()
             status = checkpoint.restore(source)
     except tf.errors.OpError as error:
-        return named(network), {}, restoring.failure(error)
+        return named(network), {}, tfgraph.failure(error)
     values = [(name, v.numpy()) for name, v in network.variables_by_name().items()]
     inference.record(state, network(tf.constant(inference.batch)).numpy())
     return values, assertion_results(status), None

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ckptorder.atomic import atomic_path
+from ckptorder.atomic import atomic_path, write_text
 from ckptorder.orderings import FAILED, UNINITIALIZED
 
 SOURCES = "sources.json"
@@ -176,3 +176,19 @@ def _stream_equal(member, array):
         member.read(CHUNK) == expected[start : start + CHUNK]
         for start in range(0, len(expected), CHUNK)
     )
+
+
+def write_graph_facts(folder, unseeded, random):
+    """What the report needs to know of the graph loaded (restore's `graph_facts`, of which a
+    load has no checkpoint keys to match): its variables with unseeded and with random
+    initializers. Returns them."""
+    facts = {
+        "unseeded": unseeded,
+        "random": random,
+        "unlisted": [],
+        "aliases": {},
+        "compatibility": [],
+        "suggested_map": {},
+    }
+    write_text(Path(folder) / GRAPH_FACTS, json.dumps(facts, sort_keys=True))
+    return facts

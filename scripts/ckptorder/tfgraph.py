@@ -1,0 +1,201 @@
+"""TF1 graph helpers that the steps' TensorFlow modules share (restoring, loading, exporting,
+object_checkpoints, inference): what the audit imports of a checked graph, a checkpoint's keys
+and saved values and what is wrong with a damaged one, each variable's read and value after an
+ordering, and TensorFlow's errors in one line."""
+
+import contextlib
+import itertools
+import logging
+import os
+
+from ckptorder import checkpoint_files, graph_guard, graph_sizes
+from ckptorder.tfsession import session, tf, variable_defs
+from ckptorder.values import UNINITIALIZED, Values
+
+# What the SavedModel is tagged and signed as: what load.py loads it by.
+SERVE = [tf.compat.v1.saved_model.tag_constants.SERVING]
+SIGNATURE = tf.compat.v1.saved_model.signature_constants.DEFAULT_SERVING_SIGNATURE_DEF_KEY
+
+
+def checked_graph(meta_graph, path, trust, fetches=(), outputs=(), fed_shapes=None, budget=None):
+    """The part of `meta_graph` (read from `path`) the audit imports (`graph_guard.importable`:
+    what its steps, `fetches` and the inference check's `outputs` run). Unless `trust`, the
+    guard checks that part first (`graph_guard.refusals`): raises ValueError naming the first
+    op it refuses, each logged."""
+    if not trust:
+        refused = graph_guard.refusals(meta_graph, fetches, outputs, fed_shapes, budget)
+        for line in refused:
+            logging.info("refused: %s", line)
+        if refused:
+            more = f" (and {len(refused) - 1} more, listed above)" if len(refused) > 1 else ""
+            raise ValueError(
+                f"{path}: refused, restoring would run {refused[0]}{more}; set trust: true only"
+                " for a checkpoint you trust (its graph then runs as it is)"
+            )
+    return graph_guard.importable(meta_graph, fetches, outputs)
+
+
+def checkpoint_keys(prefix):
+    """Each key of the checkpoint: name to (shape, dtype name). Raises ValueError for a
+    damaged index."""
+    try:
+        reader = tf.compat.v1.train.NewCheckpointReader(prefix)
+    except tf.errors.OpError as error:
+        raise ValueError(checkpoint_problem(error, prefix) or error.message) from None
+    dtypes = reader.get_variable_to_dtype_map()
+    keys = {
+        key: (tuple(shape), dtypes[key].name)
+        for key, shape in reader.get_variable_to_shape_map().items()
+    }
+    check_declared_sizes(prefix, keys)
+    return keys
+
+
+def check_declared_sizes(prefix, keys):
+    """Raises ValueError where the index declares more bytes of tensors than its data files
+    hold: reading them would allocate what the index says (a crafted one could ask for
+    terabytes)."""
+    numeric = [(shape, dtype) for shape, dtype in keys.values() if dtype != "string"]
+    declared = sum(graph_sizes.tensor_bytes(shape, dtype) for shape, dtype in numeric)
+    if declared > sum(os.path.getsize(path) for path in checkpoint_files.data_files(prefix)):
+        raise ValueError(truncated(prefix))
+
+
+def saved_values(prefix, variables, keys, threads):
+    """Each graph variable's value as the checkpoint holds it under the key `keys` gives it
+    (variable to key), read from the files by RestoreV2 ops of their own (TensorFlow's reader
+    would hide a damaged file's error class); `variables`: name to (shape, dtype name)."""
+    graph = tf.Graph()
+    with graph.as_default():
+        reads = {
+            name: tf.raw_ops.RestoreV2(
+                prefix=prefix,
+                tensor_names=[key],
+                shape_and_slices=[""],
+                dtypes=[variables[name][1]],
+            )[0]
+            for name, key in keys.items()
+        }
+    with session(graph, threads) as sess, checkpoint_errors(prefix):
+        for name in variables:
+            if name in reads:
+                yield name, sess.run(reads[name])
+
+
+def graph_variables(meta_graph):
+    """Each global variable of the graph, then each variable op the variables collection does
+    not list (a graph imported twice: tensorflow/tensorflow#6774): name to (shape, dtype
+    name), from its op's node."""
+    nodes = {node.name: node for node in meta_graph.graph_def.node}
+    unlisted = [n.name for n in meta_graph.graph_def.node if n.op in graph_guard.VARIABLE_NODE_OPS]
+    found = {}
+    for name in dict.fromkeys([*listed_variables(meta_graph), *unlisted]):
+        attr = nodes[name].attr
+        shape = tuple(dim.size for dim in attr["shape"].shape.dim)
+        found[name] = shape, tf.as_dtype(attr["dtype"].type).name
+    return found
+
+
+def listed_variables(meta_graph):
+    """The names the variables collection lists, in its order (a name twice if listed twice)."""
+    return [v.variable_name.removesuffix(":0") for v in variable_defs(meta_graph)]
+
+
+def variable_reads(graph, variables):
+    """What to fetch to read each variable of `variables` (names) in the imported graph: the
+    global variable itself, or a read of a variable op no collection lists."""
+    listed = {v.op.name: v for v in tf.compat.v1.global_variables()}
+    reads = {}
+    for name in variables:
+        if name in listed:
+            reads[name] = listed[name]
+        elif graph.get_operation_by_name(name).type == "VarHandleOp":
+            handle = graph.get_tensor_by_name(f"{name}:0")
+            dtype = graph.get_operation_by_name(name).get_attr("dtype")
+            reads[name] = tf.raw_ops.ReadVariableOp(resource=handle, dtype=dtype)
+        else:
+            reads[name] = graph.get_tensor_by_name(f"{name}:0")
+    return reads
+
+
+def import_meta_graph(meta_graph, path):
+    """The Saver of `meta_graph` (read from `path`: what `checked_graph` gives), imported into
+    the default graph. Raises ValueError with TensorFlow's own words where it cannot be
+    imported."""
+    try:
+        return tf.compat.v1.train.import_meta_graph(meta_graph, clear_devices=True)
+    except (ValueError, KeyError, TypeError, tf.errors.OpError) as error:
+        words = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ValueError(f"{path}: TensorFlow cannot import its graph: {words}") from None
+
+
+def failure(error):
+    """TensorFlow's error class and the line that says what went wrong: in a graph execution
+    error the kernel's own message (the line after `Node: ...`, e.g. "Key x not found in
+    checkpoint", or, in a function's error, after the first line), else the first line."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    pairs = list(itertools.pairwise(lines))
+    kernel = [after for line, after in pairs if line.startswith("Node: ")] or [
+        after for line, after in pairs[:1] if line == "Graph execution error:"
+    ]
+    return f"{type(error).__name__}: {(kernel or lines or [''])[0]}"
+
+
+def readable_values(sess, reads):
+    """(name, value) of every variable of `reads` (name to what to fetch), fetched one at a
+    time to hold one copy at most; UNINITIALIZED for a variable that reading raises for."""
+    for name, read in reads.items():
+        try:
+            yield name, sess.run(read)
+        except tf.errors.FailedPreconditionError:
+            yield name, UNINITIALIZED
+
+
+@contextlib.contextmanager
+def checkpoint_errors(prefix):
+    """Raise TensorFlow's error from reading the checkpoint `prefix` as ValueError: the damaged
+    file and what is wrong with it (`checkpoint_problem`), else TensorFlow's message."""
+    try:
+        yield
+    except tf.errors.OpError as error:
+        raise ValueError(checkpoint_problem(error, prefix) or error.message) from None
+
+
+def checkpoint_problem(error, prefix):
+    """The damaged file and what is wrong with it, in words; None for other errors."""
+    if "not an sstable" in str(error):
+        return f"{prefix}.index: not a checkpoint index (damaged, truncated or another file)"
+    if isinstance(error, tf.errors.OutOfRangeError):
+        return truncated(prefix)
+    if isinstance(error, tf.errors.DataLossError):
+        return f"{data_files_named(prefix)}: checksum mismatch (the file is damaged)"
+    return None
+
+
+def truncated(prefix):
+    return f"{data_files_named(prefix)}: truncated (shorter than its index says)"
+
+
+def data_files_named(prefix):
+    """The checkpoint's data file, or its shards as a pattern."""
+    shards = checkpoint_files.data_files(prefix)
+    return shards[0] if len(shards) == 1 else f"{prefix}.data-*"
+
+
+def by_source(values, references):
+    """Each (name, value) as (name, state) where the value is bit for bit that state's."""
+    with contextlib.ExitStack() as stack:
+        opened = {state: stack.enter_context(Values(path)) for state, path in references.items()}
+        for name, value in values:
+            source = next(
+                (
+                    state
+                    for state, reference in opened.items()
+                    if not isinstance(value, str)
+                    and reference.readable(name)
+                    and reference.equals(name, value)
+                ),
+                value,
+            )
+            logging.info("%s: %s", name, source if isinstance(source, str) else "own values")
+            yield name, source
