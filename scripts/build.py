@@ -5,17 +5,7 @@ Writes the checkpoint: `PREFIX.index`, `PREFIX.data-00000-of-00001`, `PREFIX.met
 output on it right before saving, which every loaded model's output is compared with.
 """
 
-import argparse
-
-from ckptorder.cli import (
-    add_settings_argument,
-    add_time_limit_argument,
-    exit_skipping_teardown,
-    fail,
-    load_settings,
-    start_logging,
-    stop_after,
-)
+from ckptorder.cli import exit_skipping_teardown, load_settings, one_line_errors, step_arguments
 
 SETTINGS = {
     "seed": "graph seed and synthetic data seed",
@@ -29,21 +19,16 @@ SETTINGS = {
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__)
-    add_settings_argument(parser, SETTINGS)
-    parser.add_argument("--checkpoint", required=True, help="checkpoint prefix to write")
-    parser.add_argument("--inference", required=True, help="values file of input and output")
-    add_time_limit_argument(parser)
-    args = parser.parse_args(argv)
-    start_logging("build")
-    stop_after(args.time_limit, "build")
-    try:
+    options = [
+        ("--checkpoint", "checkpoint prefix to write"),
+        ("--inference", "values file of input and output"),
+    ]
+    args = step_arguments("build", __doc__, argv, options, SETTINGS, time_limit=True)
+    with one_line_errors():
         settings = load_settings(args.settings, SETTINGS)
         from ckptorder import building  # TensorFlow, imported once the arguments are checked
 
         building.build_and_save(settings, args.checkpoint, args.inference)
-    except ValueError as error:
-        fail(str(error))
 
 
 if __name__ == "__main__":

@@ -7,20 +7,17 @@ network as a tf.Module, alone (`model/`) and with an optimizer's state
 (`model_and_optimizer/`).
 """
 
-import argparse
 import logging
 
 from ckptorder import orderings
 from ckptorder.atomic import atomic_directory
-from ckptorder.checkpoint_files import missing_files
+from ckptorder.checkpoint_files import require_files
 from ckptorder.cli import (
-    add_settings_argument,
-    add_time_limit_argument,
+    THREADS,
     exit_skipping_teardown,
-    fail,
     load_settings,
-    start_logging,
-    stop_after,
+    one_line_errors,
+    step_arguments,
 )
 
 SETTINGS = {
@@ -32,22 +29,17 @@ SETTINGS = {
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__)
-    add_settings_argument(parser, SETTINGS)
-    parser.add_argument("--checkpoint", required=True, help="the built checkpoint's prefix")
-    parser.add_argument("--output", required=True, help="folder to write the variants to")
-    parser.add_argument("--threads", type=int, default=1, help="TensorFlow's thread pools")
-    add_time_limit_argument(parser)
-    args = parser.parse_args(argv)
-    start_logging("export")
-    stop_after(args.time_limit, "export")
+    options = [
+        ("--checkpoint", "the built checkpoint's prefix"),
+        ("--output", "folder to write the variants to"),
+        THREADS,
+    ]
+    args = step_arguments("export", __doc__, argv, options, SETTINGS, time_limit=True)
     graph = f"{args.checkpoint}.meta"
-    try:
+    with one_line_errors():
         settings = load_settings(args.settings, SETTINGS)
         orderings.exported_format(settings["format"])
-        missing = missing_files(args.checkpoint, graph)
-        if missing:
-            raise ValueError(f"checkpoint file(s) missing: {', '.join(missing)}")
+        require_files(args.checkpoint, graph)
         # TensorFlow, imported once the arguments are checked
         if settings["format"] == "object_ckpt":
             from ckptorder import object_checkpoints
@@ -61,8 +53,6 @@ def main(argv=None):
                 exporting.export(
                     settings["format"], args.checkpoint, graph, settings, args.threads, folder
                 )
-    except ValueError as error:
-        fail(str(error))
     logging.info("read %s; wrote %s", args.checkpoint, args.output)
 
 

@@ -4,13 +4,12 @@ or a variable left uninitialized, has no values: its elements are written as nan
 reads just the tensors the probes name.
 """
 
-import argparse
 import logging
 
 import numpy as np
 
 from ckptorder import network, slice_csv, slices
-from ckptorder.cli import add_settings_argument, fail, load_settings, start_logging
+from ckptorder.cli import load_settings, one_line_errors, step_arguments
 from ckptorder.orderings import REFERENCES
 from ckptorder.values import Values, state_paths
 
@@ -50,13 +49,9 @@ def probed_variables(initial, probes, checkpoint):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__)
-    add_settings_argument(parser, SETTINGS)
-    parser.add_argument("--values", required=True, help="restore's folder of values files")
-    parser.add_argument("--output", required=True, help="CSV file to write")
-    args = parser.parse_args(argv)
-    start_logging("extract")
-    try:
+    options = [("--values", "restore's folder of values files"), ("--output", "CSV file to write")]
+    args = step_arguments("extract", __doc__, argv, options, SETTINGS)
+    with one_line_errors():
         settings = load_settings(args.settings, SETTINGS)
         paths = state_paths(args.values, settings["states"])
         references = {state: paths[state] for state in REFERENCES}
@@ -67,8 +62,6 @@ def main(argv=None):
             with Values(path, references) as values:
                 for probe in settings["probes"]:
                     rows.extend(probe_rows(state, values, probe, variables[probe["tensor"]]))
-    except ValueError as error:
-        fail(str(error))
     slice_csv.write(args.output, rows)
     logging.info("read %s; wrote %d values to %s", args.values, len(rows), args.output)
 

@@ -25,7 +25,7 @@ from matplotlib.ticker import MaxNLocator
 
 from ckptorder import slice_csv
 from ckptorder.atomic import atomic_path
-from ckptorder.cli import fail, start_logging
+from ckptorder.cli import one_line_errors, start_logging
 from ckptorder.orderings import REFERENCES, observed_outcome
 from ckptorder.values import bitwise_equal
 
@@ -369,7 +369,7 @@ def main(argv=None):
         figure.add_argument("--output", required=True, help="PNG to write")
     args = parser.parse_args(argv)
     start_logging(f"figures {args.figure}")
-    try:
+    with one_line_errors():
         if args.figure == "probes":
             draw_probes(read_panels(args.slices), args.checkpoint, args.output)
             logging.info("read %s", args.slices)
@@ -379,8 +379,6 @@ def main(argv=None):
         else:
             draw_trajectory(read_rows(args.trajectory), args.run, args.output)
             logging.info("read %s", args.trajectory)
-    except ValueError as error:
-        fail(str(error))
     logging.info("wrote %s", args.output)
 
 

@@ -9,21 +9,17 @@ and whether TensorFlow warned of unrestored values).
 A load that raises records TensorFlow's error, and the other orderings still run.
 """
 
-import argparse
 import logging
-import os
 
 from ckptorder import orderings
 from ckptorder.atomic import atomic_directory
-from ckptorder.checkpoint_files import missing_files
+from ckptorder.checkpoint_files import require_files
 from ckptorder.cli import (
-    add_settings_argument,
-    add_time_limit_argument,
+    THREADS,
     exit_skipping_teardown,
-    fail,
     load_settings,
-    start_logging,
-    stop_after,
+    one_line_errors,
+    step_arguments,
 )
 
 SETTINGS = {
@@ -38,25 +34,18 @@ SETTINGS = {
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__)
-    add_settings_argument(parser, SETTINGS)
-    parser.add_argument("--exported", required=True, help="export's folder of the variants")
-    parser.add_argument("--checkpoint", required=True, help="the built checkpoint's prefix")
-    parser.add_argument("--inference", required=True, help="build's input batch and output")
-    parser.add_argument("--output", required=True, help="folder to write the values files to")
-    parser.add_argument("--threads", type=int, default=1, help="TensorFlow's thread pools")
-    add_time_limit_argument(parser)
-    args = parser.parse_args(argv)
-    start_logging("load")
-    stop_after(args.time_limit, "load")
+    options = [
+        ("--exported", "export's folder of the variants"),
+        ("--checkpoint", "the built checkpoint's prefix"),
+        ("--inference", "build's input batch and output"),
+        ("--output", "folder to write the values files to"),
+        THREADS,
+    ]
+    args = step_arguments("load", __doc__, argv, options, SETTINGS, time_limit=True)
     graph = f"{args.checkpoint}.meta"
-    try:
+    with one_line_errors():
         settings = checked_settings(args.settings)
-        missing = missing_files(args.checkpoint, graph)
-        if not os.path.isdir(args.exported):
-            missing.append(args.exported)
-        if missing:
-            raise ValueError(f"file(s) missing: {', '.join(missing)}")
+        require_files(args.checkpoint, graph, [args.exported])
         # TensorFlow, imported once the arguments are checked
         from ckptorder.inference import checked_inference
 
@@ -75,8 +64,6 @@ def main(argv=None):
                 loading.audit(
                     args.exported, args.checkpoint, graph, settings, args.threads, folder, inference
                 )
-    except ValueError as error:
-        fail(str(error))
     logging.info("read %s and %s; wrote %s", args.exported, args.checkpoint, args.output)
 
 

@@ -19,7 +19,6 @@ unless it shares a listed variable's resource: then it holds that variable's val
 A checkpoint without `expected` gets no verdict: reported, not judged.
 """
 
-import argparse
 import contextlib
 import importlib.metadata
 import json
@@ -32,7 +31,7 @@ import pandas as pd
 
 from ckptorder import compatibility, network, orderings, slice_csv
 from ckptorder.atomic import atomic_path, write_text
-from ckptorder.cli import add_settings_argument, fail, load_settings, start_logging
+from ckptorder.cli import load_settings, one_line_errors, step_arguments
 from ckptorder.values import (
     ASSERTIONS,
     GRAPH_FACTS,
@@ -325,21 +324,18 @@ def provenance(settings):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__)
-    add_settings_argument(parser, SETTINGS)
-    parser.add_argument("--slices", nargs="+", required=True, help="each checkpoint's slice CSV")
-    parser.add_argument(
-        "--values", nargs="+", required=True, help="each checkpoint's folder of values files"
-    )
-    parser.add_argument("--report", required=True, help="report CSV to write")
-    parser.add_argument("--variables", required=True, help="per-variable CSV to write")
-    parser.add_argument("--compatibility", required=True, help="compatibility CSV to write")
-    parser.add_argument("--trajectory", required=True, help="training runs' CSV to write")
-    parser.add_argument("--inference", required=True, help="inference check's CSV to write")
-    parser.add_argument("--provenance", required=True, help="provenance JSON to write")
-    args = parser.parse_args(argv)
-    start_logging("report")
-    try:
+    options = [
+        ("--slices", "each checkpoint's slice CSV", {"nargs": "+"}),
+        ("--values", "each checkpoint's folder of values files", {"nargs": "+"}),
+        ("--report", "report CSV to write"),
+        ("--variables", "per-variable CSV to write"),
+        ("--compatibility", "compatibility CSV to write"),
+        ("--trajectory", "training runs' CSV to write"),
+        ("--inference", "inference check's CSV to write"),
+        ("--provenance", "provenance JSON to write"),
+    ]
+    args = step_arguments("report", __doc__, argv, options, SETTINGS)
+    with one_line_errors():
         settings = load_settings(args.settings, SETTINGS)
         checkpoints = settings["checkpoints"]
         if not len(checkpoints) == len(args.slices) == len(args.values):
@@ -353,8 +349,6 @@ def main(argv=None):
                 checkpoints, args.slices, args.values, strict=True
             )
         ]
-    except ValueError as error:
-        fail(str(error))
     probes, variables, compatible, trajectory, inference = (
         pd.concat(t, ignore_index=True) for t in zip(*tables, strict=True)
     )

@@ -18,20 +18,18 @@ restoring do not need, or an allocation over a budget tied to the checkpoint's s
 the settings trust the graph. With --time-limit, the step stops after that many minutes.
 """
 
-import argparse
 import logging
 
 from ckptorder import orderings
 from ckptorder.atomic import atomic_directory
-from ckptorder.checkpoint_files import missing_files
+from ckptorder.checkpoint_files import require_files
 from ckptorder.cli import (
-    add_settings_argument,
-    add_time_limit_argument,
+    OPTIONAL,
+    THREADS,
     exit_skipping_teardown,
-    fail,
     load_settings,
-    start_logging,
-    stop_after,
+    one_line_errors,
+    step_arguments,
 )
 
 SETTINGS = {
@@ -44,33 +42,24 @@ SETTINGS = {
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__)
-    add_settings_argument(parser, SETTINGS)
-    parser.add_argument("--checkpoint", required=True, help="checkpoint prefix to read")
-    parser.add_argument("--graph", help="the .meta file to restore into (default: PREFIX.meta)")
-    parser.add_argument("--output", required=True, help="folder to write the values files to")
-    parser.add_argument(
-        "--inference", help="build's input batch and output (with output_tensor set)"
-    )
-    parser.add_argument("--threads", type=int, default=1, help="TensorFlow's thread pools")
-    add_time_limit_argument(parser)
-    args = parser.parse_args(argv)
-    start_logging("restore")
-    stop_after(args.time_limit, "restore")
+    options = [
+        ("--checkpoint", "checkpoint prefix to read"),
+        ("--graph", "the .meta file to restore into (default: PREFIX.meta)", OPTIONAL),
+        ("--output", "folder to write the values files to"),
+        ("--inference", "build's input batch and output (with output_tensor set)", OPTIONAL),
+        THREADS,
+    ]
+    args = step_arguments("restore", __doc__, argv, options, SETTINGS, time_limit=True)
     graph = args.graph or f"{args.checkpoint}.meta"
-    try:
+    with one_line_errors():
         settings = checked_settings(args.settings)
-        missing = missing_files(args.checkpoint, graph)
-        if missing:
-            raise ValueError(f"checkpoint file(s) missing: {', '.join(missing)}")
+        require_files(args.checkpoint, graph)
         from ckptorder import restoring  # TensorFlow, imported once the arguments are checked
         from ckptorder.inference import checked_inference
 
         inference = checked_inference(args.inference, settings["output_tensor"])
         with atomic_directory(args.output) as folder:
             restoring.audit(args.checkpoint, graph, settings, args.threads, folder, inference)
-    except ValueError as error:
-        fail(str(error))
     logging.info("read %s and %s; wrote %s", args.checkpoint, graph, args.output)
 
 

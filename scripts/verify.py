@@ -10,7 +10,6 @@ assertion, TensorFlow's warning of unrestored values) gives what TensorFlow 2.21
 (`orderings.ASSERTED`).
 """
 
-import argparse
 import logging
 import sys
 from pathlib import Path
@@ -19,7 +18,7 @@ import pandas as pd
 
 from ckptorder import orderings
 from ckptorder.atomic import write_text
-from ckptorder.cli import fail, start_logging
+from ckptorder.cli import fail, step_arguments
 
 TITLES = {
     "ckpt": "Outcomes per checkpoint, ordering and probe",
@@ -192,13 +191,13 @@ def open_next(report, variables):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--report", required=True, help="report.csv")
-    parser.add_argument("--variables", required=True, help="variables.csv")
-    parser.add_argument("--inference", required=True, help="inference.csv")
-    parser.add_argument("--output", required=True, help="file the table is written to on success")
-    args = parser.parse_args(argv)
-    start_logging("verify")
+    options = [
+        ("--report", "report.csv"),
+        ("--variables", "variables.csv"),
+        ("--inference", "inference.csv"),
+        ("--output", "file the table is written to on success"),
+    ]
+    args = step_arguments("verify", __doc__, argv, options)
     # A checkpoint's own orderings have no export variant: '' rather than NaN.
     report, variables, inference = (
         pd.read_csv(path).fillna({"variant": ""} | dict.fromkeys(orderings.STATUS_CHECKS, ""))

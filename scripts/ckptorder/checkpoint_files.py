@@ -24,6 +24,14 @@ def missing_files(prefix, graph):
     return missing
 
 
+def require_files(prefix, graph, folders=()):
+    """Raises ValueError listing what `missing_files` finds missing, and the `folders` that
+    are not folders."""
+    missing = missing_files(prefix, graph) + [f for f in folders if not os.path.isdir(f)]
+    if missing:
+        raise ValueError(f"checkpoint file(s) missing: {', '.join(missing)}")
+
+
 STATE_FILE = "checkpoint"
 
 

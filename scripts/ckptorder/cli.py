@@ -1,6 +1,8 @@
 """What every step's command line shares: settings as one JSON value, one-line errors, and
 the exit of a step that ran TensorFlow."""
 
+import argparse
+import contextlib
 import faulthandler
 import json
 import logging
@@ -13,6 +15,40 @@ from ckptorder.atomic import discard_unfinished
 # Seconds after the time limit at which the process ends even if Python cannot run (a native
 # call that holds the interpreter's lock): faulthandler's own thread then ends it.
 HARD_STOP_AFTER = 60
+
+
+# The keywords of an option of `step_arguments` that may be left out.
+OPTIONAL = {"required": False}
+# A TensorFlow step's thread count, an option of `step_arguments`.
+THREADS = ("--threads", "TensorFlow's thread pools", OPTIONAL | {"type": int, "default": 1})
+
+
+def step_arguments(step, description, argv, options, settings=None, time_limit=False):
+    """The parsed command line of the step `step`, its logging started: `options`, each
+    (flag, help) for a required value or (flag, help, argparse's keywords); `--settings`
+    where `settings` maps its keys to what they mean; `--time-limit` for a TensorFlow step,
+    whose clock then starts. A wrong command line exits with argparse's usage error."""
+    parser = argparse.ArgumentParser(description=description)
+    if settings is not None:
+        add_settings_argument(parser, settings)
+    for flag, meaning, *keywords in options:
+        parser.add_argument(flag, help=meaning, **({"required": True} | dict(*keywords)))
+    if time_limit:
+        add_time_limit_argument(parser)
+    args = parser.parse_args(argv)
+    start_logging(step)
+    if time_limit:
+        stop_after(args.time_limit, step)
+    return args
+
+
+@contextlib.contextmanager
+def one_line_errors():
+    """Stop the step with its one-line error (`fail`) where the block raises ValueError."""
+    try:
+        yield
+    except ValueError as error:
+        fail(str(error))
 
 
 def dump_settings(settings):
