@@ -30,7 +30,7 @@ def options(**values):
     return [arg for key, value in values.items() for arg in (f"--{key}", str(value))]
 
 
-def audit(config, entry, prefix, inference, folder):
+def audit_format(config, entry, prefix, inference, folder):
     """The values folder of one format of the built model: restore, or export then load."""
     if entry["format"] == "ckpt":
         settings = configuration.restore_settings(entry)
@@ -74,7 +74,7 @@ def main(out):
     for entry in config["checkpoints"]:
         values.append(out / "values" / entry["name"])
         slices.append(out / f"{entry['name']}.csv")
-        audit(config, entry, prefix, inference, values[-1])
+        audit_format(config, entry, prefix, inference, values[-1])
         settings = configuration.extract_settings(entry)
         extract.main(options(settings=settings, values=values[-1], output=slices[-1]))
     outputs = {name: out / f"{name}.out" for name in OUTPUTS}

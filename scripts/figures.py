@@ -30,14 +30,14 @@ from ckptorder.orderings import REFERENCES, observed_outcome
 from ckptorder.values import bitwise_equal
 
 # What a probe's panel shows where the state holds no value of it.
-NO_VALUE = "no value"
+NO_VALUE_LABEL = "no value"
 OUTCOME_COLOURS = {
     "restored": "#1b9e77",
     "reinitialized": "#d95f02",
     "changed": "#7570b3",
     "uninitialized": "#e7298a",
     "failed": "#666666",
-    NO_VALUE: "#666666",
+    NO_VALUE_LABEL: "#666666",
 }
 CMAP = colormaps["RdBu_r"]
 CENTRED = {"ha": "center", "va": "center"}
@@ -105,7 +105,7 @@ def probe_outcome(state, values):
     if state in REFERENCES:
         return "reference"
     if np.isnan(values[state]).all():
-        return NO_VALUE
+        return NO_VALUE_LABEL
     return observed_outcome(*(bitwise_equal(values[state], values[r]) for r in REFERENCES))
 
 
@@ -200,7 +200,7 @@ def draw_column(ax, panels, tops, outcomes, blank):
     for top, (state, panel) in zip(tops, panels.items(), strict=True):
         extent = (0, PANEL_WIDTH, top + ROW_HEIGHT, top)
         if blank.get(state) or np.isnan(panel).all():
-            words = "= saved" if blank.get(state) else NO_VALUE
+            words = "= saved" if blank.get(state) else NO_VALUE_LABEL
             ax.text(PANEL_WIDTH / 2, top + ROW_HEIGHT / 2, words, **CENTRED, color="0.45")
         else:
             image = ax.imshow(panel, cmap=CMAP, norm=norm, extent=extent, interpolation="nearest")

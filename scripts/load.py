@@ -54,14 +54,14 @@ def main(argv=None):
             from ckptorder import object_checkpoints
 
             with atomic_directory(args.output) as folder:
-                object_checkpoints.audit(
+                object_checkpoints.audit_object_checkpoints(
                     args.exported, args.checkpoint, settings, args.threads, folder, inference
                 )
         else:
             from ckptorder import loading
 
             with atomic_directory(args.output) as folder:
-                loading.audit(
+                loading.audit_exported(
                     args.exported, args.checkpoint, graph, settings, args.threads, folder, inference
                 )
     logging.info("read %s and %s; wrote %s", args.exported, args.checkpoint, args.output)

@@ -33,7 +33,7 @@ from ckptorder import compatibility, network, orderings, slice_csv
 from ckptorder.atomic import atomic_path, write_text
 from ckptorder.cli import load_settings, one_line_errors, step_arguments
 from ckptorder.values import (
-    ASSERTIONS,
+    ASSERTIONS_FILE,
     GRAPH_FACTS,
     INFERENCE,
     Values,
@@ -52,7 +52,7 @@ SETTINGS = {
     "config": "the config, recorded in the provenance file",
     "snakemake": "Snakemake's version, recorded in the provenance file",
 }
-NO_VALUE = (orderings.FAILED, orderings.UNINITIALIZED)
+NO_VALUE_OUTCOMES = (orderings.FAILED, orderings.UNINITIALIZED)
 
 
 def compare(values, saved, initial):
@@ -155,7 +155,7 @@ def probe_table(frame, ordering_names, shapes, variables):
             variable = network.variable_name(tensor, shapes)
             row = known.loc[(ordering, variable)]
             probe = wide.loc[(tensor, slice_)]
-            status = row["outcome"] if row["outcome"] in NO_VALUE else None
+            status = row["outcome"] if row["outcome"] in NO_VALUE_OUTCOMES else None
             measures = compare(
                 None if status else probe[ordering].to_numpy(),
                 probe["saved"].to_numpy() if row["saved_in_checkpoint"] else None,
@@ -269,7 +269,7 @@ def checkpoint_tables(checkpoint, slices_path, folder):
 
 def assertion_results(folder):
     """What each status check gave after each ordering (object_ckpt's), by ordering."""
-    path = Path(folder) / ASSERTIONS
+    path = Path(folder) / ASSERTIONS_FILE
     return json.loads(path.read_text()) if path.exists() else {}
 
 
@@ -300,15 +300,15 @@ def inference_rows(folder, checkpoint):
     return labelled(table, checkpoint)
 
 
-TRAJECTORY = ("run", "step", "tensor", "slice", "index", "value")
+TRAJECTORY_COLUMNS = ("run", "step", "tensor", "slice", "index", "value")
 
 
 def trajectory_rows(frame, checkpoint):
     """The probed saved values of a checkpoint of a training run, with its run and step."""
     if checkpoint["run"] is None:
-        return pd.DataFrame(columns=TRAJECTORY)
+        return pd.DataFrame(columns=TRAJECTORY_COLUMNS)
     saved = frame[frame["state"] == "saved"].drop(columns="state")
-    return saved.assign(run=checkpoint["run"], step=checkpoint["step"])[list(TRAJECTORY)]
+    return saved.assign(run=checkpoint["run"], step=checkpoint["step"])[list(TRAJECTORY_COLUMNS)]
 
 
 def write_csv(table, path):

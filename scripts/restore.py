@@ -59,7 +59,9 @@ def main(argv=None):
 
         inference = checked_inference(args.inference, settings["output_tensor"])
         with atomic_directory(args.output) as folder:
-            restoring.audit(args.checkpoint, graph, settings, args.threads, folder, inference)
+            restoring.audit_checkpoint(
+                args.checkpoint, graph, settings, args.threads, folder, inference
+            )
     logging.info("read %s and %s; wrote %s", args.checkpoint, graph, args.output)
 
 

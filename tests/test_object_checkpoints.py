@@ -10,7 +10,7 @@ import pytest
 
 from ckptorder import configuration, network, orderings
 from ckptorder.object_network import EXTRA_VARIABLE
-from ckptorder.values import ASSERTIONS, INFERENCE, Values
+from ckptorder.values import ASSERTIONS_FILE, INFERENCE, Values
 from conftest import run_script
 
 
@@ -77,7 +77,7 @@ def test_each_ordering_leaves_what_its_steps_say(object_ckpt):
 
 def test_the_status_checks_give_what_the_docs_explain(object_ckpt):
     _, folder = object_ckpt
-    found = json.loads((folder / "values" / ASSERTIONS).read_text())
+    found = json.loads((folder / "values" / ASSERTIONS_FILE).read_text())
     assert found == {
         ordering: dict(zip(orderings.STATUS_CHECKS, results, strict=True))
         for ordering, results in orderings.ASSERTED.items()
@@ -89,7 +89,7 @@ def test_expect_partial_only_silences_the_warning(object_ckpt):
     status.expect_partial(): the same values and assertion results; only TensorFlow's warning
     of the optimizer's unrestored values is gone."""
     _, folder = object_ckpt
-    found = json.loads((folder / "values" / ASSERTIONS).read_text())
+    found = json.loads((folder / "values" / ASSERTIONS_FILE).read_text())
     plain, partial = (
         found[f"model_and_optimizer.{load}"]
         for load in ("initialize_or_restore", "expect_partial_initialize_or_restore")

@@ -38,10 +38,10 @@ TIME_LIMIT = 60
 
 def checked(config, schema=SCHEMA):
     """`config` made whole: `orderings: all` spelt out, `expected` {} and `time_limit`
-    TIME_LIMIT where left out, and
-    each entry of `checkpoints` given every setting, a training run's folder as one entry per
-    checkpoint it lists (see `checkpoint_settings`). Raises ConfigError listing every problem:
-    the schema's first, then what it can't express."""
+    TIME_LIMIT where left out, and each entry of `checkpoints` given every setting, a training
+    run's folder as one entry per checkpoint it lists (see `checkpoint_settings`). Raises
+    ConfigError listing every problem of the first stage that finds any: the schema and the
+    orderings, then the entries, then each checkpoint's settings against its files."""
     problems = schema_problems(config, schema) + ordering_problems(config)
     if not problems:
         config = {

@@ -14,7 +14,7 @@ from ckptorder.tfsession import saved_meta_graph, session, tf
 from ckptorder.values import state_paths, write_failure, write_graph_facts, write_values
 
 
-def audit(exported, prefix, graph_path, settings, threads, folder, inference):
+def audit_exported(exported, prefix, graph_path, settings, threads, folder, inference):
     """Write the references, then the values every ordering of `settings` leaves, the graph's
     facts and the `inference` check into `folder`; `exported`: export's folder of the
     format's variants."""
@@ -56,7 +56,7 @@ def audit(exported, prefix, graph_path, settings, threads, folder, inference):
                 inference.failed(state, refused)
                 continue
             try:
-                reads, output, feed = LOADS[load](
+                reads, output, feed = LOAD_FUNCTIONS[load](
                     sess, Path(exported), variant, variables, inference
                 )
             except tf.errors.OpError as error:
@@ -146,7 +146,7 @@ def frozen_import(sess, exported, variant, variables, inference):
     return reads, inference.output_tensor, inference.feed()
 
 
-LOADS = {
+LOAD_FUNCTIONS = {
     "loader_load": loader_load,
     "loader_load_then_init": loader_load_then_init,
     "load_v2_restore": lambda *args: load_v2(*args, run=["restore"]),

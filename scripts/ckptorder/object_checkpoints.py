@@ -20,7 +20,7 @@ from ckptorder.network import INPUT_SHAPE
 from ckptorder.object_network import Network
 from ckptorder.tfsession import session, tf, use_tf2_behavior
 from ckptorder.values import (
-    ASSERTIONS,
+    ASSERTIONS_FILE,
     state_paths,
     write_failure,
     write_graph_facts,
@@ -28,7 +28,7 @@ from ckptorder.values import (
 )
 
 # The variants export writes, each a folder of export's; `save` names its files ckpt-1.*.
-MODEL, MODEL_AND_OPTIMIZER = EXPORTED = ("model", "model_and_optimizer")
+MODEL, MODEL_AND_OPTIMIZER = EXPORTED_VARIANTS = ("model", "model_and_optimizer")
 SAVED_AS = "ckpt"
 
 
@@ -61,7 +61,7 @@ def trained_network(settings, saved):
     return model
 
 
-def audit(exported, prefix, settings, threads, folder, inference):
+def audit_object_checkpoints(exported, prefix, settings, threads, folder, inference):
     """Write the references, then the values every ordering of `settings` leaves, its
     assertion results and the `inference` check, into `folder`; `exported`: export's folder
     of the variants, `prefix`: the built TF1 checkpoint (the tf1_saver variant). The
@@ -74,7 +74,7 @@ def audit(exported, prefix, settings, threads, folder, inference):
     write_values(paths["saved"], built_values(prefix, settings, threads))
     write_values(paths["initial"], initial_values(settings, threads))
     sources = {
-        **{v: tf.train.latest_checkpoint(str(Path(exported) / v)) for v in EXPORTED},
+        **{v: tf.train.latest_checkpoint(str(Path(exported) / v)) for v in EXPORTED_VARIANTS},
         "tf1_saver": prefix,
         "no_checkpoint": None,
     }
@@ -93,7 +93,7 @@ def audit(exported, prefix, settings, threads, folder, inference):
         else:
             write_values(paths[state], tfgraph.by_source(values, references))
         logging.info("%s: %s; took %.3f s", state, checks[state], time.perf_counter() - started)
-    write_text(Path(folder) / ASSERTIONS, json.dumps(checks, sort_keys=True))
+    write_text(Path(folder) / ASSERTIONS_FILE, json.dumps(checks, sort_keys=True))
     inference.write(folder)
 
 
@@ -102,7 +102,7 @@ def run_ordering(state, settings, sources, threads, inference):
     Nothing of its TensorFlow objects outlives it, so their deletion is the ordering's."""
     _, variant, load = orderings.variant_and_load(state)
     network = Network(
-        settings["seed"], settings["extra_layers"], extra_variable=load in EXTRA_VARIABLE
+        settings["seed"], settings["extra_layers"], extra_variable=load in EXTRA_VARIABLE_LOADS
     )
     if load in GRAPH_LOADS:
         return in_graph(state, network, sources[variant], GRAPH_LOADS[load], threads, inference)
@@ -112,7 +112,9 @@ def run_ordering(state, settings, sources, threads, inference):
 @contextlib.contextmanager
 def tensorflow_warnings():
     """Catch TensorFlow's Python warnings, in the yielded handler's `buffer` rather than the
-    log, until the objects made inside are deleted (collected on leaving)."""
+    log, until the objects made inside are deleted (collected on leaving). Freezes every object
+    that exists on entering, for the rest of the process (gc.freeze() is not undone): the
+    garbage collector never scans them again, which a load job, ending soon after, can afford."""
     logger = tf.get_logger()
     handlers, level, propagate = logger.handlers, logger.level, logger.propagate
     caught = logging.handlers.BufferingHandler(capacity=100_000)
@@ -137,7 +139,7 @@ def unrestored_warning(records):
 
 
 # The load that restores into the network with one variable more.
-EXTRA_VARIABLE = ("initialize_or_restore_extra_variable",)
+EXTRA_VARIABLE_LOADS = ("initialize_or_restore_extra_variable",)
 
 
 def built_values(prefix, settings, threads):

@@ -37,7 +37,7 @@ from ckptorder.values import (
 )
 
 
-def audit(prefix, graph_path, settings, threads, folder, inference=None):
+def audit_checkpoint(prefix, graph_path, settings, threads, folder, inference=None):
     """Write the values of every state (saved, initial, then the orderings) and what restore
     finds of the graph and the checkpoint (`graph_facts`) into `folder`. Raises ValueError
     for a graph that is not a meta graph or that the guard refuses, a partial restore's

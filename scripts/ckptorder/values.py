@@ -29,7 +29,7 @@ GRAPH_FACTS = "graph.json"
 # ... and, for the built model, the inference check (`inference.py`).
 INFERENCE = "inference.json"
 # ... and, for TF2's object-based checkpoint, what each status check gave per ordering.
-ASSERTIONS = "assertions.json"
+ASSERTIONS_FILE = "assertions.json"
 
 
 def state_paths(folder, states):
@@ -66,7 +66,8 @@ def _bytes(array):
 def write_values(path, entries, failed=None):
     """Write `entries`, (name, value) pairs where a value is an array, the name of the state
     it equals ("saved" or "initial") or UNINITIALIZED, in their order; one array is held at a
-    time. `failed`: the error that stopped the state's ordering (then `entries` is empty)."""
+    time. `failed`: the error that stopped the state's ordering (then every entry's value is
+    FAILED: `write_failure`)."""
     order, sources = [], {}
     with (
         atomic_path(path) as temporary,
