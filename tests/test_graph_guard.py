@@ -537,6 +537,80 @@ def test_allocations_that_add_up_over_the_budget_are_refused(tmp_path, capsys):
     )
 
 
+def memory_mapped_file():
+    region = tf.raw_ops.ImmutableConst(dtype=tf.float32, shape=[2, 2], memory_region_name="/x")
+    tf.compat.v1.get_variable("v", initializer=region + 0.0)
+
+
+def write_in_a_conditional_branch():
+    @tf.function
+    def branch(predicate):
+        return tf.cond(predicate, lambda: tf.zeros([2, 2]), lambda: after(write_to("/x")))
+
+    tf.compat.v1.get_variable("v", initializer=branch(tf.constant(True)))
+
+
+def string_splat():
+    strings = tf.raw_ops.Const(value=tf.make_tensor_proto("a", shape=[2**30]), dtype=tf.string)
+    tf.compat.v1.get_variable("v", initializer=tf.identity(strings)[:1])
+
+
+def tile_of_a_resource_read():
+    source = tf.compat.v1.get_variable("v", [2, 2], use_resource=True)
+    tiled = tf.tile(source.read_value(), [2**20, 2**20])
+    tf.compat.v1.get_variable("w", initializer=tf.reduce_sum(tiled), use_resource=True)
+
+
+def huge_range():
+    total = tf.reduce_sum(tf.range(2**40, dtype=tf.int64))
+    tf.compat.v1.get_variable("v", initializer=tf.zeros([2]) + tf.cast(total, tf.float32))
+
+
+def placeholder_filename_behind_a_write():
+    honest_variable()
+    saver_def = tf.compat.v1.train.Saver().as_saver_def()
+    tf.compat.v1.placeholder(tf.string, [], name="filename")
+    graph = tf.compat.v1.get_default_graph()
+    graph.get_operation_by_name("filename")._add_control_input(write_to("/x"))
+    saver_def.filename_tensor_name = "filename:0"
+    return saver_def
+
+
+def cycle_of_identities(meta_graph):
+    for name, other in (("a", "b"), ("b", "a")):
+        node = meta_graph.graph_def.node.add(name=name, op="Identity", input=[other])
+        node.attr["T"].type = tf.float32.as_datatype_enum
+    next(n for n in meta_graph.graph_def.node if n.name == "v/Assign").input.append("^a")
+
+
+MORE = {
+    "a memory-mapped file": (memory_mapped_file, "ImmutableConst is not needed"),
+    "a write in a conditional's branch": (write_in_a_conditional_branch, "WriteFile writes"),
+    "a splat string constant": (string_splat, "Const of 25,769,803,776 bytes, over the budget"),
+    "a Tile of a resource variable's read": (tile_of_a_resource_read, "Tile of a size not known"),
+    "a Range of 2^40": (huge_range, "Range of 8,796,093,022,208 bytes, over the budget"),
+    "a Placeholder filename behind a write": (
+        placeholder_filename_behind_a_write,
+        "filename <- WriteFile: WriteFile writes files",
+    ),
+    "a cycle": (honest, "the graph: its nodes form a cycle", cycle_of_identities),
+}
+
+
+@pytest.mark.parametrize("case", MORE, ids=list(MORE))
+def test_more_crafted_graphs_are_refused(case):
+    """What else an attacker could try, refused from the protocol buffer (never run)."""
+    make, expected, *edit = MORE[case]
+    with tf.Graph().as_default():
+        saver_def = make() or tf.compat.v1.train.Saver().as_saver_def()
+        meta_graph = tf.compat.v1.train.export_meta_graph(saver_def=saver_def)
+    for change in edit:
+        change(meta_graph)
+    budget = graph_sizes.Budget(tensor=2**26, total=2**26)
+    (first, *_) = graph_guard.refusals(meta_graph, budget=budget)
+    assert expected in first
+
+
 def test_a_trusted_allocation_takes_what_it_asks_for(tmp_path):
     """The budget guards against real harm: a 1 GiB Fill, trusted, takes its 1 GiB."""
     prefix = crafted(tmp_path, lambda: allocating(tf.fill([2**14, 2**14], 1.0)))
