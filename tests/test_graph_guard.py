@@ -735,7 +735,7 @@ def batch_norm_trained_with_momentum():
         tf.compat.v1.train.ExponentialMovingAverage(0.99).apply(tf.compat.v1.trainable_variables())
 
 
-def partitioned_orthogonal_int_and_string():
+def partitioned_orthogonal_int_string_and_bfloat16():
     tf.compat.v1.get_variable(
         "embedding", [8, 4], partitioner=tf.compat.v1.fixed_size_partitioner(2)
     )
@@ -747,13 +747,16 @@ def partitioned_orthogonal_int_and_string():
     )
     tf.compat.v1.get_variable("counts", initializer=tf.constant([1, 2, 3], dtype=tf.int64))
     tf.compat.v1.get_variable("vocabulary", initializer=tf.constant(["a", "bc"]))
+    tf.compat.v1.get_variable(
+        "half", [3], dtype=tf.bfloat16, initializer=tf.compat.v1.zeros_initializer()
+    )
 
 
 HONEST = [
     dense_with_resource_variables,
     trained_with_adam,
     batch_norm_trained_with_momentum,
-    partitioned_orthogonal_int_and_string,
+    partitioned_orthogonal_int_string_and_bfloat16,
 ]
 
 

@@ -9,14 +9,12 @@ and so is all it allocates, since the growing ops' sizes are added up against a 
 
 Shapes are inferred here, not read from the graph's `_output_shapes`, which its writer sets.
 A variable's declared shape is used only where TensorFlow enforces it: a reference variable
-every assignment of which validates the shape. Pure protobuf and numpy: nothing is imported
-into TensorFlow or run.
+every assignment of which validates the shape. Pure protobuf: nothing is imported into
+TensorFlow or run.
 """
 
 import math
 from collections import namedtuple
-
-import numpy as np
 
 from ckptorder.tfsession import tf
 
@@ -30,7 +28,7 @@ DEFAULT_ELEMENT_BYTES = 8
 
 UNARY = {
     *("Identity", "Neg", "Abs", "Sign", "Sqrt", "Rsqrt", "Square", "Exp", "Log", "Floor"),
-    *("Cast", "ZerosLike", "OnesLike", "ReverseV2", "StopGradient", "BiasAdd"),
+    *("Cast", "ZerosLike", "OnesLike", "ReverseV2", "BiasAdd"),
 }
 BROADCASTING = {
     *("Add", "AddV2", "Sub", "Mul", "RealDiv", "Div", "Maximum", "Minimum"),
@@ -66,8 +64,14 @@ def budget(keys):
 
 
 def tensor_bytes(shape, dtype_name):
-    itemsize = STRING_BYTES if dtype_name == "string" else np.dtype(dtype_name).itemsize
-    return math.prod(shape) * itemsize
+    """The bytes of a tensor of `shape` and TensorFlow's `dtype_name` (bfloat16 too)."""
+    return math.prod(shape) * dtype_bytes(tf.as_dtype(dtype_name))
+
+
+def dtype_bytes(dtype):
+    if dtype == tf.string:
+        return STRING_BYTES
+    return dtype.size or DEFAULT_ELEMENT_BYTES
 
 
 class Shapes:
@@ -300,8 +304,5 @@ def declared_shape(shape_proto):
 def element_bytes(node):
     for key in ("dtype", "DstT", "T", "Tidx"):
         if key in node.attr and node.attr[key].type:
-            dtype = tf.as_dtype(node.attr[key].type)
-            if dtype == tf.string:
-                return STRING_BYTES
-            return dtype.size or DEFAULT_ELEMENT_BYTES
+            return dtype_bytes(tf.as_dtype(node.attr[key].type))
     return DEFAULT_ELEMENT_BYTES
