@@ -6,16 +6,7 @@ output on it right before saving, which every loaded model's output is compared 
 """
 
 from ckptorder.cli import exit_skipping_teardown, load_settings, one_line_errors, step_arguments
-
-SETTINGS = {
-    "seed": "graph seed and synthetic data seed",
-    "steps": "SGD steps before saving",
-    "learning_rate": "SGD learning rate",
-    "batch_size": "synthetic examples per step",
-    "threads": "training's intra- and inter-op thread count (it changes the bytes)",
-    "extra_layers": "filter counts of conv layers added after conv_3",
-    "tensorflow": "TensorFlow's version (not read: a change of it reruns build)",
-}
+from ckptorder.step_settings import BuildSettings
 
 
 def main(argv=None):
@@ -23,9 +14,9 @@ def main(argv=None):
         ("--checkpoint", "checkpoint prefix to write"),
         ("--inference", "values file of input and output"),
     ]
-    args = step_arguments("build", __doc__, argv, options, SETTINGS, time_limit=True)
+    args = step_arguments("build", __doc__, argv, options, BuildSettings, time_limit=True)
     with one_line_errors():
-        settings = load_settings(args.settings, SETTINGS)
+        settings = load_settings(args.settings, BuildSettings)
         from ckptorder import building  # TensorFlow, imported once the arguments are checked
 
         building.build_and_save(settings, args.checkpoint, args.inference)

@@ -19,13 +19,7 @@ from ckptorder.cli import (
     one_line_errors,
     step_arguments,
 )
-
-SETTINGS = {
-    "format": f"one of {', '.join(orderings.EXPORTED_FORMATS)}",
-    "seed": "the seed of the object_ckpt network's initializers and optimizer batch",
-    "extra_layers": "filter counts of conv layers added after conv_3 (the network's output)",
-    "trust": "run the graph even where the guard refuses it (for a checkpoint you trust)",
-}
+from ckptorder.step_settings import ExportSettings
 
 
 def main(argv=None):
@@ -34,10 +28,10 @@ def main(argv=None):
         ("--output", "folder to write the variants to"),
         THREADS,
     ]
-    args = step_arguments("export", __doc__, argv, options, SETTINGS, time_limit=True)
+    args = step_arguments("export", __doc__, argv, options, ExportSettings, time_limit=True)
     graph = f"{args.checkpoint}.meta"
     with one_line_errors():
-        settings = load_settings(args.settings, SETTINGS)
+        settings = load_settings(args.settings, ExportSettings)
         orderings.exported_format(settings["format"])
         require_files(args.checkpoint, graph)
         # TensorFlow, imported once the arguments are checked

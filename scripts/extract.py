@@ -11,13 +11,8 @@ import numpy as np
 from ckptorder import network, slice_csv, slices
 from ckptorder.cli import load_settings, one_line_errors, step_arguments
 from ckptorder.orderings import REFERENCES
+from ckptorder.step_settings import ExtractSettings
 from ckptorder.values import Values, state_paths
-
-SETTINGS = {
-    "checkpoint": "the checkpoint's name (for messages)",
-    "states": "the states to read, saved and initial first, each from STATE.npz in --values",
-    "probes": "list of {tensor, slice}: a variable name and a numpy basic-indexing slice",
-}
 
 
 def probe_rows(state, values, probe, variable):
@@ -50,9 +45,9 @@ def probed_variables(initial, probes, checkpoint):
 
 def main(argv=None):
     options = [("--values", "restore's folder of values files"), ("--output", "CSV file to write")]
-    args = step_arguments("extract", __doc__, argv, options, SETTINGS)
+    args = step_arguments("extract", __doc__, argv, options, ExtractSettings)
     with one_line_errors():
-        settings = load_settings(args.settings, SETTINGS)
+        settings = load_settings(args.settings, ExtractSettings)
         paths = state_paths(args.values, settings["states"])
         references = {state: paths[state] for state in REFERENCES}
         with Values(paths["initial"]) as initial:

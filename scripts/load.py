@@ -21,16 +21,7 @@ from ckptorder.cli import (
     one_line_errors,
     step_arguments,
 )
-
-SETTINGS = {
-    "checkpoint": "the name of what is loaded (for messages)",
-    "format": f"one of {', '.join(orderings.EXPORTED_FORMATS)}",
-    "seed": "the seed of the object_ckpt network's initializers",
-    "extra_layers": "filter counts of conv layers added after conv_3 (the object_ckpt network)",
-    "orderings": "a list of the format's orderings, VARIANT.LOAD",
-    "output_tensor": "the network's output, for the inference check",
-    "trust": "run what the guard refuses of a file (else that ordering fails, refused)",
-}
+from ckptorder.step_settings import LoadSettings
 
 
 def main(argv=None):
@@ -41,7 +32,7 @@ def main(argv=None):
         ("--output", "folder to write the values files to"),
         THREADS,
     ]
-    args = step_arguments("load", __doc__, argv, options, SETTINGS, time_limit=True)
+    args = step_arguments("load", __doc__, argv, options, LoadSettings, time_limit=True)
     graph = f"{args.checkpoint}.meta"
     with one_line_errors():
         settings = checked_settings(args.settings)
@@ -69,7 +60,7 @@ def main(argv=None):
 
 def checked_settings(text):
     """The settings `text` holds. Raises ValueError for an ordering the format lacks."""
-    settings = load_settings(text, SETTINGS)
+    settings = load_settings(text, LoadSettings)
     orderings.exported_format(settings["format"])
     allowed = orderings.format_orderings(settings["format"])
     unknown = [name for name in settings["orderings"] if name not in allowed]

@@ -32,6 +32,7 @@ import pandas as pd
 from ckptorder import compatibility, network, orderings, slice_csv
 from ckptorder.atomic import atomic_path, write_text
 from ckptorder.cli import load_settings, one_line_errors, step_arguments
+from ckptorder.step_settings import ReportSettings
 from ckptorder.values import (
     ASSERTIONS_FILE,
     GRAPH_FACTS,
@@ -42,16 +43,6 @@ from ckptorder.values import (
     state_paths,
 )
 
-SETTINGS = {
-    "checkpoints": (
-        "list of {name, checkpoint, format, run, step, orderings, partial_variables, expected,"
-        " probes}, in the order of --slices and --values (name: its files', checkpoint: the"
-        " report's); expected null for a checkpoint reported but not judged, run and step null"
-        " but for a checkpoint of a training run's folder"
-    ),
-    "config": "the config, recorded in the provenance file",
-    "snakemake": "Snakemake's version, recorded in the provenance file",
-}
 NO_VALUE_OUTCOMES = (orderings.FAILED, orderings.UNINITIALIZED)
 
 
@@ -334,9 +325,9 @@ def main(argv=None):
         ("--inference", "inference check's CSV to write"),
         ("--provenance", "provenance JSON to write"),
     ]
-    args = step_arguments("report", __doc__, argv, options, SETTINGS)
+    args = step_arguments("report", __doc__, argv, options, ReportSettings)
     with one_line_errors():
-        settings = load_settings(args.settings, SETTINGS)
+        settings = load_settings(args.settings, ReportSettings)
         checkpoints = settings["checkpoints"]
         if not len(checkpoints) == len(args.slices) == len(args.values):
             raise ValueError(

@@ -31,14 +31,7 @@ from ckptorder.cli import (
     one_line_errors,
     step_arguments,
 )
-
-SETTINGS = {
-    "checkpoint": "the checkpoint's name (for messages)",
-    "orderings": f"a list of {', '.join(orderings.ORDERINGS)}",
-    "partial_variables": "the variables a partial restore restores (null without partial_restore)",
-    "trust": "run the graph even where the guard refuses it (for a checkpoint you trust)",
-    "output_tensor": "the built network's output, for the inference check (null: none)",
-}
+from ckptorder.step_settings import RestoreSettings
 
 
 def main(argv=None):
@@ -49,7 +42,7 @@ def main(argv=None):
         ("--inference", "build's input batch and output (with output_tensor set)", OPTIONAL),
         THREADS,
     ]
-    args = step_arguments("restore", __doc__, argv, options, SETTINGS, time_limit=True)
+    args = step_arguments("restore", __doc__, argv, options, RestoreSettings, time_limit=True)
     graph = args.graph or f"{args.checkpoint}.meta"
     with one_line_errors():
         settings = checked_settings(args.settings)
@@ -67,7 +60,7 @@ def main(argv=None):
 
 def checked_settings(text):
     """The settings `text` holds. Raises ValueError for an unknown ordering."""
-    settings = load_settings(text, SETTINGS)
+    settings = load_settings(text, RestoreSettings)
     unknown = [name for name in settings["orderings"] if name not in orderings.ORDERINGS]
     if unknown:
         raise ValueError(

@@ -6,7 +6,7 @@ import json
 import pytest
 import yaml
 
-from ckptorder import checkpoint_files, configuration, orderings
+from ckptorder import checkpoint_files, configuration, orderings, step_settings
 from ckptorder.cli import load_settings
 from conftest import PROJECT
 
@@ -217,19 +217,26 @@ def test_an_extra_layer_can_be_probed():
 
 
 def test_each_step_takes_the_settings_the_config_gives_it(config, seed_entry):
-    import build
-    import extract
-    import report
-    import restore
-
+    """What configuration.py gives each step is what the step checks its --settings against
+    (its class in step_settings.py), for every step that takes settings."""
+    exported = next(e for e in config["checkpoints"] if e["format"] == "savedmodel")
     given = [
-        (build, configuration.build_settings(config)),
-        (extract, configuration.extract_settings(seed_entry)),
-        (report, configuration.report_settings(config)),
-        (restore, configuration.restore_settings(seed_entry)),
+        (step_settings.BuildSettings, configuration.build_settings(config)),
+        (step_settings.ExportSettings, configuration.export_settings(config, exported)),
+        (step_settings.ExtractSettings, configuration.extract_settings(seed_entry)),
+        (step_settings.LoadSettings, configuration.loading_settings(config, exported)),
+        (step_settings.ReportSettings, configuration.report_settings(config)),
+        (step_settings.RestoreSettings, configuration.restore_settings(seed_entry)),
     ]
-    for script, settings in given:
-        assert load_settings(settings, script.SETTINGS) == json.loads(settings)
+    for taken, settings in given:
+        assert load_settings(settings, taken) == json.loads(settings), taken
+
+
+def test_a_setting_the_step_does_not_take_fails_when_the_snakefile_loads(config):
+    """The config's settings reach a step through its class: a key the class lacks is an error
+    where configuration.py builds them, not when the step runs."""
+    with pytest.raises(TypeError, match="unexpected keyword argument 'momentum'"):
+        configuration.build_settings({**config, "train": {**config["train"], "momentum": 0.9}})
 
 
 def test_settings_are_one_value_with_sorted_keys(config):

@@ -26,8 +26,9 @@ THREADS = ("--threads", "TensorFlow's thread pools", OPTIONAL | {"type": int, "d
 def step_arguments(step, description, argv, options, settings=None, time_limit=False):
     """The parsed command line of the step `step`, its logging started: `options`, each
     (flag, help) for a required value or (flag, help, argparse's keywords); `--settings`
-    where `settings` maps its keys to what they mean; `--time-limit` for a TensorFlow step,
-    whose clock then starts. A wrong command line exits with argparse's usage error."""
+    where the step has `settings` (its class in `step_settings.py`); `--time-limit` for a
+    TensorFlow step, whose clock then starts. A wrong command line exits with argparse's
+    usage error."""
     parser = argparse.ArgumentParser(description=description)
     if settings is not None:
         add_settings_argument(parser, settings)
@@ -51,15 +52,10 @@ def one_line_errors():
         fail(str(error))
 
 
-def dump_settings(settings):
-    """A step's settings as one value with sorted keys: Snakemake compares params by value
-    alone, so equal settings must give the same text."""
-    return json.dumps(settings, sort_keys=True)
-
-
-def add_settings_argument(parser, keys):
-    """The `--settings` option every step takes: one JSON object holding exactly `keys`, a map
-    of each key to what it means (config.yaml's values reach the step this way)."""
+def add_settings_argument(parser, settings):
+    """The `--settings` option every step takes: one JSON object holding exactly the keys of
+    the step's `settings` class (`step_settings.py`; config.yaml's values reach it this way)."""
+    keys = settings.meanings()
     described = "; ".join(f"{key}: {meaning}" for key, meaning in keys.items())
     parser.add_argument(
         "--settings",
@@ -68,8 +64,10 @@ def add_settings_argument(parser, keys):
     )
 
 
-def load_settings(text, keys):
-    """The JSON object `text`, which must hold exactly `keys`. Raises ValueError."""
+def load_settings(text, settings):
+    """The JSON object `text`, which must hold exactly the keys of the step's `settings` class.
+    Raises ValueError."""
+    keys = settings.meanings()
     try:
         given = json.loads(text)
     except json.JSONDecodeError as error:

@@ -11,7 +11,14 @@ import jsonschema
 import yaml
 
 from ckptorder import checkpoint_files, network, orderings, slices
-from ckptorder.cli import dump_settings
+from ckptorder.step_settings import (
+    BuildSettings,
+    ExportSettings,
+    ExtractSettings,
+    LoadSettings,
+    ReportSettings,
+    RestoreSettings,
+)
 
 SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
 # Where build saves the seed's network: the prefix of the checkpoint entry with build: true.
@@ -303,73 +310,63 @@ def installed_version(package):
         return "not installed"
 
 
-# Each step's `--settings` value, from a checked config. A setting a step is given is one
-# whose change reruns it, so each step gets just what it uses (the report keeps the whole
-# config for provenance.json).
+# Each step's `--settings` value, from a checked config (`step_settings.py` defines each). A
+# setting a step is given is one whose change reruns it, so each step gets just what it uses
+# (the report keeps the whole config for provenance.json).
 
 
 def build_settings(config):
     """build's settings; TensorFlow's version is one, since it changes the trained bytes."""
-    return dump_settings(
-        {
-            "seed": config["seed"],
-            "tensorflow": installed_version("tensorflow"),
-            "extra_layers": config["model"]["extra_layers"],
-            **config["train"],
-        }
-    )
+    return BuildSettings(
+        seed=config["seed"],
+        tensorflow=installed_version("tensorflow"),
+        extra_layers=config["model"]["extra_layers"],
+        **config["train"],
+    ).dump()
 
 
 def restore_settings(checkpoint):
     """restore's settings for one checkpoint (an entry of a checked config's `checkpoints`):
     the partial Saver's variables only where it runs partial_restore."""
     partial = any("restore_partial" in orderings.steps(o) for o in checkpoint["orderings"])
-    return dump_settings(
-        {
-            "checkpoint": checkpoint["name"],
-            "orderings": checkpoint["orderings"],
-            "partial_variables": checkpoint["partial_variables"] if partial else None,
-            "trust": checkpoint["trust"],
-            "output_tensor": checkpoint["output_tensor"],
-        }
-    )
+    return RestoreSettings(
+        checkpoint=checkpoint["name"],
+        orderings=checkpoint["orderings"],
+        partial_variables=checkpoint["partial_variables"] if partial else None,
+        trust=checkpoint["trust"],
+        output_tensor=checkpoint["output_tensor"],
+    ).dump()
 
 
 def export_settings(config, built):
     """export's settings for one format of the built model (an entry of `checkpoints`)."""
-    return dump_settings(
-        {
-            "format": built["format"],
-            "seed": config["seed"],
-            "extra_layers": config["model"]["extra_layers"],
-            "trust": built["trust"],
-        }
-    )
+    return ExportSettings(
+        format=built["format"],
+        seed=config["seed"],
+        extra_layers=config["model"]["extra_layers"],
+        trust=built["trust"],
+    ).dump()
 
 
 def loading_settings(config, loaded):
     """load's settings for the built model in one format (an entry of `checkpoints`)."""
-    return dump_settings(
-        {
-            "checkpoint": loaded["name"],
-            "format": loaded["format"],
-            "seed": config["seed"],
-            "extra_layers": config["model"]["extra_layers"],
-            "orderings": loaded["orderings"],
-            "output_tensor": loaded["output_tensor"],
-            "trust": loaded["trust"],
-        }
-    )
+    return LoadSettings(
+        checkpoint=loaded["name"],
+        format=loaded["format"],
+        seed=config["seed"],
+        extra_layers=config["model"]["extra_layers"],
+        orderings=loaded["orderings"],
+        output_tensor=loaded["output_tensor"],
+        trust=loaded["trust"],
+    ).dump()
 
 
 def extract_settings(checkpoint):
-    return dump_settings(
-        {
-            "checkpoint": checkpoint["name"],
-            "states": orderings.states(checkpoint["orderings"]),
-            "probes": checkpoint["probes"],
-        }
-    )
+    return ExtractSettings(
+        checkpoint=checkpoint["name"],
+        states=orderings.states(checkpoint["orderings"]),
+        probes=checkpoint["probes"],
+    ).dump()
 
 
 REPORTED = (
@@ -379,12 +376,10 @@ REPORTED = (
 
 
 def report_settings(config):
-    return dump_settings(
-        {
-            "checkpoints": [
-                {key: checkpoint[key] for key in REPORTED} for checkpoint in config["checkpoints"]
-            ],
-            "config": config,
-            "snakemake": installed_version("snakemake"),
-        }
-    )
+    return ReportSettings(
+        checkpoints=[
+            {key: checkpoint[key] for key in REPORTED} for checkpoint in config["checkpoints"]
+        ],
+        config=config,
+        snakemake=installed_version("snakemake"),
+    ).dump()

@@ -1,0 +1,101 @@
+"""Each step's settings, defined once: a class per step whose fields are the keys of its
+`--settings` JSON, each with what it means. The class gives the step's `--help`, the check of
+its `--settings` (exactly these keys: `cli.load_settings`), and the Snakefile's params:
+`configuration.py` builds one from the checked config, so a setting the config gives and the
+step does not take (or the reverse) fails when the Snakefile loads, not when the step runs.
+Pure Python: the Snakefile uses it without importing TensorFlow."""
+
+import dataclasses
+import json
+
+from ckptorder import orderings
+
+
+def setting(meaning):
+    return dataclasses.field(metadata={"meaning": meaning})
+
+
+class StepSettings:
+    @classmethod
+    def meanings(cls):
+        """Each key and what it means, in the order of the fields."""
+        return {field.name: field.metadata["meaning"] for field in dataclasses.fields(cls)}
+
+    def dump(self):
+        """The settings as one JSON value with sorted keys: Snakemake compares params by value
+        alone, so equal settings must give the same text."""
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class BuildSettings(StepSettings):
+    seed: int = setting("graph seed and synthetic data seed")
+    steps: int = setting("SGD steps before saving")
+    learning_rate: float = setting("SGD learning rate")
+    batch_size: int = setting("synthetic examples per step")
+    threads: int = setting("training's intra- and inter-op thread count (it changes the bytes)")
+    extra_layers: list = setting("filter counts of conv layers added after conv_3")
+    tensorflow: str = setting("TensorFlow's version (not read: a change of it reruns build)")
+
+
+@dataclasses.dataclass(frozen=True)
+class RestoreSettings(StepSettings):
+    checkpoint: str = setting("the checkpoint's name (for messages)")
+    orderings: list = setting(f"a list of {', '.join(orderings.ORDERINGS)}")
+    partial_variables: list = setting(
+        "the variables a partial restore restores (null without partial_restore)"
+    )
+    trust: bool = setting(
+        "run the graph even where the guard refuses it (for a checkpoint you trust)"
+    )
+    output_tensor: str = setting("the built network's output, for the inference check (null: none)")
+
+
+@dataclasses.dataclass(frozen=True)
+class ExportSettings(StepSettings):
+    format: str = setting(f"one of {', '.join(orderings.EXPORTED_FORMATS)}")
+    seed: int = setting("the seed of the object_ckpt network's initializers and optimizer batch")
+    extra_layers: list = setting(
+        "filter counts of conv layers added after conv_3 (the network's output)"
+    )
+    trust: bool = setting(
+        "run the graph even where the guard refuses it (for a checkpoint you trust)"
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class LoadSettings(StepSettings):
+    checkpoint: str = setting("the name of what is loaded (for messages)")
+    format: str = setting(f"one of {', '.join(orderings.EXPORTED_FORMATS)}")
+    seed: int = setting("the seed of the object_ckpt network's initializers")
+    extra_layers: list = setting(
+        "filter counts of conv layers added after conv_3 (the object_ckpt network)"
+    )
+    orderings: list = setting("a list of the format's orderings, VARIANT.LOAD")
+    output_tensor: str = setting("the network's output, for the inference check")
+    trust: bool = setting(
+        "run what the guard refuses of a file (else that ordering fails, refused)"
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class ExtractSettings(StepSettings):
+    checkpoint: str = setting("the checkpoint's name (for messages)")
+    states: list = setting(
+        "the states to read, saved and initial first, each from STATE.npz in --values"
+    )
+    probes: list = setting(
+        "list of {tensor, slice}: a variable name and a numpy basic-indexing slice"
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class ReportSettings(StepSettings):
+    checkpoints: list = setting(
+        "list of {name, checkpoint, format, run, step, orderings, partial_variables, expected,"
+        " probes}, in the order of --slices and --values (name: its files', checkpoint: the"
+        " report's); expected null for a checkpoint reported but not judged, run and step null"
+        " but for a checkpoint of a training run's folder"
+    )
+    config: dict = setting("the config, recorded in the provenance file")
+    snakemake: str = setting("Snakemake's version, recorded in the provenance file")
