@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 
-from ckptorder import slice_csv
+from ckptorder import orderings, slice_csv
 from ckptorder.atomic import atomic_path
 from ckptorder.cli import one_line_errors, start_logging
 from ckptorder.orderings import REFERENCES, observed_outcome
@@ -32,11 +32,11 @@ from ckptorder.values import bitwise_equal
 # What a probe's panel shows where the state holds no value of it.
 NO_VALUE_LABEL = "no value"
 OUTCOME_COLOURS = {
-    "restored": "#1b9e77",
-    "reinitialized": "#d95f02",
-    "changed": "#7570b3",
-    "uninitialized": "#e7298a",
-    "failed": "#666666",
+    orderings.RESTORED: "#1b9e77",
+    orderings.REINITIALIZED: "#d95f02",
+    orderings.CHANGED: "#7570b3",
+    orderings.UNINITIALIZED: "#e7298a",
+    orderings.FAILED: "#666666",
     NO_VALUE_LABEL: "#666666",
 }
 CMAP = colormaps["RdBu_r"]
@@ -132,7 +132,9 @@ def draw_probes(panels, checkpoint, path):
         write_at(figure, size, (centre, 0.95), f"{tensor} {slice_}", fontsize=11, weight="bold")
         values = {state: panels[state, tensor, slice_] for state in states}
         outcomes = {state: probe_outcome(state, values) for state in states}
-        restored = {state: state == "saved" or outcomes[state] == "restored" for state in states}
+        restored = {
+            state: state == "saved" or outcomes[state] == orderings.RESTORED for state in states
+        }
         columns = {
             "value": (values, {}),
             "value - saved": ({s: values[s] - values["saved"] for s in states}, restored),

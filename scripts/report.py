@@ -184,8 +184,8 @@ def expected_outcome(checkpoint, ordering, variable, facts, saved):
     outcomes = orderings.expected_outcomes(
         ordering, [variable], checkpoint["partial_variables"], mapped, facts["random"], saved
     )
-    if outcomes[variable] == "reinitialized" and variable in facts["unseeded"]:
-        return "changed"
+    if outcomes[variable] == orderings.REINITIALIZED and variable in facts["unseeded"]:
+        return orderings.CHANGED
     return outcomes[variable]
 
 

@@ -72,7 +72,7 @@ ORDERING = ["checkpoint", "format", "variant", "ordering"]
 def restoring_everything(inference, variables):
     """The inference rows of the orderings that restored every variable."""
     restored = (
-        (variables["outcome"] == "restored")
+        (variables["outcome"] == orderings.RESTORED)
         .groupby([variables[key] for key in ORDERING], sort=False)
         .all()
     )

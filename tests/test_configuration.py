@@ -311,3 +311,8 @@ def test_the_built_model_is_audited_in_each_format_of_formats():
         "seed",
         "seed.frozen_pb",
     ]
+
+
+def test_the_schema_allows_the_outcomes_orderings_defines():
+    schema = yaml.safe_load((PROJECT / "schemas" / "config.schema.yaml").read_text())
+    assert schema["$defs"]["outcome"]["enum"] == list(orderings.OUTCOMES)

@@ -10,29 +10,34 @@ one (a variant) and of loading it is an ordering of the same steps.
 Pure Python: the Snakefile, the report and the figures use it without importing TensorFlow.
 """
 
+# What a variable can hold after an ordering (README, "Reading the results"): the saved value,
+# the initial one, neither, nothing (reading it raised), or nothing because the ordering raised.
+OUTCOMES = ("restored", "reinitialized", "changed", "uninitialized", "failed")
+RESTORED, REINITIALIZED, CHANGED, UNINITIALIZED, FAILED = OUTCOMES
+
 # step: (what it writes, the outcome it leaves)
 STEPS = {
-    "initialize_all": ("all", "reinitialized"),
-    "restore_all": ("all", "restored"),
-    "restore_partial": ("partial", "restored"),
-    "initialize_uninitialized": ("unwritten", "reinitialized"),
-    "initialize_from_checkpoint": ("all", "restored"),
+    "initialize_all": ("all", REINITIALIZED),
+    "restore_all": ("all", RESTORED),
+    "restore_partial": ("partial", RESTORED),
+    "initialize_uninitialized": ("unwritten", REINITIALIZED),
+    "initialize_from_checkpoint": ("all", RESTORED),
     # init_from_checkpoint with the map compatibility.py suggests: the mapped variables read the
     # checkpoint, the others run their own initializers.
-    "initialize_from_suggested_map": ("mapped", "restored"),
+    "initialize_from_suggested_map": ("mapped", RESTORED),
     # main_op_with_restore's restore op: the Saver's, reading its default file ("model" in the
     # working directory), not the SavedModel's variables; the load raises NotFoundError.
-    "restore_saver_default_file": ("all", "failed"),
+    "restore_saver_default_file": ("all", FAILED),
     # tf.train.Checkpoint's restore: the variables the checkpoint holds (`saved`), those the
     # model has and it lacks stay as they were.
-    "restore_matched": ("saved", "restored"),
+    "restore_matched": ("saved", RESTORED),
     # A TF1 checkpoint read through tf.train.Checkpoint in graph mode: the name-based restore
     # also restores the Checkpoint's own save_counter, which a TF1 checkpoint lacks
     # (NotFoundError).
-    "restore_by_name_in_graph": ("all", "failed"),
+    "restore_by_name_in_graph": ("all", FAILED),
     # The same in eager mode before the variables exist: a name-based restore reaches only
     # the variables that exist when it runs; it does not wait for the others.
-    "restore_by_name_before_create": ("none", "restored"),
+    "restore_by_name_before_create": ("none", RESTORED),
 }
 
 ORDERINGS = {
@@ -285,7 +290,7 @@ def expected_outcomes(ordering, variables, partial_variables, mapped=(), random=
             return dict.fromkeys(variables, FAILED)
         for name in variables:
             if writes == "mapped":
-                outcome[name] = leaves if name in mapped else "reinitialized"
+                outcome[name] = leaves if name in mapped else REINITIALIZED
             elif (
                 writes == "all"
                 or (writes == "saved" and (saved is None or name in saved))
@@ -295,23 +300,18 @@ def expected_outcomes(ordering, variables, partial_variables, mapped=(), random=
                 outcome[name] = leaves
             else:
                 continue
-            if outcome[name] == "reinitialized":
+            if outcome[name] == REINITIALIZED:
                 if name in initialized and name in random:
-                    outcome[name] = "changed"
+                    outcome[name] = CHANGED
                 initialized.add(name)
     return {name: outcome.get(name, UNINITIALIZED) for name in variables}
-
-
-# Where an ordering leaves no value to compare: it raised, or a variable holds nothing.
-FAILED = "failed"
-UNINITIALIZED = "uninitialized"
 
 
 def observed_outcome(equal_to_saved, equal_to_initial):
     """The outcome values show: bit for bit the saved ones, else the initial ones, else neither."""
     if equal_to_saved:
-        return "restored"
-    return "reinitialized" if equal_to_initial else "changed"
+        return RESTORED
+    return REINITIALIZED if equal_to_initial else CHANGED
 
 
 # The states every ordering is compared with: the values the checkpoint's files hold, and those
