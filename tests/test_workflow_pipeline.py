@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 
 from ckptorder import network, orderings, slices
+from ckptorder.object_checkpoints import EXTRA_VARIABLE_LOADS
+from ckptorder.object_network import EXTRA_VARIABLE
 from ckptorder.orderings import ordering_of
 from ckptorder.tfsession import tf
 from conftest import snakemake
@@ -89,14 +91,31 @@ def test_saved_slice_equals_the_tensor_read_from_the_checkpoint(pipeline):
     assert probe["index"].tolist() == [",".join(map(str, c)) for c in coordinates]
 
 
-def test_the_run_ends_with_the_answer(pipeline):
+def expected_totals(config, seed_entry):
+    """The judged probe and variable outcomes of the default run, and the orderings that
+    restore every variable, from the orderings each format has and what their steps leave."""
+    names = list(network.variable_shapes(config["model"]["extra_layers"]))
+    every = [o for f in config["formats"] for o in orderings.format_orderings(f)]
+    restoring = 0
+    for ordering in every:
+        extra = [EXTRA_VARIABLE] if ordering.split(".")[-1] in EXTRA_VARIABLE_LOADS else []
+        outcomes = orderings.expected_outcomes(
+            ordering, names + extra, seed_entry["partial_variables"], mapped=names, saved=names
+        )
+        restoring += set(outcomes.values()) == {orderings.RESTORED}
+    extra_variables = sum(o.split(".")[-1] in EXTRA_VARIABLE_LOADS for o in every)
+    return len(every) * len(config["probes"]), len(every) * len(names) + extra_variables, restoring
+
+
+def test_the_run_ends_with_the_answer(pipeline, config, seed_entry):
     terminal = (pipeline / "run.terminal").read_text().rstrip()
     verified = (pipeline / "results" / "verified.txt").read_text().rstrip()
     assert terminal.endswith(verified)
     answer = verified.split("\n\n")[0]
     assert answer.startswith("Outcomes per checkpoint, ordering and probe") and PARTIAL in answer
-    assert "all 74 judged probe and 223 judged variable outcomes as expected." in verified
-    assert "The 18 orderings that restore every variable give the built model's output" in verified
+    probes, variables, restoring = expected_totals(config, seed_entry)
+    assert f"all {probes} judged probe and {variables} judged variable outcomes" in verified
+    assert f"The {restoring} orderings that restore every variable give the built" in verified
 
 
 def test_the_docs_show_the_answer_a_run_ends_with(pipeline):
