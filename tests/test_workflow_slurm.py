@@ -26,11 +26,12 @@ def results(workdir):
     }
 
 
-def test_every_job_ran_as_a_slurm_job(slurm_pipeline):
+def test_every_job_ran_as_a_slurm_job(slurm_pipeline, pipeline):
     logs = sorted((slurm_pipeline / "results" / "logs").rglob("*.log"))
     terminal = (slurm_pipeline / "run.terminal").read_text()
     submitted = re.findall(r"has been submitted with SLURM jobid (\d+)", terminal)
-    assert len(logs) == len(submitted) == 22
+    local_jobs = list((pipeline / "results" / "logs").rglob("*.log"))
+    assert len(logs) == len(submitted) == len(local_jobs) > 0
     ran_as = set()
     for log in logs:
         first = log.read_text().splitlines()[0]
