@@ -122,6 +122,11 @@ CASES = {
         lambda w: edit_config(w, lambda c: c.__setitem__("expected", {INIT_ONLY: "reinitialized"})),
         REPORT,
     ),
+    # No TensorFlow job reruns: the limit is a resource; the report records the config.
+    "time_limit changed": (
+        lambda w: edit_config(w, lambda c: c.__setitem__("time_limit", 30)),
+        REPORT,
+    ),
     "trust changed": (
         lambda w: edit_config(w, lambda c: c.__setitem__("trust", True)),
         ALL_BUT_BUILD,
