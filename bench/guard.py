@@ -79,7 +79,7 @@ def chain_graph(directory, nodes):
     assign.input[1] = previous
     path = directory / f"chain-{nodes}.meta"
     path.write_bytes(meta_graph.SerializeToString())
-    return path, graph_sizes.MARGIN
+    return path, graph_sizes.budget({})
 
 
 def measure(path, budget, repeat):
