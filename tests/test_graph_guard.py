@@ -772,7 +772,7 @@ def seed_refusals(built, meta_graph):
     return graph_guard.refusals(
         meta_graph,
         outputs=["conv_3/BiasAdd:0"],
-        fed_shapes={"input": (4, *network.INPUT_SHAPE[1:])},
+        batch_shape=(4, *network.INPUT_SHAPE[1:]),
         budget=graph_sizes.budget(tfgraph.checkpoint_keys(prefix)),
     )
 

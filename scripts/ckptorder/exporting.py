@@ -4,7 +4,7 @@ it. Imported by export.py once its arguments are checked."""
 
 import logging
 
-from ckptorder import graph_guard, graph_sizes, network, orderings, tfgraph
+from ckptorder import network, orderings, tfgraph
 from ckptorder.tfsession import session, tf
 
 
@@ -14,14 +14,12 @@ def export(format_, prefix, graph_path, settings, threads, folder):
     refuses (what the variants import of it: `tfgraph.checked_graph`), unless trusted."""
     extra_layers = settings["extra_layers"]
     # The signature's forward pass is imported, not run: its sizes are checked per example.
-    one_example = {graph_guard.node_name(network.INPUT): (1, *network.INPUT_SHAPE[1:])}
     meta_graph = tfgraph.checked_graph(
-        graph_guard.read_meta_graph(graph_path),
         graph_path,
         settings["trust"],
+        tfgraph.checkpoint_keys(prefix),
         outputs=[network.output_tensor(extra_layers)],
-        fed_shapes=one_example,
-        budget=graph_sizes.budget(tfgraph.checkpoint_keys(prefix)),
+        batch_shape=(1, *network.INPUT_SHAPE[1:]),
     )
     for variant in orderings.VARIANTS[format_]:
         graph = tf.Graph()

@@ -270,12 +270,12 @@ def importable(meta_graph, fetches=(), outputs=()):
     return part
 
 
-def refusals(meta_graph, fetches=(), outputs=(), fed_shapes=None, budget=None):
+def refusals(meta_graph, fetches=(), outputs=(), batch_shape=None, budget=None):
     """One line per op of what the audit imports (`needed`) that the guard refuses, each
     with the path to it from what the audit runs. `fetches`: more tensors or ops run (a
-    SavedModel's init op); `outputs`: the inference check's tensors, fed the network's input
-    of `fed_shapes` (name to shape), which may compute FORWARD_OPS too; `budget`: the bytes
-    one tensor may take (`graph_sizes.budget`), None for no limit."""
+    SavedModel's init op); `outputs`: the inference check's tensors, the network's input fed
+    batches of `batch_shape`, which may compute FORWARD_OPS too; `budget`: what the graph may
+    allocate (`graph_sizes.budget`), None for no limit."""
     program = Program(meta_graph.graph_def)
     run, restore, filename, forward = roots(meta_graph, fetches, outputs)
     missing = [name for name in run + restore + forward if (GRAPH, name) not in program.nodes]
@@ -294,7 +294,8 @@ def refusals(meta_graph, fetches=(), outputs=(), fed_shapes=None, budget=None):
             if why:
                 found.append(f"{path(reached, key)}: {program.node(key).op} {why}")
     found += recursion(program, everything)
-    found += oversized(program, everything, fed_shapes or {}, budget)
+    fed_shapes = {node_name(INPUT): tuple(batch_shape)} if batch_shape is not None else {}
+    found += oversized(program, everything, fed_shapes, budget)
     # What touches files first: the first line is the one the error shows.
     return sorted(dict.fromkeys(found), key=lambda line: not line.endswith(DANGEROUS))
 

@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 from ckptorder import graph_guard, graph_sizes, orderings, restoring, tfgraph
-from ckptorder.network import INPUT
 from ckptorder.tfsession import saved_meta_graph, session, tf
 from ckptorder.values import state_paths, write_failure, write_graph_facts, write_values
 
@@ -18,15 +17,10 @@ def audit_exported(exported, prefix, graph_path, settings, threads, folder, infe
     """Write the references, then the values every ordering of `settings` leaves, the graph's
     facts and the `inference` check into `folder`; `exported`: export's folder of the
     format's variants."""
-    fed_shapes = {graph_guard.node_name(INPUT): inference.batch.shape}
-    budget = graph_sizes.budget(tfgraph.checkpoint_keys(prefix))
+    keys = tfgraph.checkpoint_keys(prefix)
+    budget = graph_sizes.budget(keys)
     meta_graph = tfgraph.checked_graph(
-        graph_guard.read_meta_graph(graph_path),
-        graph_path,
-        settings["trust"],
-        outputs=[inference.output_tensor],
-        fed_shapes=fed_shapes,
-        budget=budget,
+        graph_path, settings["trust"], keys, [inference.output_tensor], inference.batch.shape
     )
     variables = tfgraph.graph_variables(meta_graph)
     facts = write_graph_facts(
@@ -84,8 +78,8 @@ def refusal(exported, format_, variant, load, variables, inference, budget):
         meta_graph = tf.compat.v1.MetaGraphDef()
         meta_graph.graph_def.ParseFromString((exported / f"{variant}.pb").read_bytes())
         fetches = list(variables)
-    fed_shapes = {graph_guard.node_name(INPUT): inference.batch.shape}
-    found = graph_guard.refusals(meta_graph, fetches, [inference.output_tensor], fed_shapes, budget)
+    outputs, batch = [inference.output_tensor], inference.batch.shape
+    found = graph_guard.refusals(meta_graph, fetches, outputs, batch, budget)
     return f"refused by the guard: {found[0]}" if found else None
 
 

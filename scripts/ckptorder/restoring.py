@@ -11,10 +11,8 @@ import logging
 import time
 from pathlib import Path
 
-from ckptorder import compatibility, graph_guard, graph_sizes, orderings
+from ckptorder import compatibility, graph_guard, orderings
 from ckptorder.atomic import write_text
-from ckptorder.graph_guard import node_name
-from ckptorder.network import INPUT
 from ckptorder.tfgraph import (
     by_source,
     checked_graph,
@@ -43,16 +41,8 @@ def audit_checkpoint(prefix, graph_path, settings, threads, folder, inference=No
     for a graph that is not a meta graph or that the guard refuses, a partial restore's
     unknown variable and a damaged checkpoint."""
     keys = checkpoint_keys(prefix)
-    outputs = [inference.output_tensor] if inference else []
-    fed_shapes = {node_name(INPUT): inference.batch.shape} if inference else {}
-    meta_graph = checked_graph(
-        graph_guard.read_meta_graph(graph_path),
-        graph_path,
-        settings["trust"],
-        outputs=outputs,
-        fed_shapes=fed_shapes,
-        budget=graph_sizes.budget(keys),
-    )
+    outputs, batch = ([inference.output_tensor], inference.batch.shape) if inference else ([], None)
+    meta_graph = checked_graph(graph_path, settings["trust"], keys, outputs, batch)
     paths = state_paths(folder, orderings.states(settings["orderings"]))
     states = ("initial", *settings["orderings"])
     variables = graph_variables(meta_graph)

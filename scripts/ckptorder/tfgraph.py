@@ -17,13 +17,16 @@ SERVE = [tf.compat.v1.saved_model.tag_constants.SERVING]
 SIGNATURE = tf.compat.v1.saved_model.signature_constants.DEFAULT_SERVING_SIGNATURE_DEF_KEY
 
 
-def checked_graph(meta_graph, path, trust, fetches=(), outputs=(), fed_shapes=None, budget=None):
-    """The part of `meta_graph` (read from `path`) the audit imports (`graph_guard.importable`:
-    what its steps, `fetches` and the inference check's `outputs` run). Unless `trust`, the
-    guard checks that part first (`graph_guard.refusals`): raises ValueError naming the first
-    op it refuses, each logged."""
+def checked_graph(path, trust, keys, outputs=(), batch_shape=None):
+    """The part of the `.meta` file at `path` that the audit imports (`graph_guard.importable`:
+    what its steps and the inference check's `outputs`, fed batches of `batch_shape`, run).
+    Unless `trust`, the guard checks that part first (`graph_guard.refusals`, within the
+    budget of the checkpoint whose `keys` are given): raises ValueError naming the first op it
+    refuses, each logged, or for a file that is not a meta graph."""
+    meta_graph = graph_guard.read_meta_graph(path)
     if not trust:
-        refused = graph_guard.refusals(meta_graph, fetches, outputs, fed_shapes, budget)
+        budget = graph_sizes.budget(keys)
+        refused = graph_guard.refusals(meta_graph, (), outputs, batch_shape, budget)
         for line in refused:
             logging.info("refused: %s", line)
         if refused:
@@ -32,7 +35,7 @@ def checked_graph(meta_graph, path, trust, fetches=(), outputs=(), fed_shapes=No
                 f"{path}: refused, restoring would run {refused[0]}{more}; set trust: true only"
                 " for a checkpoint you trust (its graph then runs as it is)"
             )
-    return graph_guard.importable(meta_graph, fetches, outputs)
+    return graph_guard.importable(meta_graph, (), outputs)
 
 
 def checkpoint_keys(prefix):
