@@ -15,6 +15,7 @@ from ckptorder.checkpoint_files import require_files
 from ckptorder.cli import (
     THREADS,
     exit_skipping_teardown,
+    implementation,
     load_settings,
     one_line_errors,
     step_arguments,
@@ -32,21 +33,12 @@ def main(argv=None):
     graph = f"{args.checkpoint}.meta"
     with one_line_errors():
         settings = load_settings(args.settings, ExportSettings)
-        orderings.exported_format(settings["format"])
+        format_ = orderings.exported_format(settings["format"])
         require_files(args.checkpoint, graph)
         # TensorFlow, imported once the arguments are checked
-        if settings["format"] == "object_ckpt":
-            from ckptorder import object_checkpoints
-
-            with atomic_directory(args.output) as folder:
-                object_checkpoints.export(args.checkpoint, settings, args.threads, folder)
-        else:
-            from ckptorder import exporting
-
-            with atomic_directory(args.output) as folder:
-                exporting.export(
-                    settings["format"], args.checkpoint, graph, settings, args.threads, folder
-                )
+        export = implementation(format_.export)
+        with atomic_directory(args.output) as folder:
+            export(args.checkpoint, graph, settings, args.threads, folder)
     logging.info("read %s; wrote %s", args.checkpoint, args.output)
 
 

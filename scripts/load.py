@@ -17,6 +17,7 @@ from ckptorder.checkpoint_files import require_files
 from ckptorder.cli import (
     THREADS,
     exit_skipping_teardown,
+    implementation,
     load_settings,
     one_line_errors,
     step_arguments,
@@ -41,20 +42,9 @@ def main(argv=None):
         from ckptorder.inference import checked_inference
 
         inference = checked_inference(args.inference, settings["output_tensor"])
-        if settings["format"] == "object_ckpt":
-            from ckptorder import object_checkpoints
-
-            with atomic_directory(args.output) as folder:
-                object_checkpoints.audit_object_checkpoints(
-                    args.exported, args.checkpoint, settings, args.threads, folder, inference
-                )
-        else:
-            from ckptorder import loading
-
-            with atomic_directory(args.output) as folder:
-                loading.audit_exported(
-                    args.exported, args.checkpoint, graph, settings, args.threads, folder, inference
-                )
+        audit = implementation(orderings.FORMATS[settings["format"]].load)
+        with atomic_directory(args.output) as folder:
+            audit(args.exported, args.checkpoint, graph, settings, args.threads, folder, inference)
     logging.info("read %s and %s; wrote %s", args.exported, args.checkpoint, args.output)
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ckptorder import compatibility, network, orderings, slice_csv
+from ckptorder import compatibility, network, orderings, slice_csv, tables
 from ckptorder.atomic import atomic_path, write_text
 from ckptorder.cli import load_settings, one_line_errors, step_arguments
 from ckptorder.step_settings import ReportSettings
@@ -227,7 +227,7 @@ def add_verdict(table, checkpoint, facts, saved):
         expected_outcome(checkpoint, o, v, facts, saved)
         for o, v in zip(table["ordering"], table["variable"], strict=True)
     ]
-    table["as_expected"] = table["outcome"] == table["expected"]
+    table["as_expected"] = tables.as_expected(table)
     return table
 
 
@@ -273,38 +273,31 @@ def with_assertions(table, asserted):
     return table
 
 
-INFERENCE_COLUMNS = ("max_abs_diff", "bit_equal", "error")
-
-
 def inference_rows(folder, checkpoint):
     """The inference check of each ordering, where its job ran one (the built model)."""
     path = Path(folder) / INFERENCE
     if not path.exists():
-        return pd.DataFrame(
-            columns=["checkpoint", "format", "variant", "ordering", *INFERENCE_COLUMNS]
-        )
+        return pd.DataFrame(columns=tables.INFERENCE)
     found = json.loads(path.read_text())
     table = pd.DataFrame(
         [{"ordering": state, **found[state]} for state in checkpoint["orderings"]],
-        columns=["ordering", *INFERENCE_COLUMNS],
+        columns=["ordering", *tables.INFERENCE_CHECK],
     )
     return labelled(table, checkpoint)
-
-
-TRAJECTORY_COLUMNS = ("run", "step", "tensor", "slice", "index", "value")
 
 
 def trajectory_rows(frame, checkpoint):
     """The probed saved values of a checkpoint of a training run, with its run and step."""
     if checkpoint["run"] is None:
-        return pd.DataFrame(columns=TRAJECTORY_COLUMNS)
+        return pd.DataFrame(columns=tables.TRAJECTORY)
     saved = frame[frame["state"] == "saved"].drop(columns="state")
-    return saved.assign(run=checkpoint["run"], step=checkpoint["step"])[list(TRAJECTORY_COLUMNS)]
+    return saved.assign(run=checkpoint["run"], step=checkpoint["step"])[list(tables.TRAJECTORY)]
 
 
-def write_csv(table, path):
+def write_csv(table, columns, path):
+    """`table`'s `columns` (a schema of tables.py), in that order, as CSV."""
     with atomic_path(path) as temporary:
-        table.to_csv(temporary, index=False, lineterminator="\n")
+        table[list(columns)].to_csv(temporary, index=False, lineterminator="\n")
 
 
 def provenance(settings):
@@ -334,20 +327,21 @@ def main(argv=None):
                 f"{len(checkpoints)} checkpoints in --settings, {len(args.slices)} --slices and"
                 f" {len(args.values)} --values: give one of each per checkpoint, in one order"
             )
-        tables = [
+        per_checkpoint = [
             checkpoint_tables(checkpoint, slices, values)
             for checkpoint, slices, values in zip(
                 checkpoints, args.slices, args.values, strict=True
             )
         ]
     probes, variables, compatible, trajectory, inference = (
-        pd.concat(t, ignore_index=True) for t in zip(*tables, strict=True)
+        pd.concat(t, ignore_index=True) for t in zip(*per_checkpoint, strict=True)
     )
-    write_csv(probes.drop(columns="variable"), args.report)
-    write_csv(variables, args.variables)
-    write_csv(compatible, args.compatibility)
-    write_csv(trajectory.sort_values(["run", "step"], kind="stable"), args.trajectory)
-    write_csv(inference, args.inference)
+    write_csv(probes, tables.REPORT, args.report)
+    write_csv(variables, tables.VARIABLES, args.variables)
+    write_csv(compatible, tables.COMPATIBILITY, args.compatibility)
+    trajectory = trajectory.sort_values(["run", "step"], kind="stable")
+    write_csv(trajectory, tables.TRAJECTORY, args.trajectory)
+    write_csv(inference, tables.INFERENCE, args.inference)
     write_text(
         args.provenance,
         json.dumps(provenance(settings), indent=2, sort_keys=True) + "\n",

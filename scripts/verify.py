@@ -7,7 +7,7 @@ words). Fails, naming each offending row, when an outcome is not the expected on
 judged probe's saved values are bit for bit its initial ones (then nothing can tell a restore
 from an initialisation), or when a status check of TF2's object-based checkpoint (an
 assertion, TensorFlow's warning of unrestored values) gives what TensorFlow 2.21 did not
-(`orderings.ASSERTED`).
+(`orderings.OBJECT_ORDERINGS`).
 """
 
 import logging
@@ -16,16 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from ckptorder import orderings
+from ckptorder import orderings, tables
 from ckptorder.atomic import write_text
 from ckptorder.cli import fail, step_arguments
 
-TITLES = {
-    "ckpt": "Outcomes per checkpoint, ordering and probe",
-    "savedmodel": "The built model as a SavedModel, per export variant and way of loading it",
-    "frozen_pb": "The built model as a frozen GraphDef, per way of freezing it",
-    "object_ckpt": "The built model as TF2's tf.train.Checkpoint, per variant and ordering",
-}
 # The status check columns as the object_ckpt table heads them.
 SHORT = {
     "assert_consumed": "consumed",
@@ -39,74 +33,51 @@ def outcome_tables(report, path):
     """One table per format: checkpoints and orderings (with the export variant) by probes,
     each cell the outcome, marked where it is not the expected one (blank where the checkpoint
     lacks the probe)."""
+    marked = report["outcome"] + " (UNEXPECTED)"
     cells = report.assign(
         probe=report["tensor"] + " " + report["slice"],
-        cell=report["outcome"].where(~unexpected(report), report["outcome"] + " (UNEXPECTED)"),
+        cell=report["outcome"].where(~tables.unexpected(report), marked),
     )
-    tables = []
+    shown = []
     for format_, rows in cells.groupby("format", sort=False):
         index = ["checkpoint", "ordering"] if format_ == "ckpt" else ["variant", "ordering"]
         order = list(dict.fromkeys(zip(*(rows[key] for key in index), strict=True)))
         table = rows.pivot(index=index, columns="probe", values="cell")
         table = table.reindex(index=order, columns=rows["probe"].unique()).fillna("")
-        tables.append(f"{TITLES[format_]} ({path}):\n{table.to_string()}")
+        shown.append(f"{orderings.FORMATS[format_].title} ({path}):\n{table.to_string()}")
         if format_ == "object_ckpt":
             asserted = rows.drop_duplicates(index).set_index(index)[list(SHORT)]
             asserted = asserted.rename(columns=SHORT).rename_axis(columns="check")
             title = "What each TF2 ordering's status gave: assertions, unrestored-values warning"
-            tables.append(f"{title} ({path}):\n{asserted.to_string()}")
-    return "\n\n".join(tables)
-
-
-def judged(table):
-    return table["expected"].notna()
-
-
-def unexpected(table):
-    return judged(table) & (table["outcome"] != table["expected"])
-
-
-ORDERING = ["checkpoint", "format", "variant", "ordering"]
-
-
-def restoring_everything(inference, variables):
-    """The inference rows of the orderings that restored every variable."""
-    restored = (
-        (variables["outcome"] == orderings.RESTORED)
-        .groupby([variables[key] for key in ORDERING], sort=False)
-        .all()
-    )
-    rows = inference.join(restored.rename("all_restored"), on=ORDERING)
-    return rows[rows["all_restored"].eq(True)]
+            shown.append(f"{title} ({path}):\n{asserted.to_string()}")
+    return "\n\n".join(shown)
 
 
 def inference_problems(inference, variables, path):
     """One line per ordering that restored every variable and yet did not give the saved
     model's output bit for bit."""
-    rows = restoring_everything(inference, variables)
     return [
         f"{path}: {where(row)}: every variable restored, yet the output differs from the saved"
         f" model's (max_abs_diff {row.max_abs_diff}{error_of(row)})"
-        for row in rows[~rows["bit_equal"]].itertuples()
+        for row in tables.inference_failures(inference, variables).itertuples()
     ]
 
 
 def problems(report, variables, paths):
     """One line per offending row of either table; `paths` names the two files."""
     lines = []
-    for row in report[unexpected(report)].itertuples():
+    for row in report[tables.unexpected(report)].itertuples():
         lines.append(
             f"{paths[0]}: {where(row)} {row.tensor} {row.slice}: outcome"
             f" {row.outcome}, expected {row.expected}{error_of(row)}"
         )
-    for row in variables[unexpected(variables)].itertuples():
+    for row in variables[tables.unexpected(variables)].itertuples():
         lines.append(
             f"{paths[1]}: {where(row)} {row.variable}: outcome {row.outcome},"
             f" expected {row.expected}{error_of(row)}"
         )
     lines += assertion_problems(report, paths[0])
-    inconclusive = report[judged(report) & report["saved_equals_initial"]]
-    for row in inconclusive.drop_duplicates(["checkpoint", "tensor", "slice"]).itertuples():
+    for row in tables.inconclusive(report).itertuples():
         lines.append(
             f"inconclusive: {row.checkpoint}'s probe {row.tensor} {row.slice} holds the same"
             " saved and initial values, so it cannot tell a restore from an initialisation"
@@ -117,17 +88,10 @@ def problems(report, variables, paths):
 
 def assertion_problems(report, path):
     """One line per object_ckpt ordering and status check whose result is not what
-    TensorFlow 2.21 gives (orderings.ASSERTED, which docs/tf2.md explains)."""
-    rows = report[report["format"] == "object_ckpt"].drop_duplicates(ORDERING)
+    TensorFlow 2.21 gives (each ordering's `status`, which docs/tf2.md explains)."""
     return [
         f"{path}: {where(row)}: {check} gave {given}, expected {expected} (docs/tf2.md)"
-        for row in rows.itertuples()
-        for check, expected in zip(
-            orderings.STATUS_CHECKS,
-            orderings.ASSERTED[f"{row.variant}.{row.ordering}"],
-            strict=True,
-        )
-        if (given := getattr(row, check)) != expected
+        for row, check, given, expected in tables.status_mismatches(report)
     ]
 
 
@@ -146,15 +110,13 @@ def error_of(row):
 def summary(report, variables, inference):
     """How many outcomes were judged, which checkpoints were reported without a verdict, and
     how many orderings the inference check passed."""
-    words = (
-        f"verify: all {judged(report).sum()} judged probe and {judged(variables).sum()} judged"
-        " variable outcomes as expected"
-    )
-    reported = report.loc[~judged(report), "checkpoint"].unique()
+    probes, whole = tables.judged(report).sum(), tables.judged(variables).sum()
+    words = f"verify: all {probes} judged probe and {whole} judged variable outcomes as expected"
+    reported = report.loc[~tables.judged(report), "checkpoint"].unique()
     if len(reported):
         words += f"; reported, not judged (no expected): {', '.join(reported)}"
     words += "."
-    passed = len(restoring_everything(inference, variables))
+    passed = len(tables.restoring_everything(inference, variables))
     if passed:
         words += (
             f"\nThe {passed} orderings that restore every variable give the built model's output"

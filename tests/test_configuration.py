@@ -313,6 +313,10 @@ def test_the_built_model_is_audited_in_each_format_of_formats():
     ]
 
 
-def test_the_schema_allows_the_outcomes_orderings_defines():
+def test_the_schema_allows_the_outcomes_and_formats_orderings_defines():
     schema = yaml.safe_load((PROJECT / "schemas" / "config.schema.yaml").read_text())
     assert schema["$defs"]["outcome"]["enum"] == list(orderings.OUTCOMES)
+    formats = schema["properties"]["formats"]
+    assert formats["oneOf"][1]["items"]["enum"] == list(orderings.FORMATS)
+    described = " ".join(formats["description"].split())
+    assert all(f"{name} (" in described for name in orderings.FORMATS)

@@ -4,6 +4,7 @@ the exit of a step that ran TensorFlow."""
 import argparse
 import contextlib
 import faulthandler
+import importlib
 import json
 import logging
 import os
@@ -62,6 +63,14 @@ def add_settings_argument(parser, settings):
         required=True,
         help=f"JSON object with the keys {', '.join(keys)} ({described})",
     )
+
+
+def implementation(reference):
+    """The function a format's "module:function" reference (`orderings.Format`) names, its
+    ckptorder module imported now: export and load import TensorFlow only once their
+    arguments are checked."""
+    module, function = reference.split(":")
+    return getattr(importlib.import_module(f"ckptorder.{module}"), function)
 
 
 def load_settings(text, settings):

@@ -1,5 +1,5 @@
 """export's TensorFlow work: the built checkpoint written in another format, once per variant
-(`orderings.VARIANTS`), each from a fresh graph of its `.meta` file and a session that restored
+(`orderings.FORMATS`), each from a fresh graph of its `.meta` file and a session that restored
 it. Imported by export.py once its arguments are checked."""
 
 import logging
@@ -8,10 +8,12 @@ from ckptorder import network, orderings, tfgraph
 from ckptorder.tfsession import session, tf
 
 
-def export(format_, prefix, graph_path, settings, threads, folder):
-    """Write every variant of `format_` of the checkpoint `prefix` into `folder`: a SavedModel
-    folder or a `.pb` file named after the variant. Raises ValueError for a graph the guard
-    refuses (what the variants import of it: `tfgraph.checked_graph`), unless trusted."""
+def export(prefix, graph_path, settings, threads, folder):
+    """Write every variant of the settings' format of the checkpoint `prefix` into `folder`: a
+    SavedModel folder or a `.pb` file named after the variant. Raises ValueError for a graph
+    the guard refuses (what the variants import of it: `tfgraph.checked_graph`), unless
+    trusted."""
+    format_ = settings["format"]
     extra_layers = settings["extra_layers"]
     # The signature's forward pass is imported, not run: its sizes are checked per example.
     meta_graph = tfgraph.checked_graph(
@@ -21,7 +23,7 @@ def export(format_, prefix, graph_path, settings, threads, folder):
         outputs=[network.output_tensor(extra_layers)],
         batch_shape=(1, *network.INPUT_SHAPE[1:]),
     )
-    for variant in orderings.VARIANTS[format_]:
+    for variant in orderings.FORMATS[format_].variants:
         graph = tf.Graph()
         with graph.as_default():
             saver = tfgraph.import_meta_graph(meta_graph, graph_path)
@@ -65,7 +67,7 @@ def frozen_writer(graph, saver, variant, extra_layers):
     output = network.output_tensor(extra_layers).split(":")[0]
 
     def write(sess, folder):
-        if "initialize_all" in orderings.VARIANTS["frozen_pb"][variant][0]:
+        if "initialize_all" in orderings.FROZEN_VARIANTS[variant].steps:
             sess.run(initialize)
         frozen = tf.compat.v1.graph_util.convert_variables_to_constants(
             sess, graph.as_graph_def(), [output]

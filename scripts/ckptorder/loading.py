@@ -1,5 +1,5 @@
 """load's TensorFlow work: every ordering of a format the built model was exported in (a
-variant, loaded one way: `orderings.LOADS`), each in a fresh graph and session, every
+variant, loaded one way: `orderings.FORMATS`), each in a fresh graph and session, every
 variable's value after it and the network's output on build's fixed batch. The references are
 the built checkpoint's: `saved`, as its files hold each variable; `initial`, as its graph's
 initializers set it in a fresh session. Imported by load.py once its arguments are checked."""
@@ -70,10 +70,10 @@ def refusal(exported, format_, variant, load, variables, inference, budget):
     """The guard's first objection to what the load would run of the variant's file (its
     restore, its init op where the load runs it, the variables' reads, the inference check),
     or None; `budget`: the bytes a tensor may take."""
-    steps = orderings.LOADS[format_][load][0]
     if format_ == "savedmodel":
         meta_graph = saved_meta_graph(exported / variant)
-        fetches = init_ops(meta_graph) if "init_op" in steps else []
+        runs_init_op = "init_op" in orderings.SAVEDMODEL_LOADS[load].steps
+        fetches = init_ops(meta_graph) if runs_init_op else []
     else:
         meta_graph = tf.compat.v1.MetaGraphDef()
         meta_graph.graph_def.ParseFromString((exported / f"{variant}.pb").read_bytes())

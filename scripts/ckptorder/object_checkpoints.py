@@ -32,7 +32,7 @@ MODEL, MODEL_AND_OPTIMIZER = EXPORTED_VARIANTS = ("model", "model_and_optimizer"
 SAVED_AS = "ckpt"
 
 
-def export(prefix, settings, threads, folder):
+def export(prefix, _graph_path, settings, threads, folder):
     """Write the built checkpoint's weights, in the network `settings` describes, with
     tf.train.Checkpoint.save into `folder`: `model/` the network alone, `model_and_optimizer/`
     with an Adam optimizer's slots after one step at learning rate 0 (real moments, the
@@ -61,7 +61,7 @@ def trained_network(settings, saved):
     return model
 
 
-def audit_object_checkpoints(exported, prefix, settings, threads, folder, inference):
+def audit_object_checkpoints(exported, prefix, _graph_path, settings, threads, folder, inference):
     """Write the references, then the values every ordering of `settings` leaves, its
     assertion results and the `inference` check, into `folder`; `exported`: export's folder
     of the variants, `prefix`: the built TF1 checkpoint (the tf1_saver variant). The

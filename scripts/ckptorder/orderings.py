@@ -10,6 +10,8 @@ one (a variant) and of loading it is an ordering of the same steps.
 Pure Python: the Snakefile, the report and the figures use it without importing TensorFlow.
 """
 
+from typing import NamedTuple
+
 # What a variable can hold after an ordering (README, "Reading the results"): the saved value,
 # the initial one, neither, nothing (reading it raised), or nothing because the ordering raised.
 OUTCOMES = ("restored", "reinitialized", "changed", "uninitialized", "failed")
@@ -40,112 +42,146 @@ STEPS = {
     "restore_by_name_before_create": ("none", RESTORED),
 }
 
+
+class Ordering(NamedTuple):
+    """One ordering: its steps (keys of STEPS; in a load of an exported format "init_op" stands
+    for the variant's steps), what it does and, for an object_ckpt ordering, what each of
+    STATUS_CHECKS gives in TensorFlow 2.21 (docs/tf2.md; verify flags a run that differs)."""
+
+    steps: tuple
+    description: str
+    status: tuple = ()
+
+
+class Format(NamedTuple):
+    """One format the built model is written in: verify's title of its table, its variants
+    (name: the Ordering of the session it was written from, or what it is), its orderings
+    (name: Ordering) and the functions that carry it out ("module:function" of ckptorder:
+    export's writer and load's audit; none for the checkpoint, which restore audits)."""
+
+    title: str
+    variants: dict
+    orderings: dict
+    export: str = ""
+    load: str = ""
+
+
 ORDERINGS = {
-    "init_then_restore": (
+    "init_then_restore": Ordering(
         ("initialize_all", "restore_all"),
         "the seed's experiment 1: run the initializers, then Saver.restore",
     ),
-    "restore_then_init": (
+    "restore_then_init": Ordering(
         ("restore_all", "initialize_all"),
         "the seed's experiment 2: Saver.restore, then the initializers wipe what it restored",
     ),
-    "restore_only": (
+    "restore_only": Ordering(
         ("restore_all",),
         "Saver.restore alone: it sets every saved variable, no initializer is needed",
     ),
-    "init_only": (
+    "init_only": Ordering(
         ("initialize_all",),
         "the control that never reads the checkpoint: the initializers alone",
     ),
-    "restore_then_init_uninitialized": (
+    "restore_then_init_uninitialized": Ordering(
         ("restore_all", "initialize_uninitialized"),
         "Saver.restore, then initialise only what report_uninitialized_variables lists",
     ),
-    "partial_restore": (
+    "partial_restore": Ordering(
         ("restore_partial", "initialize_uninitialized"),
         "a Saver with a var_list restores some variables, the initializers set the rest",
     ),
-    "init_from_checkpoint": (
+    "init_from_checkpoint": Ordering(
         ("initialize_from_checkpoint",),
         "init_from_checkpoint turns the initializers into reads of the checkpoint, then they run",
     ),
-    "restore_with_suggested_map": (
+    "restore_with_suggested_map": Ordering(
         ("initialize_from_suggested_map",),
         "init_from_checkpoint with the names matched or suggested in compatibility.csv",
     ),
 }
 
 
-# The formats the built model is written in: its checkpoint (the orderings above), a TF1
-# SavedModel, a frozen GraphDef and TF2's object-based checkpoint (tf.train.Checkpoint).
-FORMATS = ("ckpt", "savedmodel", "frozen_pb", "object_ckpt")
-# Those export writes from the built checkpoint, and load reads.
-EXPORTED_FORMATS = FORMATS[1:]
+def exported_orderings(variants, loads):
+    """VARIANT.LOAD for every variant and load of an exported format, the load's "init_op"
+    replaced by the variant's steps."""
+    return {
+        f"{variant}.{load}": Ordering(
+            tuple(
+                step
+                for written in how.steps
+                for step in (init.steps if written == "init_op" else (written,))
+            ),
+            f"{init.description}; {how.description}",
+        )
+        for variant, init in variants.items()
+        for load, how in loads.items()
+    }
 
 
-def exported_format(name):
-    """`name`, one of EXPORTED_FORMATS. Raises ValueError, listing them."""
-    if name not in EXPORTED_FORMATS:
-        raise ValueError(f"format {name!r}; allowed: {', '.join(EXPORTED_FORMATS)}")
-    return name
-
-
-# format: variant: (the steps of its init op, or of the session it was frozen from; what it is)
-VARIANTS = {
-    "savedmodel": {
-        "no_init_op": ((), "saved_model.Builder without an init op"),
-        "main_op": (
-            ("initialize_all",),
-            "main_op=main_op(): the loader runs the initializers after its restore",
-        ),
-        "main_op_with_restore": (
-            ("initialize_all", "restore_saver_default_file"),
-            "main_op_with_restore(the Saver's restore op): the initializers, then that restore",
-        ),
-    },
-    "frozen_pb": {
-        "after_restore": (
-            ("restore_all",),
-            "variables folded into constants in a session that restored the checkpoint",
-        ),
-        "after_restore_then_init": (
-            ("restore_all", "initialize_all"),
-            "folded after restore, then the initializers (freeze_graph's --initializer_nodes)",
-        ),
-    },
+SAVEDMODEL_VARIANTS = {
+    "no_init_op": Ordering((), "saved_model.Builder without an init op"),
+    "main_op": Ordering(
+        ("initialize_all",),
+        "main_op=main_op(): the loader runs the initializers after its restore",
+    ),
+    "main_op_with_restore": Ordering(
+        ("initialize_all", "restore_saver_default_file"),
+        "main_op_with_restore(the Saver's restore op): the initializers, then that restore",
+    ),
 }
-# format: load: (its steps, "init_op" standing for the variant's; what it is)
-LOADS = {
-    "savedmodel": {
-        "loader_load": (
-            ("restore_all", "init_op"),
-            "tf.compat.v1.saved_model.loader.load: the variables' restore, then the init op",
-        ),
-        "loader_load_then_init": (
-            ("restore_all", "init_op", "initialize_all"),
-            "loader.load, then the user's global_variables_initializer()",
-        ),
-        "load_v2_restore": (
-            ("restore_all",),
-            "tf.saved_model.load in graph mode, then the saved_model_initializers it asks for",
-        ),
-        "load_v2_restore_then_tables": (
-            ("restore_all", "init_op"),
-            "the same, then tables_initializer(), which runs the SavedModel's init op",
-        ),
-        "load_v2_global_init": (
-            (),
-            "tf.saved_model.load in graph mode, then global_variables_initializer() alone",
-        ),
-    },
-    "frozen_pb": {
-        "import_graph_def": (
-            ("init_op",),
-            "import_graph_def: the constants hold what the frozen session held",
-        ),
-    },
+SAVEDMODEL_LOADS = {
+    "loader_load": Ordering(
+        ("restore_all", "init_op"),
+        "tf.compat.v1.saved_model.loader.load: the variables' restore, then the init op",
+    ),
+    "loader_load_then_init": Ordering(
+        ("restore_all", "init_op", "initialize_all"),
+        "loader.load, then the user's global_variables_initializer()",
+    ),
+    "load_v2_restore": Ordering(
+        ("restore_all",),
+        "tf.saved_model.load in graph mode, then the saved_model_initializers it asks for",
+    ),
+    "load_v2_restore_then_tables": Ordering(
+        ("restore_all", "init_op"),
+        "the same, then tables_initializer(), which runs the SavedModel's init op",
+    ),
+    "load_v2_global_init": Ordering(
+        (),
+        "tf.saved_model.load in graph mode, then global_variables_initializer() alone",
+    ),
+}
+FROZEN_VARIANTS = {
+    "after_restore": Ordering(
+        ("restore_all",),
+        "variables folded into constants in a session that restored the checkpoint",
+    ),
+    "after_restore_then_init": Ordering(
+        ("restore_all", "initialize_all"),
+        "folded after restore, then the initializers (freeze_graph's --initializer_nodes)",
+    ),
+}
+FROZEN_LOADS = {
+    "import_graph_def": Ordering(
+        ("init_op",),
+        "import_graph_def: the constants hold what the frozen session held",
+    ),
 }
 
+
+# What the restore's status object tells, checked at the end of each object_ckpt ordering: what
+# each of its assertions gives (passes, or raises), and whether TensorFlow warns, once the
+# restore's objects are deleted, of saved values it left unrestored (status.expect_partial()
+# silences that).
+ASSERTIONS = ("assert_consumed", "assert_existing_objects_matched", "assert_nontrivial_match")
+UNRESTORED_WARNING = "warns_unrestored"
+STATUS_CHECKS = (*ASSERTIONS, UNRESTORED_WARNING)
+PASSES = "passes"
+WARNS, SILENT = "warns", "silent"
+_RAISES = "AssertionError"
+# Every assertion passes, no warning.
+_ALL_PASS = (PASSES, PASSES, PASSES, SILENT)
 
 # object_ckpt's variants: what tf.train.Checkpoint restores from (the seed's network as a
 # tf.Module of tf.Variables, no Keras).
@@ -155,128 +191,139 @@ OBJECT_VARIANTS = {
     "tf1_saver": "the built TF1 Saver checkpoint, which tf.train.Checkpoint reads by name",
     "no_checkpoint": "restore(None): what a CheckpointManager with no checkpoint yet restores",
 }
-# object_ckpt's orderings, VARIANT.LOAD: (steps, what it does). Each runs in a fresh graph and
-# session (graph mode) or on a fresh network object (eager); in eager mode a variable is
-# initialised when it is created.
+# object_ckpt's orderings, VARIANT.LOAD. Each runs in a fresh graph and session (graph mode) or
+# on a fresh network object (eager); in eager mode a variable is initialised when it is created.
 OBJECT_ORDERINGS = {
-    "model.init_then_run_restore_ops": (
+    "model.init_then_run_restore_ops": Ordering(
         ("initialize_all", "restore_matched"),
         "graph mode: global_variables_initializer(), then status.run_restore_ops(sess)",
+        _ALL_PASS,
     ),
-    "model.run_restore_ops_then_init": (
+    "model.run_restore_ops_then_init": Ordering(
         ("restore_matched", "initialize_all"),
         "graph mode: status.run_restore_ops(sess), then global_variables_initializer()",
+        _ALL_PASS,
     ),
-    "model.initialize_or_restore": (
+    "model.initialize_or_restore": Ordering(
         ("restore_matched", "initialize_uninitialized"),
         "graph mode: status.initialize_or_restore(sess), TensorFlow's restore-or-initialise",
+        _ALL_PASS,
     ),
-    "model.initialize_or_restore_extra_variable": (
+    "model.initialize_or_restore_extra_variable": Ordering(
         ("restore_matched", "initialize_uninitialized"),
         "the same into the network with one variable more (extra/bias), which it lacks",
+        (_RAISES, _RAISES, PASSES, SILENT),
     ),
-    "model_and_optimizer.initialize_or_restore": (
+    "model_and_optimizer.initialize_or_restore": Ordering(
         ("restore_matched", "initialize_uninitialized"),
         "a training checkpoint restored for inference: into the network without an optimizer",
+        (_RAISES, PASSES, PASSES, WARNS),
     ),
-    "model_and_optimizer.expect_partial_initialize_or_restore": (
+    "model_and_optimizer.expect_partial_initialize_or_restore": Ordering(
         ("restore_matched", "initialize_uninitialized"),
         "the same after status.expect_partial(), which silences TensorFlow's warning of the"
         " values left unrestored",
+        (_RAISES, PASSES, PASSES, SILENT),
     ),
-    "no_checkpoint.initialize_or_restore": (
+    "no_checkpoint.initialize_or_restore": Ordering(
         ("initialize_all",),
         "restore(None).initialize_or_restore(sess): the initializers alone",
+        (_RAISES, _RAISES, _RAISES, SILENT),
     ),
-    "tf1_saver.initialize_or_restore": (
+    "tf1_saver.initialize_or_restore": Ordering(
         ("restore_by_name_in_graph",),
         "graph mode: the TF1 checkpoint through tf.train.Checkpoint (a name-based restore)",
+        _ALL_PASS,
     ),
-    "model.eager_restore_then_create": (
+    "model.eager_restore_then_create": Ordering(
         ("restore_matched", "initialize_uninitialized"),
         "eager: restore before the variables exist; each takes its saved value when created",
+        _ALL_PASS,
     ),
-    "model.eager_create_then_restore": (
+    "model.eager_create_then_restore": Ordering(
         ("initialize_all", "restore_matched"),
         "eager: create the variables (initialised), then restore",
+        _ALL_PASS,
     ),
-    "tf1_saver.eager_restore_then_create": (
+    "tf1_saver.eager_restore_then_create": Ordering(
         ("restore_by_name_before_create", "initialize_all"),
         "eager: the TF1 checkpoint by name before the variables exist, then create them",
+        (_RAISES, _RAISES, _RAISES, SILENT),
     ),
-    "tf1_saver.eager_create_then_restore": (
+    "tf1_saver.eager_create_then_restore": Ordering(
         ("initialize_all", "restore_matched"),
         "eager: create the variables, then the TF1 checkpoint by name",
+        _ALL_PASS,
     ),
 }
-# What the restore's status object tells, checked at the end of each object_ckpt ordering: what
-# each of its assertions gives (passes, or raises), and whether TensorFlow warns, once the
-# restore's objects are deleted, of saved values it left unrestored (status.expect_partial()
-# silences that). What TensorFlow 2.21 gives (docs/tf2.md); verify flags a run that differs.
-ASSERTIONS = ("assert_consumed", "assert_existing_objects_matched", "assert_nontrivial_match")
-UNRESTORED_WARNING = "warns_unrestored"
-STATUS_CHECKS = (*ASSERTIONS, UNRESTORED_WARNING)
-PASSES = "passes"
-WARNS, SILENT = "warns", "silent"
-_RAISES = "AssertionError"
-# Every assertion passes, no warning.
-_ALL_PASS = (PASSES, PASSES, PASSES, SILENT)
-ASSERTED = {
-    "model.init_then_run_restore_ops": _ALL_PASS,
-    "model.run_restore_ops_then_init": _ALL_PASS,
-    "model.initialize_or_restore": _ALL_PASS,
-    "model.initialize_or_restore_extra_variable": (_RAISES, _RAISES, PASSES, SILENT),
-    "model_and_optimizer.initialize_or_restore": (_RAISES, PASSES, PASSES, WARNS),
-    "model_and_optimizer.expect_partial_initialize_or_restore": (_RAISES, PASSES, PASSES, SILENT),
-    "no_checkpoint.initialize_or_restore": (_RAISES, _RAISES, _RAISES, SILENT),
-    "tf1_saver.initialize_or_restore": _ALL_PASS,
-    "model.eager_restore_then_create": _ALL_PASS,
-    "model.eager_create_then_restore": _ALL_PASS,
-    "tf1_saver.eager_restore_then_create": (_RAISES, _RAISES, _RAISES, SILENT),
-    "tf1_saver.eager_create_then_restore": _ALL_PASS,
+
+# The formats the built model is written in: its checkpoint (the orderings above), a TF1
+# SavedModel, a frozen GraphDef and TF2's object-based checkpoint (tf.train.Checkpoint).
+FORMATS = {
+    "ckpt": Format("Outcomes per checkpoint, ordering and probe", {}, ORDERINGS),
+    "savedmodel": Format(
+        "The built model as a SavedModel, per export variant and way of loading it",
+        SAVEDMODEL_VARIANTS,
+        exported_orderings(SAVEDMODEL_VARIANTS, SAVEDMODEL_LOADS),
+        export="exporting:export",
+        load="loading:audit_exported",
+    ),
+    "frozen_pb": Format(
+        "The built model as a frozen GraphDef, per way of freezing it",
+        FROZEN_VARIANTS,
+        exported_orderings(FROZEN_VARIANTS, FROZEN_LOADS),
+        export="exporting:export",
+        load="loading:audit_exported",
+    ),
+    "object_ckpt": Format(
+        "The built model as TF2's tf.train.Checkpoint, per variant and ordering",
+        OBJECT_VARIANTS,
+        OBJECT_ORDERINGS,
+        export="object_checkpoints:export",
+        load="object_checkpoints:audit_object_checkpoints",
+    ),
 }
+# Those export writes from the built checkpoint, and load reads.
+EXPORTED_FORMATS = tuple(name for name, format_ in FORMATS.items() if format_.export)
+# Every ordering of every format, by name; the `initial` state's steps are the initializers
+# alone, in a fresh session.
+_EVERY = {name: o for format_ in FORMATS.values() for name, o in format_.orderings.items()}
+INITIAL = Ordering(("initialize_all",), "the graph's initializers in a fresh session")
+
+
+def exported_format(name):
+    """The Format `name` names, one of EXPORTED_FORMATS. Raises ValueError, listing them."""
+    if name not in EXPORTED_FORMATS:
+        raise ValueError(f"format {name!r}; allowed: {', '.join(EXPORTED_FORMATS)}")
+    return FORMATS[name]
 
 
 def format_orderings(format_):
-    """A format's orderings: VARIANT.LOAD for every variant and load (the checkpoint's are
-    ORDERINGS, the object-based checkpoint's OBJECT_ORDERINGS)."""
-    if format_ == "ckpt":
-        return list(ORDERINGS)
-    if format_ == "object_ckpt":
-        return list(OBJECT_ORDERINGS)
-    return [f"{variant}.{load}" for variant in VARIANTS[format_] for load in LOADS[format_]]
+    """A format's orderings, by name: VARIANT.LOAD but for the checkpoint's own."""
+    return list(FORMATS[format_].orderings)
 
 
 def variant_and_load(state):
     """(format, variant, load) of a format's ordering VARIANT.LOAD."""
     variant, load = state.split(".")
-    variants = {**VARIANTS, "object_ckpt": OBJECT_VARIANTS}
-    format_ = next(f for f, named in variants.items() if variant in named)
+    format_ = next(name for name, f in FORMATS.items() if variant in f.variants)
     return format_, variant, load
 
 
+def ordering(state):
+    """The Ordering a state names: `initial` or any format's ordering."""
+    return INITIAL if state == "initial" else _EVERY[state]
+
+
 def steps(state):
-    """The steps of an ordering; the `initial` state's are the initializers alone, in a fresh
-    session."""
-    if state == "initial":
-        return ("initialize_all",)
-    if state in ORDERINGS:
-        return ORDERINGS[state][0]
-    if state in OBJECT_ORDERINGS:
-        return OBJECT_ORDERINGS[state][0]
-    format_, variant, load = variant_and_load(state)
-    init_op = VARIANTS[format_][variant][0]
-    return tuple(
-        step
-        for written in LOADS[format_][load][0]
-        for step in (init_op if written == "init_op" else (written,))
-    )
+    """The steps of an ordering, or of the `initial` state."""
+    return ordering(state).steps
 
 
 def ordering_of(*wanted):
     """The ordering that runs exactly the steps `wanted`: tests and the benchmark name
     orderings by what they do, so that this module stays the one place their names are written."""
-    return next(ordering for ordering in ORDERINGS if steps(ordering) == wanted)
+    return next(name for name in ORDERINGS if steps(name) == wanted)
 
 
 def expected_outcomes(ordering, variables, partial_variables, mapped=(), random=(), saved=None):

@@ -1,0 +1,79 @@
+"""The results tables report writes (their columns, in order) and every verdict drawn from
+them: whether an outcome is the expected one, which probes are inconclusive, which orderings
+the inference check fails and which status checks differ from TensorFlow 2.21's. report.py,
+verify.py and the tests read them from here. The outcome names are `orderings.OUTCOMES`."""
+
+from ckptorder import compatibility, orderings
+
+# Where a row's values come from: the checkpoint (its name in the config), the format it was
+# written in, the export variant ('' for a checkpoint's own orderings) and the ordering.
+ORDERING_KEY = ("checkpoint", "format", "variant", "ordering")
+MEASURES = (
+    "n_values",
+    "max_abs_diff_vs_saved",
+    "equal_to_saved",
+    "equal_to_initial",
+    "saved_equals_initial",
+)
+VERDICT = ("outcome", "error", "initializer", "expected", "as_expected", *orderings.STATUS_CHECKS)
+REPORT = (*ORDERING_KEY, "tensor", "slice", *MEASURES, *VERDICT)
+VARIABLES = (*ORDERING_KEY, "variable", "source", *MEASURES, *VERDICT)
+INFERENCE_CHECK = ("max_abs_diff", "bit_equal", "error")
+INFERENCE = (*ORDERING_KEY, *INFERENCE_CHECK)
+COMPATIBILITY = ("checkpoint", *compatibility.COLUMNS)
+TRAJECTORY = ("run", "step", "tensor", "slice", "index", "value")
+
+
+def as_expected(table):
+    """Whether each row's outcome is its expected one."""
+    return table["outcome"] == table["expected"]
+
+
+def judged(table):
+    """The rows with an expected outcome (a checkpoint without one is reported, not judged)."""
+    return table["expected"].notna() & (table["expected"] != "")
+
+
+def unexpected(table):
+    return judged(table) & ~as_expected(table)
+
+
+def inconclusive(report):
+    """The judged probes whose saved values are bit for bit their initial ones: there nothing
+    can tell a restore from an initialisation. One row per checkpoint and probe."""
+    rows = report[judged(report) & report["saved_equals_initial"]]
+    return rows.drop_duplicates(["checkpoint", "tensor", "slice"])
+
+
+def restoring_everything(inference, variables):
+    """The inference rows of the orderings that restored every variable."""
+    restored = (
+        (variables["outcome"] == orderings.RESTORED)
+        .groupby([variables[key] for key in ORDERING_KEY], sort=False)
+        .all()
+    )
+    rows = inference.join(restored.rename("all_restored"), on=list(ORDERING_KEY))
+    return rows[rows["all_restored"].eq(True)]
+
+
+def inference_failures(inference, variables):
+    """The orderings that restored every variable and yet did not give the saved model's
+    output bit for bit."""
+    rows = restoring_everything(inference, variables)
+    return rows[~rows["bit_equal"]]
+
+
+def status_mismatches(report):
+    """(row, check, given, expected) for each object_ckpt ordering and status check whose
+    result is not what its Ordering says TensorFlow 2.21 gives."""
+    rows = report[report["format"] == "object_ckpt"].drop_duplicates(list(ORDERING_KEY))
+    return [
+        (row, check, given, expected)
+        for row in rows.itertuples()
+        for check, expected in zip(
+            orderings.STATUS_CHECKS,
+            orderings.ordering(f"{row.variant}.{row.ordering}").status,
+            strict=True,
+        )
+        if (given := getattr(row, check)) != expected
+    ]

@@ -1,0 +1,64 @@
+"""The verdicts of tables.py on small tables: which rows are judged, unexpected, inconclusive;
+which orderings fail the inference check; which status checks differ."""
+
+import pandas as pd
+
+from ckptorder import orderings, tables
+
+RESTORED, REINITIALIZED = orderings.RESTORED, orderings.REINITIALIZED
+KEY = dict(zip(tables.ORDERING_KEY, ("mine", "ckpt", "", "restore_only"), strict=True))
+
+
+def test_only_rows_with_an_expected_outcome_are_judged():
+    table = pd.DataFrame(
+        {
+            "outcome": [RESTORED, REINITIALIZED, REINITIALIZED, RESTORED],
+            "expected": [RESTORED, RESTORED, "", None],
+        }
+    )
+    assert tables.judged(table).tolist() == [True, True, False, False]
+    assert tables.unexpected(table).tolist() == [False, True, False, False]
+
+
+def test_a_probe_whose_saved_values_are_its_initial_ones_is_inconclusive_once():
+    report = pd.DataFrame(
+        {
+            "checkpoint": ["mine"] * 3 + ["other"],
+            "tensor": ["a", "a", "b", "a"],
+            "slice": ["[0]"] * 4,
+            "saved_equals_initial": [True, True, False, True],
+            "expected": [RESTORED, RESTORED, RESTORED, ""],
+            "outcome": [RESTORED] * 4,
+        }
+    )
+    found = tables.inconclusive(report)
+    assert found[["checkpoint", "tensor"]].values.tolist() == [["mine", "a"]]
+
+
+def test_the_inference_check_judges_only_orderings_that_restored_every_variable():
+    keys = [{**KEY, "ordering": o} for o in ("restore_only", "init_only", "broken")]
+    variables = pd.DataFrame(
+        [{**k, "outcome": RESTORED} for k in (keys[0], keys[2])]
+        + [{**keys[1], "outcome": REINITIALIZED}, {**keys[2], "outcome": RESTORED}]
+    )
+    diffs = (0.0, 1.0, 0.5)
+    inference = pd.DataFrame(
+        [{**k, "max_abs_diff": d, "bit_equal": d == 0.0} for k, d in zip(keys, diffs, strict=True)]
+    )
+    everything = tables.restoring_everything(inference, variables)
+    assert everything["ordering"].tolist() == ["restore_only", "broken"]
+    assert tables.inference_failures(inference, variables)["ordering"].tolist() == ["broken"]
+
+
+def test_a_status_check_that_differs_from_tensorflow_2_21_is_named():
+    name = "model.initialize_or_restore_extra_variable"
+    variant, ordering = name.split(".")
+    expected = orderings.ordering(name).status
+    given = dict(zip(orderings.STATUS_CHECKS, expected, strict=True))
+    row = {**KEY, "format": "object_ckpt", "variant": variant, "ordering": ordering, **given}
+    assert tables.status_mismatches(pd.DataFrame([row, row])) == []
+    row[orderings.STATUS_CHECKS[0]] = orderings.PASSES
+    found = tables.status_mismatches(pd.DataFrame([row]))
+    assert [(check, given, want) for _, check, given, want in found] == [
+        (orderings.STATUS_CHECKS[0], orderings.PASSES, expected[0])
+    ]
