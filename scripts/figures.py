@@ -52,6 +52,7 @@ LABEL_WIDTH = 2.5
 PANEL_WIDTH = 1.6
 PANEL_GAP = 0.12
 OUTCOME_WIDTH = 1.05
+PROBE_WIDTH = 2 * PANEL_WIDTH + PANEL_GAP + OUTCOME_WIDTH
 PROBE_GAP = 0.3
 ROW_HEIGHT = 0.5
 ROW_GAP = 0.1
@@ -117,17 +118,13 @@ def draw_probes(panels, checkpoint, path):
     probes = list(dict.fromkeys((tensor, slice_) for _, tensor, slice_ in panels))
     states = [*REFERENCES, *dict.fromkeys(s for s, _, _ in panels if s not in REFERENCES)]
     tops = row_tops(states)
-    probe_width = 2 * PANEL_WIDTH + PANEL_GAP + OUTCOME_WIDTH
     labels = label_width(states)
-    size = (
-        labels + len(probes) * probe_width + (len(probes) - 1) * PROBE_GAP + 0.2,
-        HEADER + tops[-1] + ROW_HEIGHT + FOOTER,
-    )
+    size = probes_size(states, len(probes))
     figure = new_figure(size, left=0, right=0, top=0, bottom=0)
     write_at(figure, size, (size[0] / 2, 0.25), f"{PROBES_TITLE}: {checkpoint}", fontsize=14)
     write_at(figure, size, (size[0] / 2, 0.55), PROBES_SUBTITLE, fontsize=10)
     for number, (tensor, slice_) in enumerate(probes):
-        left = labels + number * (probe_width + PROBE_GAP)
+        left = labels + number * (PROBE_WIDTH + PROBE_GAP)
         centre = left + PANEL_WIDTH + PANEL_GAP / 2
         write_at(figure, size, (centre, 0.95), f"{tensor} {slice_}", fontsize=11, weight="bold")
         values = {state: panels[state, tensor, slice_] for state in states}
@@ -153,6 +150,19 @@ def draw_probes(panels, checkpoint, path):
             figure.axes[0].set_yticks([t + ROW_HEIGHT / 2 for t in tops], states, fontsize=10)
         write_outcomes(ax, outcomes, tops)
     save(figure, path)
+
+
+def probes_size(states, probes):
+    """The probes figure's (width, height) in inches: a row per state, two panels per probe."""
+    return (
+        label_width(states) + probes * PROBE_WIDTH + (probes - 1) * PROBE_GAP + 0.2,
+        HEADER + row_tops(states)[-1] + ROW_HEIGHT + FOOTER,
+    )
+
+
+def outcomes_size(orderings, variables):
+    """The outcomes figure's (width, height) in inches: a cell per ordering and variable."""
+    return len(variables) * CELL_WIDTH + label_width(orderings) + 0.3, len(orderings) * 0.45 + 1.1
 
 
 def label_width(labels):
@@ -281,8 +291,9 @@ def draw_outcomes(variables, checkpoint, format_, path):
         checkpoint = f"{checkpoint} as {format_}"
     orderings, names = unique(variables, "ordering"), unique(variables, "variable")
     labels = label_width(orderings)
-    width, height = len(names) * CELL_WIDTH + labels + 0.3, len(orderings) * 0.45 + 1.1
-    figure = new_figure((width, height), left=labels, right=0.3, top=0.9, bottom=0.2)
+    figure = new_figure(
+        outcomes_size(orderings, names), left=labels, right=0.3, top=0.9, bottom=0.2
+    )
     ax = figure.subplots()
     for row in variables:
         x, y = names.index(row["variable"]), orderings.index(row["ordering"])

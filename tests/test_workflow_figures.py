@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 import figures
-from ckptorder import orderings
+from ckptorder import network, orderings
 from conftest import snakemake
 
 pytestmark = pytest.mark.workflow
@@ -21,12 +21,17 @@ def png_size(path):
 
 
 def test_figures_are_pngs_of_the_intended_size(pipeline):
-    figures = pipeline / "results" / "figures"
-    # 10 rows (saved, initial, 8 orderings) by 2 columns for each of the 2 probes, at 100 dpi:
-    # about the width the HTML report shows without shrinking.
-    assert png_size(figures / "seed" / "probes.png") == (1174, 775)
-    # 6 variables by 8 orderings.
-    assert png_size(figures / "seed" / "outcomes.png") == (1000, 470)
+    """A row per state (the references, then the checkpoint's orderings) and two panels per
+    probe; a cell per ordering and variable; at 100 dpi."""
+    shown = pipeline / "results" / "figures" / "seed"
+    states = [*orderings.REFERENCES, *orderings.ORDERINGS]
+    probes = yaml.safe_load((pipeline / "config.yaml").read_text())["probes"]
+    inches = figures.probes_size(states, len(probes))
+    assert png_size(shown / "probes.png") == tuple(round(100 * x) for x in inches)
+    inches = figures.outcomes_size(list(orderings.ORDERINGS), list(network.variable_shapes()))
+    assert png_size(shown / "outcomes.png") == tuple(round(100 * x) for x in inches)
+    # About the width the HTML report shows without shrinking.
+    assert png_size(shown / "probes.png")[0] < 1200
 
 
 def test_the_readme_shows_the_figures_of_the_default_run(pipeline):
