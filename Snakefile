@@ -23,5 +23,6 @@ rule all:
     default_target: True
     input:
         VERIFIED,
-        [figure_file(name, figure) for name in CHECKPOINTS for figure in ("probes", "outcomes")],
+        [figure_file(name, "outcomes") for name in CHECKPOINTS],
+        [figure_file(name, "probes") for name, entry in CHECKPOINTS.items() if entry["probes"]],
         [figure_file(run, "trajectory") for run in RUNS],

@@ -5,6 +5,7 @@ import math
 import os
 import re
 import sys
+import time
 
 sys.path.insert(0, f"{workflow.basedir}/scripts")
 
@@ -58,10 +59,33 @@ onsuccess:
 
 onerror:
     cancel_rescheduling_timers()
+    errors = failed_steps_errors()
+    if errors:
+        # At exit, so that they come after Snakemake's own account of the failure.
+        atexit.register(print, "\n".join(errors), file=sys.stderr)
 
 
 def modified(path):
     return os.stat(path).st_mtime_ns if os.path.exists(path) else None
+
+
+STARTED_NS = time.time_ns()
+
+
+def failed_steps_errors():
+    """The one-line error of each step that failed in this run: the last line of each log
+    written since the run started that is a step's error."""
+    errors = []
+    for folder, _, files in sorted(os.walk("results/logs")):
+        for name in sorted(files):
+            path = os.path.join(folder, name)
+            if (modified(path) or 0) < STARTED_NS:
+                continue
+            with open(path, errors="replace") as log:
+                lines = log.read().splitlines() or [""]
+            if lines[-1].startswith("error: "):
+                errors.append(lines[-1])
+    return errors
 
 
 VERIFIED_BEFORE_THE_RUN = modified(VERIFIED)
@@ -109,17 +133,25 @@ def reading_mb(wildcards, input):
     return tensorflow_mb(input.size_mb)
 
 
-def checkpoint_inputs(wildcards):
+def checkpoint_files_of(wildcards):
     """A checkpoint's files: its index, data shards and graph (build's, for the built one)."""
     entry = CHECKPOINTS[wildcards.checkpoint]
     prefix = entry["prefix"]
     if entry["built"]:
         data = [prefix + checkpoint_files.DATA_SUFFIX]
-        built = {"inference": INFERENCE_REFERENCE}
     else:
         data = checkpoint_files.data_files(prefix)
-        built = {}
-    return {"index": f"{prefix}.index", "data": data, "graph": entry["graph"], **built}
+    return {"index": f"{prefix}.index", "data": data, "graph": entry["graph"]}
+
+
+def checkpoint_inputs(wildcards):
+    """What restore reads of a checkpoint: its files, and for the built one build's output on
+    its batch. One from outside has its names checked first (the names checkpoint), whose
+    output is not restore's input: a change of a probe reruns the check, not the restore."""
+    if CHECKPOINTS[wildcards.checkpoint]["built"]:
+        return checkpoint_files_of(wildcards) | {"inference": INFERENCE_REFERENCE}
+    checkpoints.names.get(checkpoint=wildcards.checkpoint)
+    return checkpoint_files_of(wildcards)
 
 
 def checkpoint_threads(wildcards):
@@ -140,6 +172,10 @@ def exported_folder(format_):
 def prefix_of(index):
     """The prefix TensorFlow names a checkpoint by, from its index file."""
     return index.removesuffix(".index")
+
+
+def names_file(name):
+    return f"results/names/{name}.json"
 
 
 def values_folder(name):

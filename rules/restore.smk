@@ -1,3 +1,28 @@
+# A checkpoint (Snakemake's kind), so that restore waits for it without taking its output as
+# an input: a change of a probe reruns this check alone, not the restore.
+checkpoint names:
+    input:
+        unpack(checkpoint_files_of),
+        **code("names"),
+    output:
+        names_file("{checkpoint}"),
+    log:
+        "results/logs/names/{checkpoint}.log",
+    benchmark:
+        "results/benchmarks/names/{checkpoint}.tsv"
+    conda:
+        "../envs/pipeline.yaml"
+    threads: 1
+    params:
+        settings=lambda wildcards: configuration.names_settings(CHECKPOINTS[wildcards.checkpoint]),
+        prefix=lambda wildcards, input: prefix_of(input.index),
+    shell:
+        logged(
+            "python {input.script} --settings {params.settings:q} --checkpoint {params.prefix:q}"
+            " --graph {input.graph:q} --output {output}"
+        )
+
+
 rule restore:
     input:
         unpack(checkpoint_inputs),
@@ -16,7 +41,7 @@ rule restore:
         runtime=config["time_limit"],
     params:
         settings=lambda wildcards: configuration.restore_settings(CHECKPOINTS[wildcards.checkpoint]),
-        prefix=lambda wildcards, input: prefix_of(input.index),
+        prefix=lambda wildcards: CHECKPOINTS[wildcards.checkpoint]["prefix"],
         inference=inference_option,
     shell:
         logged(

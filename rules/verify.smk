@@ -4,6 +4,7 @@ rule verify:
         report="results/report.csv",
         variables="results/variables.csv",
         inference="results/inference.csv",
+        compatibility="results/compatibility.csv",
     output:
         VERIFIED,
     log:
@@ -13,8 +14,11 @@ rule verify:
     conda:
         "../envs/pipeline.yaml"
     threads: 1
+    params:
+        settings=configuration.verify_settings(config),
     shell:
         logged(
-            "python {input.script} --report {input.report} --variables {input.variables}"
-            " --inference {input.inference} --output {output}"
+            "python {input.script} --settings {params.settings:q} --report {input.report}"
+            " --variables {input.variables} --inference {input.inference}"
+            " --compatibility {input.compatibility} --output {output}"
         )

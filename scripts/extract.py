@@ -17,14 +17,27 @@ from ckptorder.values import Values, state_paths
 
 def probe_rows(state, values, probe, variable):
     """One slice CSV row per element that `probe` (keys `tensor` and `slice`) selects of
-    `variable` (its name and shape). Raises ValueError for a slice that does not fit it."""
+    `variable` (its name and shape in the graph). Raises ValueError for a slice that does not
+    fit it."""
     name, shape = variable
     coordinates = slices.coordinates(probe["slice"], shape)
+    selected = np.full(len(coordinates), np.nan, dtype=np.float32)
     if values.readable(name):
         tensor = values.read(name)
-        selected = tensor[tuple(np.array(axis) for axis in zip(*coordinates, strict=True))]
-    else:
-        selected = np.full(len(coordinates), np.nan, dtype=np.float32)
+        if tensor.shape != tuple(shape):
+            logging.info(
+                "%s holds shape %s in %s, not its graph's %s: its probe's elements outside that"
+                " shape are nan",
+                name,
+                tensor.shape,
+                state,
+                tuple(shape),
+            )
+        inside = [all(i < n for i, n in zip(c, tensor.shape, strict=True)) for c in coordinates]
+        if tensor.ndim == len(shape) and any(inside):
+            held = [c for c, fits in zip(coordinates, inside, strict=True) if fits]
+            where = tuple(np.array(axis) for axis in zip(*held, strict=True))
+            selected[np.flatnonzero(inside)] = tensor[where]
     for index, value in zip(coordinates, selected, strict=True):
         yield slice_csv.row(state, probe, index, value)
 

@@ -163,7 +163,8 @@ def probe_table(frame, ordering_names, shapes, variables):
                     "error": row["error"],
                 }
             )
-    return pd.DataFrame(rows)
+    columns = ["ordering", "tensor", "slice", "variable", *tables.MEASURES, "outcome", "error"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def expected_outcome(checkpoint, ordering, variable, facts, saved):
@@ -192,11 +193,11 @@ def expected_outcome(checkpoint, ordering, variable, facts, saved):
 def labelled(table, checkpoint):
     """The table with the checkpoint's name, its format and the export variant first ('' for
     a checkpoint's own ordering), and each ordering's own name."""
-    variants, names = zip(*map(variant_and_ordering, table["ordering"]), strict=True)
+    labels = [variant_and_ordering(ordering) for ordering in table["ordering"]]
     table.insert(0, "checkpoint", checkpoint["checkpoint"])
     table.insert(1, "format", checkpoint["format"])
-    table.insert(2, "variant", variants)
-    table["ordering"] = names
+    table.insert(2, "variant", [variant for variant, _ in labels])
+    table["ordering"] = [name for _, name in labels]
     return table
 
 

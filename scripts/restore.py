@@ -22,7 +22,7 @@ import logging
 
 from ckptorder import orderings
 from ckptorder.atomic import atomic_directory
-from ckptorder.checkpoint_files import require_files
+from ckptorder.checkpoint_files import named_prefix, require_files
 from ckptorder.cli import (
     OPTIONAL,
     THREADS,
@@ -51,10 +51,8 @@ def main(argv=None):
         from ckptorder.inference import checked_inference
 
         inference = checked_inference(args.inference, settings["output_tensor"])
-        with atomic_directory(args.output) as folder:
-            restoring.audit_checkpoint(
-                args.checkpoint, graph, settings, args.threads, folder, inference
-            )
+        with atomic_directory(args.output) as folder, named_prefix(args.checkpoint) as prefix:
+            restoring.audit_checkpoint(prefix, graph, settings, args.threads, folder, inference)
     logging.info("read %s and %s; wrote %s", args.checkpoint, graph, args.output)
 
 

@@ -18,7 +18,8 @@ import pandas as pd
 
 from ckptorder import orderings, tables
 from ckptorder.atomic import write_text
-from ckptorder.cli import fail, step_arguments
+from ckptorder.cli import fail, load_settings, one_line_errors, step_arguments
+from ckptorder.step_settings import VerifySettings
 
 # The status check columns as the object_ckpt table heads them.
 SHORT = {
@@ -29,28 +30,62 @@ SHORT = {
 }
 
 
-def outcome_tables(report, path):
-    """One table per format: checkpoints and orderings (with the export variant) by probes,
-    each cell the outcome, marked where it is not the expected one (blank where the checkpoint
-    lacks the probe)."""
+# The widest line of a table, in characters: about 120 (the default run's widest, 122, fits);
+# wider tables continue below.
+TABLE_WIDTH = 125
+# The names a line of the summary lists at most.
+NAMES_SHOWN = 5
+
+
+def outcome_tables(report, variables, paths, outside):
+    """The tables that end a run: per checkpoint, its orderings by probes (each cell the
+    outcome, marked where it is not the expected one; blank where the checkpoint lacks the
+    probe) and, for a checkpoint from `outside`, how many variables each ordering left in each
+    outcome; then one table per exported format, and the TF2 status checks."""
     marked = report["outcome"] + " (UNEXPECTED)"
     cells = report.assign(
         probe=report["tensor"] + " " + report["slice"],
         cell=report["outcome"].where(~tables.unexpected(report), marked),
     )
     shown = []
-    for format_, rows in cells.groupby("format", sort=False):
-        index = ["checkpoint", "ordering"] if format_ == "ckpt" else ["variant", "ordering"]
-        order = list(dict.fromkeys(zip(*(rows[key] for key in index), strict=True)))
-        table = rows.pivot(index=index, columns="probe", values="cell")
-        table = table.reindex(index=order, columns=rows["probe"].unique()).fillna("")
-        shown.append(f"{orderings.FORMATS[format_].title} ({path}):\n{table.to_string()}")
+    for checkpoint in variables.loc[variables["format"] == "ckpt", "checkpoint"].unique():
+        rows = cells[(cells["format"] == "ckpt") & (cells["checkpoint"] == checkpoint)]
+        if len(rows):
+            shown.append(probe_table(rows, ["checkpoint", "ordering"], "ckpt", paths[0]))
+        if checkpoint in outside:
+            shown.append(outcome_counts(variables, checkpoint, paths[1]))
+    for format_, rows in cells[cells["format"] != "ckpt"].groupby("format", sort=False):
+        shown.append(probe_table(rows, ["variant", "ordering"], format_, paths[0]))
         if format_ == "object_ckpt":
+            index = ["variant", "ordering"]
             asserted = rows.drop_duplicates(index).set_index(index)[list(SHORT)]
             asserted = asserted.rename(columns=SHORT).rename_axis(columns="check")
             title = "What each TF2 ordering's status gave: assertions, unrestored-values warning"
-            shown.append(f"{title} ({path}):\n{asserted.to_string()}")
+            shown.append(f"{title} ({paths[0]}):\n{asserted.to_string(line_width=TABLE_WIDTH)}")
     return "\n\n".join(shown)
+
+
+def probe_table(rows, index, format_, path):
+    order = list(dict.fromkeys(zip(*(rows[key] for key in index), strict=True)))
+    table = rows.pivot(index=index, columns="probe", values="cell")
+    table = table.reindex(index=order, columns=rows["probe"].unique()).fillna("")
+    title = orderings.FORMATS[format_].title
+    return f"{title} ({path}):\n{table.to_string(line_width=TABLE_WIDTH)}"
+
+
+def outcome_counts(variables, checkpoint, path):
+    """How many of a checkpoint's variables each ordering left in each outcome (and, where
+    judged, how many not as expected)."""
+    rows = variables[(variables["format"] == "ckpt") & (variables["checkpoint"] == checkpoint)]
+    counts = pd.crosstab(
+        pd.Categorical(rows["ordering"], rows["ordering"].unique()), rows["outcome"]
+    )
+    counts = counts.reindex(columns=[o for o in orderings.OUTCOMES if o in counts.columns])
+    if tables.judged(rows).any():
+        counts["UNEXPECTED"] = tables.unexpected(rows).groupby(rows["ordering"].to_numpy()).sum()
+    counts = counts.rename_axis(index="ordering", columns="variables")
+    title = f"Variables per outcome: {checkpoint}, {len(rows['variable'].unique())} variables"
+    return f"{title} ({path}):\n{counts.to_string(line_width=TABLE_WIDTH)}"
 
 
 def inference_problems(inference, variables, path):
@@ -107,15 +142,27 @@ def error_of(row):
     return f" ({row.error})" if isinstance(row.error, str) else ""
 
 
-def summary(report, variables, inference):
-    """How many outcomes were judged, which checkpoints were reported without a verdict, and
-    how many orderings the inference check passed."""
+def summary(report, variables, inference, compatible, skipped):
+    """Each checkpoint whose graph shares few variables with it, first; how many outcomes were
+    judged, which checkpoints were reported without a verdict, the orderings `skipped` (by
+    checkpoint) and how many orderings the inference check passed."""
+    words = "".join(f"{line}\n" for line in few_shared(compatible))
     probes, whole = tables.judged(report).sum(), tables.judged(variables).sum()
-    words = f"verify: all {probes} judged probe and {whole} judged variable outcomes as expected"
-    reported = report.loc[~tables.judged(report), "checkpoint"].unique()
+    if whole:
+        words += (
+            f"verify: all {probes} judged probe and {whole} judged variable outcomes as expected"
+        )
+    else:
+        words += "verify: nothing judged (no checkpoint sets expected)"
+    reported = variables.loc[~tables.judged(variables), "checkpoint"].unique()
     if len(reported):
         words += f"; reported, not judged (no expected): {', '.join(reported)}"
     words += "."
+    for checkpoint, names in skipped.items():
+        words += (
+            f"\n{checkpoint}: {', '.join(names)} not run: its entry sets no"
+            " partial_restore.variables (the variables that ordering's Saver restores)."
+        )
     passed = len(tables.restoring_everything(inference, variables))
     if passed:
         words += (
@@ -131,8 +178,30 @@ def summary(report, variables, inference):
     for kind, note in notes.items():
         found = variables[variables["initializer"] == kind]
         for checkpoint, names in found.groupby("checkpoint", sort=False)["variable"]:
-            words += f"\n{checkpoint}: {note.format(', '.join(names.unique()))}"
+            words += f"\n{checkpoint}: {note.format(some_of(names.unique()))}"
     return words
+
+
+def some_of(names):
+    """The first NAMES_SHOWN names, and how many more."""
+    more = f" and {len(names) - NAMES_SHOWN} more" if len(names) > NAMES_SHOWN else ""
+    return ", ".join(names[:NAMES_SHOWN]) + more
+
+
+def few_shared(compatible):
+    """A warning per checkpoint whose graph's variables are mostly not in it under their name
+    and shape: the wrong graph, or a checkpoint of another model."""
+    lines = []
+    graph = compatible[compatible["variable"].notna() & (compatible["variable"] != "")]
+    for checkpoint, rows in graph.groupby("checkpoint", sort=False):
+        shared = (rows["status"] == "match").sum()
+        if shared < len(rows) / 2:
+            lines.append(
+                f"WARNING: {checkpoint}: only {shared} of its graph's {len(rows)} variables are"
+                " in the checkpoint under their name and shape: is its graph the one the"
+                " checkpoint was saved from? (results/compatibility.csv lists both sides)"
+            )
+    return lines
 
 
 def open_next(report, variables):
@@ -152,20 +221,30 @@ def open_next(report, variables):
     )
 
 
+def read_table(path):
+    """A results table; its text columns that may be blank (a checkpoint's own orderings have
+    no export variant, most orderings no status checks) as '' rather than NaN."""
+    blank = ["variant", "variable", *orderings.STATUS_CHECKS]
+    return pd.read_csv(path, dtype=dict.fromkeys(blank, str)).fillna(dict.fromkeys(blank, ""))
+
+
 def main(argv=None):
     options = [
         ("--report", "report.csv"),
         ("--variables", "variables.csv"),
         ("--inference", "inference.csv"),
+        ("--compatibility", "compatibility.csv"),
         ("--output", "file the table is written to on success"),
     ]
-    args = step_arguments("verify", __doc__, argv, options)
-    # A checkpoint's own orderings have no export variant: '' rather than NaN.
-    report, variables, inference = (
-        pd.read_csv(path).fillna({"variant": ""} | dict.fromkeys(orderings.STATUS_CHECKS, ""))
-        for path in (args.report, args.variables, args.inference)
+    args = step_arguments("verify", __doc__, argv, options, VerifySettings)
+    with one_line_errors():
+        settings = load_settings(args.settings, VerifySettings)
+    report, variables, inference, compatible = (
+        read_table(path)
+        for path in (args.report, args.variables, args.inference, args.compatibility)
     )
-    table = outcome_tables(report, args.report)
+    paths = (args.report, args.variables)
+    table = outcome_tables(report, variables, paths, settings["outside"])
     print(table)
     found = problems(report, variables, (args.report, args.variables))
     found += inference_problems(inference, variables, args.inference)
@@ -176,7 +255,7 @@ def main(argv=None):
             f" lines before this one (the step's log); the report stays on disk: {args.report},"
             f" {args.variables}"
         )
-    words = summary(report, variables, inference)
+    words = summary(report, variables, inference, compatible, settings["skipped"])
     write_text(args.output, f"{table}\n\n{words}\n{open_next(args.report, args.variables)}\n")
     read = f"{args.report}, {args.variables}, {args.inference}"
     logging.info("read %s; wrote %s", read, args.output)

@@ -45,7 +45,7 @@ CASES = {
     ),
     "unknown ordering": (
         set_key("orderings", [FIRST, "restore_twice"]),
-        ["orderings[2]: 'restore_twice' is not allowed", ALLOWED_ORDERINGS],
+        ["orderings[1]: 'restore_twice' is not allowed", ALLOWED_ORDERINGS],
     ),
     "orderings neither all nor a list": (
         set_key("orderings", "everything"),
@@ -81,12 +81,12 @@ CASES = {
         set_key("train", "learning_rate", -0.1),
         ["train.learning_rate: -0.1 is less than or equal to the minimum of 0"],
     ),
-    "probe without tensor": (probe(slice_="[0]"), ["probes[1]: 'tensor' is a required property"]),
+    "probe without tensor": (probe(slice_="[0]"), ["probes[0]: 'tensor' is a required property"]),
     "probe without slice": (
         probe(tensor="conv_1/kernel"),
-        ["probes[1]: 'slice' is a required property"],
+        ["probes[0]: 'slice' is a required property"],
     ),
-    "slice unclosed": (probe("conv_1/kernel", "[1, :, :"), ["probes[1]: slice '[1, :, :'"]),
+    "slice unclosed": (probe("conv_1/kernel", "[1, :, :"), ["probes[0]: slice '[1, :, :'"]),
     "slice not a number": (probe("conv_1/kernel", "[a]"), ["cannot read 'a'", "allowed are"]),
     "slice code": (probe("conv_1/kernel", "__import__('os')"), ["must be written in brackets"]),
     "slice too many indices": (
@@ -108,7 +108,7 @@ CASES = {
     ),
     "the same probe twice": (
         set_key("probes", [{"tensor": "conv_1/bias", "slice": "[0]"}] * 2),
-        ["probes[2]: probes conv_1/bias [0] twice"],
+        ["probes[1]: probes conv_1/bias [0] twice"],
     ),
     "unknown partial variable": (
         set_key("partial_restore", "variables", ["conv_1/weights"]),
@@ -128,7 +128,7 @@ CASES = {
     ),
     "a checkpoint name with a slash": (
         set_key("checkpoints", [{"name": "../x", "build": True}]),
-        ["checkpoints[1].name: '../x' does not match"],
+        ["checkpoints[0].name: '../x' does not match"],
     ),
     "a checkpoint name twice": (
         lambda c: c["checkpoints"].append({"name": "seed", "prefix": "x/model.ckpt"}),
@@ -136,7 +136,7 @@ CASES = {
     ),
     "a checkpoint without prefix or build": (
         set_key("checkpoints", [{"name": "mine"}]),
-        ["checkpoints[1]: give either prefix (a checkpoint on disk) or build: true"],
+        ["checkpoints[0]: give either prefix (a checkpoint on disk) or build: true"],
     ),
     "build twice": (
         lambda c: c["checkpoints"].append({"name": "again", "build": True}),
@@ -144,22 +144,22 @@ CASES = {
     ),
     "a graph for the built checkpoint": (
         set_key("checkpoints", [{"name": "seed", "build": True, "graph": "x.meta"}]),
-        ["checkpoints[1]: graph is for a prefix; build: true has its own"],
+        ["checkpoints[0]: graph is for a prefix; build: true has its own"],
     ),
     "a checkpoint that is not on disk": (
         lambda c: c["checkpoints"].append({"name": "mine", "prefix": "nowhere/model.ckpt"}),
         [
-            "checkpoints[2]: mine: no such file(s): nowhere/model.ckpt.index,"
+            "checkpoints[1]: mine: no such file(s): nowhere/model.ckpt.index,"
             " nowhere/model.ckpt.meta, nowhere/model.ckpt.data-*-of-*"
         ],
     ),
     "a folder that is no training run": (
         lambda c: c["checkpoints"].append({"name": "mine", "prefix": str(PROJECT / "docs")}),
-        [f"checkpoints[2].prefix: {PROJECT / 'docs'} is a folder without a 'checkpoint' state"],
+        [f"checkpoints[1].prefix: {PROJECT / 'docs'} is a folder without a 'checkpoint' state"],
     ),
     "an unknown ordering of a checkpoint": (
         lambda c: c["checkpoints"][0].update(orderings=["restore_twice"]),
-        ["checkpoints[1].orderings[1]: 'restore_twice' is not allowed", ALLOWED_ORDERINGS],
+        ["checkpoints[0].orderings[0]: 'restore_twice' is not allowed", ALLOWED_ORDERINGS],
     ),
     "an unknown format": (
         set_key("formats", ["ckpt", "onnx"]),
@@ -171,7 +171,7 @@ CASES = {
     ),
     "a checkpoint's own probe of a variable the model lacks": (
         lambda c: c["checkpoints"][0].update(probes=[{"tensor": "dense/kernel", "slice": "[0]"}]),
-        ["checkpoints[1].probes[1]: tensor 'dense/kernel' is not in the model"],
+        ["checkpoints[0].probes[0]: tensor 'dense/kernel' is not in the model"],
     ),
 }
 
@@ -256,7 +256,9 @@ def test_only_a_partial_ordering_is_given_the_partial_variables(seed_entry):
         assert json.loads(settings)["partial_variables"] == partial
 
 
-def test_a_checkpoint_from_outside_takes_the_top_level_settings_it_does_not_give(built):
+def test_a_checkpoint_from_outside_takes_the_top_level_settings_but_the_built_models(built):
+    """Not the top-level probes and partial_restore, which name the built model's variables:
+    without its own, an entry skips the partial restore and is audited by whole variables."""
     config = raw_config()
     prefix = str(built / "ckpt" / "model.ckpt")
     config["trust"] = True
@@ -270,11 +272,32 @@ def test_a_checkpoint_from_outside_takes_the_top_level_settings_it_does_not_give
     assert seed["built"] and seed["prefix"] == configuration.BUILT_PREFIX
     assert seed["expected"] == {}
     assert not mine["built"] and mine["graph"] == f"{prefix}.meta"
-    assert mine["orderings"] == list(orderings.ORDERINGS) and mine["trust"] is True
+    partial = [o for o in orderings.ORDERINGS if "restore_partial" in orderings.steps(o)]
+    assert mine["orderings"] == [o for o in orderings.ORDERINGS if o not in partial]
+    assert mine["skipped"] == partial and mine["partial_variables"] is None
+    assert mine["probes"] == [] and mine["trust"] is True
     assert mine["expected"] is None, "reported, not judged"
     assert gated["expected"] == {}
-    assert own["orderings"] == [FIRST] and own["trust"] is False
-    assert own["probes"] == [{"tensor": "x", "slice": "[0]"}], "checked by extract, not here"
+    assert own["orderings"] == [FIRST] and own["trust"] is False and own["skipped"] == []
+    assert own["probes"] == [{"tensor": "x", "slice": "[0]"}], "checked by names, not here"
+    verify = json.loads(configuration.verify_settings(configuration.checked(config)))
+    assert verify == {
+        "outside": ["mine", "gated", "own"],
+        "skipped": dict.fromkeys(["mine", "gated"], partial),
+    }
+
+
+def test_an_outside_entry_that_names_a_partial_restore_ordering_needs_its_variables(built):
+    config = raw_config()
+    prefix = str(built / "ckpt" / "model.ckpt")
+    partial = next(o for o in orderings.ORDERINGS if "restore_partial" in orderings.steps(o))
+    config["checkpoints"] += [{"name": "mine", "prefix": prefix, "orderings": [partial]}]
+    with pytest.raises(configuration.ConfigError) as error:
+        configuration.checked(config)
+    assert error.value.problems == [
+        f"checkpoints[1].orderings: {partial} needs checkpoints[1].partial_restore.variables (the"
+        " variables its Saver restores); give them, or leave the ordering out"
+    ]
 
 
 def test_a_run_folder_is_read_from_itself_whatever_paths_its_state_file_lists(tmp_path):

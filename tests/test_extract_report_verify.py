@@ -10,8 +10,9 @@ import pytest
 
 import extract
 import report
+import verify
 from ckptorder import network
-from ckptorder.orderings import ordering_of
+from ckptorder.orderings import OUTCOMES, ordering_of
 from ckptorder.values import GRAPH_FACTS, Values, write_failure, write_values
 from conftest import PROJECT, REPORT_OUTPUTS
 
@@ -235,11 +236,16 @@ def test_expected_outcomes_can_be_overridden(states):
     assert expected[(INIT_ONLY, "conv_1/bias")] == "changed"
 
 
-def run_verify(directory, outputs):
+def run_verify(directory, outputs, outside=(), skipped=None):
+    settings = {"outside": list(outside), "skipped": skipped or {}}
     return subprocess.run(
         [
             sys.executable,
             str(PROJECT / "scripts" / "verify.py"),
+            "--settings",
+            json.dumps(settings),
+            "--compatibility",
+            str(outputs["compatibility"]),
             "--report",
             str(outputs["report"]),
             "--variables",
@@ -322,15 +328,20 @@ def test_states_without_values_are_failed_and_uninitialized(states):
 
 
 def test_a_checkpoint_without_expected_is_reported_not_judged(states):
-    _, _, outputs = make_report(states, {**SETTINGS, "expected": None}, PROBES)
+    _, variables, outputs = make_report(states, {**SETTINGS, "expected": None}, PROBES)
     table = pd.read_csv(outputs["report"])
     assert table["expected"].isna().all() and table["as_expected"].isna().all()
     assert "changed" in set(table["outcome"])
-    result = run_verify(states, outputs)
+    result = run_verify(states, outputs, outside=["c"], skipped={"c": ["partial_restore"]})
     assert result.returncode == 0, result.stderr
     verified = (states.parent / "verified.txt").read_text()
-    assert "all 0 judged probe and 0 judged variable outcomes as expected" in verified
+    assert "verify: nothing judged (no checkpoint sets expected); reported, not judged" in verified
     assert "reported, not judged (no expected): c." in verified
+    assert "c: partial_restore not run: its entry sets no partial_restore.variables" in verified
+    counts = verified.split("Variables per outcome: c, 6 variables", 1)[1].split("\n\n")[0]
+    outcomes = sorted(set(variables["outcome"]), key=OUTCOMES.index)
+    assert counts.splitlines()[1].split() == ["variables", *outcomes]
+    assert "all 0 judged" not in verified and "Warning" not in result.stderr
 
 
 @pytest.mark.parametrize("script", ["extract", "report", "verify", "figures"])
@@ -343,3 +354,14 @@ def test_numpy_steps_never_import_tensorflow(states, script):
         "assert 'tensorflow' not in sys.modules, 'tensorflow imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_verify_warns_where_a_graph_shares_few_variables_with_its_checkpoint():
+    rows = [("mine", f"v{n}", "match" if n < 2 else "missing_in_checkpoint") for n in range(5)]
+    rows += [("seed", "conv_1/kernel", "match"), ("mine", "", "unused_key")]
+    compatible = pd.DataFrame(rows, columns=["checkpoint", "variable", "status"])
+    assert verify.few_shared(compatible) == [
+        "WARNING: mine: only 2 of its graph's 5 variables are in the checkpoint under their name"
+        " and shape: is its graph the one the checkpoint was saved from?"
+        " (results/compatibility.csv lists both sides)"
+    ]

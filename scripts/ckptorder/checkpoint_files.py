@@ -1,9 +1,11 @@
 """The files of a TF1 checkpoint, named after the prefix TensorFlow is given, and the
 checkpoints a training run's folder lists in its `checkpoint` state file."""
 
+import contextlib
 import glob
 import os
 import re
+import tempfile
 
 # What build writes: one data shard.
 DATA_SUFFIX = ".data-00000-of-00001"
@@ -59,3 +61,29 @@ def listed_checkpoints(folder):
             (int(step.group(1)) if step else position, os.path.join(folder, os.path.basename(path)))
         )
     return listed
+
+
+def is_run_folder(path):
+    """Whether `path` is a training run's folder rather than a prefix: a folder, unless it
+    holds a checkpoint of an empty file name and no state file (`folder/.index`, as
+    `saver.save(sess, "folder/")` writes: its prefix is `folder/`)."""
+    if not os.path.isdir(path):
+        return False
+    named_empty = os.path.isfile(os.path.join(path, ".index"))
+    return not named_empty or os.path.isfile(os.path.join(path, STATE_FILE))
+
+
+@contextlib.contextmanager
+def named_prefix(prefix):
+    """`prefix`, or, where its file name is empty (`folder/`), a named prefix whose files are
+    links to its own, in a temporary folder: given a prefix that names a folder,
+    init_from_checkpoint reads that folder's state file instead, whose paths may be another
+    machine's."""
+    if os.path.basename(prefix):
+        yield prefix
+        return
+    with tempfile.TemporaryDirectory(prefix="named-prefix-") as folder:
+        named = os.path.join(folder, "model")
+        for path in [f"{prefix}.index", *data_files(prefix)]:
+            os.symlink(os.path.abspath(path), named + path[len(prefix) :])
+        yield named

@@ -4,7 +4,6 @@ functions on config.yaml. No TensorFlow and no Snakemake needed.
 """
 
 import importlib.metadata
-import os
 from pathlib import Path
 
 import jsonschema
@@ -16,8 +15,10 @@ from ckptorder.step_settings import (
     ExportSettings,
     ExtractSettings,
     LoadSettings,
+    NamesSettings,
     ReportSettings,
     RestoreSettings,
+    VerifySettings,
 )
 
 SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
@@ -67,7 +68,7 @@ def checked(config, schema=SCHEMA):
 def expand_checkpoints(config):
     """Replace config's `checkpoints` by every checkpoint's settings; returns the problems."""
     problems, expanded = [], []
-    for number, entry in enumerate(config["checkpoints"], start=1):
+    for number, entry in enumerate(config["checkpoints"]):
         try:
             expanded += [(number, entry, s) for s in checkpoint_settings(config, entry)]
         except ValueError as error:
@@ -100,24 +101,30 @@ def checkpoint_settings(config, entry):
     folder without a state file."""
     built = entry.get("build", False)
     prefix = BUILT_PREFIX if built else entry.get("prefix")
+    # The top-level probes and partial_restore name the built model's variables: a checkpoint
+    # from outside has its own or none.
+    partial = entry.get("partial_restore", config["partial_restore"] if built else None)
+    named = spelt_out(entry.get("orderings", config["orderings"]))
+    skipped = [] if partial or "orderings" in entry else partial_orderings(named)
     common = {
         "built": built,
         "format": "ckpt",
-        "orderings": spelt_out(entry.get("orderings", config["orderings"])),
-        "partial_variables": entry.get("partial_restore", config["partial_restore"])["variables"],
-        "probes": entry.get("probes", config["probes"]),
+        "orderings": [name for name in named if name not in skipped],
+        "skipped": skipped,
+        "partial_variables": partial["variables"] if partial else None,
+        "probes": entry.get("probes", config["probes"] if built else []),
         "expected": entry.get("expected", config["expected"] if built else None),
         "trust": entry.get("trust", config["trust"]),
     }
     if built:
         return built_settings(config, entry["name"], common)
-    if not os.path.isdir(prefix):
-        listed = [(None, entry["name"], prefix)]
-    else:
-        listed = [
-            (step, f"{entry['name']}-{step}", member)
-            for step, member in checkpoint_files.listed_checkpoints(prefix)
-        ]
+    listed = [(None, entry["name"], prefix)]
+    if checkpoint_files.is_run_folder(prefix):
+        members = checkpoint_files.listed_checkpoints(prefix)
+        if len(members) == 1:  # a folder of one checkpoint: no training run to follow
+            listed = [(None, entry["name"], members[0][1])]
+        else:
+            listed = [(step, f"{entry['name']}-{step}", member) for step, member in members]
     return [
         {
             "name": name,
@@ -131,6 +138,11 @@ def checkpoint_settings(config, entry):
         }
         for step, name, member in listed
     ]
+
+
+def partial_orderings(names):
+    """The orderings of `names` that restore with a Saver of some variables."""
+    return [name for name in names if "restore_partial" in orderings.steps(name)]
 
 
 def built_settings(config, name, common):
@@ -156,6 +168,7 @@ def built_settings(config, name, common):
             "format": format_,
             "orderings": orderings.format_orderings(format_),
             "partial_variables": [],
+            "skipped": [],
             "expected": {},
         }
         for format_ in config["formats"]
@@ -176,7 +189,7 @@ def entry_problems(entries):
     problems = duplicate_names(entries)
     if sum(entry.get("build", False) for entry in entries) > 1:
         problems.append("checkpoints: build: true is given twice; the pipeline builds one model")
-    for number, entry in enumerate(entries, start=1):
+    for number, entry in enumerate(entries):
         if ("prefix" in entry) == ("build" in entry):
             problems.append(
                 f"checkpoints[{number}]: give either prefix (a checkpoint on disk) or build: true"
@@ -205,6 +218,12 @@ def checkpoint_problems(config, number, entry, settings):
     ]
     if settings["built"]:
         return problems + model_problems(config, settings, key)
+    if settings["partial_variables"] is None and partial_orderings(settings["orderings"]):
+        problems.append(
+            f"{where}.orderings: {', '.join(partial_orderings(settings['orderings']))} needs"
+            f" {where}.partial_restore.variables (the variables its Saver restores); give them,"
+            " or leave the ordering out"
+        )
     missing = checkpoint_files.missing_files(settings["prefix"], settings["graph"])
     if missing:
         problems.append(f"{where}: {settings['name']}: no such file(s): {', '.join(missing)}")
@@ -218,7 +237,7 @@ def ordering_problems(config):
         return []
     given = {"orderings": config.get("orderings")}
     entries = config.get("checkpoints")
-    for number, entry in enumerate(entries if isinstance(entries, list) else [], start=1):
+    for number, entry in enumerate(entries if isinstance(entries, list) else []):
         if isinstance(entry, dict) and "orderings" in entry:
             given[f"checkpoints[{number}].orderings"] = entry["orderings"]
     return [problem for key, value in given.items() for problem in named_orderings(key, value)]
@@ -232,7 +251,7 @@ def named_orderings(key, given):
         return [f"{key}: {given!r} is not allowed; {allowed}"]
     return [
         f"{key}[{number}]: {name!r} is not allowed; {allowed}"
-        for number, name in enumerate(given, start=1)
+        for number, name in enumerate(given)
         if isinstance(name, str) and name not in orderings.ORDERINGS
     ]
 
@@ -243,7 +262,7 @@ def model_problems(config, settings, key):
     shapes = network.variable_shapes(config["model"]["extra_layers"])
     problems = []
     seen = set()
-    for number, probe in enumerate(settings["probes"], start=1):
+    for number, probe in enumerate(settings["probes"]):
         where = f"{key('probes')}[{number}]"
         try:
             variable = network.variable_name(probe["tensor"], shapes)
@@ -284,7 +303,7 @@ def schema_problems(config, schema=SCHEMA):
     schema = yaml.safe_load(Path(schema).read_text())
     problems = []
     for error in sorted(_STRICT(schema).iter_errors(config), key=lambda e: list(e.path)):
-        key = "".join(f"[{p + 1}]" if isinstance(p, int) else f".{p}" for p in error.path)
+        key = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.path)
         key = key.lstrip(".") or "(top level)"
         if error.validator == "additionalProperties":
             unknown = sorted(set(error.instance) - set(error.schema["properties"]))
@@ -338,6 +357,15 @@ def restore_settings(checkpoint):
     ).dump()
 
 
+def names_settings(checkpoint):
+    """names' settings for one checkpoint from outside: what of its entry names variables."""
+    return NamesSettings(
+        checkpoint=checkpoint["name"],
+        probes=checkpoint["probes"],
+        partial_variables=checkpoint["partial_variables"],
+    ).dump()
+
+
 def export_settings(config, built):
     """export's settings for one format of the built model (an entry of `checkpoints`)."""
     return ExportSettings(
@@ -382,4 +410,12 @@ def report_settings(config):
         ],
         config=config,
         snakemake=installed_version("snakemake"),
+    ).dump()
+
+
+def verify_settings(config):
+    checkpoints = config["checkpoints"]
+    return VerifySettings(
+        outside=list(dict.fromkeys(c["checkpoint"] for c in checkpoints if not c["built"])),
+        skipped={c["checkpoint"]: c["skipped"] for c in checkpoints if c["skipped"]},
     ).dump()

@@ -51,8 +51,8 @@ def write(path, rows):
 def read(path, elements=None):
     """Every row of the file at `path` as (state, tensor, slice, index, float32 value). The
     file must be complete and hold, for each state, the same elements in the same order:
-    `elements` (from `probe_elements`) where given, else its first state's. Raises ValueError
-    naming the file."""
+    `elements` (from `probe_elements`) where given, else its first state's (a checkpoint
+    without probes: none). Raises ValueError naming the file."""
     rows = _rows(path)
     by_state = {}
     for state, tensor, slice_, index, _ in rows:
@@ -60,7 +60,7 @@ def read(path, elements=None):
     layouts = list(by_state.values())
     expected = elements if elements is not None else layouts[0] if layouts else []
     whose = "every probe's values" if elements is not None else "the same elements"
-    if not layouts or any(layout != expected for layout in layouts):
+    if (expected and not layouts) or any(layout != expected for layout in layouts):
         raise ValueError(f"{path}: does not hold {whose} for each state (cut short or stale)")
     return rows
 

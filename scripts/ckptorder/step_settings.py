@@ -52,6 +52,15 @@ class RestoreSettings(StepSettings):
 
 
 @dataclasses.dataclass(frozen=True)
+class NamesSettings(StepSettings):
+    checkpoint: str = setting("the checkpoint's name (for messages)")
+    probes: list = setting("list of {tensor, slice}: each must be a variable of the graph")
+    partial_variables: list = setting(
+        "the variables a partial restore restores, each of the graph (null: none)"
+    )
+
+
+@dataclasses.dataclass(frozen=True)
 class ExportSettings(StepSettings):
     format: str = setting(f"one of {', '.join(orderings.EXPORTED_FORMATS)}")
     seed: int = setting("the seed of the object_ckpt network's initializers and optimizer batch")
@@ -99,3 +108,11 @@ class ReportSettings(StepSettings):
     )
     config: dict = setting("the config, recorded in the provenance file")
     snakemake: str = setting("Snakemake's version, recorded in the provenance file")
+
+
+@dataclasses.dataclass(frozen=True)
+class VerifySettings(StepSettings):
+    outside: list = setting(
+        "the checkpoints from outside (report's names): their variables are counted per outcome"
+    )
+    skipped: dict = setting("checkpoint to the orderings it does not run (no partial restore)")
