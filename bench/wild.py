@@ -9,12 +9,13 @@ partitioned embedding, an int64 and a string variable. Trained a few steps befor
 that every saved value differs from its initial one.
 """
 
+import os
 from pathlib import Path
 
 from commands import PROJECT  # noqa: F401  first: it puts scripts/ on the path
 
 # isort: split
-from ckptorder.tfsession import session, tf
+from ckptorder.tfsession import tf
 
 OPTIMIZERS = {
     "adam": lambda: tf.compat.v1.train.AdamOptimizer(0.01),
@@ -89,16 +90,35 @@ def fused_batch_norm(layer, width):
         return tf.reshape(normed, [-1, width])
 
 
-def save_trained(prefix, layers, width, steps=3, **options):
+def save_trained(prefix, layers, width, steps=3, shards=1, **options):
     """Train the graph `steps` steps on a fixed batch and save it at `prefix` (its `.meta`
-    beside it); returns the graph's variable names."""
-    graph, train, _ = training_graph(layers, width, **options)
-    Path(prefix).parent.mkdir(parents=True, exist_ok=True)
-    with graph.as_default(), session(graph, 1) as sess:
+    beside it; `folder/` saves files of an empty name, as TF 1.x did), in `shards` data files
+    (one per CPU device the variables are spread over); returns the graph's variable names."""
+    with tf.device(None):
+        graph, train, _ = training_graph(layers, width, **options)
+    if shards > 1:
+        for n, op in enumerate(op for op in graph.get_operations() if op.type == "VariableV2"):
+            op._set_device(f"/cpu:{n % shards}")
+    prefix = str(prefix)
+    os.makedirs(os.path.dirname(prefix), exist_ok=True)
+    config = tf.compat.v1.ConfigProto(device_count={"CPU": shards})
+    with graph.as_default(), tf.compat.v1.Session(graph=graph, config=config) as sess:
         sess.run(tf.compat.v1.global_variables_initializer())
         batch = tf.random.stateless_normal([4, width], [1, 2])
         feed = {graph.get_tensor_by_name("input:0"): sess.run(batch)}
         for _ in range(steps):
             sess.run(train, feed)
-        tf.compat.v1.train.Saver().save(sess, str(prefix))
+        tf.compat.v1.train.Saver(sharded=shards > 1).save(sess, prefix)
         return [v.op.name for v in tf.compat.v1.global_variables()]
+
+
+def as_if_trained_elsewhere(folder, elsewhere="/home/trainer/run"):
+    """Rewrite the folder's `checkpoint` state file as the machine that trained wrote it: its
+    paths absolute, in a folder this machine lacks."""
+    state = Path(folder) / "checkpoint"
+    lines = []
+    for line in state.read_text().splitlines():
+        key, path = line.split(": ", 1)
+        name = path.strip('"').rsplit("/", 1)[-1]  # '' for a checkpoint of an empty name
+        lines.append(f'{key}: "{elsewhere}/{name}"')
+    state.write_text("\n".join(lines) + "\n")

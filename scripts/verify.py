@@ -12,6 +12,7 @@ assertion, TensorFlow's warning of unrestored values) gives what TensorFlow 2.21
 
 import logging
 import sys
+import textwrap
 from pathlib import Path
 
 import pandas as pd
@@ -189,17 +190,18 @@ def some_of(names):
 
 
 def few_shared(compatible):
-    """A warning per checkpoint whose graph's variables are mostly not in it under their name
-    and shape: the wrong graph, or a checkpoint of another model."""
+    """A warning per checkpoint whose graph's variables are mostly not in it, under their name
+    or a suggested one, with their shape: the wrong graph, or a checkpoint of another model."""
     lines = []
     graph = compatible[compatible["variable"].notna() & (compatible["variable"] != "")]
     for checkpoint, rows in graph.groupby("checkpoint", sort=False):
-        shared = (rows["status"] == "match").sum()
+        suggested = rows["suggested_key"].notna() & (rows["suggested_key"] != "")
+        shared = ((rows["status"] == "match") | suggested).sum()
         if shared < len(rows) / 2:
             lines.append(
                 f"WARNING: {checkpoint}: only {shared} of its graph's {len(rows)} variables are"
-                " in the checkpoint under their name and shape: is its graph the one the"
-                " checkpoint was saved from? (results/compatibility.csv lists both sides)"
+                " in the checkpoint, under their name or a suggested one, with their shape: is"
+                " its graph the one the checkpoint was saved from? (results/compatibility.csv)"
             )
     return lines
 
@@ -256,6 +258,7 @@ def main(argv=None):
             f" {args.variables}"
         )
     words = summary(report, variables, inference, compatible, settings["skipped"])
+    words = "\n".join(textwrap.fill(line, TABLE_WIDTH) for line in words.splitlines())
     write_text(args.output, f"{table}\n\n{words}\n{open_next(args.report, args.variables)}\n")
     read = f"{args.report}, {args.variables}, {args.inference}"
     logging.info("read %s; wrote %s", read, args.output)

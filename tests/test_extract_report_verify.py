@@ -357,11 +357,12 @@ def test_numpy_steps_never_import_tensorflow(states, script):
 
 
 def test_verify_warns_where_a_graph_shares_few_variables_with_its_checkpoint():
-    rows = [("mine", f"v{n}", "match" if n < 2 else "missing_in_checkpoint") for n in range(5)]
-    rows += [("seed", "conv_1/kernel", "match"), ("mine", "", "unused_key")]
-    compatible = pd.DataFrame(rows, columns=["checkpoint", "variable", "status"])
-    assert verify.few_shared(compatible) == [
-        "WARNING: mine: only 2 of its graph's 5 variables are in the checkpoint under their name"
-        " and shape: is its graph the one the checkpoint was saved from?"
-        " (results/compatibility.csv lists both sides)"
+    rows = [("mine", f"v{n}", "match" if n < 1 else "missing_in_checkpoint", "") for n in range(5)]
+    rows += [("mine", "w", "missing_in_checkpoint", "old/w"), ("mine", "", "unused_key", "")]
+    rows += [("seed", "conv_1/kernel", "match", "")]
+    columns = ["checkpoint", "variable", "status", "suggested_key"]
+    assert verify.few_shared(pd.DataFrame(rows, columns=columns)) == [
+        "WARNING: mine: only 2 of its graph's 6 variables are in the checkpoint, under their name"
+        " or a suggested one, with their shape: is its graph the one the checkpoint was saved"
+        " from? (results/compatibility.csv)"
     ]

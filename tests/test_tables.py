@@ -12,12 +12,15 @@ KEY = dict(zip(tables.ORDERING_KEY, ("mine", "ckpt", "", "restore_only"), strict
 def test_only_rows_with_an_expected_outcome_are_judged():
     table = pd.DataFrame(
         {
-            "outcome": [RESTORED, REINITIALIZED, REINITIALIZED, RESTORED],
-            "expected": [RESTORED, RESTORED, "", None],
+            "outcome": [RESTORED, REINITIALIZED, REINITIALIZED, RESTORED, RESTORED],
+            "expected": [RESTORED, RESTORED, "", None, REINITIALIZED],
+            "saved_equals_initial": [False, False, False, False, True],
         }
     )
-    assert tables.judged(table).tolist() == [True, True, False, False]
-    assert tables.unexpected(table).tolist() == [False, True, False, False]
+    assert tables.judged(table).tolist() == [True, True, False, False, True]
+    assert tables.unexpected(table).tolist() == [False, True, False, False, False], (
+        "restored and reinitialized are alike where the saved values are the initial ones"
+    )
 
 
 def test_a_probe_whose_saved_values_are_its_initial_ones_is_inconclusive_once():

@@ -14,6 +14,7 @@ from pathlib import Path
 from ckptorder import compatibility, graph_guard, orderings
 from ckptorder.atomic import write_text
 from ckptorder.tfgraph import (
+    assignment_map,
     by_source,
     checked_graph,
     checkpoint_keys,
@@ -22,9 +23,11 @@ from ckptorder.tfgraph import (
     graph_variables,
     import_meta_graph,
     listed_variables,
+    partitions,
     readable_values,
     saved_values,
     variable_reads,
+    with_parts,
 )
 from ckptorder.tfsession import session, tf
 from ckptorder.values import (
@@ -47,23 +50,34 @@ def audit_checkpoint(prefix, graph_path, settings, threads, folder, inference=No
     states = ("initial", *settings["orderings"])
     variables = graph_variables(meta_graph)
     check_partial_variables(settings, list(variables))
-    facts = graph_facts(meta_graph, variables, keys)
+    parts = partitions(meta_graph, keys)
+    facts = graph_facts(meta_graph, variables, with_parts(keys, parts, variables))
     write_text(Path(folder) / GRAPH_FACTS, json.dumps(facts, sort_keys=True))
-    write_values(paths["saved"], saved_values(prefix, variables, saved_keys(facts), threads))
+    saved = saved_values(prefix, variables, saved_keys(facts), threads, parts)
+    write_values(paths["saved"], saved)
     for state in states:
         run_ordering(
-            meta_graph, graph_path, prefix, state, settings, facts, threads, paths, inference
+            meta_graph, graph_path, prefix, state, settings, facts, threads, paths, inference, parts
         )
     if inference:
         inference.write(folder)
 
 
 def run_ordering(
-    meta_graph, graph_path, prefix, state, settings, facts, threads, paths, inference=None
+    meta_graph,
+    graph_path,
+    prefix,
+    state,
+    settings,
+    facts,
+    threads,
+    paths,
+    inference=None,
+    parts=None,
 ):
     """Run one state's steps in a fresh graph of `meta_graph` and write its values file (of
     `paths`, which holds the references' too): its values, or the error that stopped it; and,
-    given an `Inference`, the network's output after it."""
+    given an `Inference`, the network's output after it. `parts`: `partitions`."""
     started = time.perf_counter()
     references = {state: paths[state] for state in orderings.REFERENCES}
     variables = list(graph_variables(meta_graph))
@@ -72,7 +86,9 @@ def run_ordering(
         saver = import_meta_graph(meta_graph, graph_path)
         reads = variable_reads(graph, variables)
         try:
-            actions = prepare(graph, saver, prefix, state, settings, facts["suggested_map"])
+            actions = prepare(
+                graph, saver, prefix, state, settings, facts["suggested_map"], parts or {}
+            )
         except (ValueError, tf.errors.OpError) as error:
             failed = failure(error)
         else:
@@ -97,7 +113,8 @@ def check_partial_variables(settings, names):
 
 
 def graph_facts(meta_graph, variables, keys):
-    """What restore finds of the graph and the checkpoint before anything runs: the unseeded
+    """What restore finds of the graph and the checkpoint (its `keys`, a partitioned
+    variable's parts as keys of their own: `with_parts`) before anything runs: the unseeded
     initializers, the variable ops no collection lists, the compatibility rows and the map
     they suggest."""
     unseeded = graph_guard.unseeded(meta_graph)
@@ -145,7 +162,7 @@ def unlisted_variables(meta_graph, variables):
     return unlisted, aliases
 
 
-def prepare(graph, saver, prefix, state, settings, suggested_map):
+def prepare(graph, saver, prefix, state, settings, suggested_map, parts):
     """Every op the state's steps run, built before the first session.run; returns the
     actions. Raises what TensorFlow raises while building them (init_from_checkpoint checks
     the checkpoint's keys and shapes here): the state's failure."""
@@ -153,11 +170,12 @@ def prepare(graph, saver, prefix, state, settings, suggested_map):
     variables = {v.op.name: v for v in tf.compat.v1.global_variables()}
     # Must come before the initializer op is built: it replaces the initializers.
     if "initialize_from_checkpoint" in steps:
-        tf.compat.v1.train.init_from_checkpoint(prefix, variables)
+        every = {name: name for name in variables}
+        tf.compat.v1.train.init_from_checkpoint(prefix, assignment_map(every, variables, parts))
     if "initialize_from_suggested_map" in steps:
         # A variable op no collection lists is no variable init_from_checkpoint can set.
-        mapped = {k: variables[n] for k, n in suggested_map.items() if n in variables}
-        tf.compat.v1.train.init_from_checkpoint(prefix, mapped)
+        mapped = {k: n for k, n in suggested_map.items() if n in variables}
+        tf.compat.v1.train.init_from_checkpoint(prefix, assignment_map(mapped, variables, parts))
     initialize_all = tf.compat.v1.global_variables_initializer()
     actions = {
         "initialize_all": lambda sess: sess.run(initialize_all),

@@ -8,6 +8,8 @@ import itertools
 import logging
 import os
 
+import numpy as np
+
 from ckptorder import checkpoint_files, graph_guard, graph_sizes
 from ckptorder.tfsession import session, tf, variable_defs
 from ckptorder.values import UNINITIALIZED, Values
@@ -64,24 +66,26 @@ def check_declared_sizes(prefix, keys):
         raise ValueError(truncated(prefix))
 
 
-def saved_values(prefix, variables, keys, threads):
+def saved_values(prefix, variables, keys, threads, parts=None):
     """Each graph variable's value as the checkpoint holds it under the key `keys` gives it
     (variable to key), read from the files by RestoreV2 ops of their own (TensorFlow's reader
-    would hide a damaged file's error class); `variables`: name to (shape, dtype name)."""
+    would hide a damaged file's error class); `variables`: name to (shape, dtype name);
+    `parts`: a partitioned variable's part to its whole's key and slice (`partitions`)."""
+    parts = parts or {}
     graph = tf.Graph()
     with graph.as_default():
         reads = {
             name: tf.raw_ops.RestoreV2(
                 prefix=prefix,
-                tensor_names=[key],
-                shape_and_slices=[""],
+                tensor_names=[parts[key][0] if key in parts else key],
+                shape_and_slices=[parts[key][1] if key in parts else ""],
                 dtypes=[variables[name][1]],
             )[0]
             for name, key in keys.items()
         }
     with session(graph, threads) as sess, checkpoint_errors(prefix):
         for batch in batches({name: reads[name] for name in variables if name in reads}):
-            yield from zip(batch, sess.run(list(batch.values())), strict=True)
+            yield from zip(batch, map(np.asarray, sess.run(list(batch.values()))), strict=True)
 
 
 def graph_variables(meta_graph):
@@ -96,6 +100,42 @@ def graph_variables(meta_graph):
         shape = tuple(dim.size for dim in attr["shape"].shape.dim)
         found[name] = shape, tf.as_dtype(attr["dtype"].type).name
     return found
+
+
+def partitions(meta_graph, keys):
+    """Each part of a partitioned variable (`emb/part_0`) whose whole the checkpoint holds, as
+    a Saver saves it (one key, `emb`): part to (that key, the part's slice of it in
+    TensorFlow's spec, `8 4 0,4:0,4`)."""
+    found = {}
+    for variable in variable_defs(meta_graph):
+        info = variable.save_slice_info_def
+        if info.full_name and keys.get(info.full_name, ((),))[0] == tuple(info.full_shape):
+            spec = ":".join(
+                f"{o},{n}" for o, n in zip(info.var_offset, info.var_shape, strict=True)
+            )
+            whole = " ".join(map(str, info.full_shape))
+            found[variable.variable_name.removesuffix(":0")] = (info.full_name, f"{whole} {spec}")
+    return found
+
+
+def with_parts(keys, parts, variables):
+    """The checkpoint's keys with each part of `parts` as a key of its own (its graph shape)
+    in place of its whole's: what compatibility and the saved values match variables to."""
+    wholes = {whole for whole, _ in parts.values()}
+    kept = {key: spec for key, spec in keys.items() if key not in wholes}
+    return kept | {part: (variables[part][0], keys[whole][1]) for part, (whole, _) in parts.items()}
+
+
+def assignment_map(mapping, variables, parts):
+    """init_from_checkpoint's map of checkpoint key to variable, from `mapping` (key to
+    variable name): the parts of a partitioned variable as one list under their whole's key."""
+    assigned = {}
+    for key, name in mapping.items():
+        if key in parts:
+            assigned.setdefault(parts[key][0], []).append(variables[name])
+        else:
+            assigned[key] = variables[name]
+    return assigned
 
 
 def listed_variables(meta_graph):
@@ -186,7 +226,8 @@ def read_batch(sess, batch):
         yield from read_batch(sess, dict(items[: len(items) // 2]))
         yield from read_batch(sess, dict(items[len(items) // 2 :]))
         return
-    yield from zip(batch, values, strict=True)
+    # A scalar string comes back as bytes.
+    yield from zip(batch, map(np.asarray, values), strict=True)
 
 
 @contextlib.contextmanager

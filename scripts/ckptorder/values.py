@@ -46,7 +46,12 @@ def bitwise_equal(a, b):
 
 
 def max_abs_diff(a, b):
-    """The largest |a - b| in float64 (NaN if either holds a NaN), a chunk at a time."""
+    """The largest |a - b| in float64 (NaN if either holds a NaN), a chunk at a time; NaN
+    where there is no difference to take: shapes that differ (a variable restored from a
+    tensor of another shape), or values that are not numbers (strings)."""
+    numeric = a.dtype.kind in "biufc" and b.dtype.kind in "biufc"
+    if a.shape != b.shape or not numeric:
+        return float("nan")
     a, b = np.ravel(a), np.ravel(b)
     step = CHUNK // 8
     return max(

@@ -1,0 +1,136 @@
+"""Checkpoints from outside, as users bring them, through the real `snakemake --cores 4`: the
+README's example copied as written, a TF1 training checkpoint saved under an empty file name
+with a state file from the machine that trained it (batch norm, Adam slots, global_step, a
+partitioned variable, an int64 and a string variable), a sharded one, and a graph that is not
+the checkpoint's. One run for the session, then a mistake and a rerun on copies of it."""
+
+import re
+import shutil
+import textwrap
+
+import pandas as pd
+import pytest
+import yaml
+
+import wild
+from conftest import PROJECT, copy_project, snakemake
+from test_audit import dense, export_graph, save
+
+pytestmark = pytest.mark.workflow
+SHARD_PROBE = {"tensor": "layer_0/kernel/read:0", "slice": "[0, :3]"}
+
+
+def readme_entry():
+    """The README's "Audit your own checkpoint" entry, as written there."""
+    section = (PROJECT / "README.md").read_text().split("## Audit your own checkpoint", 1)[1]
+    block = re.search(r"\n((?:    .*\n)+)", section).group(1)
+    return yaml.safe_load(textwrap.dedent(block))["checkpoints"][-1]
+
+
+def make_checkpoints(workdir, finetune):
+    """The files of every entry, made in `workdir`; returns the entries."""
+    save(workdir / finetune["prefix"], lambda: dense([4, 3]))
+    export_graph(workdir / finetune["graph"], lambda: dense([4, 3, 2], ["dense_0", "head", "x"]))
+    wild.save_trained(f"{workdir}/empty_name/", 2, 8, partitioned=True, extras=True)
+    wild.as_if_trained_elsewhere(workdir / "empty_name")
+    wild.save_trained(workdir / "sharded/model.ckpt", 2, 8, optimizer="momentum", shards=2)
+    export_graph(workdir / "unrelated.meta", lambda: dense([3], ["elsewhere"]))
+    return [
+        finetune,
+        {"name": "empty", "prefix": "empty_name", "expected": {}},
+        {
+            "name": "shard",
+            "prefix": "sharded/model.ckpt",
+            "probes": [SHARD_PROBE],
+            "partial_restore": {"variables": ["layer_0/kernel"]},
+            "expected": {},
+        },
+        {"name": "unrelated", "prefix": "sharded/model.ckpt", "graph": "unrelated.meta"},
+    ]
+
+
+@pytest.fixture(scope="session")
+def wild_run(tmp_path_factory):
+    """A project copy with the outside checkpoints in its config (the built model's
+    checkpoint format alone), on which the pipeline has run to the end."""
+    workdir = copy_project(tmp_path_factory.mktemp("wild") / "project")
+    config = yaml.safe_load((workdir / "config.yaml").read_text())
+    config["formats"] = ["ckpt"]
+    config["checkpoints"] += make_checkpoints(workdir, readme_entry())
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    result = snakemake(workdir, "--cores", "4")
+    return workdir, result
+
+
+def test_outside_checkpoints_are_audited_on_the_first_try(wild_run):
+    workdir, result = wild_run
+    assert "Traceback" not in result.stdout + result.stderr
+    variables = pd.read_csv(workdir / "results" / "variables.csv")
+    judged = variables[variables["checkpoint"].isin(["empty", "shard"])]
+    assert judged["as_expected"].eq(True).all()
+    empty = variables[variables["checkpoint"] == "empty"]
+    names = set(empty["variable"])
+    assert {"global_step", "counter", "label", "embedding/part_0", "embedding/part_1"} <= names
+    assert {"layer_0/moving_mean", "layer_0/kernel/Adam", "layer_1/gamma/Adam_1"} <= names
+    restored = empty[empty["ordering"] == "restore_only"]
+    assert (restored["outcome"] == "restored").all(), "the parts too, from the whole's key"
+    from_checkpoint = empty[empty["ordering"] == "init_from_checkpoint"]
+    assert (from_checkpoint["outcome"] == "restored").all()
+    report = pd.read_csv(workdir / "results" / "report.csv")
+    assert set(report["checkpoint"]) == {"seed", "shard"}, "probes only where an entry has some"
+    figures = workdir / "results" / "figures"
+    assert (figures / "empty" / "outcomes.png").exists()
+    assert not (figures / "empty" / "probes.png").exists()
+
+
+def test_the_answer_counts_outcomes_names_what_did_not_run_and_warns_of_a_stranger(wild_run):
+    workdir, result = wild_run
+    answer = (workdir / "results" / "verified.txt").read_text()
+    assert answer in result.stdout
+    counts = answer.split("Variables per outcome: empty, 33 variables", 1)[1].split("\n\n")[0]
+    assert counts.splitlines()[1].split() == [
+        "variables",
+        "restored",
+        "reinitialized",
+        "UNEXPECTED",
+    ]
+    assert "WARNING: unrelated: only 0 of its graph's 2 variables are in the checkpoint," in answer
+    assert "WARNING: finetune" not in answer and "WARNING: empty" not in answer
+    skipped = "partial_restore not run: its entry sets no partial_restore.variables"
+    assert f"finetune: {skipped}" in answer and f"empty: {skipped}" in answer
+    assert max(map(len, answer.splitlines())) <= 125
+
+
+def test_a_wrong_name_fails_in_one_last_line_before_any_ordering_runs(wild_run, tmp_path):
+    workdir = tmp_path / "project"
+    shutil.copytree(wild_run[0], workdir, symlinks=True)
+    shutil.rmtree(workdir / "results" / "values" / "shard")
+    config = yaml.safe_load((workdir / "config.yaml").read_text())
+    shard = next(entry for entry in config["checkpoints"] if entry["name"] == "shard")
+    shard["probes"] = [{"tensor": "layer_0/kernl", "slice": "[0]"}]
+    shard["partial_restore"]["variables"] = ["layer_1/kernel", "layer_9/kernel"]
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    result = snakemake(workdir, "--cores", "4", check=False)
+    assert result.returncode == 1
+    assert result.stderr.rstrip().splitlines()[-1] == (
+        "error: checkpoint shard (sharded/model.ckpt.meta): probes[0]: 'layer_0/kernl' is not a"
+        " variable of the graph (closest: layer_0/kernel, layer_1/kernel, layer_0/kernel/Momentum);"
+        " partial_restore.variables: 'layer_9/kernel' is not a variable of the graph (closest:"
+        " layer_1/kernel, layer_0/kernel, layer_1/kernel/Momentum)"
+    )
+    assert not (workdir / "results" / "values" / "shard").exists(), "no ordering ran"
+
+
+def test_a_probe_change_reruns_the_names_check_not_the_restore(wild_run, tmp_path):
+    workdir = tmp_path / "project"
+    shutil.copytree(wild_run[0], workdir, symlinks=True)
+    config = yaml.safe_load((workdir / "config.yaml").read_text())
+    shard = next(entry for entry in config["checkpoints"] if entry["name"] == "shard")
+    shard["probes"][0]["slice"] = "[1, :2]"
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    log = workdir / "results" / "logs" / "restore" / "shard.log"
+    before = log.stat().st_mtime_ns
+    snakemake(workdir, "--cores", "4")
+    assert log.stat().st_mtime_ns == before
+    report = pd.read_csv(workdir / "results" / "report.csv")
+    assert set(report.loc[report["checkpoint"] == "shard", "slice"]) == {"[1, :2]"}
