@@ -358,3 +358,39 @@ def test_a_graph_imported_twice(tmp_path, resource):
         assert (copies["outcome"] == "uninitialized").all()
     assert outcomes(variables, uninitialized)["dense_0/kernel"] == "restored"
     assert (variables["outcome"] == variables["expected"]).all()
+
+
+def test_a_graph_as_tf_1x_wrote_it_restores_though_tensorflow_cannot_import_all_of_it(tmp_path):
+    """What an old TensorFlow wrote in a training graph, on ops no restore needs: a stale
+    `_output_shapes` (TF 1.x's FusedBatchNormGrad output #3) and an op since renamed. The whole
+    graph fails import_meta_graph; the audit imports only what it runs, and restores it."""
+    import wild
+
+    prefix = tmp_path / "old" / "model.ckpt"
+    wild.save_trained(prefix, 2, 8)
+    meta = tf.compat.v1.MetaGraphDef()
+    meta.ParseFromString(prefix.with_suffix(".ckpt.meta").read_bytes())
+    grad = next(n for n in meta.graph_def.node if n.op.startswith("FusedBatchNormGrad"))
+    # As TF 1.x wrote it: a reserve space of the channels' size, where 2.21 infers [0].
+    grad.attr["_output_shapes"].list.shape[3].dim[0].size = 64
+    with tf.Graph().as_default(), pytest.raises(ValueError, match="output #3"):
+        tf.compat.v1.train.import_meta_graph(meta)
+    old = meta.graph_def.node.add(name="gradients/old_op", op="FusedBatchNormGradV0")
+    old.input.append(grad.name)
+    prefix.with_suffix(".ckpt.meta").write_bytes(meta.SerializeToString())
+    alone = tf.compat.v1.GraphDef()
+    alone.node.add(name="old_op", op=old.op)
+    with tf.Graph().as_default(), pytest.raises(tf.errors.NotFoundError, match="not registered"):
+        tf.compat.v1.import_graph_def(alone, name="")
+    settings = json.dumps(
+        {
+            "checkpoint": "old",
+            "orderings": [RESTORE_ONLY],
+            "partial_variables": None,
+            "trust": False,
+            "output_tensor": None,
+        }
+    )
+    run_restore(settings, prefix, tmp_path / "values")
+    with Values(tmp_path / "values" / f"{RESTORE_ONLY}.npz") as restored:
+        assert {restored.source(name) for name in restored.names} == {"saved"}

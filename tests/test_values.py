@@ -62,3 +62,10 @@ def test_a_cut_short_values_file_is_named(tmp_path):
     (tmp_path / "v.npz").write_bytes(data[: len(data) // 2])
     with pytest.raises(ValueError, match=r"v\.npz: not a complete values file"):
         Values(tmp_path / "v.npz")
+
+
+def test_a_scalar_keeps_its_shape_and_equals_itself(tmp_path):
+    write_values(tmp_path / "saved.npz", [("global_step", np.int64(3))])
+    with Values(tmp_path / "saved.npz") as saved:
+        assert saved.read("global_step").shape == ()
+        assert saved.equals("global_step", np.asarray(np.int64(3)))

@@ -84,7 +84,9 @@ def write_values(path, entries, failed=None):
                 sources[name] = value
                 continue
             with archive.open(_member_info(f"{name}.npy"), "w", force_zip64=True) as member:
-                np.lib.format.write_array(member, np.ascontiguousarray(value), allow_pickle=False)
+                # Not ascontiguousarray: it makes a scalar (global_step) an array of one.
+                contiguous = np.asarray(value, order="C")
+                np.lib.format.write_array(member, contiguous, allow_pickle=False)
         listing = json.dumps({"order": order, "references": sources, "failed": failed})
         archive.writestr(_member_info(SOURCES), listing)
 
