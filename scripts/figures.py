@@ -5,7 +5,8 @@ scale per probe, each panel titled with its state and outcome. It is drawn from 
 checkpoint's slice CSV alone, with the report's bitwise comparison, so that it runs beside the
 report rather than after it; a state without values (its ordering failed, or left the variable
 uninitialized) is drawn empty, "no value". `outcomes`: the outcome of every variable (columns)
-under every ordering (rows), from `variables.csv`. `trajectory`: a training run's probed
+under every ordering (rows), from `variables.csv`; above a dozen variables, how many each
+ordering leaves in each outcome. `trajectory`: a training run's probed
 values against the step of each of its checkpoints, from `trajectory.csv`.
 """
 
@@ -60,6 +61,10 @@ REFERENCE_GAP = 0.2
 HEADER = 1.35
 FOOTER = 0.3
 CELL_WIDTH = 1.2
+# Above this many variables, the outcomes figure counts them per outcome instead of drawing a
+# cell each, in as many cells' width.
+MOST_CELLS = 12
+COUNTS_WIDTH = 8
 # Inches a character of a 10-point label takes, at most: long labels fit.
 CHARACTER_WIDTH = 0.075
 # The smallest cell, in inches, that a value is written in.
@@ -290,6 +295,9 @@ def draw_outcomes(variables, checkpoint, format_, path):
     if format_ != "ckpt":
         checkpoint = f"{checkpoint} as {format_}"
     orderings, names = unique(variables, "ordering"), unique(variables, "variable")
+    if len(names) > MOST_CELLS:
+        draw_outcome_counts(variables, orderings, len(names), checkpoint, path)
+        return
     labels = label_width(orderings)
     figure = new_figure(
         outcomes_size(orderings, names), left=labels, right=0.3, top=0.9, bottom=0.2
@@ -310,6 +318,39 @@ def draw_outcomes(variables, checkpoint, format_, path):
     ax.tick_params(length=0)
     ax.set_frame_on(False)
     ax.set_title(f"What each ordering leaves in each variable: {checkpoint}", fontsize=14, pad=28)
+    save(figure, path)
+
+
+def draw_outcome_counts(variables, ordering_names, count, checkpoint, path):
+    """How many of the checkpoint's `count` variables each ordering (a row) leaves in each
+    outcome: a bar of that many variables, split and coloured by outcome, each part named
+    with its count where it has room. The same width at 10 variables as at 5,000."""
+    labels = label_width(ordering_names)
+    figure = new_figure(
+        outcomes_size(ordering_names, range(COUNTS_WIDTH)),
+        left=labels,
+        right=0.3,
+        top=0.9,
+        bottom=0.2,
+    )
+    ax = figure.subplots()
+    for y, ordering in enumerate(ordering_names):
+        left = 0
+        for outcome in orderings.OUTCOMES:
+            n = sum(r["ordering"] == ordering and r["outcome"] == outcome for r in variables)
+            if not n:
+                continue
+            ax.barh(y, n, left=left, height=0.8, color=OUTCOME_COLOURS[outcome], edgecolor="white")
+            if n / count > 0.12:
+                ax.text(left + n / 2, y, f"{outcome} {n}", **CENTRED, fontsize=9, color="white")
+            left += n
+    ax.set_xlim(0, count)
+    ax.set_ylim(len(ordering_names) - 0.5, -0.5)
+    ax.set_yticks(range(len(ordering_names)), ordering_names, fontsize=10)
+    ax.tick_params(length=0, labelsize=9)
+    ax.set_frame_on(False)
+    title = f"What each ordering leaves in the {count} variables: {checkpoint}"
+    ax.set_title(title, fontsize=14, pad=12)
     save(figure, path)
 
 
