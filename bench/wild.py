@@ -4,7 +4,7 @@ small; the benchmark at the sizes users have.
 
 Each layer is a dense kernel and, optionally, a fused batch norm (gamma and beta trained, its
 moving mean and variance updated by training); an optimizer's slots (Adam, momentum or none),
-`global_step`, and optionally an exponential moving average of the trained variables, a
+`global_step`, a histogram summary of every variable, and optionally an exponential moving average of the trained variables, a
 partitioned embedding, an int64 and a string variable. Trained a few steps before saving, so
 that every saved value differs from its initial one.
 """
@@ -25,7 +25,14 @@ OPTIMIZERS = {
 
 
 def training_graph(
-    layers, width, optimizer="adam", batch_norm=True, ema=False, partitioned=False, extras=False
+    layers,
+    width,
+    optimizer="adam",
+    batch_norm=True,
+    ema=False,
+    partitioned=False,
+    extras=False,
+    summaries=True,
 ):
     """The graph, its train op and, with `ema`, the moving average (None without)."""
     graph = tf.Graph()
@@ -55,6 +62,11 @@ def training_graph(
                 "label", [], tf.string, tf.compat.v1.constant_initializer("ok"), trainable=False
             )
         train = OPTIMIZERS[optimizer]().minimize(loss, global_step=step)
+        if summaries:  # as TF 1.x training scripts wrote them: a histogram of every variable
+            for variable in tf.compat.v1.global_variables():
+                tf.compat.v1.summary.histogram(variable.op.name, variable)
+            tf.compat.v1.summary.scalar("loss", loss)
+            tf.compat.v1.summary.merge_all()
         average = None
         if ema:
             average = tf.compat.v1.train.ExponentialMovingAverage(0.5)

@@ -238,14 +238,22 @@ def outside_copy(workdir, name):
 
 
 def test_a_checkpoint_added_changed_and_removed_reruns_its_own_jobs(pipeline, tmp_path):
-    """Adding a checkpoint runs its jobs and what reads them (the report, so every outcomes
-    figure); changing its files reruns its jobs; removing it reruns none of the others'."""
+    """Adding a checkpoint runs its jobs (its names check first) and what reads them (the
+    report, so every outcomes figure); changing its files reruns its jobs; removing it reruns
+    none of the others'."""
     workdir = tmp_path / "project"
     shutil.copytree(pipeline, workdir)
     prefix = outside_copy(workdir, "mine")
-    edit_config(workdir, lambda c: c["checkpoints"].append({"name": "mine", "prefix": prefix}))
+    edit_config(
+        workdir,
+        lambda c: c["checkpoints"].append(
+            {"name": "mine", "prefix": prefix}
+            | {"probes": c["probes"], "partial_restore": c["partial_restore"]}
+        ),
+    )
     dry = snakemake(workdir, "--cores", "4", "--dry-run")
-    assert planned_jobs(dry.stdout) == {**RESTORE, "outcomes_figure": AUDITED + 1}
+    added = {"names": 1, **RESTORE, "outcomes_figure": AUDITED + 1}
+    assert planned_jobs(dry.stdout) == added
     run = snakemake(workdir, "--cores", "4")
     assert "reported, not judged (no expected): mine." in run.stdout
     report = pd.read_csv(workdir / "results" / "report.csv")
@@ -261,7 +269,7 @@ def test_a_checkpoint_added_changed_and_removed_reruns_its_own_jobs(pipeline, tm
         + b"\0" * 4
     )
     dry = snakemake(workdir, "--cores", "4", "--dry-run")
-    assert planned_jobs(dry.stdout) == {**RESTORE, "outcomes_figure": AUDITED + 1}
+    assert planned_jobs(dry.stdout) == added
 
     edit_config(workdir, lambda c: c["checkpoints"].pop())
     dry = snakemake(workdir, "--cores", "4", "--dry-run")

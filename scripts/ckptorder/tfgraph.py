@@ -83,8 +83,10 @@ def saved_values(prefix, variables, keys, threads, parts=None):
             )[0]
             for name, key in keys.items()
         }
+    # A RestoreV2's output has no static shape: the batches are sized by the variables'.
+    sizes = {name: graph_sizes.tensor_bytes(*variables[name]) for name in reads}
     with session(graph, threads) as sess, checkpoint_errors(prefix):
-        for batch in batches({name: reads[name] for name in variables if name in reads}):
+        for batch in batches({name: reads[name] for name in variables if name in reads}, sizes):
             yield from zip(batch, map(np.asarray, sess.run(list(batch.values()))), strict=True)
 
 
@@ -189,14 +191,19 @@ def failure(error):
 BATCH_BYTES = 64 * 2**20
 
 
-def batches(reads, limit=BATCH_BYTES):
+def batches(reads, sizes=None, limit=BATCH_BYTES):
     """`reads` (name to tensor) in consecutive parts whose values take at most `limit` bytes
-    (a larger tensor alone; one of unknown shape counts as `limit`)."""
+    (a larger tensor alone): each value's bytes as `sizes` (name to bytes) gives them, else
+    from its tensor's static shape (one of unknown shape counts as `limit`)."""
     batch, size = {}, 0
     for name, read in reads.items():
         shape = read.shape
-        known = shape.is_fully_defined()
-        bytes_ = graph_sizes.tensor_bytes(shape.as_list(), read.dtype.name) if known else limit
+        if sizes is not None:
+            bytes_ = sizes[name]
+        elif shape.is_fully_defined():
+            bytes_ = graph_sizes.tensor_bytes(shape.as_list(), read.dtype.name)
+        else:
+            bytes_ = limit
         if batch and size + bytes_ > limit:
             yield batch
             batch, size = {}, 0
