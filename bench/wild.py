@@ -4,9 +4,10 @@ small; the benchmark at the sizes users have.
 
 Each layer is a dense kernel and, optionally, a fused batch norm (gamma and beta trained, its
 moving mean and variance updated by training); an optimizer's slots (Adam, momentum or none),
-`global_step`, a histogram summary of every variable, and optionally an exponential moving average of the trained variables, a
-partitioned embedding, an int64 and a string variable. Trained a few steps before saving, so
-that every saved value differs from its initial one.
+`global_step`, a histogram summary of every variable, and optionally an exponential moving
+average of the trained variables, a partitioned embedding, an int64 and a string variable.
+Trained a few steps before saving, so that every saved value but a constant's differs from its
+initial one.
 """
 
 import os

@@ -55,19 +55,23 @@ def audit_checkpoint(prefix, graph_path, settings, threads, folder, inference=No
     write_text(Path(folder) / GRAPH_FACTS, json.dumps(facts, sort_keys=True))
     saved = saved_values(prefix, variables, saved_keys(facts), threads, parts)
     write_values(paths["saved"], saved)
-    for state in states:
-        run_ordering(
-            meta_graph, graph_path, prefix, state, settings, facts, threads, paths, inference, parts
-        )
+    run_orderings(
+        meta_graph, graph_path, prefix, states, settings, facts, threads, paths, inference, parts
+    )
     if inference:
         inference.write(folder)
 
 
-def run_ordering(
+# The steps that rewire the initializers (init_from_checkpoint): a state that runs one needs an
+# import of the graph of its own.
+REWIRING = ("initialize_from_checkpoint", "initialize_from_suggested_map")
+
+
+def run_orderings(
     meta_graph,
     graph_path,
     prefix,
-    state,
+    states,
     settings,
     facts,
     threads,
@@ -75,32 +79,45 @@ def run_ordering(
     inference=None,
     parts=None,
 ):
-    """Run one state's steps in a fresh graph of `meta_graph` and write its values file (of
-    `paths`, which holds the references' too): its values, or the error that stopped it; and,
-    given an `Inference`, the network's output after it. `parts`: `partitions`."""
-    started = time.perf_counter()
-    references = {state: paths[state] for state in orderings.REFERENCES}
+    """Run each state's steps in a fresh session of an import of `meta_graph` and write its
+    values file (of `paths`, which holds the references' too): its values, or the error that
+    stopped it; and, given an `Inference`, the network's output after it. What a variable
+    holds lives in its session, so the states whose steps leave the initializers as the graph
+    has them share one import (on a large graph, the import costs more than the steps); each
+    way of rewiring them has one of its own. `parts`: `partitions`."""
+    kinds = {}
+    for state in states:
+        rewiring = tuple(step for step in orderings.steps(state) if step in REWIRING)
+        kinds.setdefault(rewiring, []).append(state)
     variables = list(graph_variables(meta_graph))
-    graph = tf.Graph()
-    with graph.as_default():
-        saver = import_meta_graph(meta_graph, graph_path)
-        reads = variable_reads(graph, variables)
-        try:
-            actions = prepare(
-                graph, saver, prefix, state, settings, facts["suggested_map"], parts or {}
-            )
-        except (ValueError, tf.errors.OpError) as error:
-            failed = failure(error)
-        else:
-            failed = run_state(
-                actions, reads, prefix, state, threads, paths[state], references, inference
-            )
-    if failed:
-        logging.info("%s failed: %s", state, failed)
-        write_failure(paths[state], variables, failed)
-        if inference and state not in references:
-            inference.failed(state, failed)
-    logging.info("%s took %.3f s", state, time.perf_counter() - started)
+    references = {state: paths[state] for state in orderings.REFERENCES}
+    for kind in kinds.values():
+        started = time.perf_counter()
+        graph = tf.Graph()
+        with graph.as_default():
+            saver = import_meta_graph(meta_graph, graph_path)
+            reads = variable_reads(graph, variables)
+            steps = {step for state in kind for step in orderings.steps(state)}
+            try:
+                suggested = facts["suggested_map"]
+                actions, failed = (
+                    prepare(graph, saver, prefix, steps, settings, suggested, parts),
+                    None,
+                )
+            except (ValueError, tf.errors.OpError) as error:
+                failed = failure(error)
+            logging.info("%s: imported in %.3f s", ", ".join(kind), time.perf_counter() - started)
+            for state in kind:
+                started = time.perf_counter()
+                outcome = failed or run_state(
+                    actions, reads, prefix, state, threads, paths[state], references, inference
+                )
+                if outcome:
+                    logging.info("%s failed: %s", state, outcome)
+                    write_failure(paths[state], variables, outcome)
+                    if inference and state not in references:
+                        inference.failed(state, outcome)
+                logging.info("%s took %.3f s", state, time.perf_counter() - started)
 
 
 def check_partial_variables(settings, names):
@@ -162,11 +179,11 @@ def unlisted_variables(meta_graph, variables):
     return unlisted, aliases
 
 
-def prepare(graph, saver, prefix, state, settings, suggested_map, parts):
-    """Every op the state's steps run, built before the first session.run; returns the
-    actions. Raises what TensorFlow raises while building them (init_from_checkpoint checks
-    the checkpoint's keys and shapes here): the state's failure."""
-    steps = orderings.steps(state)
+def prepare(graph, saver, prefix, steps, settings, suggested_map, parts=None):
+    """Every op the `steps` run, built before the first session.run; returns the actions.
+    Raises what TensorFlow raises while building them (init_from_checkpoint checks the
+    checkpoint's keys and shapes here): the failure of the states that run them."""
+    parts = parts or {}
     variables = {v.op.name: v for v in tf.compat.v1.global_variables()}
     # Must come before the initializer op is built: it replaces the initializers.
     if "initialize_from_checkpoint" in steps:
