@@ -65,7 +65,8 @@ def training_graph(
         train = OPTIMIZERS[optimizer]().minimize(loss, global_step=step)
         if summaries:  # as TF 1.x training scripts wrote them: a histogram of every variable
             for variable in tf.compat.v1.global_variables():
-                tf.compat.v1.summary.histogram(variable.op.name, variable)
+                if variable.dtype.base_dtype != tf.string:
+                    tf.compat.v1.summary.histogram(variable.op.name, variable)
             tf.compat.v1.summary.scalar("loss", loss)
             tf.compat.v1.summary.merge_all()
         average = None

@@ -41,11 +41,14 @@ rule restore:
         runtime=config["time_limit"],
     params:
         settings=lambda wildcards: configuration.restore_settings(CHECKPOINTS[wildcards.checkpoint]),
+        # From the entry, not the input: a dry run formats the command before the names
+        # checkpoint has run, when this rule's inputs are not known yet.
         prefix=lambda wildcards: CHECKPOINTS[wildcards.checkpoint]["prefix"],
+        graph=lambda wildcards: CHECKPOINTS[wildcards.checkpoint]["graph"],
         inference=inference_option,
     shell:
         logged(
             "python {input.script} --settings {params.settings:q} --checkpoint {params.prefix:q}"
-            " --graph {input.graph:q} {params.inference} --output {output} --threads {threads}"
+            " --graph {params.graph:q} {params.inference} --output {output} --threads {threads}"
             " --time-limit {resources.runtime}"
         )

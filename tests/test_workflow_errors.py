@@ -26,11 +26,11 @@ CONFIG_CASES = {
     "unknown key": (lambda c: c.update(sed=1), ["(top level): unknown key(s) sed"]),
     "unknown ordering": (
         lambda c: c.update(orderings=["restore_twice"]),
-        ["orderings[1]: 'restore_twice' is not allowed"],
+        ["orderings[0]: 'restore_twice' is not allowed"],
     ),
     "slice out of range": (
         lambda c: c["probes"].append({"tensor": "conv_1/kernel", "slice": "[3]"}),
-        ["probes[3]: slice '[3]': index 3 is out of range"],
+        ["probes[2]: slice '[3]': index 3 is out of range"],
     ),
 }
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ckptorder import network, orderings, slices, tables
+from ckptorder import configuration, network, orderings, slices, tables
 from ckptorder.object_checkpoints import EXTRA_VARIABLE_LOADS
 from ckptorder.object_network import EXTRA_VARIABLE
 from ckptorder.orderings import ordering_of
@@ -190,7 +190,7 @@ def test_the_output_is_the_saved_models_wherever_every_variable_is_restored(pipe
     assert (checked.loc[~checked["restored"] & (checked["error"] == ""), "max_abs_diff"] > 0).all()
 
 
-def test_tf2_orderings_carry_what_each_status_assertion_gave(pipeline, tmp_path):
+def test_tf2_orderings_carry_what_each_status_assertion_gave(pipeline, config, tmp_path):
     """object_ckpt's rows hold each assertion's result (TensorFlow 2.21's, which the README
     explains), the other formats' rows none; verify fails where a result differs."""
     results = pipeline / "results"
@@ -217,6 +217,8 @@ def test_tf2_orderings_carry_what_each_status_assertion_gave(pipeline, tmp_path)
             *(sys.executable, pipeline / "scripts" / "verify.py"),
             *("--report", tmp_path / "report.csv", "--variables", results / "variables.csv"),
             *("--inference", results / "inference.csv", "--output", tmp_path / "verified.txt"),
+            *("--compatibility", results / "compatibility.csv"),
+            *("--settings", configuration.verify_settings(config)),
         ],
         capture_output=True,
         text=True,
