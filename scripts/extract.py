@@ -33,8 +33,11 @@ def probe_rows(state, values, probe, variable):
                 state,
                 tuple(shape),
             )
-        inside = [all(i < n for i, n in zip(c, tensor.shape, strict=True)) for c in coordinates]
-        if tensor.ndim == len(shape) and any(inside):
+        inside = [
+            tensor.ndim == len(c) and all(i < n for i, n in zip(c, tensor.shape, strict=True))
+            for c in coordinates
+        ]
+        if any(inside):
             held = [c for c, fits in zip(coordinates, inside, strict=True) if fits]
             where = tuple(np.array(axis) for axis in zip(*held, strict=True))
             selected[np.flatnonzero(inside)] = tensor[where]

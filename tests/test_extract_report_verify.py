@@ -366,3 +366,19 @@ def test_verify_warns_where_a_graph_shares_few_variables_with_its_checkpoint():
         " or a suggested one, with their shape: is its graph the one the checkpoint was saved"
         " from? (results/compatibility.csv)"
     ]
+
+
+@pytest.mark.parametrize(
+    "held", [np.arange(6.0).reshape(3, 2), np.arange(3.0)], ids=["cols", "rank"]
+)
+def test_a_probe_of_a_variable_holding_another_shape_is_nan_outside_it(tmp_path, held):
+    """A resource variable restored from a tensor of another shape holds that shape: the
+    probe's elements it lacks are nan, the others its values."""
+    write_values(tmp_path / "after.npz", [("k", held.astype(np.float32))])
+    with Values(tmp_path / "after.npz") as values:
+        probe = {"tensor": "k", "slice": "[1, :]"}
+        rows = list(extract.probe_rows("after", values, probe, ("k", (3, 4))))
+    got = [row[-1] for row in rows]
+    expected = [2.0, 3.0] if held.ndim == 2 else []
+    assert [float(v) for v in got[: len(expected)]] == expected
+    assert all(np.isnan(float(v)) for v in got[len(expected) :])

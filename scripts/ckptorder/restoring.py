@@ -98,11 +98,10 @@ def run_orderings(
             saver = import_meta_graph(meta_graph, graph_path)
             reads = variable_reads(graph, variables)
             steps = {step for state in kind for step in orderings.steps(state)}
+            actions, failed = {}, None
             try:
-                suggested = facts["suggested_map"]
-                actions, failed = (
-                    prepare(graph, saver, prefix, steps, settings, suggested, parts),
-                    None,
+                actions = prepare(
+                    graph, saver, prefix, steps, settings, facts["suggested_map"], parts
                 )
             except (ValueError, tf.errors.OpError) as error:
                 failed = failure(error)
