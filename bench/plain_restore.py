@@ -4,7 +4,7 @@ fresh graph, run the ordering's steps and read every variable in one `session.ru
 two references, the saved values (a checkpoint reader) and the initial ones. No guard, no
 values files, no comparison.
 
-    python bench/plain_restore.py PREFIX [--partial NAME ...]
+    python bench/plain_restore.py PREFIX [--partial NAME ...] [--moving-averages NAME]
 """
 
 import argparse
@@ -17,7 +17,7 @@ from ckptorder import orderings
 from ckptorder.tfsession import session, tf
 
 
-def run_ordering(meta_graph, prefix, steps, partial):
+def run_ordering(meta_graph, prefix, steps, partial, averages=None):
     """Import the graph, run `steps`, read every variable in one call; returns the values."""
     graph = tf.Graph()
     with graph.as_default():
@@ -31,6 +31,9 @@ def run_ordering(meta_graph, prefix, steps, partial):
         partial_saver = (
             tf.compat.v1.train.Saver([variables[n] for n in partial]) if partial else None
         )
+        if averages:
+            average = tf.compat.v1.train.ExponentialMovingAverage(0.0, name=averages)
+            averages_saver = tf.compat.v1.train.Saver(average.variables_to_restore())
         with session(graph, 1) as sess:
             for step in steps:
                 if step.startswith("initialize_") and step != "initialize_uninitialized":
@@ -39,13 +42,15 @@ def run_ordering(meta_graph, prefix, steps, partial):
                     saver.restore(sess, prefix)
                 elif step == "restore_partial":
                     partial_saver.restore(sess, prefix)
+                elif step == "restore_moving_averages":
+                    averages_saver.restore(sess, prefix)
                 elif step == "initialize_uninitialized":
                     names = [n.decode() for n in sess.run(uninitialized)]
                     sess.run([variables[n].initializer for n in names])
             return sess.run(variables)
 
 
-def run_all(prefix, partial):
+def run_all(prefix, partial, averages=None):
     """The saved values, the initial ones and every ordering's; returns their count."""
     meta_graph = tf.compat.v1.MetaGraphDef()
     with open(f"{prefix}.meta", "rb") as handle:
@@ -56,9 +61,11 @@ def run_all(prefix, partial):
     saved = {key: reader.get_tensor(key) for key in reader.get_variable_to_shape_map()}
     states = [saved, run_ordering(meta_graph, prefix, ("initialize_all",), partial)]
     for ordering in orderings.ORDERINGS.values():
-        if "restore_partial" in ordering.steps and not partial:
+        if ("restore_partial" in ordering.steps and not partial) or (
+            "restore_moving_averages" in ordering.steps and not averages
+        ):
             continue
-        states.append(run_ordering(meta_graph, prefix, ordering.steps, partial))
+        states.append(run_ordering(meta_graph, prefix, ordering.steps, partial, averages))
     return len(states)
 
 
@@ -66,9 +73,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("prefix")
     parser.add_argument("--partial", nargs="*", default=[])
+    parser.add_argument("--moving-averages")
     args = parser.parse_args()
     started = time.perf_counter()
-    count = run_all(args.prefix, args.partial)
+    count = run_all(args.prefix, args.partial, args.moving_averages)
     print(f"{count} states in {time.perf_counter() - started:.2f} s")
 
 

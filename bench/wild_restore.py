@@ -51,8 +51,12 @@ def make(folder, variables, megabytes):
 def restore_command(prefix, output):
     settings = {
         "checkpoint": "wild",
-        "orderings": list(orderings.ORDERINGS),
+        # Its checkpoints have no moving averages.
+        "orderings": [
+            o for o in orderings.ORDERINGS if "moving_averages" not in orderings.needed_settings(o)
+        ],
         "partial_variables": PARTIAL,
+        "moving_averages": None,
         "trust": False,
         "output_tensor": None,
     }

@@ -106,10 +106,11 @@ def closing_words():
 
 
 def code(step):
-    """A step's script and the modules it imports: inputs of its rule, so that editing any
-    of them reruns the step."""
+    """A step's script and the modules it imports (export and load some by name, from the
+    formats' registry): inputs of its rule, so that editing any of them reruns the step."""
     script = f"scripts/{step}.py"
-    modules = imported_modules(os.path.join(workflow.basedir, script))
+    by_name = orderings.implementation_modules(step)
+    modules = imported_modules(os.path.join(workflow.basedir, script), by_name)
     return {
         "script": script,
         "modules": [os.path.relpath(module, workflow.basedir) for module in modules],

@@ -1,6 +1,7 @@
 """Check a checkpoint entry's names against its files before any ordering runs: every probe's
 tensor and slice, and every variable of its partial restore, must be in its graph (the
-`.meta` file's variables, with their shapes). Reads the checkpoint's index and the graph once,
+`.meta` file's variables, with their shapes); its moving averages' name must end keys of the
+checkpoint. Reads the checkpoint's index and the graph once,
 runs nothing of the graph. On success writes `--output`, a JSON object of what it found: the
 graph's variables, the checkpoint's keys and how many of the variables the checkpoint holds
 under their own name and shape. On failure, one line naming the entry, the graph and each
@@ -18,10 +19,10 @@ from ckptorder.cli import OPTIONAL, load_settings, one_line_errors, step_argumen
 from ckptorder.step_settings import NamesSettings
 
 
-def name_problems(settings, shapes):
-    """What is wrong with the settings' probes and partial_variables given the graph's
-    variables (name to shape), one phrase each."""
-    problems = []
+def name_problems(settings, shapes, keys=()):
+    """What is wrong with the settings' probes, partial_variables and moving_averages given
+    the graph's variables (name to shape) and the checkpoint's `keys`, one phrase each."""
+    problems = moving_average_problems(settings["moving_averages"], keys)
     for number, probe in enumerate(settings["probes"]):
         where = f"probes[{number}]"
         try:
@@ -37,6 +38,16 @@ def name_problems(settings, shapes):
         if name not in shapes:
             problems.append(f"partial_restore.variables: {unknown(name, shapes)}")
     return problems
+
+
+def moving_average_problems(name, keys):
+    """That no key of the checkpoint is a moving average named `name` (KEY/NAME), and the
+    last parts of keys most like it."""
+    if name is None or any(key.endswith(f"/{name}") for key in keys):
+        return []
+    found = difflib.get_close_matches(name, {key.rsplit("/", 1)[-1] for key in keys}, n=3)
+    near = f"closest last parts: {', '.join(found)}" if found else "no last part is close"
+    return [f"moving_averages: no key of the checkpoint ends in /{name} ({near})"]
 
 
 def unknown(name, variables):
@@ -70,7 +81,7 @@ def main(argv=None):
         keys = tfgraph.checkpoint_keys(args.checkpoint)
         variables = tfgraph.graph_variables(graph_guard.read_meta_graph(graph))
         shapes = {name: shape for name, (shape, _) in variables.items()}
-        problems = name_problems(settings, shapes)
+        problems = name_problems(settings, shapes, keys)
         if problems:
             raise ValueError(
                 f"checkpoint {settings['checkpoint']} ({graph}): {'; '.join(problems)}"

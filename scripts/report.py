@@ -72,15 +72,25 @@ def outcome(measures, status):
     )
 
 
-def variable_table(paths, ordering_names):
-    """Every variable of the graph under every ordering against saved and initial. A variable
-    the restore job found bit-equal to saved or initial is not read again: its measures are
-    those of that state, computed once per variable."""
+def restored_from(ordering, facts):
+    """Variable to the variable whose saved value the ordering restores into it, where that is
+    another's: an averaged variable's shadow, in an ordering that restores moving averages."""
+    if "averages" in facts and "restore_moving_averages" in orderings.steps(ordering):
+        return facts["averages"]["restored_from"]
+    return {}
+
+
+def variable_table(paths, ordering_names, facts):
+    """Every variable of the graph under every ordering against saved and initial (the saved
+    value of the variable the ordering restores it from: `restored_from`). A variable the
+    restore job found bit-equal to saved or initial is not read again: its measures are those
+    of that state, computed once per variable."""
     references = {state: paths[state] for state in orderings.REFERENCES}
     rows = []
     with contextlib.ExitStack() as stack:
         saved, initial = (stack.enter_context(Values(references[s])) for s in references)
         states = {o: stack.enter_context(Values(paths[o], references)) for o in ordering_names}
+        sources = {o: restored_from(o, facts) for o in ordering_names}
         for name in initial.names:
             saved_value = saved.read(name) if saved.readable(name) else None
             initial_value = initial.read(name) if initial.readable(name) else None
@@ -92,12 +102,16 @@ def variable_table(paths, ordering_names):
                 if name not in state.names:
                     continue  # not a variable of the network this ordering restored into
                 status, source = no_value(state, name)
+                other = sources[ordering].get(name)
+                reference = saved_value
+                if other is not None:
+                    reference = saved.read(other) if saved.readable(other) else None
                 if status:
-                    measures = compare(None, saved_value, initial_value)
+                    measures = compare(None, reference, initial_value)
+                elif other is None and source in by_source:
+                    measures = by_source[source]
                 else:
-                    measures = by_source.get(source) or compare(
-                        state.read(name), saved_value, initial_value
-                    )
+                    measures = compare(state.read(name), reference, initial_value)
                 rows.append(
                     {
                         "ordering": ordering,
@@ -133,10 +147,11 @@ def read_slices(path, probes, shapes):
     return pd.DataFrame(rows, columns=slice_csv.COLUMNS).astype({"value": np.float32})
 
 
-def probe_table(frame, ordering_names, shapes, variables):
+def probe_table(frame, ordering_names, shapes, variables, facts):
     """One row of measures per ordering and probe, probes in the order the CSV lists them
     (read_slices has checked that it holds every probe's elements); `variables` is the
-    checkpoint's variable table, which says where a state holds no value."""
+    checkpoint's variable table, which says where a state holds no value; `facts`: restore's
+    findings."""
     wide = frame.pivot(index=["tensor", "slice", "index"], columns="state", values="value")
     probes = frame.loc[frame["state"] == "saved", ["tensor", "slice"]].drop_duplicates()
     known = variables.set_index(["ordering", "variable"])
@@ -146,10 +161,19 @@ def probe_table(frame, ordering_names, shapes, variables):
             variable = network.variable_name(tensor, shapes)
             row = known.loc[(ordering, variable)]
             probe = wide.loc[(tensor, slice_)]
-            status = row["outcome"] if row["outcome"] in NO_VALUE_OUTCOMES else None
+            # A variable restored from another's saved value: its slice has no saved one to
+            # compare with here, the probe takes its variable's outcome.
+            restored_elsewhere = variable in restored_from(ordering, facts)
+            status = (
+                row["outcome"]
+                if row["outcome"] in NO_VALUE_OUTCOMES or restored_elsewhere
+                else None
+            )
             measures = compare(
                 None if status else probe[ordering].to_numpy(),
-                probe["saved"].to_numpy() if row["saved_in_checkpoint"] else None,
+                probe["saved"].to_numpy()
+                if row["saved_in_checkpoint"] and not restored_elsewhere
+                else None,
                 probe["initial"].to_numpy(),
             )
             rows.append(
@@ -182,8 +206,15 @@ def expected_outcome(checkpoint, ordering, variable, facts, saved):
     if variable in facts["unlisted"]:
         return orderings.UNINITIALIZED  # nothing TensorFlow runs of the graph reaches it
     mapped = facts["suggested_map"].values()
+    averages = orderings.MovingAverages(**facts["averages"]) if "averages" in facts else None
     outcomes = orderings.expected_outcomes(
-        ordering, [variable], checkpoint["partial_variables"], mapped, facts["random"], saved
+        ordering,
+        [variable],
+        checkpoint["partial_variables"],
+        mapped,
+        facts["random"],
+        saved,
+        averages,
     )
     if outcomes[variable] == orderings.REINITIALIZED and variable in facts["unseeded"]:
         return orderings.CHANGED
@@ -240,10 +271,10 @@ def checkpoint_tables(checkpoint, slices_path, folder):
     with Values(paths["initial"]) as initial, Values(paths["saved"]) as saved:
         shapes = {name: initial.shape(name) for name in initial.names if initial.readable(name)}
         in_checkpoint = set(saved.names)
-    variables = variable_table(paths, checkpoint["orderings"])
+    variables = variable_table(paths, checkpoint["orderings"], facts)
     variables["saved_in_checkpoint"] = variables["variable"].isin(in_checkpoint)
     frame = read_slices(slices_path, checkpoint["probes"], shapes)
-    probes = probe_table(frame, checkpoint["orderings"], shapes, variables)
+    probes = probe_table(frame, checkpoint["orderings"], shapes, variables, facts)
     variables = variables.drop(columns="saved_in_checkpoint")
     compatible = pd.DataFrame(facts["compatibility"], columns=compatibility.COLUMNS)
     compatible.insert(0, "checkpoint", checkpoint["checkpoint"])

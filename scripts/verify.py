@@ -159,11 +159,7 @@ def summary(report, variables, inference, compatible, skipped):
     if len(reported):
         words += f"; reported, not judged (no expected): {', '.join(reported)}"
     words += "."
-    for checkpoint, names in skipped.items():
-        words += (
-            f"\n{checkpoint}: {', '.join(names)} not run: its entry sets no"
-            " partial_restore.variables (the variables that ordering's Saver restores)."
-        )
+    words += "".join(f"\n{line}" for line in not_run(skipped, compatible))
     passed = len(tables.restoring_everything(inference, variables))
     if passed:
         words += (
@@ -187,6 +183,38 @@ def some_of(names):
     """The first NAMES_SHOWN names, and how many more."""
     more = f" and {len(names) - NAMES_SHOWN} more" if len(names) > NAMES_SHOWN else ""
     return ", ".join(names[:NAMES_SHOWN]) + more
+
+
+# The name ExponentialMovingAverage gives its shadows unless told another.
+DEFAULT_AVERAGES = "ExponentialMovingAverage"
+
+
+def not_run(skipped, compatible):
+    """A line per checkpoint and setting its entry lacks, naming the orderings `skipped` for
+    it; those restoring moving averages only where the checkpoint holds some (of the default
+    name), with the setting that restores them."""
+    lines = []
+    for checkpoint, names in skipped.items():
+        lacking = {}
+        for name in names:
+            for setting in orderings.needed_settings(name):
+                lacking.setdefault(setting, []).append(name)
+        for setting, names_ in lacking.items():
+            line = (
+                f"{checkpoint}: {', '.join(names_)} not run: its entry sets no"
+                f" {orderings.SETTING_MEANINGS[setting]}."
+            )
+            if setting == "moving_averages":
+                keys = compatible.loc[compatible["checkpoint"] == checkpoint, "key"].dropna()
+                shadows = [key for key in keys if key.endswith(f"/{DEFAULT_AVERAGES}")]
+                if not shadows:
+                    continue
+                line += (
+                    f" Its checkpoint holds {len(shadows)} (e.g. {shadows[0]}):"
+                    f" moving_averages: {DEFAULT_AVERAGES} restores them."
+                )
+            lines.append(line)
+    return lines
 
 
 def few_shared(compatible):

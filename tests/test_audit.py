@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 
 import extract
+import names
 import report
+import wild
 from ckptorder import configuration, orderings
 from ckptorder.orderings import ordering_of
 from ckptorder.tfsession import session, tf
@@ -21,7 +23,7 @@ RESTORE_ONLY = ordering_of("restore_all")
 INIT_ONLY = ordering_of("initialize_all")
 FROM_CHECKPOINT = ordering_of("initialize_from_checkpoint")
 SUGGESTED = ordering_of("initialize_from_suggested_map")
-EVERY_ORDERING = list(orderings.ORDERINGS)
+EVERY_ORDERING = orderings.BUILT_ORDERINGS
 
 
 def dense(widths, scopes=None, seeded=True, resource=True):
@@ -66,13 +68,14 @@ def export_graph(path, make):
     return str(path)
 
 
-def audit(tmp_path, prefix, ordering_names, graph=None, partial=None, probes=None):
+def audit(tmp_path, prefix, ordering_names, graph=None, partial=None, probes=None, averages=None):
     """variables.csv, report.csv and compatibility.csv of one checkpoint as the pipeline makes
-    them."""
+    them; `averages`: its entry's moving_averages."""
     settings = {
         "checkpoint": "mine",
         "orderings": ordering_names,
         "partial_variables": partial,
+        "moving_averages": averages,
         "trust": False,
         "output_tensor": None,
     }
@@ -387,6 +390,7 @@ def test_a_graph_as_tf_1x_wrote_it_restores_though_tensorflow_cannot_import_all_
             "checkpoint": "old",
             "orderings": [RESTORE_ONLY],
             "partial_variables": None,
+            "moving_averages": None,
             "trust": False,
             "output_tensor": None,
         }
@@ -394,3 +398,71 @@ def test_a_graph_as_tf_1x_wrote_it_restores_though_tensorflow_cannot_import_all_
     run_restore(settings, prefix, tmp_path / "values")
     with Values(tmp_path / "values" / f"{RESTORE_ONLY}.npz") as restored:
         assert {restored.source(name) for name in restored.names} == {"saved"}
+
+
+AVERAGES = ordering_of("restore_moving_averages")
+
+
+def test_moving_averages_restore_each_shadow_into_its_variable(tmp_path):
+    """A TF1 training checkpoint with ExponentialMovingAverage shadows (batch norm, Adam):
+    Saver(ema.variables_to_restore()) gives each trainable variable its shadow's saved value
+    bit for bit (which differs from its own), restores the others by their own name and leaves
+    the shadows uninitialized; the same orderings without the setting restore every variable
+    under its own name."""
+    prefix = tmp_path / "ema" / "model.ckpt"
+    wild.save_trained(prefix, 2, 4, ema=True, summaries=False)
+    names = [AVERAGES, RESTORE_ONLY]
+    variables, probes, _ = audit(
+        tmp_path, str(prefix), names, averages="ExponentialMovingAverage", probes=PROBE
+    )
+    assert (variables["outcome"] == variables["expected"]).all()
+    averaged = outcomes(variables, AVERAGES)
+    shadows = {name for name in averaged if name.endswith("/ExponentialMovingAverage")}
+    trained = {shadow.rsplit("/", 1)[0] for shadow in shadows}
+    assert trained == {f"layer_{n}/{v}" for n in (0, 1) for v in ("kernel", "gamma", "beta")}
+    assert {averaged[name] for name in shadows} == {"uninitialized"}
+    assert {outcome for name, outcome in averaged.items() if name not in shadows} == {"restored"}
+    assert set(outcomes(variables, RESTORE_ONLY).values()) == {"restored"}
+    reader = tf.train.load_checkpoint(str(prefix))
+    with Values(tmp_path / "values" / f"{AVERAGES}.npz") as restored:
+        for name in trained:
+            shadow = reader.get_tensor(f"{name}/ExponentialMovingAverage")
+            assert np.array_equal(restored.read(name), shadow)
+            assert not np.array_equal(shadow, reader.get_tensor(name)), "trained: they differ"
+    kernel = probes[(probes["ordering"] == AVERAGES)].iloc[0]
+    assert kernel["outcome"] == kernel["expected"] == "restored"
+
+
+PROBE = [{"tensor": "layer_0/kernel/read:0", "slice": "[0, :]"}]
+
+
+def test_moving_averages_a_checkpoint_lacks_fail_the_ordering_as_predicted(tmp_path):
+    """Without shadows in the checkpoint, variables_to_restore still asks for one per
+    trainable variable: the restore raises NotFoundError, which the steps predict."""
+    prefix = tmp_path / "plain" / "model.ckpt"
+    wild.save_trained(prefix, 1, 4, summaries=False)
+    variables, _, _ = audit(
+        tmp_path, str(prefix), [AVERAGES], averages="ExponentialMovingAverage", probes=PROBE
+    )
+    assert set(variables["outcome"]) == set(variables["expected"]) == {"failed"}
+    assert variables["error"].str.startswith("NotFoundError").all()
+
+
+def test_a_moving_averages_name_no_key_ends_in_fails_the_names_check(tmp_path, capsys):
+    prefix = tmp_path / "ema" / "model.ckpt"
+    wild.save_trained(prefix, 1, 4, ema=True, summaries=False)
+    settings = {"checkpoint": "mine", "probes": [], "partial_variables": None}
+    arguments = ["--checkpoint", str(prefix), "--output", str(tmp_path / "names.json")]
+    for name in ("ExponentialMovingAverage", "MovingAverage"):
+        given = json.dumps({**settings, "moving_averages": name})
+        if name == "MovingAverage":
+            with pytest.raises(SystemExit):
+                names.main(["--settings", given, *arguments])
+        else:
+            names.main(["--settings", given, *arguments])
+    found = json.loads((tmp_path / "names.json").read_text())
+    assert found["shared"] == found["variables"] == found["keys"]
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"error: checkpoint mine ({prefix}.meta): moving_averages: no key of the checkpoint ends"
+        " in /MovingAverage (closest last parts: ExponentialMovingAverage)"
+    )

@@ -272,9 +272,10 @@ def test_a_checkpoint_from_outside_takes_the_top_level_settings_but_the_built_mo
     assert seed["built"] and seed["prefix"] == configuration.BUILT_PREFIX
     assert seed["expected"] == {}
     assert not mine["built"] and mine["graph"] == f"{prefix}.meta"
-    partial = [o for o in orderings.ORDERINGS if "restore_partial" in orderings.steps(o)]
-    assert mine["orderings"] == [o for o in orderings.ORDERINGS if o not in partial]
-    assert mine["skipped"] == partial and mine["partial_variables"] is None
+    needing = [o for o in orderings.ORDERINGS if orderings.needed_settings(o)]
+    assert mine["orderings"] == [o for o in orderings.ORDERINGS if o not in needing]
+    assert mine["skipped"] == needing and mine["partial_variables"] is None
+    assert seed["orderings"] == orderings.BUILT_ORDERINGS and seed["skipped"] == []
     assert mine["probes"] == [] and mine["trust"] is True
     assert mine["expected"] is None, "reported, not judged"
     assert gated["expected"] == {}
@@ -283,7 +284,7 @@ def test_a_checkpoint_from_outside_takes_the_top_level_settings_but_the_built_mo
     verify = json.loads(configuration.verify_settings(configuration.checked(config)))
     assert verify == {
         "outside": ["mine", "gated", "own"],
-        "skipped": dict.fromkeys(["mine", "gated"], partial),
+        "skipped": dict.fromkeys(["mine", "gated"], needing),
     }
 
 
@@ -296,7 +297,38 @@ def test_an_outside_entry_that_names_a_partial_restore_ordering_needs_its_variab
         configuration.checked(config)
     assert error.value.problems == [
         f"checkpoints[1].orderings: {partial} needs checkpoints[1].partial_restore.variables (the"
-        " variables its Saver restores); give them, or leave the ordering out"
+        " variables that ordering's Saver restores); give it, or leave the ordering out"
+    ]
+
+
+AVERAGES = "restore_moving_averages"
+
+
+def test_an_outside_entry_restores_moving_averages_only_when_it_names_them(built):
+    """The ordering needs the ExponentialMovingAverage's name: without it, it is skipped, or,
+    named in the entry's orderings, a config error; with it, restore alone is given it."""
+    config = raw_config()
+    prefix = str(built / "ckpt" / "model.ckpt")
+    config["checkpoints"] += [
+        {"name": "plain", "prefix": prefix},
+        {"name": "averaged", "prefix": prefix, "moving_averages": "ExponentialMovingAverage"},
+    ]
+    _, *_, plain, averaged = configuration.checked(config)["checkpoints"]
+    assert AVERAGES in plain["skipped"] and AVERAGES not in plain["orderings"]
+    assert AVERAGES in averaged["orderings"] and AVERAGES not in averaged["skipped"]
+    restore = json.loads(configuration.restore_settings(averaged))
+    assert restore["moving_averages"] == "ExponentialMovingAverage"
+    others = {**averaged, "orderings": [FIRST]}
+    assert json.loads(configuration.restore_settings(others))["moving_averages"] is None
+    names = json.loads(configuration.names_settings(averaged))
+    assert names["moving_averages"] == "ExponentialMovingAverage"
+    config["checkpoints"][-1] = {"name": "named", "prefix": prefix, "orderings": [AVERAGES]}
+    with pytest.raises(configuration.ConfigError) as error:
+        configuration.checked(config)
+    assert error.value.problems == [
+        f"checkpoints[2].orderings: {AVERAGES} needs checkpoints[2].moving_averages (the name of"
+        " the ExponentialMovingAverage whose shadow values that ordering restores); give it, or"
+        " leave the ordering out"
     ]
 
 

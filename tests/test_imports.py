@@ -5,6 +5,7 @@ import json
 import subprocess
 import sys
 
+from ckptorder import orderings
 from ckptorder.imports import PACKAGE, imported_modules
 from conftest import PROJECT, STEPS
 
@@ -36,6 +37,27 @@ def test_the_declared_modules_are_what_python_really_imports():
             for path in declared
         )
         assert as_modules == imported, step
+
+
+def test_the_modules_export_and_load_import_by_name_are_declared_too():
+    """export and load import each format's module by its registry name (cli.implementation):
+    editing one must rerun them, so they are inputs too."""
+    code = (
+        "import json, sys; sys.path.insert(0, sys.argv[1]);"
+        "from ckptorder import cli, orderings;"
+        "[cli.implementation(getattr(f, sys.argv[2]))"
+        " for f in orderings.FORMATS.values() if getattr(f, sys.argv[2])];"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('ckptorder.'))))"
+    )
+    for step in ("export", "load"):
+        run = [sys.executable, "-c", code, str(PROJECT / "scripts"), step]
+        imported = json.loads(subprocess.run(run, stdout=subprocess.PIPE, text=True).stdout)
+        declared = imported_modules(
+            PROJECT / "scripts" / f"{step}.py", orderings.implementation_modules(step)
+        )
+        stems = {path.stem for path in declared}
+        assert {module.removeprefix("ckptorder.") for module in imported} <= stems, step
+        assert {"exporting" if step == "export" else "loading", "object_checkpoints"} <= stems
 
 
 def test_modules_imported_through_others_are_found(tmp_path):

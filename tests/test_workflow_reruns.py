@@ -62,7 +62,7 @@ def touch_everything(workdir):
 
 
 def remove_ordering(config):
-    config["orderings"] = [o for o in orderings.ORDERINGS if o != INIT_ONLY]
+    config["orderings"] = [o for o in orderings.BUILT_ORDERINGS if o != INIT_ONLY]
 
 
 def add_back_ordering(workdir):

@@ -13,10 +13,13 @@ import pytest
 import yaml
 
 import wild
+from ckptorder import orderings
 from conftest import PROJECT, copy_project, snakemake
 from test_audit import dense, export_graph, save
 
 pytestmark = pytest.mark.workflow
+AVERAGES = orderings.ordering_of("restore_moving_averages")
+RACING = orderings.ordering_of("restore_all", "initialize_all")
 SHARD_PROBE = {"tensor": "layer_0/kernel/read:0", "slice": "[0, :3]"}
 
 
@@ -34,6 +37,7 @@ def make_checkpoints(workdir, finetune):
     wild.save_trained(f"{workdir}/empty_name/", 2, 8, partitioned=True, extras=True)
     wild.as_if_trained_elsewhere(workdir / "empty_name")
     wild.save_trained(workdir / "sharded/model.ckpt", 2, 8, optimizer="momentum", shards=2)
+    wild.save_trained(workdir / "averaged/model.ckpt", 2, 8, ema=True)
     export_graph(workdir / "unrelated.meta", lambda: dense([3], ["elsewhere"]))
     return [
         finetune,
@@ -46,6 +50,16 @@ def make_checkpoints(workdir, finetune):
             "expected": {},
         },
         {"name": "unrelated", "prefix": "sharded/model.ckpt", "graph": "unrelated.meta"},
+        {
+            "name": "ema",
+            "prefix": "averaged/model.ckpt",
+            "moving_averages": "ExponentialMovingAverage",
+            # Not restore_then_init: a shadow's initializer copies its variable, which the
+            # same initializer sets at the same time (docs/audit.md); no partial restore.
+            "orderings": [o for o in orderings.ORDERINGS if o != RACING and "partial" not in o],
+            "expected": {},
+        },
+        {"name": "ema_unset", "prefix": "averaged/model.ckpt"},
     ]
 
 
@@ -66,8 +80,13 @@ def test_outside_checkpoints_are_audited_on_the_first_try(wild_run):
     workdir, result = wild_run
     assert "Traceback" not in result.stdout + result.stderr
     variables = pd.read_csv(workdir / "results" / "variables.csv")
-    judged = variables[variables["checkpoint"].isin(["empty", "shard"])]
+    judged = variables[variables["checkpoint"].isin(["empty", "shard", "ema"])]
     assert judged["as_expected"].eq(True).all()
+    averaged = variables[(variables["checkpoint"] == "ema") & (variables["ordering"] == AVERAGES)]
+    shadows = averaged["variable"].str.endswith("/ExponentialMovingAverage")
+    assert set(averaged.loc[shadows, "outcome"]) == {"uninitialized"}
+    assert set(averaged.loc[~shadows, "outcome"]) == {"restored"}
+    assert AVERAGES not in set(variables.loc[variables["checkpoint"] == "ema_unset", "ordering"])
     empty = variables[variables["checkpoint"] == "empty"]
     names = set(empty["variable"])
     assert {"global_step", "counter", "label", "embedding/part_0", "embedding/part_1"} <= names
@@ -98,6 +117,9 @@ def test_the_answer_counts_outcomes_names_what_did_not_run_and_warns_of_a_strang
     assert "WARNING: finetune" not in answer and "WARNING: empty" not in answer
     skipped = "partial_restore not run: its entry sets no partial_restore.variables"
     assert f"finetune: {skipped}" in answer and f"empty: {skipped}" in answer
+    assert f"ema_unset: {AVERAGES} not run: its entry sets no moving_averages" in answer
+    assert "Its checkpoint holds 6 (e.g. layer_0/kernel/ExponentialMovingAverage)" in answer
+    assert "empty: restore_moving_averages" not in answer, "it holds no moving averages"
     assert max(map(len, answer.splitlines())) <= 125
 
 

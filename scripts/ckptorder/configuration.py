@@ -103,15 +103,24 @@ def checkpoint_settings(config, entry):
     prefix = BUILT_PREFIX if built else entry.get("prefix")
     # The top-level probes and partial_restore name the built model's variables: a checkpoint
     # from outside has its own or none.
-    partial = entry.get("partial_restore", config["partial_restore"] if built else None)
+    given = {
+        "partial_restore": entry.get(
+            "partial_restore", config["partial_restore"] if built else None
+        ),
+        "moving_averages": entry.get("moving_averages"),
+    }
     named = spelt_out(entry.get("orderings", config["orderings"]))
-    skipped = [] if partial or "orderings" in entry else partial_orderings(named)
+    if built:
+        named = [name for name in named if name in orderings.BUILT_ORDERINGS]
+    skipped = [] if "orderings" in entry else lacking_settings(named, given)
+    partial = given["partial_restore"]
     common = {
         "built": built,
         "format": "ckpt",
         "orderings": [name for name in named if name not in skipped],
         "skipped": skipped,
         "partial_variables": partial["variables"] if partial else None,
+        "moving_averages": given["moving_averages"],
         "probes": entry.get("probes", config["probes"] if built else []),
         "expected": entry.get("expected", config["expected"] if built else None),
         "trust": entry.get("trust", config["trust"]),
@@ -140,9 +149,13 @@ def checkpoint_settings(config, entry):
     ]
 
 
-def partial_orderings(names):
-    """The orderings of `names` that restore with a Saver of some variables."""
-    return [name for name in names if "restore_partial" in orderings.steps(name)]
+def lacking_settings(names, given):
+    """The orderings of `names` that need a setting `given` (setting to its value) lacks."""
+    return [
+        name
+        for name in names
+        if any(given[setting] is None for setting in orderings.needed_settings(name))
+    ]
 
 
 def built_settings(config, name, common):
@@ -218,11 +231,15 @@ def checkpoint_problems(config, number, entry, settings):
     ]
     if settings["built"]:
         return problems + model_problems(config, settings, key)
-    if settings["partial_variables"] is None and partial_orderings(settings["orderings"]):
+    given = {
+        "partial_restore": settings["partial_variables"],
+        "moving_averages": settings["moving_averages"],
+    }
+    for name in lacking_settings(settings["orderings"], given):
+        setting = next(s for s in orderings.needed_settings(name) if given[s] is None)
         problems.append(
-            f"{where}.orderings: {', '.join(partial_orderings(settings['orderings']))} needs"
-            f" {where}.partial_restore.variables (the variables its Saver restores); give them,"
-            " or leave the ordering out"
+            f"{where}.orderings: {name} needs {where}.{orderings.SETTING_MEANINGS[setting]};"
+            " give it, or leave the ordering out"
         )
     missing = checkpoint_files.missing_files(settings["prefix"], settings["graph"])
     if missing:
@@ -346,12 +363,16 @@ def build_settings(config):
 
 def restore_settings(checkpoint):
     """restore's settings for one checkpoint (an entry of a checked config's `checkpoints`):
-    the partial Saver's variables only where it runs partial_restore."""
-    partial = any("restore_partial" in orderings.steps(o) for o in checkpoint["orderings"])
+    the partial Saver's variables and the moving averages' name only where an ordering it runs
+    uses them."""
+    needed = {s for o in checkpoint["orderings"] for s in orderings.needed_settings(o)}
     return RestoreSettings(
         checkpoint=checkpoint["name"],
         orderings=checkpoint["orderings"],
-        partial_variables=checkpoint["partial_variables"] if partial else None,
+        partial_variables=(
+            checkpoint["partial_variables"] if "partial_restore" in needed else None
+        ),
+        moving_averages=(checkpoint["moving_averages"] if "moving_averages" in needed else None),
         trust=checkpoint["trust"],
         output_tensor=checkpoint["output_tensor"],
     ).dump()
@@ -363,6 +384,7 @@ def names_settings(checkpoint):
         checkpoint=checkpoint["name"],
         probes=checkpoint["probes"],
         partial_variables=checkpoint["partial_variables"],
+        moving_averages=checkpoint["moving_averages"],
     ).dump()
 
 

@@ -71,8 +71,10 @@ DANGERS = {
 DANGEROUS = tuple(f"{op} {why}" for op, why in DANGERS.items())
 # The ops a variable is: reference and resource variables.
 VARIABLE_NODE_OPS = ("VariableV2", "VarHandleOp")
-# The only collection the audit imports: the variables' definitions.
+# The collections the audit imports: the variables' definitions; and where it restores moving
+# averages, the lists of the variables ExponentialMovingAverage.variables_to_restore averages.
 IMPORTED_COLLECTIONS = ("variables",)
+AVERAGED_COLLECTIONS = ("trainable_variables", "moving_average_variables")
 Roots = namedtuple("Roots", "run restore filename forward")
 # A node of the graph is (None, name); a node of a function's body is (function, name).
 GRAPH = None
@@ -245,11 +247,11 @@ def needed(meta_graph, fetches=(), outputs=()):
     return {key[1] for key in reached if key[0] is GRAPH}, {key[0] for key in reached} - {GRAPH}
 
 
-def importable(meta_graph, fetches=(), outputs=()):
+def importable(meta_graph, fetches=(), outputs=(), collections=IMPORTED_COLLECTIONS):
     """The part of `meta_graph` the audit imports (`needed`), as a MetaGraphDef of its own:
     those nodes without their `_output_shapes` (recorded by the TensorFlow that wrote the
-    file, and stale in some written by TF 1.x), those functions, the Saver and the variables
-    collection."""
+    file, and stale in some written by TF 1.x), those functions, the Saver and the
+    `collections` of variables."""
     nodes, functions = needed(meta_graph, fetches, outputs)
     part = tf.compat.v1.MetaGraphDef()
     part.meta_info_def.CopyFrom(meta_graph.meta_info_def)
@@ -264,9 +266,18 @@ def importable(meta_graph, fetches=(), outputs=()):
     for function in meta_graph.graph_def.library.function:
         if function.signature.name in functions:
             part.graph_def.library.function.add().CopyFrom(function)
-    for key in IMPORTED_COLLECTIONS:
-        if key in meta_graph.collection_def:
-            part.collection_def[key].CopyFrom(meta_graph.collection_def[key])
+    # The variables collection's entries only: what another lists outside it (a local
+    # variable) may refer to ops that are not imported.
+    kept_collections = {
+        key: meta_graph.collection_def[key].bytes_list.value
+        for key in collections
+        if key in meta_graph.collection_def
+    }
+    listed = set(kept_collections.get("variables", ()))
+    for key, entries in kept_collections.items():
+        kept = [entry for entry in entries if entry in listed]
+        if kept:
+            part.collection_def[key].bytes_list.value.extend(kept)
     return part
 
 

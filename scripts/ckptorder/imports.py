@@ -8,10 +8,12 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent
 
 
-def imported_modules(script):
-    """The package's module files that `script` imports, directly or through each other,
-    sorted, with the package's `__init__.py` (imported with any of them)."""
-    found, queue = set(), [Path(script)]
+def imported_modules(script, by_name=()):
+    """The package's module files that `script` imports, directly or through each other, and
+    the modules `by_name` (names it imports with importlib) with theirs, sorted, with the
+    package's `__init__.py` (imported with any of them)."""
+    named = {PACKAGE / f"{name}.py" for name in by_name}
+    found, queue = set(named), [Path(script), *named]
     while queue:
         for name in _imported_names(queue.pop()):
             path = PACKAGE / f"{name}.py"

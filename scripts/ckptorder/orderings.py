@@ -40,6 +40,22 @@ STEPS = {
     # The same in eager mode before the variables exist: a name-based restore reaches only
     # the variables that exist when it runs; it does not wait for the others.
     "restore_by_name_before_create": ("none", RESTORED),
+    # Saver(ExponentialMovingAverage(name=...).variables_to_restore()), as evaluation code
+    # restores a model trained with moving averages: each averaged variable takes its shadow's
+    # saved value, the others their own; the shadows themselves are not restored. It raises
+    # NotFoundError where the checkpoint lacks a shadow it looks for.
+    "restore_moving_averages": ("averaged", RESTORED),
+}
+# The setting of a checkpoint's entry a step needs: an ordering that runs it is skipped for a
+# checkpoint whose entry does not give it (and what the setting is, for the message saying so).
+STEP_SETTINGS = {
+    "restore_partial": "partial_restore",
+    "restore_moving_averages": "moving_averages",
+}
+SETTING_MEANINGS = {
+    "partial_restore": "partial_restore.variables (the variables that ordering's Saver restores)",
+    "moving_averages": "moving_averages (the name of the ExponentialMovingAverage whose shadow"
+    " values that ordering restores)",
 }
 
 
@@ -51,6 +67,18 @@ class Ordering(NamedTuple):
     steps: tuple
     description: str
     status: tuple = ()
+
+
+class MovingAverages(NamedTuple):
+    """What restore_moving_averages reads: each variable it restores from its shadow's key
+    (variable to key) and the keys of them the checkpoint lacks."""
+
+    restored_from: dict
+    missing: list
+
+    @property
+    def shadows(self):
+        return set(self.restored_from.values())
 
 
 class Format(NamedTuple):
@@ -99,7 +127,20 @@ ORDERINGS = {
         ("initialize_from_suggested_map",),
         "init_from_checkpoint with the names matched or suggested in compatibility.csv",
     ),
+    "restore_moving_averages": Ordering(
+        ("restore_moving_averages",),
+        "Saver(ema.variables_to_restore()) restores each variable's moving average into it",
+    ),
 }
+
+
+# The orderings of a checkpoint without moving averages, such as the built model's: all but
+# those that restore them.
+BUILT_ORDERINGS = [
+    name
+    for name, o in ORDERINGS.items()
+    if not any(STEP_SETTINGS.get(step) == "moving_averages" for step in o.steps)
+]
 
 
 def exported_orderings(variants, loads):
@@ -291,6 +332,13 @@ _EVERY = {name: o for format_ in FORMATS.values() for name, o in format_.orderin
 INITIAL = Ordering(("initialize_all",), "the graph's initializers in a fresh session")
 
 
+def implementation_modules(step):
+    """The ckptorder modules the step ("export" or "load") imports by name from FORMATS'
+    references: the Snakefile declares them as its inputs, as it does the ones it imports."""
+    references = [getattr(f, step) for f in FORMATS.values()] if step in ("export", "load") else []
+    return sorted({reference.partition(":")[0] for reference in references if reference})
+
+
 def exported_format(name):
     """The Format `name` names, one of EXPORTED_FORMATS. Raises ValueError, listing them."""
     if name not in EXPORTED_FORMATS:
@@ -320,20 +368,29 @@ def steps(state):
     return ordering(state).steps
 
 
+def needed_settings(name):
+    """The settings of STEP_SETTINGS the ordering `name` needs."""
+    return [STEP_SETTINGS[step] for step in steps(name) if step in STEP_SETTINGS]
+
+
 def ordering_of(*wanted):
     """The ordering that runs exactly the steps `wanted`: tests and the benchmark name
     orderings by what they do, so that this module stays the one place their names are written."""
     return next(name for name in ORDERINGS if steps(name) == wanted)
 
 
-def expected_outcomes(ordering, variables, partial_variables, mapped=(), random=(), saved=None):
+def expected_outcomes(
+    ordering, variables, partial_variables, mapped=(), random=(), saved=None, averages=None
+):
     """Variable name to the outcome the ordering's last write to it leaves; `mapped`: the
     variables the suggested map restores; `random`: those whose initializer draws random
-    numbers; `saved`: those the checkpoint holds (None: all)."""
+    numbers; `saved`: those the checkpoint holds (None: all); `averages`: the `MovingAverages`
+    of the graph and checkpoint."""
     outcome, initialized = {}, set()
+    averages = averages or MovingAverages({}, [])
     for step in steps(ordering):
         writes, leaves = STEPS[step]
-        if leaves == FAILED:
+        if leaves == FAILED or (writes == "averaged" and averages.missing):
             return dict.fromkeys(variables, FAILED)
         for name in variables:
             if writes == "mapped":
@@ -343,6 +400,7 @@ def expected_outcomes(ordering, variables, partial_variables, mapped=(), random=
                 or (writes == "saved" and (saved is None or name in saved))
                 or (writes == "partial" and name in partial_variables)
                 or (writes == "unwritten" and name not in outcome)
+                or (writes == "averaged" and name not in averages.shadows)
             ):
                 outcome[name] = leaves
             else:

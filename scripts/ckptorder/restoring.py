@@ -29,7 +29,7 @@ from ckptorder.tfgraph import (
     variable_reads,
     with_parts,
 )
-from ckptorder.tfsession import session, tf
+from ckptorder.tfsession import session, tf, variable_defs
 from ckptorder.values import (
     GRAPH_FACTS,
     state_paths,
@@ -45,13 +45,18 @@ def audit_checkpoint(prefix, graph_path, settings, threads, folder, inference=No
     unknown variable and a damaged checkpoint."""
     keys = checkpoint_keys(prefix)
     outputs, batch = ([inference.output_tensor], inference.batch.shape) if inference else ([], None)
-    meta_graph = checked_graph(graph_path, settings["trust"], keys, outputs, batch)
+    collections = graph_guard.IMPORTED_COLLECTIONS
+    if settings["moving_averages"] is not None:
+        collections += graph_guard.AVERAGED_COLLECTIONS
+    meta_graph = checked_graph(graph_path, settings["trust"], keys, outputs, batch, collections)
     paths = state_paths(folder, orderings.states(settings["orderings"]))
     states = ("initial", *settings["orderings"])
     variables = graph_variables(meta_graph)
     check_partial_variables(settings, list(variables))
     parts = partitions(meta_graph, keys)
     facts = graph_facts(meta_graph, variables, with_parts(keys, parts, variables))
+    if settings["moving_averages"] is not None:
+        facts["averages"] = moving_averages(meta_graph, settings["moving_averages"], keys)._asdict()
     write_text(Path(folder) / GRAPH_FACTS, json.dumps(facts, sort_keys=True))
     saved = saved_values(prefix, variables, saved_keys(facts), threads, parts)
     write_values(paths["saved"], saved)
@@ -100,9 +105,7 @@ def run_orderings(
             steps = {step for state in kind for step in orderings.steps(state)}
             actions, failed = {}, None
             try:
-                actions = prepare(
-                    graph, saver, prefix, steps, settings, facts["suggested_map"], parts
-                )
+                actions = prepare(graph, saver, prefix, steps, settings, facts, parts)
             except (ValueError, tf.errors.OpError) as error:
                 failed = failure(error)
             logging.info("%s: imported in %.3f s", ", ".join(kind), time.perf_counter() - started)
@@ -153,6 +156,22 @@ def graph_facts(meta_graph, variables, keys):
     }
 
 
+def moving_averages(meta_graph, name, keys):
+    """The `MovingAverages` restore_moving_averages reads, by the rule of TensorFlow's
+    ExponentialMovingAverage(name=`name`).variables_to_restore() in evaluation code: every
+    trainable variable and every one the moving_average_variables collection lists is
+    restored from VARIABLE/NAME (whether or not the checkpoint holds it)."""
+    averaged = [
+        variable.variable_name.removesuffix(":0")
+        for collection in ("trainable_variables", "moving_average_variables")
+        if collection in meta_graph.collection_def
+        for variable in variable_defs(meta_graph, collection)
+    ]
+    restored_from = {variable: f"{variable}/{name}" for variable in dict.fromkeys(averaged)}
+    missing = sorted(key for key in restored_from.values() if key not in keys)
+    return orderings.MovingAverages(restored_from, missing)
+
+
 def saved_keys(facts):
     """The key each variable's saved value is read from: its own name, its suggested key, or,
     for a copy that shares an original's resource, the original's."""
@@ -178,10 +197,27 @@ def unlisted_variables(meta_graph, variables):
     return unlisted, aliases
 
 
-def prepare(graph, saver, prefix, steps, settings, suggested_map, parts=None):
+def averages_var_list(variables, averages):
+    """The map ExponentialMovingAverage.variables_to_restore() gives evaluation code (a graph
+    without the shadows): each averaged variable under its shadow's key (`averages`'
+    restored_from), every other variable but the shadows under its own name. Called in the
+    imported training graph, which holds the shadows, it would name each KEY_1
+    (graph.unique_name), keys no checkpoint holds."""
+    restored_from = averages["restored_from"]
+    shadows = set(restored_from.values())
+    return {key: variables[name] for name, key in restored_from.items()} | {
+        name: variable
+        for name, variable in variables.items()
+        if name not in restored_from and name not in shadows
+    }
+
+
+def prepare(graph, saver, prefix, steps, settings, facts, parts=None):
     """Every op the `steps` run, built before the first session.run; returns the actions.
-    Raises what TensorFlow raises while building them (init_from_checkpoint checks the
-    checkpoint's keys and shapes here): the failure of the states that run them."""
+    `facts`: restore's findings (the suggested map, the moving averages). Raises what
+    TensorFlow raises while building them (init_from_checkpoint checks the checkpoint's keys
+    and shapes here): the failure of the states that run them."""
+    suggested_map, averages = facts["suggested_map"], facts.get("averages")
     parts = parts or {}
     variables = {v.op.name: v for v in tf.compat.v1.global_variables()}
     # Must come before the initializer op is built: it replaces the initializers.
@@ -204,6 +240,9 @@ def prepare(graph, saver, prefix, steps, settings, suggested_map, parts=None):
         partial = [variables[name] for name in settings["partial_variables"]]
         partial_saver = tf.compat.v1.train.Saver(var_list=partial)
         actions["restore_partial"] = lambda sess: partial_saver.restore(sess, prefix)
+    if "restore_moving_averages" in steps:
+        averages_saver = tf.compat.v1.train.Saver(var_list=averages_var_list(variables, averages))
+        actions["restore_moving_averages"] = lambda sess: averages_saver.restore(sess, prefix)
     if "initialize_uninitialized" in steps:
         actions["initialize_uninitialized"] = uninitialized_initializer(variables)
     graph.finalize()

@@ -45,6 +45,10 @@ class RestoreSettings(StepSettings):
     partial_variables: list = setting(
         "the variables a partial restore restores (null without partial_restore)"
     )
+    moving_averages: str = setting(
+        "the ExponentialMovingAverage's name, whose shadows restore_moving_averages restores"
+        " (null without it)"
+    )
     trust: bool = setting(
         "run the graph even where the guard refuses it (for a checkpoint you trust)"
     )
@@ -57,6 +61,10 @@ class NamesSettings(StepSettings):
     probes: list = setting("list of {tensor, slice}: each must be a variable of the graph")
     partial_variables: list = setting(
         "the variables a partial restore restores, each of the graph (null: none)"
+    )
+    moving_averages: str = setting(
+        "the ExponentialMovingAverage's name, the last part of some of the checkpoint's keys"
+        " (null: none)"
     )
 
 
@@ -115,4 +123,6 @@ class VerifySettings(StepSettings):
     outside: list = setting(
         "the checkpoints from outside (report's names): their variables are counted per outcome"
     )
-    skipped: dict = setting("checkpoint to the orderings it does not run (no partial restore)")
+    skipped: dict = setting(
+        "checkpoint to the orderings it does not run (its entry lacks a setting they need)"
+    )

@@ -19,9 +19,12 @@ SERVE = [tf.compat.v1.saved_model.tag_constants.SERVING]
 SIGNATURE = tf.compat.v1.saved_model.signature_constants.DEFAULT_SERVING_SIGNATURE_DEF_KEY
 
 
-def checked_graph(path, trust, keys, outputs=(), batch_shape=None):
+def checked_graph(
+    path, trust, keys, outputs=(), batch_shape=None, collections=graph_guard.IMPORTED_COLLECTIONS
+):
     """The part of the `.meta` file at `path` that the audit imports (`graph_guard.importable`:
-    what its steps and the inference check's `outputs`, fed batches of `batch_shape`, run).
+    what its steps and the inference check's `outputs`, fed batches of `batch_shape`, run,
+    and the variables' `collections`).
     Unless `trust`, the guard checks that part first (`graph_guard.refusals`, within the
     budget of the checkpoint whose `keys` are given): raises ValueError naming the first op it
     refuses, each logged, or for a file that is not a meta graph."""
@@ -37,7 +40,7 @@ def checked_graph(path, trust, keys, outputs=(), batch_shape=None):
                 f"{path}: refused, restoring would run {refused[0]}{more}; set trust: true only"
                 " for a checkpoint you trust (its graph then runs as it is)"
             )
-    return graph_guard.importable(meta_graph, (), outputs)
+    return graph_guard.importable(meta_graph, (), outputs, collections)
 
 
 def checkpoint_keys(prefix):

@@ -90,10 +90,10 @@ def variable_values(sess):
         yield variable.op.name, sess.run(variable)
 
 
-def variable_defs(meta_graph):
-    """The VariableDef of every global variable a MetaGraphDef lists, read without importing
-    its graph."""
-    for serialized in meta_graph.collection_def["variables"].bytes_list.value:
+def variable_defs(meta_graph, collection="variables"):
+    """The VariableDef of every variable a MetaGraphDef's `collection` lists (by default the
+    global variables), read without importing its graph."""
+    for serialized in meta_graph.collection_def[collection].bytes_list.value:
         variable = VariableDef()
         variable.ParseFromString(serialized)
         yield variable
