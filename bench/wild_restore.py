@@ -51,10 +51,7 @@ def make(folder, variables, megabytes):
 def restore_command(prefix, output):
     settings = {
         "checkpoint": "wild",
-        # Its checkpoints have no moving averages.
-        "orderings": [
-            o for o in orderings.ORDERINGS if "moving_averages" not in orderings.needed_settings(o)
-        ],
+        "orderings": orderings.BUILT_ORDERINGS,  # its checkpoints have no moving averages
         "partial_variables": PARTIAL,
         "moving_averages": None,
         "trust": False,

@@ -215,6 +215,7 @@ def expected_outcome(checkpoint, ordering, variable, facts, saved):
         facts["random"],
         saved,
         averages,
+        facts.get("copies"),
     )
     if outcomes[variable] == orderings.REINITIALIZED and variable in facts["unseeded"]:
         return orderings.CHANGED

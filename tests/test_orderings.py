@@ -79,3 +79,36 @@ def test_observed_outcome_is_bitwise_saved_first():
     assert orderings.observed_outcome(True, True) == "restored"
     assert orderings.observed_outcome(False, True) == "reinitialized"
     assert orderings.observed_outcome(False, False) == "changed"
+
+
+def test_an_initializer_that_copies_a_variable_expects_what_that_one_holds_then():
+    """An ExponentialMovingAverage shadow's initializer reads the variable it averages: after
+    a restore of that variable, `changed`; initialised in the same run as that variable after
+    a restore, either, since TensorFlow does not fix which runs first."""
+    shadow = "w/ExponentialMovingAverage"
+    copies = {shadow: ["w"]}
+
+    def expected(*steps, partial=()):
+        ordering = ordering_of(*steps)
+        return orderings.expected_outcomes(ordering, [shadow], list(partial), copies=copies)[shadow]
+
+    assert expected("initialize_all") == "reinitialized"
+    assert expected("initialize_all", "restore_all") == "restored"
+    assert expected("restore_partial", "initialize_uninitialized", partial=["w"]) == "changed"
+    racing = expected("restore_all", "initialize_all")
+    assert orderings.allowed_outcomes(racing) == ("changed", "reinitialized")
+    assert expected("restore_all", "initialize_uninitialized") == "restored"
+
+
+def test_restoring_moving_averages_leaves_the_shadows_and_fails_without_them():
+    averages = orderings.MovingAverages({"w": "w/ExponentialMovingAverage"}, [])
+    ordering = ordering_of("restore_moving_averages")
+    names = ["w", "w/ExponentialMovingAverage", "global_step"]
+    assert orderings.expected_outcomes(ordering, names, None, averages=averages) == {
+        "w": "restored",
+        "w/ExponentialMovingAverage": "uninitialized",
+        "global_step": "restored",
+    }
+    lacking = averages._replace(missing=["w/ExponentialMovingAverage"])
+    found = orderings.expected_outcomes(ordering, names, None, averages=lacking)
+    assert set(found.values()) == {"failed"}

@@ -20,6 +20,7 @@ from test_audit import dense, export_graph, save
 pytestmark = pytest.mark.workflow
 AVERAGES = orderings.ordering_of("restore_moving_averages")
 RACING = orderings.ordering_of("restore_all", "initialize_all")
+PARTIAL = orderings.ordering_of("restore_partial", "initialize_uninitialized")
 SHARD_PROBE = {"tensor": "layer_0/kernel/read:0", "slice": "[0, :3]"}
 
 
@@ -54,9 +55,7 @@ def make_checkpoints(workdir, finetune):
             "name": "ema",
             "prefix": "averaged/model.ckpt",
             "moving_averages": "ExponentialMovingAverage",
-            # Not restore_then_init: a shadow's initializer copies its variable, which the
-            # same initializer sets at the same time (docs/audit.md); no partial restore.
-            "orderings": [o for o in orderings.ORDERINGS if o != RACING and "partial" not in o],
+            "partial_restore": {"variables": ["layer_0/kernel"]},
             "expected": {},
         },
         {"name": "ema_unset", "prefix": "averaged/model.ckpt"},
@@ -87,6 +86,12 @@ def test_outside_checkpoints_are_audited_on_the_first_try(wild_run):
     assert set(averaged.loc[shadows, "outcome"]) == {"uninitialized"}
     assert set(averaged.loc[~shadows, "outcome"]) == {"restored"}
     assert AVERAGES not in set(variables.loc[variables["checkpoint"] == "ema_unset", "ordering"])
+    # A shadow's initializer copies the variable it averages (docs/audit.md).
+    ema = variables[variables["checkpoint"] == "ema"].set_index(["ordering", "variable"])
+    assert ema.loc[(PARTIAL, "layer_0/kernel/ExponentialMovingAverage"), "expected"] == "changed"
+    racing = ema.loc[RACING]
+    racing = racing[racing.index.str.endswith("/ExponentialMovingAverage")]
+    assert set(racing["expected"]) == {"changed or reinitialized"}
     empty = variables[variables["checkpoint"] == "empty"]
     names = set(empty["variable"])
     assert {"global_step", "counter", "label", "embedding/part_0", "embedding/part_1"} <= names

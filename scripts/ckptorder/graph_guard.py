@@ -516,6 +516,24 @@ def random_initializers(meta_graph):
     return found
 
 
+def copying_initializers(meta_graph):
+    """Each variable whose initializer reads other variables (an ExponentialMovingAverage
+    shadow's, `initialized_value()` of the variable it averages), with those variables."""
+    program = Program(meta_graph.graph_def)
+    found = {}
+    for variable in variable_defs(meta_graph):
+        own = node_name(variable.variable_name)
+        reached = walk(program, [node_name(variable.initializer_name)])
+        read = sorted(
+            key[1]
+            for key in reached
+            if key[0] is GRAPH and key[1] != own and program.node(key).op in VARIABLE_NODE_OPS
+        )
+        if read:
+            found[own] = read
+    return found
+
+
 def unseeded(meta_graph):
     """Each variable whose initializer runs a random op that carries neither an op seed nor a
     graph seed (its attributes seed and seed2 both 0, which TensorFlow reads as "seed anew on

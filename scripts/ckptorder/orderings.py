@@ -380,21 +380,33 @@ def ordering_of(*wanted):
 
 
 def expected_outcomes(
-    ordering, variables, partial_variables, mapped=(), random=(), saved=None, averages=None
+    ordering,
+    variables,
+    partial_variables,
+    mapped=(),
+    random=(),
+    saved=None,
+    averages=None,
+    copies=None,
 ):
     """Variable name to the outcome the ordering's last write to it leaves; `mapped`: the
     variables the suggested map restores; `random`: those whose initializer draws random
     numbers; `saved`: those the checkpoint holds (None: all); `averages`: the `MovingAverages`
-    of the graph and checkpoint."""
-    outcome, initialized = {}, set()
+    of the graph and checkpoint; `copies`: variable to the variables its initializer reads
+    (`copied`)."""
+    copies = copies or {}
     averages = averages or MovingAverages({}, [])
+    sources = [source for name in variables for source in copies.get(name, ())]
+    tracked = list(dict.fromkeys([*variables, *sources]))
+    outcome, initialized = {}, set()
     for step in steps(ordering):
         writes, leaves = STEPS[step]
         if leaves == FAILED or (writes == "averaged" and averages.missing):
             return dict.fromkeys(variables, FAILED)
-        for name in variables:
+        written = {}
+        for name in tracked:
             if writes == "mapped":
-                outcome[name] = leaves if name in mapped else REINITIALIZED
+                written[name] = leaves if name in mapped else REINITIALIZED
             elif (
                 writes == "all"
                 or (writes == "saved" and (saved is None or name in saved))
@@ -402,14 +414,39 @@ def expected_outcomes(
                 or (writes == "unwritten" and name not in outcome)
                 or (writes == "averaged" and name not in averages.shadows)
             ):
-                outcome[name] = leaves
-            else:
-                continue
-            if outcome[name] == REINITIALIZED:
+                written[name] = leaves
+        before = dict(outcome)
+        for name, leaves in written.items():
+            if leaves == REINITIALIZED:
                 if name in initialized and name in random:
-                    outcome[name] = CHANGED
+                    leaves = CHANGED
                 initialized.add(name)
+                if copies.get(name):
+                    leaves = copied(copies[name], before, written)
+            outcome[name] = leaves
     return {name: outcome.get(name, UNINITIALIZED) for name in variables}
+
+
+# An expected outcome that may be either of two: what TensorFlow does not fix.
+EITHER = " or "
+
+
+def copied(sources, before, written):
+    """What a variable whose initializer copies `sources` holds once it ran (an
+    ExponentialMovingAverage shadow's initializer reads the variable it averages, or that
+    one's initial value while it is uninitialised): `reinitialized` from a source holding its
+    initial values or none, `changed` from one holding others. A source the same step writes
+    is read as it was or as it becomes, TensorFlow does not fix which: then either outcome."""
+    possible = set()
+    for source in sources:
+        for value in (before.get(source), *([written[source]] if source in written else [])):
+            possible.add(REINITIALIZED if value in (None, REINITIALIZED) else CHANGED)
+    return EITHER.join(sorted(possible))
+
+
+def allowed_outcomes(expected):
+    """The outcomes an expected one admits: itself, or each of an EITHER."""
+    return tuple(expected.split(EITHER))
 
 
 def observed_outcome(equal_to_saved, equal_to_initial):

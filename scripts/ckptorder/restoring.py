@@ -134,8 +134,8 @@ def check_partial_variables(settings, names):
 def graph_facts(meta_graph, variables, keys):
     """What restore finds of the graph and the checkpoint (its `keys`, a partitioned
     variable's parts as keys of their own: `with_parts`) before anything runs: the unseeded
-    initializers, the variable ops no collection lists, the compatibility rows and the map
-    they suggest."""
+    initializers, those that read other variables, the variable ops no collection lists, the
+    compatibility rows and the map they suggest."""
     unseeded = graph_guard.unseeded(meta_graph)
     logging.info("unseeded initializers: %s", unseeded or "none")
     random = sorted(graph_guard.random_initializers(meta_graph))
@@ -143,10 +143,12 @@ def graph_facts(meta_graph, variables, keys):
     for row in rows:
         if row["status"] != "match":
             logging.info("compatibility: %s", row)
+    copies = graph_guard.copying_initializers(meta_graph)
+    logging.info("initializers that read other variables: %s", copies or "none")
     unlisted, aliases = unlisted_variables(meta_graph, variables)
     logging.info("variable ops no collection lists: %s", unlisted or "none")
     logging.info("of them, sharing a listed variable's resource: %s", aliases or "none")
-    return {
+    facts = {
         "unseeded": unseeded,
         "random": random,
         "unlisted": unlisted,
@@ -154,6 +156,8 @@ def graph_facts(meta_graph, variables, keys):
         "compatibility": rows,
         "suggested_map": compatibility.suggested_map(rows),
     }
+    # Only where there are some: the graphs without keep the same graph.json.
+    return facts | ({"copies": copies} if copies else {})
 
 
 def moving_averages(meta_graph, name, keys):
@@ -268,7 +272,8 @@ def run_state(actions, reads, prefix, state, threads, output, references, infere
     check of an ordering. Returns None, or the error (its class and first line) that stopped a
     step: the ordering's result. Raises ValueError for a damaged checkpoint (see
     `checkpoint_problem`)."""
-    with session(tf.compat.v1.get_default_graph(), threads) as sess:
+    # Without the inference check the session runs no network: no rewrite to wait for.
+    with session(tf.compat.v1.get_default_graph(), threads, rewrite=bool(inference)) as sess:
         try:
             for step in orderings.steps(state):
                 started = time.perf_counter()

@@ -71,26 +71,32 @@ def check_declared_sizes(prefix, keys):
 
 def saved_values(prefix, variables, keys, threads, parts=None):
     """Each graph variable's value as the checkpoint holds it under the key `keys` gives it
-    (variable to key), read from the files by RestoreV2 ops of their own (TensorFlow's reader
-    would hide a damaged file's error class); `variables`: name to (shape, dtype name);
-    `parts`: a partitioned variable's part to its whole's key and slice (`partitions`)."""
+    (variable to key), read from the files by a RestoreV2 op per batch of at most BATCH_BYTES
+    (TensorFlow's reader would hide a damaged file's error class); `variables`: name to
+    (shape, dtype name); `parts`: a partitioned variable's part to its whole's key and slice
+    (`partitions`)."""
     parts = parts or {}
+    names = [name for name in variables if name in keys]
+    sizes = {name: graph_sizes.tensor_bytes(*variables[name]) for name in names}
     graph = tf.Graph()
     with graph.as_default():
-        reads = {
-            name: tf.raw_ops.RestoreV2(
-                prefix=prefix,
-                tensor_names=[parts[key][0] if key in parts else key],
-                shape_and_slices=[parts[key][1] if key in parts else ""],
-                dtypes=[variables[name][1]],
-            )[0]
-            for name, key in keys.items()
-        }
-    # A RestoreV2's output has no static shape: the batches are sized by the variables'.
-    sizes = {name: graph_sizes.tensor_bytes(*variables[name]) for name in reads}
-    with session(graph, threads) as sess, checkpoint_errors(prefix):
-        for batch in batches({name: reads[name] for name in variables if name in reads}, sizes):
-            yield from zip(batch, map(np.asarray, sess.run(list(batch.values()))), strict=True)
+        reads = [
+            (list(batch), restore_op(prefix, batch, variables, parts))
+            for batch in batches({name: keys[name] for name in names}, sizes)
+        ]
+    with session(graph, threads, rewrite=False) as sess, checkpoint_errors(prefix):
+        for batch, read in reads:
+            yield from zip(batch, map(np.asarray, sess.run(read)), strict=True)
+
+
+def restore_op(prefix, batch, variables, parts):
+    """One RestoreV2 of the keys of `batch` (variable to key): its outputs, in its order."""
+    return tf.raw_ops.RestoreV2(
+        prefix=prefix,
+        tensor_names=[parts[key][0] if key in parts else key for key in batch.values()],
+        shape_and_slices=[parts[key][1] if key in parts else "" for key in batch.values()],
+        dtypes=[variables[name][1] for name in batch],
+    )
 
 
 def graph_variables(meta_graph):
@@ -195,16 +201,16 @@ BATCH_BYTES = 64 * 2**20
 
 
 def batches(reads, sizes=None, limit=BATCH_BYTES):
-    """`reads` (name to tensor) in consecutive parts whose values take at most `limit` bytes
-    (a larger tensor alone): each value's bytes as `sizes` (name to bytes) gives them, else
-    from its tensor's static shape (one of unknown shape counts as `limit`)."""
+    """`reads` (name to tensor, or to anything given `sizes`) in consecutive parts whose values
+    take at most `limit` bytes (a larger tensor alone): each value's bytes as `sizes` (name to
+    bytes) gives them, else from its tensor's static shape (one of unknown shape counts as
+    `limit`)."""
     batch, size = {}, 0
     for name, read in reads.items():
-        shape = read.shape
         if sizes is not None:
             bytes_ = sizes[name]
-        elif shape.is_fully_defined():
-            bytes_ = graph_sizes.tensor_bytes(shape.as_list(), read.dtype.name)
+        elif read.shape.is_fully_defined():
+            bytes_ = graph_sizes.tensor_bytes(read.shape.as_list(), read.dtype.name)
         else:
             bytes_ = limit
         if batch and size + bytes_ > limit:

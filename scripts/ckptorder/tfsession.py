@@ -71,16 +71,21 @@ def use_tf2_behavior(threads):
         tf.config.set_visible_devices([], "GPU")
 
 
-def session(graph, threads):
+def session(graph, threads, rewrite=True):
     """A CPU session on `graph` whose intra- and inter-op pools hold `threads` threads (no
     GPU: the results are CPU results, and probing for CUDA only logs an error). TensorFlow
     sizes a process's CPU thread pool at its first session, and a convolution's bits depend
-    on it: a process (a test session too) makes every session here."""
+    on it: a process (a test session too) makes every session here. `rewrite`: Grappler's
+    graph rewrites, which a session runs on the graph each time it prepares a new set of
+    fetches. They may fuse a network's ops, which changes a convolution's bits; on a graph
+    that only restores, assigns and reads they change nothing and cost time (a third of a
+    1,500-variable checkpoint's restore job: bench/README.md)."""
     config = tf.compat.v1.ConfigProto(
         device_count={"GPU": 0},
         intra_op_parallelism_threads=threads,
         inter_op_parallelism_threads=threads,
     )
+    config.graph_options.rewrite_options.disable_meta_optimizer = not rewrite
     return tf.compat.v1.Session(graph=graph, config=config)
 
 
