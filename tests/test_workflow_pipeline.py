@@ -77,7 +77,7 @@ def expected_totals(config, seed_entry):
     """The judged probe and variable outcomes of the default run, and the orderings that
     restore every variable, from the orderings each format has and what their steps leave."""
     names = list(network.variable_shapes(config["model"]["extra_layers"]))
-    every = [o for f in config["formats"] for o in orderings.format_orderings(f)]
+    every = [o for entry in config["checkpoints"] for o in entry["orderings"]]
     restoring = 0
     for ordering in every:
         extra = [EXTRA_VARIABLE] if ordering.split(".")[-1] in EXTRA_VARIABLE_LOADS else []

@@ -222,7 +222,7 @@ def test_a_change_reruns_exactly_what_it_touches(pipeline, tmp_path, case):
     report = pd.read_csv(workdir / "results" / "report.csv")
     config = configuration.load(workdir / "config.yaml")
     checkpoint = report[report["format"] == "ckpt"]
-    assert checkpoint["ordering"].unique().tolist() == config["orderings"]
+    assert checkpoint["ordering"].unique().tolist() == config["checkpoints"][0]["orderings"]
     audited = sum(len(c["orderings"]) for c in config["checkpoints"])
     assert len(report) == audited * len(config["probes"])
     assert report["as_expected"].all()

@@ -1,9 +1,11 @@
 """Checkpoints from outside, as users bring them, through the real `snakemake --cores 4`: the
 README's example copied as written, a TF1 training checkpoint saved under an empty file name
 with a state file from the machine that trained it (batch norm, Adam slots, global_step, a
-partitioned variable, an int64 and a string variable), a sharded one, and a graph that is not
-the checkpoint's. One run for the session, then a mistake and a rerun on copies of it."""
+partitioned variable, an int64 and a string variable), a sharded one, one trained with moving
+averages, one of ResNet-50's size in variables, and a graph that is not the checkpoint's. One
+run for the session, then a mistake and a rerun on copies of it."""
 
+import json
 import re
 import shutil
 import textwrap
@@ -21,6 +23,8 @@ pytestmark = pytest.mark.workflow
 AVERAGES = orderings.ordering_of("restore_moving_averages")
 RACING = orderings.ordering_of("restore_all", "initialize_all")
 PARTIAL = orderings.ordering_of("restore_partial", "initialize_uninitialized")
+# Layers of kernel, batch norm and momentum slots: 1,001 variables, about 20,000 graph nodes.
+DEEP_LAYERS = 125
 SHARD_PROBE = {"tensor": "layer_0/kernel/read:0", "slice": "[0, :3]"}
 
 
@@ -39,6 +43,8 @@ def make_checkpoints(workdir, finetune):
     wild.as_if_trained_elsewhere(workdir / "empty_name")
     wild.save_trained(workdir / "sharded/model.ckpt", 2, 8, optimizer="momentum", shards=2)
     wild.save_trained(workdir / "averaged/model.ckpt", 2, 8, ema=True)
+    # ResNet-50's size in variables and graph nodes (its bytes are not what is tested here).
+    wild.save_trained(workdir / "deep/model.ckpt", DEEP_LAYERS, 4, optimizer="momentum")
     export_graph(workdir / "unrelated.meta", lambda: dense([3], ["elsewhere"]))
     return [
         finetune,
@@ -59,6 +65,7 @@ def make_checkpoints(workdir, finetune):
             "expected": {},
         },
         {"name": "ema_unset", "prefix": "averaged/model.ckpt"},
+        {"name": "deep", "prefix": "deep/model.ckpt", "expected": {}},
     ]
 
 
@@ -79,8 +86,12 @@ def test_outside_checkpoints_are_audited_on_the_first_try(wild_run):
     workdir, result = wild_run
     assert "Traceback" not in result.stdout + result.stderr
     variables = pd.read_csv(workdir / "results" / "variables.csv")
-    judged = variables[variables["checkpoint"].isin(["empty", "shard", "ema"])]
+    judged = variables[variables["checkpoint"].isin(["empty", "shard", "ema", "deep"])]
     assert judged["as_expected"].eq(True).all()
+    deep = variables[variables["checkpoint"] == "deep"]
+    assert deep["variable"].nunique() == 1001
+    names = (workdir / "results" / "names" / "deep.json").read_text()
+    assert json.loads(names)["shared"] == 1001
     averaged = variables[(variables["checkpoint"] == "ema") & (variables["ordering"] == AVERAGES)]
     shadows = averaged["variable"].str.endswith("/ExponentialMovingAverage")
     assert set(averaged.loc[shadows, "outcome"]) == {"uninitialized"}
