@@ -1,11 +1,11 @@
 """Check a checkpoint entry's names against its files before any ordering runs: every probe's
 tensor and slice, and every variable of its partial restore, must be in its graph (the
 `.meta` file's variables, with their shapes); its moving averages' name must end keys of the
-checkpoint. Reads the checkpoint's index and the graph once,
-runs nothing of the graph. On success writes `--output`, a JSON object of what it found: the
-graph's variables, the checkpoint's keys and how many of the variables the checkpoint holds
-under their own name and shape. On failure, one line naming the entry, the graph and each
-unknown name with the variables closest to it.
+checkpoint. Reads the checkpoint's index and the graph once, runs nothing of the graph. On
+success writes `--output`, a JSON object of what it found: the graph's variables, the
+checkpoint's keys and how many of the variables the checkpoint holds under their own name and
+shape. On failure, one line naming the entry, the graph and each unknown name with the
+variables closest to it.
 """
 
 import difflib
@@ -86,9 +86,7 @@ def main(argv=None):
             raise ValueError(
                 f"checkpoint {settings['checkpoint']} ({graph}): {'; '.join(problems)}"
             )
-        shared = [
-            name for name, found in variables.items() if keys.get(name, (None,))[0] == found[0]
-        ]
+        shared = shared_variables(variables, keys)
         found = {"variables": len(variables), "keys": len(keys), "shared": len(shared)}
         write_text(args.output, json.dumps(found, sort_keys=True) + "\n")
     logging.info("read %s and %s; wrote %s: %s", args.checkpoint, graph, args.output, found)
