@@ -222,6 +222,21 @@ def expected_outcome(checkpoint, ordering, variable, facts, saved):
     return outcomes[variable]
 
 
+def copies_of_saved(copies, saved):
+    """restore's `copies` (variable to the variables its initializer reads), each source with
+    whether the variable's saved value is bit for bit that source's: a copy of the source's
+    restored value then shows as `restored` (a shadow whose average had converged)."""
+    return {
+        copy: {
+            source: saved.readable(copy)
+            and saved.readable(source)
+            and saved.equals(copy, saved.read(source))
+            for source in sources
+        }
+        for copy, sources in copies.items()
+    }
+
+
 def labelled(table, checkpoint):
     """The table with the checkpoint's name, its format and the export variant first ('' for
     a checkpoint's own ordering), and each ordering's own name."""
@@ -272,6 +287,7 @@ def checkpoint_tables(checkpoint, slices_path, folder):
     with Values(paths["initial"]) as initial, Values(paths["saved"]) as saved:
         shapes = {name: initial.shape(name) for name in initial.names if initial.readable(name)}
         in_checkpoint = set(saved.names)
+        facts["copies"] = copies_of_saved(facts.get("copies", {}), saved)
     variables = variable_table(paths, checkpoint["orderings"], facts)
     variables["saved_in_checkpoint"] = variables["variable"].isin(in_checkpoint)
     frame = read_slices(slices_path, checkpoint["probes"], shapes)

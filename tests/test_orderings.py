@@ -86,7 +86,7 @@ def test_an_initializer_that_copies_a_variable_expects_what_that_one_holds_then(
     a restore of that variable, `changed`; initialised in the same run as that variable after
     a restore, either, since TensorFlow does not fix which runs first."""
     shadow = "w/ExponentialMovingAverage"
-    copies = {shadow: ["w"]}
+    copies = {shadow: {"w": False}}
 
     def expected(*steps, partial=()):
         ordering = ordering_of(*steps)
@@ -98,6 +98,10 @@ def test_an_initializer_that_copies_a_variable_expects_what_that_one_holds_then(
     racing = expected("restore_all", "initialize_all")
     assert orderings.allowed_outcomes(racing) == ("changed", "reinitialized")
     assert expected("restore_all", "initialize_uninitialized") == "restored"
+    copies = {shadow: {"w": True}}  # the shadow saved as its variable: a converged average
+    assert expected("restore_partial", "initialize_uninitialized", partial=["w"]) == "restored"
+    racing = expected("restore_all", "initialize_all")
+    assert orderings.allowed_outcomes(racing) == ("reinitialized", "restored")
 
 
 def test_restoring_moving_averages_leaves_the_shadows_and_fails_without_them():

@@ -23,6 +23,18 @@ def test_only_rows_with_an_expected_outcome_are_judged():
     )
 
 
+def test_an_expected_either_admits_each_and_what_each_cannot_be_told_from():
+    either = f"{orderings.CHANGED}{orderings.EITHER}{REINITIALIZED}"
+    table = pd.DataFrame(
+        {
+            "outcome": [orderings.CHANGED, REINITIALIZED, RESTORED, RESTORED],
+            "expected": [either] * 4,
+            "saved_equals_initial": [False, False, False, True],
+        }
+    )
+    assert tables.unexpected(table).tolist() == [False, False, True, False]
+
+
 def test_a_probe_whose_saved_values_are_its_initial_ones_is_inconclusive_once():
     report = pd.DataFrame(
         {

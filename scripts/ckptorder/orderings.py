@@ -392,8 +392,8 @@ def expected_outcomes(
     """Variable name to the outcome the ordering's last write to it leaves; `mapped`: the
     variables the suggested map restores; `random`: those whose initializer draws random
     numbers; `saved`: those the checkpoint holds (None: all); `averages`: the `MovingAverages`
-    of the graph and checkpoint; `copies`: variable to the variables its initializer reads
-    (`copied`)."""
+    of the graph and checkpoint; `copies`: variable to the variables its initializer reads,
+    each with whether its saved value is bit for bit the variable's (`copied`)."""
     copies = copies or {}
     averages = averages or MovingAverages({}, [])
     sources = [source for name in variables for source in copies.get(name, ())]
@@ -435,12 +435,17 @@ def copied(sources, before, written):
     """What a variable whose initializer copies `sources` holds once it ran (an
     ExponentialMovingAverage shadow's initializer reads the variable it averages, or that
     one's initial value while it is uninitialised): `reinitialized` from a source holding its
-    initial values or none, `changed` from one holding others. A source the same step writes
-    is read as it was or as it becomes, TensorFlow does not fix which: then either outcome."""
+    initial values or none, `changed` from one holding others, `restored` from one restored
+    whose saved value is the copy's own (`sources`: source to whether it is). A source the
+    same step writes is read as it was or as it becomes, TensorFlow does not fix which: then
+    either outcome."""
     possible = set()
-    for source in sources:
+    for source, same_saved in sources.items():
         for value in (before.get(source), *([written[source]] if source in written else [])):
-            possible.add(REINITIALIZED if value in (None, REINITIALIZED) else CHANGED)
+            if value in (None, REINITIALIZED):
+                possible.add(REINITIALIZED)
+            else:
+                possible.add(RESTORED if value == RESTORED and same_saved else CHANGED)
     return EITHER.join(sorted(possible))
 
 
