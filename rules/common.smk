@@ -23,8 +23,9 @@ CHECKPOINTS = {entry["name"]: entry for entry in config["checkpoints"]}
 LOADED = [name for name, entry in CHECKPOINTS.items() if entry["format"] != "ckpt"]
 # The same by format.
 EXPORTED = {CHECKPOINTS[name]["format"]: CHECKPOINTS[name] for name in LOADED}
-# The training runs' folders among them, by the name of their entry.
-RUNS = list(dict.fromkeys(entry["run"] for entry in config["checkpoints"] if entry["run"]))
+# The training runs' folders among them with probes (a run's trajectory follows its probed
+# values), by the name of their entry.
+RUNS = list(dict.fromkeys(e["run"] for e in config["checkpoints"] if e["run"] and e["probes"]))
 TRAJECTORY = "results/trajectory.csv"
 BUILT_FILES = multiext(configuration.BUILT_PREFIX, *checkpoint_files.SUFFIXES)
 # The built network's output on a fixed batch right before saving.

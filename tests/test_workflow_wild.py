@@ -46,6 +46,7 @@ def make_checkpoints(workdir, finetune):
     # ResNet-50's size in variables and graph nodes (its bytes are not what is tested here).
     wild.save_trained(workdir / "deep/model.ckpt", DEEP_LAYERS, 4, optimizer="momentum")
     export_graph(workdir / "unrelated.meta", lambda: dense([3], ["elsewhere"]))
+    run_folder(workdir / "averaged", workdir / "run")
     return [
         finetune,
         {"name": "empty", "prefix": "empty_name", "expected": {}},
@@ -66,7 +67,22 @@ def make_checkpoints(workdir, finetune):
         },
         {"name": "ema_unset", "prefix": "averaged/model.ckpt"},
         {"name": "deep", "prefix": "deep/model.ckpt", "expected": {}},
+        {"name": "run", "prefix": "run"},
     ]
+
+
+def run_folder(source, folder):
+    """A training run's folder of two checkpoints (copies of the one in `source`), listed in
+    its state file as a Saver lists them."""
+    folder.mkdir()
+    for step in (10, 20):
+        for path in source.glob("model.ckpt.*"):
+            shutil.copy(path, folder / path.name.replace("model.ckpt", f"model.ckpt-{step}"))
+    (folder / "checkpoint").write_text(
+        'model_checkpoint_path: "model.ckpt-20"\n'
+        'all_model_checkpoint_paths: "model.ckpt-10"\n'
+        'all_model_checkpoint_paths: "model.ckpt-20"\n'
+    )
 
 
 @pytest.fixture(scope="session")
@@ -116,6 +132,8 @@ def test_outside_checkpoints_are_audited_on_the_first_try(wild_run):
     figures = workdir / "results" / "figures"
     assert (figures / "empty" / "outcomes.png").exists()
     assert not (figures / "empty" / "probes.png").exists()
+    assert {"run-10", "run-20"} <= set(variables["checkpoint"])
+    assert not (figures / "run" / "trajectory.png").exists(), "no probes, no trajectory"
 
 
 def test_the_answer_counts_outcomes_names_what_did_not_run_and_warns_of_a_stranger(wild_run):
