@@ -5,6 +5,7 @@ rule probes_figure:
     input:
         **code("figures"),
         slices=slices_file("{source}"),
+        values=values_folder("{source}"),
     output:
         report(
             figure_file("{source}", "probes"),
@@ -22,7 +23,7 @@ rule probes_figure:
     shell:
         logged(
             "python {input.script} probes --checkpoint {wildcards.source}"
-            " --slices {input.slices} --output {output}"
+            " --slices {input.slices} --values {input.values} --output {output}"
         )
 
 

@@ -2,9 +2,10 @@
 
 `probes`: each probe's slice as a heatmap for saved, initial and every ordering, one colour
 scale per probe, each panel titled with its state and outcome. It is drawn from the
-checkpoint's slice CSV alone, with the report's bitwise comparison, so that it runs beside the
-report rather than after it; a state without values (its ordering failed, or left the variable
-uninitialized) is drawn empty, "no value". `outcomes`: the outcome of every variable (columns)
+checkpoint's slice CSV, with the report's bitwise comparison, so that it runs beside the
+report rather than after it; a state without values is drawn empty, named by what its values
+file says: `failed` (the ordering raised), `uninitialized`, or `changed` (a value of another
+shape). `outcomes`: the outcome of every variable (columns)
 under every ordering (rows), from `variables.csv`; above a dozen variables, how many each
 ordering leaves in each outcome. `trajectory`: a training run's probed
 values against the step of each of its checkpoints, from `trajectory.csv`.
@@ -24,21 +25,18 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 
-from ckptorder import orderings, slice_csv
+from ckptorder import network, orderings, slice_csv
 from ckptorder.atomic import atomic_path
 from ckptorder.cli import one_line_errors, start_logging
 from ckptorder.orderings import REFERENCES, observed_outcome
-from ckptorder.values import bitwise_equal
+from ckptorder.values import Values, bitwise_equal, state_paths
 
-# What a probe's panel shows where the state holds no value of it.
-NO_VALUE_LABEL = "no value"
 OUTCOME_COLOURS = {
     orderings.RESTORED: "#1b9e77",
     orderings.REINITIALIZED: "#d95f02",
     orderings.CHANGED: "#7570b3",
     orderings.UNINITIALIZED: "#e7298a",
     orderings.FAILED: "#666666",
-    NO_VALUE_LABEL: "#666666",
 }
 CMAP = colormaps["RdBu_r"]
 CENTRED = {"ha": "center", "va": "center"}
@@ -105,21 +103,42 @@ def unique(rows, column):
     return list(dict.fromkeys(row[column] for row in rows))
 
 
-def probe_outcome(state, values):
+def probe_outcome(state, values, no_value):
     """What a state's panel shows of a probe: `reference` for saved and initial, else the
-    ordering's outcome, from the bitwise comparison the report makes."""
+    ordering's outcome, from the bitwise comparison the report makes; `no_value`: the outcome
+    of a state without values (`no_value_outcome`)."""
     if state in REFERENCES:
         return "reference"
     if np.isnan(values[state]).all():
-        return NO_VALUE_LABEL
+        return no_value(state)
     return observed_outcome(*(bitwise_equal(values[state], values[r]) for r in REFERENCES))
 
 
-def draw_probes(panels, checkpoint, path):
+def no_value_outcome(folder, tensor):
+    """The outcome of a state that holds none of `tensor`'s probed elements, as its values file
+    in restore's `folder` records it: `failed`, `uninitialized`, else `changed` (the variable
+    holds a value of another shape)."""
+
+    def outcome(state):
+        with Values(state_paths(folder, [state])[state]) as held:
+            if held.failed:
+                return orderings.FAILED
+            name = network.variable_name(tensor, held.names)
+            return (
+                orderings.UNINITIALIZED
+                if held.source(name) == orderings.UNINITIALIZED
+                else orderings.CHANGED
+            )
+
+    return outcome
+
+
+def draw_probes(panels, checkpoint, folder, path):
     """One row per state (saved, initial, then each ordering) and, per probe, two columns:
     the values and the values minus the saved ones, which are blank ("= saved") where restored
     and show the initial values' pattern where re-initialised. Each ordering's panels are
-    framed in its outcome's colour and followed by the outcome's name."""
+    framed in its outcome's colour and followed by the outcome's name; `folder`: restore's
+    folder of the checkpoint, read for the states without values."""
     probes = list(dict.fromkeys((tensor, slice_) for _, tensor, slice_ in panels))
     states = [*REFERENCES, *dict.fromkeys(s for s, _, _ in panels if s not in REFERENCES)]
     tops = row_tops(states)
@@ -133,7 +152,8 @@ def draw_probes(panels, checkpoint, path):
         centre = left + PANEL_WIDTH + PANEL_GAP / 2
         write_at(figure, size, (centre, 0.95), f"{tensor} {slice_}", fontsize=11, weight="bold")
         values = {state: panels[state, tensor, slice_] for state in states}
-        outcomes = {state: probe_outcome(state, values) for state in states}
+        no_value = no_value_outcome(folder, tensor)
+        outcomes = {state: probe_outcome(state, values, no_value) for state in states}
         restored = {
             state: state == "saved" or outcomes[state] == orderings.RESTORED for state in states
         }
@@ -209,7 +229,7 @@ def draw_column(ax, panels, tops, outcomes, blank):
     """The states' panels stacked in one axes (in inches from the top: an axes per panel
     costs most of this step's time), on one symmetric colour scale. Panels in `blank` whose
     value is true are drawn empty, "= saved" in their middle; panels without a value (all nan)
-    too, "no value" in their middle."""
+    too, their outcome in their middle."""
     finite = np.concatenate([p[np.isfinite(p)] for p in panels.values()])
     limit = float(np.max(np.abs(finite))) if finite.size and np.any(finite) else 1.0
     norm = Normalize(-limit, limit)
@@ -217,7 +237,7 @@ def draw_column(ax, panels, tops, outcomes, blank):
     for top, (state, panel) in zip(tops, panels.items(), strict=True):
         extent = (0, PANEL_WIDTH, top + ROW_HEIGHT, top)
         if blank.get(state) or np.isnan(panel).all():
-            words = "= saved" if blank.get(state) else NO_VALUE_LABEL
+            words = "= saved" if blank.get(state) else outcomes[state]
             ax.text(PANEL_WIDTH / 2, top + ROW_HEIGHT / 2, words, **CENTRED, color="0.45")
         else:
             image = ax.imshow(panel, cmap=CMAP, norm=norm, extent=extent, interpolation="nearest")
@@ -411,6 +431,9 @@ def main(argv=None):
     )
     probes = figures.add_parser("probes", help="the probed values, from the slice CSVs")
     probes.add_argument("--slices", required=True, help="the checkpoint's slice CSV")
+    probes.add_argument(
+        "--values", required=True, help="restore's folder of the checkpoint's values files"
+    )
     outcomes = figures.add_parser("outcomes", help="the outcome grid, from variables.csv")
     outcomes.add_argument("--variables", required=True, help="variables.csv")
     outcomes.add_argument("--format", default="ckpt", help="the format (default: ckpt)")
@@ -425,7 +448,7 @@ def main(argv=None):
     start_logging(f"figures {args.figure}")
     with one_line_errors():
         if args.figure == "probes":
-            draw_probes(read_panels(args.slices), args.checkpoint, args.output)
+            draw_probes(read_panels(args.slices), args.checkpoint, args.values, args.output)
             logging.info("read %s", args.slices)
         elif args.figure == "outcomes":
             draw_outcomes(read_rows(args.variables), args.checkpoint, args.format, args.output)
