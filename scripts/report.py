@@ -255,15 +255,18 @@ def variant_and_ordering(state):
 
 
 def add_verdict(table, checkpoint, facts, saved):
-    """Whether each variable's initializer is seeded; the expected outcome and whether it came,
-    where the checkpoint is judged (blank where not); `saved`: the variables the checkpoint
-    holds."""
+    """What each variable's initializer gives: the same values on every run (`seeded` random
+    numbers, or `constant`), new ones (`unseeded`), or none (`unlisted`); the expected outcome
+    and whether it came, where the checkpoint is judged (blank where not); `saved`: the
+    variables the checkpoint holds."""
     table["initializer"] = table["variable"].map(
         lambda name: (
             "unlisted"
             if name in facts["unlisted"]
             else "unseeded"
             if name in facts["unseeded"]
+            else "constant"
+            if name in facts["constant"]
             else "seeded"
         )
     )

@@ -42,6 +42,7 @@ def states(tmp_path):
     facts = {
         "unseeded": {},
         "random": [],
+        "constant": [],
         "unlisted": [],
         "aliases": {},
         "compatibility": [],

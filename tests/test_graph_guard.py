@@ -798,3 +798,15 @@ def test_the_inference_checks_forward_pass_is_guarded_too(built, tmp_path):
     assert graph_guard.refusals(meta_graph) == []
     (found,) = seed_refusals(built, meta_graph)
     assert found == "conv_3/BiasAdd <- crafted_write: WriteFile writes files"
+
+
+def test_an_initializer_that_draws_no_random_number_is_constant():
+    with tf.Graph().as_default() as graph:
+        tf.compat.v1.get_variable("zeros", [3], initializer=tf.compat.v1.zeros_initializer())
+        tf.compat.v1.get_variable(
+            "seeded", [3], initializer=tf.compat.v1.glorot_uniform_initializer(seed=1)
+        )
+        tf.compat.v1.Variable(tf.random.stateless_uniform([3], seed=[1, 2]), name="stateless")
+        tf.compat.v1.Variable(tf.fill([3], 2.0) * 3.0, name="computed")
+        meta_graph = tf.compat.v1.train.export_meta_graph(graph=graph)
+    assert graph_guard.constant_initializers(meta_graph) == ["computed", "zeros"]

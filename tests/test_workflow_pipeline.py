@@ -26,6 +26,9 @@ def test_every_ordering_ends_as_its_steps_say(pipeline, config):
     assert report["format"].unique().tolist() == list(orderings.FORMATS)
     report = report[report["format"] == "ckpt"]
     assert report["error"].isna().all() and (report["initializer"] == "seeded").all()
+    variables = pd.read_csv(pipeline / "results" / "variables.csv")
+    kernels = variables["variable"].str.endswith("/kernel")
+    assert (variables["initializer"] == kernels.map({True: "seeded", False: "constant"})).all()
     assert report["ordering"].unique().tolist() == orderings.BUILT_ORDERINGS
     names = list(network.variable_shapes())
     partial = config["partial_restore"]["variables"]

@@ -41,6 +41,8 @@ INITIALIZER_OPS = {
     *("StatelessRandomGetKeyCounter", "StatelessRandomGetAlg", "StatelessRandomUniform"),
     *("StatelessRandomNormal", "StatelessTruncatedNormal", "StatelessRandomGetKeyCounterAlg"),
 }
+# Of them, those that draw random numbers, statefully (seed attributes) or not (a seed input).
+RANDOM_OPS = {op for op in INITIALIZER_OPS if "Random" in op or "TruncatedNormal" in op}
 # Calls and conditionals: allowed because the functions and branches they run are checked.
 # Loops are not: no initializer or restore needs one, and one can run forever.
 CONTROL_OPS = {"PartitionedCall", "StatefulPartitionedCall", "If", "StatelessIf", "Switch", "Merge"}
@@ -514,6 +516,20 @@ def random_initializers(meta_graph):
         if ops:
             found[node_name(variable.variable_name)] = ops
     return found
+
+
+def constant_initializers(meta_graph):
+    """The variables whose initializer draws no random number, stateful or stateless (zeros,
+    ones, a constant): the same values on every run, whatever the seeds."""
+    program = Program(meta_graph.graph_def)
+    return sorted(
+        node_name(variable.variable_name)
+        for variable in variable_defs(meta_graph)
+        if not any(
+            program.node(key).op in RANDOM_OPS
+            for key in walk(program, [node_name(variable.initializer_name)])
+        )
+    )
 
 
 def copying_initializers(meta_graph):

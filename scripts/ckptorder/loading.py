@@ -27,6 +27,7 @@ def audit_exported(exported, prefix, graph_path, settings, threads, folder, infe
         folder,
         unseeded=graph_guard.unseeded(meta_graph),
         random=sorted(graph_guard.random_initializers(meta_graph)),
+        constant=graph_guard.constant_initializers(meta_graph),
     )
     paths = state_paths(folder, orderings.states(settings["orderings"]))
     keys = {name: name for name in variables}

@@ -17,7 +17,7 @@ from pathlib import Path
 from ckptorder import orderings, tfgraph
 from ckptorder.atomic import write_text
 from ckptorder.network import INPUT_SHAPE
-from ckptorder.object_network import Network
+from ckptorder.object_network import Network, constant_variables
 from ckptorder.tfsession import session, tf, use_tf2_behavior
 from ckptorder.values import (
     ASSERTIONS_FILE,
@@ -68,7 +68,8 @@ def audit_object_checkpoints(exported, prefix, _graph_path, settings, threads, f
     references: `saved`, the built checkpoint's values; `initial`, what the network's
     initializers give (with the extra variable)."""
     use_tf2_behavior(threads)
-    write_graph_facts(folder, unseeded=[], random=[])
+    constant = constant_variables(settings["extra_layers"])
+    write_graph_facts(folder, unseeded=[], random=[], constant=constant)
     paths = state_paths(folder, orderings.states(settings["orderings"]))
     references = {state: paths[state] for state in orderings.REFERENCES}
     write_values(paths["saved"], built_values(prefix, settings, threads))

@@ -30,6 +30,13 @@ class Layer(tf.Module):
             self.bias = tf.Variable(lambda: tf.zeros([filters]), name="bias")
 
 
+def constant_variables(extra_layers):
+    """The network's variables whose initial value is a constant (the biases, the extra
+    variable): the kernels' are drawn at random."""
+    names = [*network.variable_shapes(extra_layers), EXTRA_VARIABLE]
+    return [name for name in names if not name.endswith("/kernel")]
+
+
 class Network(tf.Module):
     """The network of `network.layers(extra_layers)`; `extra_variable`: with EXTRA_VARIABLE."""
 

@@ -134,8 +134,8 @@ def check_partial_variables(settings, names):
 def graph_facts(meta_graph, variables, keys):
     """What restore finds of the graph and the checkpoint (its `keys`, a partitioned
     variable's parts as keys of their own: `with_parts`) before anything runs: the unseeded
-    initializers, those that read other variables, the variable ops no collection lists, the
-    compatibility rows and the map they suggest."""
+    initializers, the constant ones, those that read other variables, the variable ops no
+    collection lists, the compatibility rows and the map they suggest."""
     unseeded = graph_guard.unseeded(meta_graph)
     logging.info("unseeded initializers: %s", unseeded or "none")
     random = sorted(graph_guard.random_initializers(meta_graph))
@@ -151,6 +151,7 @@ def graph_facts(meta_graph, variables, keys):
     facts = {
         "unseeded": unseeded,
         "random": random,
+        "constant": graph_guard.constant_initializers(meta_graph),
         "unlisted": unlisted,
         "aliases": aliases,
         "compatibility": rows,

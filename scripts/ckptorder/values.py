@@ -186,13 +186,14 @@ def _stream_equal(member, array):
     )
 
 
-def write_graph_facts(folder, unseeded, random):
+def write_graph_facts(folder, unseeded, random, constant):
     """What the report needs to know of the graph loaded (restore's `graph_facts`, of which a
-    load has no checkpoint keys to match): its variables with unseeded and with random
-    initializers. Returns them."""
+    load has no checkpoint keys to match): its variables with unseeded, with random and with
+    constant initializers. Returns them."""
     facts = {
         "unseeded": unseeded,
         "random": random,
+        "constant": constant,
         "unlisted": [],
         "aliases": {},
         "compatibility": [],
