@@ -302,8 +302,9 @@ def refusals(meta_graph, fetches=(), outputs=(), batch_shape=None, budget=None):
     everything = {}
     for reached, allowed in groups:
         everything |= reached
+        bound = restores_of_the_fed_file(program, reached, filename)
         for key in reached:
-            why = refusal(program, key, allowed, filename, fed)
+            why = refusal(program, key, allowed, filename, fed, bound)
             if why:
                 found.append(f"{path(reached, key)}: {program.node(key).op} {why}")
     found += recursion(program, everything)
@@ -313,8 +314,9 @@ def refusals(meta_graph, fetches=(), outputs=(), batch_shape=None, budget=None):
     return sorted(dict.fromkeys(found), key=lambda line: not line.endswith(DANGEROUS))
 
 
-def refusal(program, key, allowed, filename, fed):
-    """Why node `key` may not be imported, or None."""
+def refusal(program, key, allowed, filename, fed, bound=frozenset()):
+    """Why node `key` may not be imported, or None; `bound`: the RestoreV2 nodes of functions
+    that read the file fed to the restore (`restores_of_the_fed_file`)."""
     node = program.node(key)
     if node.op in program.functions:
         return None
@@ -327,12 +329,54 @@ def refusal(program, key, allowed, filename, fed):
             "is fed by the audit, so it must be a placeholder or constant with no inputs but"
             " a constant default"
         )
-    if node.op == "RestoreV2" and (key[0] is not GRAPH or reads(node) not in filename):
+    if (
+        node.op == "RestoreV2"
+        and key not in bound
+        and (key[0] is not GRAPH or reads(node) not in filename)
+    ):
         return "reads a checkpoint other than the one restored"
     unresolved = placeholders(program, key) if key[0] is not GRAPH else []
     if unresolved:
         return f"names attribute(s) {', '.join(unresolved)} its function does not declare"
     return None
+
+
+def restores_of_the_fed_file(program, reached, filename):
+    """The RestoreV2 nodes of functions in `reached` whose prefix is the function's argument
+    that every call reached binds to the fed `filename`: a TF2 SavedModel's restore function
+    reads its `file_prefix` argument, bound to the SavedModel's `saver_filename`. A function
+    named any other way (in a nested attribute, by another function) binds nothing."""
+    restores = [
+        key for key in reached if key[0] is not GRAPH and program.node(key).op == "RestoreV2"
+    ]
+    if not restores:
+        return set()
+    callers = {}
+    for key in reached:
+        for function in program.called(key):
+            callers.setdefault(function, []).append(key)
+    return {key for key in restores if bound_to(program, key, callers.get(key[0], []), filename)}
+
+
+def bound_to(program, key, callers, filename):
+    """Whether RestoreV2 `key`'s prefix is its function's argument that each of `callers` binds
+    to output 0 of the fed `filename`, all of them graph nodes calling the function as `f`."""
+    arguments = [argument.name for argument in program.functions[key[0]].signature.input_arg]
+    prefix = program.node(key).input[0]
+    if prefix not in arguments or not callers:
+        return False
+    position = arguments.index(prefix)
+    for caller in callers:
+        node = program.node(caller)
+        if (
+            caller[0] is not GRAPH
+            or node.op not in ("PartitionedCall", "StatefulPartitionedCall")
+            or node.attr["f"].func.name != key[0]
+            or position >= len(node.input)
+            or reads(node, position) not in filename
+        ):
+            return False
+    return True
 
 
 def is_leaf(program, key):
@@ -346,9 +390,10 @@ def is_leaf(program, key):
     return node.op in ("Placeholder", "Const") and not node.input
 
 
-def reads(node):
-    """The node a RestoreV2's prefix is output 0 of, or None where it reads another output."""
-    name, _, index = node.input[0].partition(":")
+def reads(node, position=0):
+    """The node that input `position` of `node` (a RestoreV2's prefix: 0) is output 0 of, or
+    None where it is another output or a control input."""
+    name, _, index = node.input[position].partition(":")
     return name if index in ("", "0") and not name.startswith("^") else None
 
 

@@ -1,0 +1,78 @@
+"""Write a SavedModel as users' code writes it, for the tests: a process of its own, since
+TF2's behaviour can't be turned on in the tests' process (it has run TF1 graphs).
+
+    python tests/savedmodels.py KIND FOLDER
+
+KIND: `module`, a tf.Module of two variables with a serving signature; `with_optimizer`, a
+trained Keras model and its Adam optimizer, saved by tf.saved_model.save; `keras_export`,
+the same model's `model.export()`. Seeded: the same kind gives the same values."""
+
+import argparse
+
+
+def module(folder):
+    import tensorflow as tf
+
+    class Dense(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.kernel = tf.Variable(tf.random.stateless_uniform([3, 2], [1, 2]), name="kernel")
+            self.bias = tf.Variable(tf.zeros([2]), name="bias")
+
+        @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32, name="x")])
+        def serve(self, x):
+            return {"y": tf.matmul(x, self.kernel) + self.bias}
+
+    model = Dense()
+    tf.saved_model.save(model, folder, signatures={"serving_default": model.serve})
+
+
+def trained_keras_model():
+    import keras
+    import numpy as np
+
+    keras.utils.set_random_seed(1)
+    inputs = keras.Input((4,), name="x")
+    hidden = keras.layers.Dense(5, activation="relu", name="hidden")(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(3, name="out")(hidden))
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(np.ones((8, 4)), np.ones((8, 3)), epochs=2, verbose=0)
+    return model
+
+
+def with_optimizer(folder):
+    import tensorflow as tf
+
+    class Trained(tf.Module):
+        def __init__(self, model):
+            super().__init__()
+            self.model, self.optimizer = model, model.optimizer
+
+        @tf.function(input_signature=[tf.TensorSpec([None, 4], tf.float32, name="x")])
+        def serve(self, x):
+            return {"y": self.model(x)}
+
+    trained = Trained(trained_keras_model())
+    tf.saved_model.save(trained, folder, signatures={"serving_default": trained.serve})
+
+
+def keras_export(folder):
+    trained_keras_model().export(folder, verbose=False)
+
+
+WRITERS = {"module": module, "with_optimizer": with_optimizer, "keras_export": keras_export}
+KINDS = tuple(WRITERS)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("kind", choices=KINDS)
+    parser.add_argument("folder", help="the SavedModel's folder to write (must not exist)")
+    args = parser.parse_args(argv)
+    WRITERS[args.kind](args.folder)
+
+
+if __name__ == "__main__":
+    main()
