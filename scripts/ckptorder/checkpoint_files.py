@@ -35,6 +35,31 @@ def require_files(prefix, graph, folders=()):
 
 
 STATE_FILE = "checkpoint"
+# What names a SavedModel's folder.
+SAVED_MODEL_FILES = ("saved_model.pb", "saved_model.pbtxt")
+# The key tf.train.Checkpoint keeps its object graph under. A bundle's index is uncompressed and
+# stores each key after the part it shares with the key before: the key's tail shows whole.
+OBJECT_GRAPH_KEY = b"CHECKPOINTABLE_OBJECT_GRAPH"
+# What an entry takes, said where it names another kind of file.
+TAKES = (
+    "an entry takes a TF1 Saver checkpoint: a prefix with its .index, .data and .meta files,"
+    " or a training run's folder"
+)
+
+
+def other_kind(prefix, graph):
+    """What `prefix` or its `graph` is where it is not a TF1 Saver checkpoint of another kind
+    (a SavedModel, a TF2 object-based checkpoint), else None."""
+    if any(os.path.isfile(os.path.join(prefix, name)) for name in SAVED_MODEL_FILES):
+        return f"{prefix} is a SavedModel's folder"
+    if os.path.basename(graph) in SAVED_MODEL_FILES:
+        return f"{graph} is a SavedModel's graph, not a Saver's .meta file"
+    index = f"{prefix}.index"
+    if not os.path.isfile(graph) and os.path.isfile(index):
+        with open(index, "rb") as handle:
+            if OBJECT_GRAPH_KEY in handle.read():
+                return f"{prefix} is a TF2 object-based checkpoint (tf.train.Checkpoint)"
+    return None
 
 
 def listed_checkpoints(folder):

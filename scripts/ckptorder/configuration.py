@@ -128,6 +128,9 @@ def checkpoint_settings(config, entry):
     if built:
         return built_settings(config, entry["name"], common)
     listed = [(None, entry["name"], prefix)]
+    other = checkpoint_files.other_kind(prefix, entry.get("graph", f"{prefix}.meta"))
+    if other:
+        raise ValueError(f"{other}; {checkpoint_files.TAKES}")
     if checkpoint_files.is_run_folder(prefix):
         members = checkpoint_files.listed_checkpoints(prefix)
         if len(members) == 1:  # a folder of one checkpoint: no training run to follow

@@ -1,7 +1,8 @@
-"""The guard on TF2 SavedModels: what users' code writes passes (the restore function reads
-its `file_prefix` argument, bound to the SavedModel's `saver_filename`), and crafted ones that
-hide a write or another file's read in the functions a load runs are refused. Each crafted
-SavedModel is shown to write its file when TensorFlow loads it unguarded."""
+"""SavedModels and TF2 checkpoints as users' code writes them. The config names what they are.
+The guard: what users' code writes passes (the restore function reads its `file_prefix`
+argument, bound to the SavedModel's `saver_filename`), and crafted ones that hide a write or
+another file's read in the functions a load runs are refused. Each crafted SavedModel is shown
+to write its file when TensorFlow loads it unguarded."""
 
 import shutil
 import subprocess
@@ -9,10 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from tensorflow.core.protobuf import saved_model_pb2
 
-from ckptorder import graph_guard, loading, tfgraph
+from ckptorder import configuration, graph_guard, loading, tfgraph
 from ckptorder.tfsession import saved_meta_graph, session, tf
+from conftest import PROJECT
 from crafted_graphs import call_node, const_node, depends_on, evil, function_def, name_attr_list
 from savedmodels import KINDS
 
@@ -30,6 +33,34 @@ def written(tmp_path_factory):
             capture_output=True,
         )
     return {kind: folder / kind for kind in KINDS}
+
+
+# An entry naming a SavedModel's files, and what the config check says of it.
+ENTRIES = {
+    "its folder": ({"prefix": ""}, "is a SavedModel's folder"),
+    "its variables": (
+        {"prefix": "variables/variables"},
+        "is a TF2 object-based checkpoint (tf.train.Checkpoint)",
+    ),
+    "its graph": (
+        {"prefix": "variables/variables", "graph": "saved_model.pb"},
+        "saved_model.pb is a SavedModel's graph, not a Saver's .meta file",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("entry", ENTRIES)
+def test_an_entry_naming_a_savedmodel_says_what_it_is_in_one_line(written, kind, entry):
+    paths, words = ENTRIES[entry]
+    config = yaml.safe_load((PROJECT / "config.yaml").read_text())
+    named = {key: str(written[kind] / path) for key, path in paths.items()}
+    config["checkpoints"].append({"name": "mine", **named})
+    with pytest.raises(configuration.ConfigError) as error:
+        configuration.checked(config)
+    [line] = str(error.value).splitlines()
+    assert line.startswith("config error: checkpoints[1].prefix: ") and words in line, line
+    assert "an entry takes a TF1 Saver checkpoint" in line
 
 
 def refusals(folder):
