@@ -19,8 +19,10 @@ except configuration.ConfigError as error:
     sys.exit(str(error))
 
 CHECKPOINTS = {entry["name"]: entry for entry in config["checkpoints"]}
-# Of them, the built model's SavedModel and frozen GraphDef (export, then load), by name.
-LOADED = [name for name, entry in CHECKPOINTS.items() if entry["format"] != "ckpt"]
+# Of them, the built model in its other formats (export, then load), by name.
+LOADED = [name for name, e in CHECKPOINTS.items() if e["built"] and e["format"] != "ckpt"]
+# The SavedModels' folders from outside (load_savedmodel).
+GIVEN = [name for name, e in CHECKPOINTS.items() if not e["built"] and e["format"] != "ckpt"]
 # The same by format.
 EXPORTED = {CHECKPOINTS[name]["format"]: CHECKPOINTS[name] for name in LOADED}
 # The training runs' folders among them with probes (a run's trajectory follows its probed
@@ -40,8 +42,9 @@ def any_of(names):
 
 wildcard_constraints:
     source=any_of(CHECKPOINTS),
-    checkpoint=any_of(name for name in CHECKPOINTS if name not in LOADED),
+    checkpoint=any_of(name for name in CHECKPOINTS if name not in LOADED + GIVEN),
     loaded=any_of(LOADED),
+    given=any_of(GIVEN),
     format=any_of(EXPORTED),
     run=any_of(RUNS),
 
@@ -144,6 +147,14 @@ def checkpoint_files_of(wildcards):
     else:
         data = checkpoint_files.data_files(prefix)
     return {"index": f"{prefix}.index", "data": data, "graph": entry["graph"]}
+
+
+def savedmodel_files(wildcards):
+    """A SavedModel's files: its graph, and its variables' index and data shards."""
+    entry = CHECKPOINTS[wildcards.given]
+    variables = os.path.join(entry["prefix"], checkpoint_files.SAVED_MODEL_VARIABLES)
+    index = f"{variables}.index"
+    return {"graph": entry["graph"], "index": index, "data": checkpoint_files.data_files(variables)}
 
 
 def checkpoint_inputs(wildcards):

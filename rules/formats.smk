@@ -1,5 +1,6 @@
-# The built model written as a SavedModel and as a frozen GraphDef (export), and each loaded
-# under its orderings (load), like restore for a checkpoint.
+# The built model written in other formats (export), and each loaded under its orderings
+# (load), like restore for a checkpoint; a SavedModel from outside, loaded each way that
+# applies (load_savedmodel).
 
 
 rule export:
@@ -57,4 +58,32 @@ rule load:
             "python {input.script} --settings {params.settings:q} --exported {input.exported}"
             " --checkpoint {params.prefix} --inference {input.inference} --output {output}"
             " --threads {threads} --time-limit {resources.runtime}"
+        )
+
+
+rule load_savedmodel:
+    input:
+        unpack(savedmodel_files),
+        **code("load_savedmodel"),
+    output:
+        directory(values_folder("{given}")),
+    log:
+        "results/logs/load_savedmodel/{given}.log",
+    benchmark:
+        "results/benchmarks/load_savedmodel/{given}.tsv"
+    conda:
+        "../envs/pipeline.yaml"
+    threads: 1
+    resources:
+        mem_mb=reading_mb,
+        runtime=config["time_limit"],
+    params:
+        settings=lambda wildcards: configuration.savedmodel_step_settings(
+            CHECKPOINTS[wildcards.given]
+        ),
+        folder=lambda wildcards: CHECKPOINTS[wildcards.given]["prefix"],
+    shell:
+        logged(
+            "python {input.script} --settings {params.settings:q} --savedmodel {params.folder:q}"
+            " --output {output} --threads {threads} --time-limit {resources.runtime}"
         )

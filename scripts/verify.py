@@ -49,7 +49,8 @@ def outcome_tables(report, variables, paths, outside):
         cell=report["outcome"].where(~tables.unexpected(report), marked),
     )
     shown = []
-    for checkpoint in variables.loc[variables["format"] == "ckpt", "checkpoint"].unique():
+    own = (variables["format"] == "ckpt") | variables["checkpoint"].isin(outside)
+    for checkpoint in variables.loc[own, "checkpoint"].unique():
         rows = cells[(cells["format"] == "ckpt") & (cells["checkpoint"] == checkpoint)]
         if len(rows):
             shown.append(probe_table(rows, ["checkpoint", "ordering"], "ckpt", paths[0]))
@@ -76,8 +77,10 @@ def probe_table(rows, index, format_, path):
 
 def outcome_counts(variables, checkpoint, path):
     """How many of a checkpoint's variables each ordering left in each outcome (and, where
-    judged, how many not as expected)."""
-    rows = variables[(variables["format"] == "ckpt") & (variables["checkpoint"] == checkpoint)]
+    judged, how many not as expected); a SavedModel's orderings by their kind, KIND.LOAD."""
+    rows = variables[variables["checkpoint"] == checkpoint]
+    pairs = zip(rows["variant"], rows["ordering"], strict=True)
+    rows = rows.assign(ordering=[".".join(filter(None, pair)) for pair in pairs])
     counts = pd.crosstab(
         pd.Categorical(rows["ordering"], rows["ordering"].unique()), rows["outcome"]
     )

@@ -5,7 +5,9 @@ TF2's behaviour can't be turned on in the tests' process (it has run TF1 graphs)
 
 KIND: `module`, a tf.Module of two variables with a serving signature; `with_optimizer`, a
 trained Keras model and its Adam optimizer, saved by tf.saved_model.save; `keras_export`,
-the same model's `model.export()`. Seeded: the same kind gives the same values."""
+the same model's `model.export()`; `tf1_builder` and `tf1_main_op`, a TF1 graph's trained
+dense layer written by saved_model.Builder, without an init op and with main_op(), which
+runs the initializers on load. Seeded: the same kind gives the same values."""
 
 import argparse
 
@@ -60,7 +62,44 @@ def keras_export(folder):
     trained_keras_model().export(folder, verbose=False)
 
 
-WRITERS = {"module": module, "with_optimizer": with_optimizer, "keras_export": keras_export}
+def tf1_builder(folder, init_op=None):
+    import tensorflow as tf
+
+    v1 = tf.compat.v1
+    with tf.Graph().as_default():
+        v1.set_random_seed(3)
+        kernel = v1.get_variable("dense/kernel", [3, 2])
+        bias = v1.get_variable("dense/bias", [2], initializer=v1.zeros_initializer())
+        inputs = v1.placeholder(tf.float32, [None, 3], name="x")
+        signature = v1.saved_model.predict_signature_def(
+            {"x": inputs}, {"y": tf.matmul(inputs, kernel) + bias}
+        )
+        with v1.Session() as sess:
+            sess.run(v1.global_variables_initializer())
+            sess.run(kernel.assign_add(tf.ones([3, 2])))  # trained: not its initial values
+            builder = v1.saved_model.Builder(folder)
+            builder.add_meta_graph_and_variables(
+                sess,
+                [v1.saved_model.tag_constants.SERVING],
+                signature_def_map={"serving_default": signature},
+                main_op=init_op() if init_op else None,
+            )
+            builder.save()
+
+
+def tf1_main_op(folder):
+    import tensorflow as tf
+
+    tf1_builder(folder, init_op=tf.compat.v1.saved_model.main_op.main_op)
+
+
+WRITERS = {
+    "module": module,
+    "with_optimizer": with_optimizer,
+    "keras_export": keras_export,
+    "tf1_builder": tf1_builder,
+    "tf1_main_op": tf1_main_op,
+}
 KINDS = tuple(WRITERS)
 
 

@@ -1,9 +1,12 @@
-"""SavedModels and TF2 checkpoints as users' code writes them. The config names what they are.
-The guard: what users' code writes passes (the restore function reads its `file_prefix`
-argument, bound to the SavedModel's `saver_filename`), and crafted ones that hide a write or
-another file's read in the functions a load runs are refused. Each crafted SavedModel is shown
-to write its file when TensorFlow loads it unguarded."""
+"""SavedModels and TF2 checkpoints as users' code writes them. The config names what they are;
+load_savedmodel.py loads a SavedModel's folder each way that applies, and what each load
+leaves is TensorFlow's, read from the run. The guard: what users' code writes passes (the
+restore function reads its `file_prefix` argument, bound to the SavedModel's
+`saver_filename`), and crafted ones that hide a write or another file's read in the functions
+a load runs are refused. Each crafted SavedModel is shown to write its file when TensorFlow
+loads it unguarded."""
 
+import json
 import shutil
 import subprocess
 import sys
@@ -13,9 +16,10 @@ import pytest
 import yaml
 from tensorflow.core.protobuf import saved_model_pb2
 
-from ckptorder import configuration, graph_guard, loading, tfgraph
+from ckptorder import checkpoint_files, configuration, graph_guard, loading, orderings, tfgraph
 from ckptorder.tfsession import saved_meta_graph, session, tf
-from conftest import PROJECT
+from ckptorder.values import Values
+from conftest import PROJECT, run_script
 from crafted_graphs import call_node, const_node, depends_on, evil, function_def, name_attr_list
 from savedmodels import KINDS
 
@@ -37,14 +41,10 @@ def written(tmp_path_factory):
 
 # An entry naming a SavedModel's files, and what the config check says of it.
 ENTRIES = {
-    "its folder": ({"prefix": ""}, "is a SavedModel's folder"),
-    "its variables": (
-        {"prefix": "variables/variables"},
-        "is a TF2 object-based checkpoint (tf.train.Checkpoint)",
-    ),
-    "its graph": (
+    "its variables": ({"prefix": "variables/variables"}, "is a SavedModel's variables: give"),
+    "its variables with its graph": (
         {"prefix": "variables/variables", "graph": "saved_model.pb"},
-        "saved_model.pb is a SavedModel's graph, not a Saver's .meta file",
+        "is a SavedModel's variables: give",
     ),
 }
 
@@ -53,14 +53,130 @@ ENTRIES = {
 @pytest.mark.parametrize("entry", ENTRIES)
 def test_an_entry_naming_a_savedmodel_says_what_it_is_in_one_line(written, kind, entry):
     paths, words = ENTRIES[entry]
-    config = yaml.safe_load((PROJECT / "config.yaml").read_text())
     named = {key: str(written[kind] / path) for key, path in paths.items()}
-    config["checkpoints"].append({"name": "mine", **named})
     with pytest.raises(configuration.ConfigError) as error:
-        configuration.checked(config)
+        configuration.checked(config_with({"name": "mine", **named}))
     [line] = str(error.value).splitlines()
     assert line.startswith("config error: checkpoints[1].prefix: ") and words in line, line
     assert "an entry takes a TF1 Saver checkpoint" in line
+
+
+def test_a_tf2_checkpoint_is_named_for_what_it_is(written, tmp_path):
+    for path in (written["module"] / "variables").glob("variables.*"):
+        shutil.copy(path, tmp_path / path.name.replace("variables", "ckpt-1"))
+    with pytest.raises(configuration.ConfigError) as error:
+        configuration.checked(config_with({"name": "mine", "prefix": str(tmp_path / "ckpt-1")}))
+    assert "is a TF2 object-based checkpoint (tf.train.Checkpoint)" in str(error.value)
+
+
+def test_a_savedmodels_graph_is_not_a_meta_file(written, tmp_path):
+    graph = written["module"] / "saved_model.pb"
+    entry = {"name": "mine", "prefix": str(tmp_path / "model.ckpt"), "graph": str(graph)}
+    with pytest.raises(configuration.ConfigError) as error:
+        configuration.checked(config_with(entry))
+    assert "saved_model.pb is a SavedModel's graph, not a Saver's .meta file" in str(error.value)
+
+
+def config_with(*entries):
+    config = yaml.safe_load((PROJECT / "config.yaml").read_text())
+    config["checkpoints"] += list(entries)
+    return config
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_savedmodels_folder_is_an_entry_loaded_each_way_its_kind_allows(written, kind):
+    checked = configuration.checked(config_with({"name": "mine", "prefix": str(written[kind])}))
+    [entry] = [c for c in checked["checkpoints"] if c["name"] == "mine"]
+    variant = "tf1" if kind.startswith("tf1") else "tf2"
+    assert entry["format"] == "savedmodel" and not entry["built"]
+    assert entry["orderings"] == [
+        o for o in orderings.GIVEN_SAVEDMODEL.orderings if o.startswith(f"{variant}.")
+    ]
+
+
+def test_a_savedmodel_entry_is_given_no_setting_of_a_checkpoints(written):
+    entry = {
+        "name": "mine",
+        "prefix": str(written["module"]),
+        "probes": [{"tensor": "w", "slice": "[0]"}],
+    }
+    with pytest.raises(configuration.ConfigError) as error:
+        configuration.checked(config_with(entry))
+    assert str(error.value) == (
+        "config error: checkpoints[1].probes: not for a SavedModel's folder, which is loaded every"
+        " way that applies and reported; give name, prefix and trust"
+    )
+
+
+def test_a_savedmodel_without_variables_is_one_line(written, tmp_path):
+    folder = tmp_path / "bare"
+    folder.mkdir()
+    shutil.copy(written["module"] / checkpoint_files.SAVED_MODEL_FILE, folder)
+    with pytest.raises(configuration.ConfigError) as error:
+        configuration.checked(config_with({"name": "bare", "prefix": str(folder)}))
+    assert "is a SavedModel without variables" in str(error.value)
+
+
+# What each load leaves of each kind's variables, as load_savedmodel.py records it: where its
+# value came from (the SavedModel's, the initializers', neither, none).
+LEFT = {
+    "module": {"loader_load": "saved", "loader_load_then_init": "saved", "load_v2_eager": "saved"},
+    "with_optimizer": {
+        "loader_load": "saved",
+        "loader_load_then_init": "saved",
+        "load_v2_eager": "saved",
+    },
+    "keras_export": {
+        "loader_load": "saved",
+        "loader_load_then_init": "saved",
+        "load_v2_eager": "saved",
+    },
+    # The trained kernel; its bias is zeros, saved and initial alike.
+    "tf1_builder": {
+        "loader_load": "saved",
+        "loader_load_then_init": "initial",
+        "load_v2_eager": "saved",
+    },
+    # main_op() runs the initializers after the restore, in either loader; the initializers
+    # run again after them draw the seeded kernel anew (a value of its own).
+    "tf1_main_op": {
+        "loader_load": "initial",
+        "loader_load_then_init": "own",
+        "load_v2_eager": "initial",
+    },
+}
+
+
+def load_savedmodel(folder, output, trust=False):
+    kind = checkpoint_files.savedmodel_kind(folder)
+    states = [o for o in orderings.GIVEN_SAVEDMODEL.orderings if o.startswith(f"{kind}.")]
+    settings = {"checkpoint": "mine", "orderings": states, "trust": trust}
+    loaded = run_script(
+        "load_savedmodel", settings=json.dumps(settings), savedmodel=folder, output=output
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    return states
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_load_of_a_savedmodel_leaves_what_tensorflow_does(written, tmp_path, kind):
+    states = load_savedmodel(written[kind], tmp_path / "values")
+    with Values(tmp_path / "values" / "saved.npz") as saved:
+        names = saved.names
+    kernels = [name for name in names if "kernel" in name] or names
+    for state in states:
+        with Values(tmp_path / "values" / f"{state}.npz") as held:
+            left = {held.source(name) for name in kernels}
+        assert left == {LEFT[kind][state.split(".")[1]]}, (state, left)
+
+
+def test_a_savedmodel_the_guard_refuses_fails_every_load_and_writes_nothing(written, tmp_path):
+    folder, target = crafted(written, tmp_path, write_in_the_restore_function)
+    states = load_savedmodel(folder, tmp_path / "values")
+    for state in states:
+        with Values(tmp_path / "values" / f"{state}.npz") as held:
+            assert held.failed.startswith("refused by the guard: ") and "WriteFile" in held.failed
+    assert not target.exists()
 
 
 def refusals(folder):

@@ -35,31 +35,55 @@ def require_files(prefix, graph, folders=()):
 
 
 STATE_FILE = "checkpoint"
-# What names a SavedModel's folder.
-SAVED_MODEL_FILES = ("saved_model.pb", "saved_model.pbtxt")
+# What names a SavedModel's folder: its graph.
+SAVED_MODEL_FILE = "saved_model.pb"
 # The key tf.train.Checkpoint keeps its object graph under. A bundle's index is uncompressed and
 # stores each key after the part it shares with the key before: the key's tail shows whole.
 OBJECT_GRAPH_KEY = b"CHECKPOINTABLE_OBJECT_GRAPH"
 # What an entry takes, said where it names another kind of file.
 TAKES = (
-    "an entry takes a TF1 Saver checkpoint: a prefix with its .index, .data and .meta files,"
-    " or a training run's folder"
+    "an entry takes a TF1 Saver checkpoint (a prefix with its .index, .data and .meta files, or"
+    " a training run's folder) or a SavedModel's folder"
 )
+# A SavedModel's variables, under its folder.
+SAVED_MODEL_VARIABLES = os.path.join("variables", "variables")
 
 
 def other_kind(prefix, graph):
-    """What `prefix` or its `graph` is where it is not a TF1 Saver checkpoint of another kind
-    (a SavedModel, a TF2 object-based checkpoint), else None."""
-    if any(os.path.isfile(os.path.join(prefix, name)) for name in SAVED_MODEL_FILES):
-        return f"{prefix} is a SavedModel's folder"
-    if os.path.basename(graph) in SAVED_MODEL_FILES:
+    """What `prefix` or its `graph` is where it is a kind of file an entry does not take (a
+    SavedModel's graph or variables alone, a TF2 object-based checkpoint), else None."""
+    folder = os.path.dirname(os.path.dirname(prefix))
+    if prefix.endswith(SAVED_MODEL_VARIABLES) and is_savedmodel_folder(folder):
+        return f"{prefix} is a SavedModel's variables: give its folder, {folder}, as prefix"
+    if os.path.basename(graph) == SAVED_MODEL_FILE:
         return f"{graph} is a SavedModel's graph, not a Saver's .meta file"
     index = f"{prefix}.index"
-    if not os.path.isfile(graph) and os.path.isfile(index):
-        with open(index, "rb") as handle:
-            if OBJECT_GRAPH_KEY in handle.read():
-                return f"{prefix} is a TF2 object-based checkpoint (tf.train.Checkpoint)"
+    if not os.path.isfile(graph) and has_object_graph(index):
+        return f"{prefix} is a TF2 object-based checkpoint (tf.train.Checkpoint)"
     return None
+
+
+def has_object_graph(index):
+    """Whether the checkpoint index file `index` exists and holds a TF2 object graph."""
+    if not os.path.isfile(index):
+        return False
+    with open(index, "rb") as handle:
+        return OBJECT_GRAPH_KEY in handle.read()
+
+
+def is_savedmodel_folder(path):
+    return os.path.isfile(os.path.join(path, SAVED_MODEL_FILE))
+
+
+def savedmodel_kind(folder):
+    """`tf2` for a SavedModel whose variables hold an object graph (tf.saved_model.save, Keras's
+    export), else `tf1` (saved_model.Builder). Raises ValueError for one without variables."""
+    index = os.path.join(folder, f"{SAVED_MODEL_VARIABLES}.index")
+    if not os.path.isfile(index):
+        raise ValueError(
+            f"{folder} is a SavedModel without variables ({index}): nothing to restore"
+        )
+    return "tf2" if has_object_graph(index) else "tf1"
 
 
 def listed_checkpoints(folder):

@@ -18,6 +18,7 @@ from ckptorder.step_settings import (
     NamesSettings,
     ReportSettings,
     RestoreSettings,
+    SavedModelSettings,
     VerifySettings,
 )
 
@@ -127,6 +128,8 @@ def checkpoint_settings(config, entry):
     }
     if built:
         return built_settings(config, entry["name"], common)
+    if checkpoint_files.is_savedmodel_folder(prefix):
+        return [savedmodel_settings(entry, common)]
     listed = [(None, entry["name"], prefix)]
     other = checkpoint_files.other_kind(prefix, entry.get("graph", f"{prefix}.meta"))
     if other:
@@ -150,6 +153,35 @@ def checkpoint_settings(config, entry):
         }
         for step, name, member in listed
     ]
+
+
+# What a SavedModel's folder from outside is not given: every way of loading it runs, and is
+# reported, not judged (its init op is its own).
+NOT_FOR_SAVEDMODELS = ("graph", "probes", "partial_restore", "moving_averages", "orderings")
+NOT_FOR_SAVEDMODELS += ("expected",)
+
+
+def savedmodel_settings(entry, common):
+    """The settings of a SavedModel's folder: each way of loading one of the kind its files
+    show (`orderings.GIVEN_SAVEDMODEL`). Raises ValueError for one without variables."""
+    kind = checkpoint_files.savedmodel_kind(entry["prefix"])
+    return {
+        **common,
+        "name": entry["name"],
+        "checkpoint": entry["name"],
+        "prefix": entry["prefix"],
+        "graph": str(Path(entry["prefix"]) / checkpoint_files.SAVED_MODEL_FILE),
+        "run": None,
+        "step": None,
+        "output_tensor": None,
+        "format": "savedmodel",
+        "orderings": [o for o in orderings.GIVEN_SAVEDMODEL.orderings if o.startswith(f"{kind}.")],
+        "skipped": [],
+        "partial_variables": None,
+        "moving_averages": None,
+        "probes": [],
+        "expected": None,
+    }
 
 
 def lacking_settings(names, given):
@@ -234,6 +266,13 @@ def checkpoint_problems(config, number, entry, settings):
     ]
     if settings["built"]:
         return problems + model_problems(config, settings, key)
+    if settings["format"] == "savedmodel":
+        return [
+            f"{where}.{name}: not for a SavedModel's folder, which is loaded every way that"
+            " applies and reported; give name, prefix and trust"
+            for name in NOT_FOR_SAVEDMODELS
+            if name in entry
+        ]
     given = {
         "partial_restore": settings["partial_variables"],
         "moving_averages": settings["moving_averages"],
@@ -411,6 +450,13 @@ def loading_settings(config, loaded):
         orderings=loaded["orderings"],
         output_tensor=loaded["output_tensor"],
         trust=loaded["trust"],
+    ).dump()
+
+
+def savedmodel_step_settings(checkpoint):
+    """load_savedmodel's settings for a SavedModel's folder from outside."""
+    return SavedModelSettings(
+        checkpoint=checkpoint["name"], orderings=checkpoint["orderings"], trust=checkpoint["trust"]
     ).dump()
 
 

@@ -324,11 +324,37 @@ FORMATS = {
         load="object_checkpoints:audit_object_checkpoints",
     ),
 }
+# A SavedModel brought from outside: the kind its files show (what wrote it) is its variant,
+# and each way of loading any SavedModel an ordering of it. Its init op is its own: what it
+# leaves is reported, not judged.
+GIVEN_SAVEDMODEL = Format(
+    "SavedModels from outside, per kind and way of loading",
+    {
+        "tf1": "TF1's saved_model.Builder: variables with initializers, restored by name",
+        "tf2": "tf.saved_model.save or Keras's model.export(): an object graph, no initializers",
+    },
+    {
+        f"{kind}.{load}": how
+        for kind in ("tf1", "tf2")
+        for load, how in {
+            "loader_load": SAVEDMODEL_LOADS["loader_load"],
+            "loader_load_then_init": SAVEDMODEL_LOADS["loader_load_then_init"],
+            "load_v2_eager": Ordering(
+                ("restore_all", "init_op"),
+                "tf.saved_model.load, eager: its restore, then its init op",
+            ),
+        }.items()
+    },
+)
 # Those export writes from the built checkpoint, and load reads.
 EXPORTED_FORMATS = tuple(name for name, format_ in FORMATS.items() if format_.export)
 # Every ordering of every format, by name; the `initial` state's steps are the initializers
 # alone, in a fresh session.
-_EVERY = {name: o for format_ in FORMATS.values() for name, o in format_.orderings.items()}
+_EVERY = {
+    name: o
+    for format_ in (*FORMATS.values(), GIVEN_SAVEDMODEL)
+    for name, o in format_.orderings.items()
+}
 INITIAL = Ordering(("initialize_all",), "the graph's initializers in a fresh session")
 
 
@@ -352,8 +378,11 @@ def format_orderings(format_):
 
 
 def variant_and_load(state):
-    """(format, variant, load) of a format's ordering VARIANT.LOAD."""
+    """(format, variant, load) of a format's ordering VARIANT.LOAD, a SavedModel's from outside
+    too."""
     variant, load = state.split(".")
+    if state in GIVEN_SAVEDMODEL.orderings:
+        return "savedmodel", variant, load
     format_ = next(name for name, f in FORMATS.items() if variant in f.variants)
     return format_, variant, load
 

@@ -96,6 +96,15 @@ class LoadSettings(StepSettings):
 
 
 @dataclasses.dataclass(frozen=True)
+class SavedModelSettings(StepSettings):
+    checkpoint: str = setting("the SavedModel's name (for messages)")
+    orderings: list = setting(
+        f"a list of {', '.join(orderings.GIVEN_SAVEDMODEL.orderings)}: KIND.LOAD, one kind"
+    )
+    trust: bool = setting("load it even where the guard refuses it (else every load fails)")
+
+
+@dataclasses.dataclass(frozen=True)
 class ExtractSettings(StepSettings):
     checkpoint: str = setting("the checkpoint's name (for messages)")
     states: list = setting(

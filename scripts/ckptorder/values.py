@@ -186,15 +186,16 @@ def _stream_equal(member, array):
     )
 
 
-def write_graph_facts(folder, unseeded, random, constant):
+def write_graph_facts(folder, unseeded, random, constant, unlisted=()):
     """What the report needs to know of the graph loaded (restore's `graph_facts`, of which a
     load has no checkpoint keys to match): its variables with unseeded, with random and with
-    constant initializers. Returns them."""
+    constant initializers, and those no collection lists (none has an initializer). Returns
+    them."""
     facts = {
         "unseeded": unseeded,
         "random": random,
         "constant": constant,
-        "unlisted": [],
+        "unlisted": list(unlisted),
         "aliases": {},
         "compatibility": [],
         "suggested_map": {},

@@ -1,0 +1,245 @@
+"""A SavedModel brought from outside (a `checkpoints:` entry whose prefix is its folder),
+loaded each way that applies to it, each variable read after each load and compared, by its
+checkpoint key, with what the SavedModel's `variables/variables` holds.
+
+Whatever wrote it (TF1's saved_model.Builder, tf.saved_model.save, Keras's model.export()), a
+variable is named by its key in `variables/variables`: a TF1 variable's name, or the path of
+a TF2 object (`model/dense/kernel`, the key without `/.ATTRIBUTES/VARIABLE_VALUE`). A TF2
+SavedModel's graph names its variable ops as it likes (`Variable_3`): the graph's variable
+each key is restored into is read off the restore op (`restored_variables`), and after an eager
+load the object each key belongs to is found by its path (`object_variables`).
+The process runs with TF2's behaviour (eager); the graph-mode loads run in graphs of their own.
+"""
+
+import logging
+import time
+from collections import deque
+from pathlib import Path
+
+from ckptorder import graph_guard, graph_sizes, orderings, tfgraph
+from ckptorder.graph_guard import GRAPH, Program, node_name, walk
+from ckptorder.loading import init_ops
+from ckptorder.orderings import UNINITIALIZED
+from ckptorder.tfsession import saved_meta_graph, session, tf, use_tf2_behavior, variable_defs
+from ckptorder.values import state_paths, write_failure, write_graph_facts, write_values
+
+# A TF2 object's variable value under its path in a checkpoint's keys.
+VALUE_SUFFIX = "/.ATTRIBUTES/VARIABLE_VALUE"
+VARIABLES = ("variables", "variables")
+# TensorFlow's escape in an object path's names (trackable_utils.escape_local_name).
+ESCAPE = "."
+
+
+class Refused(Exception):
+    """The guard refused what the loads run."""
+
+
+def variables_prefix(folder):
+    return str(Path(folder).joinpath(*VARIABLES))
+
+
+def variable_keys(prefix):
+    """The checkpoint keys of variable values: a TF2 object's (ending VALUE_SUFFIX) where the
+    checkpoint holds an object graph, else every key (a TF1 Saver's)."""
+    keys = tf.train.load_checkpoint(prefix).get_variable_to_shape_map()
+    objects = [key for key in keys if key.endswith(VALUE_SUFFIX)]
+    return sorted(objects) if objects else sorted(k for k in keys if not k.startswith("_"))
+
+
+def variable_name(key):
+    return key.removesuffix(VALUE_SUFFIX)
+
+
+def restored_variables(meta_graph):
+    """Each checkpoint key the SavedModel's restore op assigns, to the graph's variable op it
+    assigns it to: from each RestoreV2 the restore op reaches (in the graph, or in a function it
+    calls, as a TF2 SavedModel's restore function) along Identity ops to an Assign or
+    AssignVariableOp, whose variable is a graph node or the function's argument its caller
+    binds to one."""
+    program = Program(meta_graph.graph_def)
+    reached = walk(program, [node_name(meta_graph.saver_def.restore_op_name)])
+    consumers, callers = {}, {}
+    for key in reached:
+        for position, source in enumerate(program.inputs(key)):
+            if source is not None and source[1] >= 0:
+                consumers.setdefault(source, []).append((key, position))
+        for function in program.called(key):
+            callers.setdefault(function, []).append(key)
+    found = {}
+    for key in reached:
+        node = program.node(key)
+        if node.op != "RestoreV2":
+            continue
+        names = program.node((key[0], node_name(node.input[1])))
+        for index, name in enumerate(tf.make_ndarray(names.attr["value"].tensor)):
+            for variable in assigned(program, (key, index), consumers, callers):
+                found[name.decode()] = variable
+    return found
+
+
+def assigned(program, tensor, consumers, callers):
+    """The graph variable ops `tensor` (a node key and output index) is assigned to."""
+    variables = []
+    for key, position in consumers.get(tensor, []):
+        node = program.node(key)
+        if node.op == "Identity" and position == 0:
+            variables += assigned(program, (key, 0), consumers, callers)
+        elif node.op in ("Assign", "AssignVariableOp") and position == 1:
+            variables += bound_variables(program, key[0], node.input[0], callers)
+    return variables
+
+
+def bound_variables(program, scope, name, callers):
+    """The graph node `name` is in `scope` (a function's argument: what each call binds it to)."""
+    if scope is GRAPH:
+        return [node_name(name)]
+    arguments = [argument.name for argument in program.functions[scope].signature.input_arg]
+    if name not in arguments:
+        return []
+    position = arguments.index(name)
+    return [
+        node_name(program.node(caller).input[position])
+        for caller in callers.get(scope, [])
+        if caller[0] is GRAPH and position < len(program.node(caller).input)
+    ]
+
+
+def object_variables(root):
+    """Each variable reachable from the loaded object `root`, by its checkpoint key (the path
+    of names from `root`, each escaped as TensorFlow escapes them), breadth first."""
+    found, seen = {}, set()
+    queue = deque([(root, [])])
+    while queue:
+        obj, path = queue.popleft()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, tf.Variable):
+            found.setdefault("/".join(path) + VALUE_SUFFIX, obj)
+        for name, child in tf.train.TrackableView(obj).children(obj).items():
+            queue.append((child, [*path, escaped(name)]))
+    return found
+
+
+def escaped(name):
+    return name.replace(ESCAPE, ESCAPE * 2).replace("/", ESCAPE + "S")
+
+
+def graph_reads(graph, mapping, keys):
+    """What to fetch to read each key's variable in the loaded `graph`."""
+    reads = {}
+    for key in keys:
+        op = graph.get_operation_by_name(mapping[key])
+        if op.type == "VarHandleOp":
+            reads[key] = tf.raw_ops.ReadVariableOp(
+                resource=op.outputs[0], dtype=op.get_attr("dtype")
+            )
+        else:
+            reads[key] = op.outputs[0]
+    return reads
+
+
+def loader_load(folder, mapping, keys, threads, then_initialize=False):
+    """tf.compat.v1.saved_model.loader.load in a graph of its own (its restore, then its init
+    op), then, if asked, global_variables_initializer(): each key's value, UNINITIALIZED where
+    reading raises."""
+    graph = tf.Graph()
+    with graph.as_default(), session(graph, threads, rewrite=False) as sess:
+        tf.compat.v1.saved_model.loader.load(sess, tfgraph.SERVE, str(folder))
+        if then_initialize:
+            sess.run(tf.compat.v1.global_variables_initializer())
+        return dict(tfgraph.readable_values(sess, graph_reads(graph, mapping, keys)))
+
+
+def load_v2_eager(folder, meta_graph, mapping, keys):
+    """tf.saved_model.load, eager: each key's value; UNINITIALIZED for a key no loaded object
+    holds. A TF1 SavedModel loads as one object whose variables are read through a function
+    pruned to their snapshots (the variables collection's reads), all in one call."""
+    loaded = tf.saved_model.load(str(folder), tags=tfgraph.SERVE)
+    if any(key.endswith(VALUE_SUFFIX) for key in keys):
+        held = object_variables(loaded)
+        return {key: held[key].numpy() if key in held else UNINITIALIZED for key in keys}
+    snapshots = {node_name(v.variable_name): v.snapshot_name for v in variable_defs(meta_graph)}
+    read = [key for key in keys if mapping.get(key) in snapshots]
+    values = loaded.prune([], [snapshots[mapping[key]] for key in read])() if read else []
+    held = {key: value.numpy() for key, value in zip(read, values, strict=True)}
+    return {key: held.get(key, UNINITIALIZED) for key in keys}
+
+
+LOADS = {
+    "loader_load": lambda folder, _meta_graph, mapping, keys, threads: loader_load(
+        folder, mapping, keys, threads
+    ),
+    "loader_load_then_init": lambda folder, _meta_graph, mapping, keys, threads: loader_load(
+        folder, mapping, keys, threads, then_initialize=True
+    ),
+    "load_v2_eager": lambda folder, meta_graph, mapping, keys, _threads: load_v2_eager(
+        folder, meta_graph, mapping, keys
+    ),
+}
+
+
+def audit_given_savedmodel(folder, settings, threads, output):
+    """Write into `output` the values of `saved` (variables/variables), `initial` (what the
+    graph's initializers give: none in a TF2 SavedModel), each load of the settings' orderings
+    (KIND.LOAD) and the graph's facts. Unless the settings trust it, every load fails where the
+    guard refuses what the loads run."""
+    use_tf2_behavior(threads)
+    folder = Path(folder)
+    meta_graph = saved_meta_graph(folder)
+    prefix = variables_prefix(folder)
+    keys = variable_keys(prefix)
+    mapping = restored_variables(meta_graph)
+    names = {key: variable_name(key) for key in keys}
+    write_graph_facts(
+        output,
+        unseeded=graph_guard.unseeded(meta_graph),
+        random=sorted(graph_guard.random_initializers(meta_graph)),
+        constant=graph_guard.constant_initializers(meta_graph),
+        # A TF2 SavedModel's variables have no initializers: its graph lists none of them.
+        unlisted=[] if tfgraph.listed_variables(meta_graph) else list(names.values()),
+    )
+    paths = state_paths(output, orderings.states(settings["orderings"]))
+    reader = tf.train.load_checkpoint(prefix)
+    write_values(paths["saved"], ((names[k], reader.get_tensor(k)) for k in keys))
+    write_values(paths["initial"], initial_values(meta_graph, mapping, keys, names, threads))
+    references = {state: paths[state] for state in orderings.REFERENCES}
+    budget = graph_sizes.budget(tfgraph.checkpoint_keys(prefix))
+    refused = None if settings["trust"] else refusal(meta_graph, budget)
+    for state in settings["orderings"]:
+        started = time.perf_counter()
+        try:
+            if refused:
+                raise Refused(refused)
+            values = LOADS[state.split(".")[1]](folder, meta_graph, mapping, keys, threads)
+        except Refused:
+            logging.info("%s refused: %s", state, refused)
+            write_failure(paths[state], list(names.values()), refused)
+        except (tf.errors.OpError, ValueError, ImportError, KeyError) as error:
+            # What TensorFlow raises where it cannot load a part (a Keras object without Keras).
+            logging.info("%s failed: %s", state, error)
+            write_failure(paths[state], list(names.values()), tfgraph.failure(error))
+        else:
+            named = ((names[k], value) for k, value in values.items())
+            write_values(paths[state], tfgraph.by_source(named, references))
+        logging.info("%s took %.3f s", state, time.perf_counter() - started)
+
+
+def initial_values(meta_graph, mapping, keys, names, threads):
+    """(name, value) of each key's variable as the graph's initializers set it in a fresh
+    session: UNINITIALIZED for all of a SavedModel without initializers (TF2's)."""
+    if not tfgraph.listed_variables(meta_graph):
+        return [(names[k], UNINITIALIZED) for k in keys]
+    graph = tf.Graph()
+    with graph.as_default(), session(graph, threads, rewrite=False) as sess:
+        tf.compat.v1.train.import_meta_graph(meta_graph, clear_devices=True)
+        sess.run(tf.compat.v1.global_variables_initializer())
+        values = dict(tfgraph.readable_values(sess, graph_reads(graph, mapping, keys)))
+    return [(names[k], values[k]) for k in keys]
+
+
+def refusal(meta_graph, budget):
+    """The guard's first objection to what the loads run of the SavedModel (its restore, its
+    init op), or None; `budget`: the bytes a tensor may take."""
+    found = graph_guard.refusals(meta_graph, init_ops(meta_graph), budget=budget)
+    return f"refused by the guard: {found[0]}" if found else None

@@ -1,0 +1,64 @@
+"""Audit a SavedModel brought from outside: load it every way that applies to its kind (TF1's
+loader.load, with and without the initializers after it, and tf.saved_model.load, eager), each
+in a fresh graph or process state, and record the value of every variable after each load.
+
+Writes, into the `--output` folder, what restore.py writes for a checkpoint: `saved.npz` (each
+variable as the SavedModel's `variables/variables` holds it, by its key: a TF1 variable's name
+or a TF2 object's path), `initial.npz` (what the graph's initializers give; none in a TF2
+SavedModel), one `KIND.LOAD.npz` per load and `graph.json`. A load that raises records
+TensorFlow's error, and the other loads still run. Before any load, the guard
+(`ckptorder/graph_guard.py`) checks what the loads run of its graph (the restore and the init
+op, in any function at any depth) and refuses an op they do not need; then every load fails,
+refused, unless the settings trust the SavedModel.
+"""
+
+import logging
+
+from ckptorder import orderings
+from ckptorder.atomic import atomic_directory
+from ckptorder.checkpoint_files import is_savedmodel_folder
+from ckptorder.cli import (
+    THREADS,
+    exit_skipping_teardown,
+    load_settings,
+    one_line_errors,
+    step_arguments,
+)
+from ckptorder.step_settings import SavedModelSettings
+
+
+def main(argv=None):
+    options = [
+        ("--savedmodel", "the SavedModel's folder (holding saved_model.pb)"),
+        ("--output", "folder to write the values files to"),
+        THREADS,
+    ]
+    args = step_arguments(
+        "load_savedmodel", __doc__, argv, options, SavedModelSettings, time_limit=True
+    )
+    with one_line_errors():
+        settings = checked_settings(args.settings)
+        if not is_savedmodel_folder(args.savedmodel):
+            raise ValueError(f"{args.savedmodel}: not a SavedModel's folder (no saved_model.pb)")
+        from ckptorder import given_savedmodels  # TensorFlow, once the arguments are checked
+
+        with atomic_directory(args.output) as folder:
+            given_savedmodels.audit_given_savedmodel(
+                args.savedmodel, settings, args.threads, folder
+            )
+    logging.info("read %s; wrote %s", args.savedmodel, args.output)
+
+
+def checked_settings(text):
+    """The settings `text` holds. Raises ValueError for an unknown load."""
+    settings = load_settings(text, SavedModelSettings)
+    allowed = list(orderings.GIVEN_SAVEDMODEL.orderings)
+    unknown = [name for name in settings["orderings"] if name not in allowed]
+    if unknown:
+        raise ValueError(f"unknown load(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}")
+    return settings
+
+
+if __name__ == "__main__":
+    main()
+    exit_skipping_teardown()
