@@ -16,6 +16,7 @@ from ckptorder.atomic import atomic_directory
 from ckptorder.checkpoint_files import require_files
 from ckptorder.cli import (
     THREADS,
+    check_orderings,
     exit_skipping_teardown,
     implementation,
     load_settings,
@@ -52,10 +53,7 @@ def checked_settings(text):
     """The settings `text` holds. Raises ValueError for an ordering the format lacks."""
     settings = load_settings(text, LoadSettings)
     orderings.exported_format(settings["format"])
-    allowed = orderings.format_orderings(settings["format"])
-    unknown = [name for name in settings["orderings"] if name not in allowed]
-    if unknown:
-        raise ValueError(f"unknown ordering(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}")
+    check_orderings(settings["orderings"], orderings.format_orderings(settings["format"]))
     return settings
 
 

@@ -19,6 +19,7 @@ from ckptorder.atomic import atomic_directory
 from ckptorder.checkpoint_files import is_savedmodel_folder
 from ckptorder.cli import (
     THREADS,
+    check_orderings,
     exit_skipping_teardown,
     load_settings,
     one_line_errors,
@@ -50,12 +51,9 @@ def main(argv=None):
 
 
 def checked_settings(text):
-    """The settings `text` holds. Raises ValueError for an unknown load."""
+    """The settings `text` holds. Raises ValueError for an unknown ordering."""
     settings = load_settings(text, SavedModelSettings)
-    allowed = list(orderings.GIVEN_SAVEDMODEL.orderings)
-    unknown = [name for name in settings["orderings"] if name not in allowed]
-    if unknown:
-        raise ValueError(f"unknown load(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}")
+    check_orderings(settings["orderings"], list(orderings.GIVEN_SAVEDMODEL.orderings))
     return settings
 
 

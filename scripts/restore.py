@@ -26,6 +26,7 @@ from ckptorder.checkpoint_files import named_prefix, require_files
 from ckptorder.cli import (
     OPTIONAL,
     THREADS,
+    check_orderings,
     exit_skipping_teardown,
     load_settings,
     one_line_errors,
@@ -59,11 +60,7 @@ def main(argv=None):
 def checked_settings(text):
     """The settings `text` holds. Raises ValueError for an unknown ordering."""
     settings = load_settings(text, RestoreSettings)
-    unknown = [name for name in settings["orderings"] if name not in orderings.ORDERINGS]
-    if unknown:
-        raise ValueError(
-            f"unknown ordering(s) {', '.join(unknown)}; allowed: {', '.join(orderings.ORDERINGS)}"
-        )
+    check_orderings(settings["orderings"], list(orderings.ORDERINGS))
     return settings
 
 

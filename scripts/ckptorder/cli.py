@@ -65,6 +65,13 @@ def add_settings_argument(parser, settings):
     )
 
 
+def check_orderings(names, allowed):
+    """Raises ValueError naming the orderings of `names` that are not `allowed`, and those."""
+    unknown = [name for name in names if name not in allowed]
+    if unknown:
+        raise ValueError(f"unknown ordering(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}")
+
+
 def implementation(reference):
     """The function a format's "module:function" reference (`orderings.Format`) names, its
     ckptorder module imported now: export and load import TensorFlow only once their
