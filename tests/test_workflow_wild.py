@@ -2,12 +2,16 @@
 README's example copied as written, a TF1 training checkpoint saved under an empty file name
 with a state file from the machine that trained it (batch norm, Adam slots, global_step, a
 partitioned variable, an int64 and a string variable), a sharded one, one trained with moving
-averages, one of ResNet-50's size in variables, and a graph that is not the checkpoint's. One
-run for the session, then a mistake and a rerun on copies of it."""
+averages, one of ResNet-50's size in variables, a graph that is not the checkpoint's, and two
+SavedModels' folders (a trained Keras model with its optimizer, by tf.saved_model.save, and a
+TF1 saved_model.Builder's with main_op). One run for the session, then a mistake and a rerun
+on copies of it."""
 
 import json
 import re
 import shutil
+import subprocess
+import sys
 import textwrap
 
 import pandas as pd
@@ -26,6 +30,8 @@ PARTIAL = orderings.ordering_of("restore_partial", "initialize_uninitialized")
 # Layers of kernel, batch norm and momentum slots: 1,001 variables, about 20,000 graph nodes.
 DEEP_LAYERS = 125
 SHARD_PROBE = {"tensor": "layer_0/kernel/read:0", "slice": "[0, :3]"}
+# The SavedModels' entries, by the kind of tests/savedmodels.py each is.
+SAVEDMODELS = {"keras_trained": "with_optimizer", "builder": "tf1_main_op"}
 
 
 def readme_entry():
@@ -47,6 +53,10 @@ def make_checkpoints(workdir, finetune):
     wild.save_trained(workdir / "deep/model.ckpt", DEEP_LAYERS, 4, optimizer="momentum")
     export_graph(workdir / "unrelated.meta", lambda: dense([3], ["elsewhere"]))
     run_folder(workdir / "averaged", workdir / "run")
+    for kind in SAVEDMODELS.values():
+        script = PROJECT / "tests" / "savedmodels.py"
+        command = [sys.executable, script, kind, workdir / "savedmodels" / kind]
+        subprocess.run(command, check=True, capture_output=True)
     return [
         finetune,
         {"name": "empty", "prefix": "empty_name", "expected": {}},
@@ -68,6 +78,7 @@ def make_checkpoints(workdir, finetune):
         {"name": "ema_unset", "prefix": "averaged/model.ckpt"},
         {"name": "deep", "prefix": "deep/model.ckpt", "expected": {}},
         {"name": "run", "prefix": "run"},
+        *({"name": name, "prefix": f"savedmodels/{kind}"} for name, kind in SAVEDMODELS.items()),
     ]
 
 
@@ -155,6 +166,32 @@ def test_the_answer_counts_outcomes_names_what_did_not_run_and_warns_of_a_strang
     assert "Its checkpoint holds 6 (e.g. layer_0/kernel/ExponentialMovingAverage)" in answer
     assert "empty: restore_moving_averages" not in answer, "it holds no moving averages"
     assert max(map(len, answer.splitlines())) <= 125
+
+
+def test_a_savedmodels_folder_is_loaded_each_way_its_kind_allows(wild_run):
+    workdir = wild_run[0]
+    variables = pd.read_csv(workdir / "results" / "variables.csv", keep_default_na=False)
+    loads = {"loader_load", "loader_load_then_init", "load_v2_eager"}
+    trained = variables[variables["checkpoint"] == "keras_trained"]
+    assert set(trained["format"]) == {"savedmodel"} and set(trained["variant"]) == {"tf2"}
+    assert set(trained["ordering"]) == loads and trained["variable"].nunique() == 14
+    assert "optimizer/_iterations" in set(trained["variable"])
+    assert set(trained["outcome"]) == {"restored"} and set(trained["initializer"]) == {"unlisted"}
+    builder = variables[variables["checkpoint"] == "builder"]
+    assert set(builder["variant"]) == {"tf1"}
+    kernel = builder[builder["variable"] == "dense/kernel"].set_index("ordering")["outcome"]
+    # main_op() runs the initializers after the restore, in either loader.
+    assert kernel.to_dict() == {
+        "loader_load": "reinitialized",
+        "loader_load_then_init": "changed",
+        "load_v2_eager": "reinitialized",
+    }
+    answer = (workdir / "results" / "verified.txt").read_text()
+    counts = answer.split("Variables per outcome: builder, 2 variables", 1)[1].split("\n\n")[0]
+    assert counts.splitlines()[3].split() == ["tf1.loader_load", "1", "1", "0"]
+    assert "Variables per outcome: keras_trained, 14 variables" in answer
+    for name in SAVEDMODELS:
+        assert (workdir / "results" / "figures" / name / "outcomes.png").exists()
 
 
 def test_a_wrong_name_fails_in_one_last_line_before_any_ordering_runs(wild_run, tmp_path):
