@@ -79,11 +79,21 @@ def measured(command):
 
 def compare(prefix, repeat, folder):
     """Median seconds and peak MB of the restore job and of the plain script, alternating."""
+    return compare_commands(
+        lambda output: [*restore_command(prefix, output), "--output", output],
+        plain_command(prefix),
+        repeat,
+        folder,
+    )
+
+
+def compare_commands(job_command, plain_command, repeat, folder):
+    """Median seconds and peak MB of a job (`job_command`: the command writing to a folder it
+    is given) and of a plain script's command, run in turn `repeat` times."""
     job, plain = [], []
     for n in range(repeat):
-        output = Path(folder) / f"values-{n}"
-        job.append(measured([*restore_command(prefix, output), "--output", output]))
-        plain.append(measured(plain_command(prefix)))
+        job.append(measured(job_command(Path(folder) / f"values-{n}")))
+        plain.append(measured(plain_command))
     return [
         (statistics.median(s for s, _ in runs), max(m for _, m in runs)) for runs in (job, plain)
     ]
