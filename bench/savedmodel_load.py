@@ -19,6 +19,7 @@ from pathlib import Path
 from commands import PROJECT
 
 # isort: split
+from ckptorder import orderings
 from wild_restore import compare_commands
 
 KINDS = ("tf1", "tf2")
@@ -60,9 +61,7 @@ tf.saved_model.save(module, {folder!r})
 
 
 def job_command(kind, folder):
-    states = [
-        f"{kind}.{load}" for load in ("loader_load", "loader_load_then_init", "load_v2_eager")
-    ]
+    states = [o for o in orderings.GIVEN_SAVEDMODEL.orderings if o.startswith(f"{kind}.")]
     settings = {"checkpoint": "bench", "orderings": states, "trust": False}
     script = PROJECT / "scripts" / "load_savedmodel.py"
     return [sys.executable, script, "--settings", json.dumps(settings), "--savedmodel", folder]
@@ -73,11 +72,12 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--variables", type=int, default=200)
     parser.add_argument("--megabytes", type=int, default=50)
+    parser.add_argument("--kinds", nargs="+", choices=KINDS, default=KINDS)
     args = parser.parse_args()
     print("| kind | variables | MB | job s | its peak MB | plain script s | ratio |")
     print("|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as folder:
-        for kind in KINDS:
+        for kind in args.kinds:
             savedmodel = Path(folder) / kind
             make(kind, savedmodel, args.variables, args.megabytes)
             size = sum(p.stat().st_size for p in savedmodel.glob("variables/variables.data-*"))

@@ -1,6 +1,7 @@
-"""Audit a SavedModel brought from outside: load it every way that applies to its kind (TF1's
-loader.load, with and without the initializers after it, and tf.saved_model.load, eager), each
-in a fresh graph or process state, and record the value of every variable after each load.
+"""Audit a SavedModel brought from outside: load it every way that applies (TF1's loader.load,
+with and without the initializers after it; tf.saved_model.load in graph mode, then the
+restore it asks for or the initializers; tf.saved_model.load, eager), each in a fresh graph or
+load, and record the value of every variable after each load.
 
 Writes, into the `--output` folder, what restore.py writes for a checkpoint: `saved.npz` (each
 variable as the SavedModel's `variables/variables` holds it, by its key: a TF1 variable's name

@@ -6,8 +6,9 @@ TF2's behaviour can't be turned on in the tests' process (it has run TF1 graphs)
 KIND: `module`, a tf.Module of two variables with a serving signature; `with_optimizer`, a
 trained Keras model and its Adam optimizer, saved by tf.saved_model.save; `keras_export`,
 the same model's `model.export()`; `tf1_builder` and `tf1_main_op`, a TF1 graph's trained
-dense layer written by saved_model.Builder, without an init op and with main_op(), which
-runs the initializers on load. Seeded: the same kind gives the same values."""
+dense layer (reference variables, as TF 1.x made them) written by saved_model.Builder, without
+an init op and with main_op(), which runs the initializers on load. Seeded: the same kind gives
+the same values."""
 
 import argparse
 
@@ -68,8 +69,10 @@ def tf1_builder(folder, init_op=None):
     v1 = tf.compat.v1
     with tf.Graph().as_default():
         v1.set_random_seed(3)
-        kernel = v1.get_variable("dense/kernel", [3, 2])
-        bias = v1.get_variable("dense/bias", [2], initializer=v1.zeros_initializer())
+        # Reference variables, as TF 1.x made them.
+        kernel = v1.get_variable("dense/kernel", [3, 2], use_resource=False)
+        zeros = v1.zeros_initializer()
+        bias = v1.get_variable("dense/bias", [2], initializer=zeros, use_resource=False)
         inputs = v1.placeholder(tf.float32, [None, 3], name="x")
         signature = v1.saved_model.predict_signature_def(
             {"x": inputs}, {"y": tf.matmul(inputs, kernel) + bias}

@@ -119,22 +119,26 @@ def test_a_savedmodel_without_variables_is_one_line(written, tmp_path):
 
 # What each load leaves of each kind's variables, as load_savedmodel.py records it: where its
 # value came from (the SavedModel's, the initializers', neither, none).
+TF2 = {
+    "loader_load": "saved",
+    "loader_load_then_init": "saved",
+    # In graph mode a TF2 SavedModel's restore is its variables' initializer: it asks for no
+    # saved_model_initializers, and global_variables_initializer() restores.
+    "load_v2_restore": "uninitialized",
+    "load_v2_global_init": "saved",
+    "load_v2_eager": "saved",
+}
 LEFT = {
-    "module": {"loader_load": "saved", "loader_load_then_init": "saved", "load_v2_eager": "saved"},
-    "with_optimizer": {
-        "loader_load": "saved",
-        "loader_load_then_init": "saved",
-        "load_v2_eager": "saved",
-    },
-    "keras_export": {
-        "loader_load": "saved",
-        "loader_load_then_init": "saved",
-        "load_v2_eager": "saved",
-    },
-    # The trained kernel; its bias is zeros, saved and initial alike.
+    "module": TF2,
+    "with_optimizer": TF2,
+    "keras_export": TF2,
+    # The trained kernel; its bias is zeros, saved and initial alike. A TF1 SavedModel in graph
+    # mode: the opposite of a TF2 one.
     "tf1_builder": {
         "loader_load": "saved",
         "loader_load_then_init": "initial",
+        "load_v2_restore": "saved",
+        "load_v2_global_init": "uninitialized",
         "load_v2_eager": "saved",
     },
     # main_op() runs the initializers after the restore, in either loader; the initializers
@@ -142,6 +146,8 @@ LEFT = {
     "tf1_main_op": {
         "loader_load": "initial",
         "loader_load_then_init": "own",
+        "load_v2_restore": "saved",
+        "load_v2_global_init": "uninitialized",
         "load_v2_eager": "initial",
     },
 }

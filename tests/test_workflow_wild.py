@@ -171,12 +171,16 @@ def test_the_answer_counts_outcomes_names_what_did_not_run_and_warns_of_a_strang
 def test_a_savedmodels_folder_is_loaded_each_way_its_kind_allows(wild_run):
     workdir = wild_run[0]
     variables = pd.read_csv(workdir / "results" / "variables.csv", keep_default_na=False)
-    loads = {"loader_load", "loader_load_then_init", "load_v2_eager"}
+    loads = {"loader_load", "loader_load_then_init", "load_v2_restore", "load_v2_global_init"}
+    loads |= {"load_v2_eager"}
     trained = variables[variables["checkpoint"] == "keras_trained"]
     assert set(trained["format"]) == {"savedmodel"} and set(trained["variant"]) == {"tf2"}
     assert set(trained["ordering"]) == loads and trained["variable"].nunique() == 14
     assert "optimizer/_iterations" in set(trained["variable"])
-    assert set(trained["outcome"]) == {"restored"} and set(trained["initializer"]) == {"unlisted"}
+    graph_restore = trained["ordering"] == "load_v2_restore"
+    assert set(trained.loc[graph_restore, "outcome"]) == {"uninitialized"}
+    assert set(trained.loc[~graph_restore, "outcome"]) == {"restored"}
+    assert set(trained["initializer"]) == {"unlisted"}
     builder = variables[variables["checkpoint"] == "builder"]
     assert set(builder["variant"]) == {"tf1"}
     kernel = builder[builder["variable"] == "dense/kernel"].set_index("ordering")["outcome"]
@@ -184,11 +188,13 @@ def test_a_savedmodels_folder_is_loaded_each_way_its_kind_allows(wild_run):
     assert kernel.to_dict() == {
         "loader_load": "reinitialized",
         "loader_load_then_init": "changed",
+        "load_v2_restore": "restored",
+        "load_v2_global_init": "uninitialized",
         "load_v2_eager": "reinitialized",
     }
     answer = (workdir / "results" / "verified.txt").read_text()
     counts = answer.split("Variables per outcome: builder, 2 variables", 1)[1].split("\n\n")[0]
-    assert counts.splitlines()[3].split() == ["tf1.loader_load", "1", "1", "0"]
+    assert counts.splitlines()[3].split() == ["tf1.loader_load", "1", "1", "0", "0"]
     assert "Variables per outcome: keras_trained, 14 variables" in answer
     for name in SAVEDMODELS:
         assert (workdir / "results" / "figures" / name / "outcomes.png").exists()

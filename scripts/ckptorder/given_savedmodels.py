@@ -153,17 +153,52 @@ def loader_load(folder, mapping, keys, threads, then_initialize=False):
 
 def load_v2_eager(folder, meta_graph, mapping, keys):
     """tf.saved_model.load, eager: each key's value; UNINITIALIZED for a key no loaded object
-    holds. A TF1 SavedModel loads as one object whose variables are read through a function
-    pruned to their snapshots (the variables collection's reads), all in one call."""
+    holds."""
     loaded = tf.saved_model.load(str(folder), tags=tfgraph.SERVE)
+    reads = loaded_reads(loaded, meta_graph, mapping, keys)
+    return {key: reads[key].numpy() if key in reads else UNINITIALIZED for key in keys}
+
+
+def load_v2_graph(folder, meta_graph, mapping, keys, threads, run):
+    """tf.saved_model.load in a graph of its own, then the `run` collections of ops:
+    `restore`, the saved_model_initializers it asks for; `global`,
+    global_variables_initializer(). Each key's value, UNINITIALIZED where reading raises."""
+    graph = tf.Graph()
+    with graph.as_default(), session(graph, threads, rewrite=False) as sess:
+        loaded = tf.saved_model.load(str(folder), tags=tfgraph.SERVE)
+        reads = loaded_reads(loaded, meta_graph, mapping, keys)
+        ops = {
+            "restore": tf.compat.v1.get_collection("saved_model_initializers"),
+            "global": tf.compat.v1.global_variables_initializer(),
+        }
+        for name in run:
+            sess.run(ops[name])
+        values = dict(tfgraph.readable_values(sess, initialized(sess, reads)))
+    return {key: values.get(key, UNINITIALIZED) for key in keys}
+
+
+def initialized(sess, reads):
+    """The reads of `reads` to run: a TF2 object's variable only where it is initialized (asked
+    in one call: reading the others one by one, each a new set of fetches, costs a graph
+    pruning each), as its value; a TF1 SavedModel's reads all."""
+    variables = {key: read for key, read in reads.items() if isinstance(read, tf.Variable)}
+    if not variables:
+        return reads
+    flags = sess.run({key: variable.is_initialized() for key, variable in variables.items()})
+    return {key: variable.value() for key, variable in variables.items() if flags[key]}
+
+
+def loaded_reads(loaded, meta_graph, mapping, keys):
+    """A read of each key's variable in what tf.saved_model.load gave: a TF2 object's variable,
+    by its path; a TF1 SavedModel loads as one object whose variables are read through a
+    function pruned to their snapshots (the variables collection's reads), one for all."""
     if any(key.endswith(VALUE_SUFFIX) for key in keys):
         held = object_variables(loaded)
-        return {key: held[key].numpy() if key in held else UNINITIALIZED for key in keys}
+        return {key: held[key] for key in keys if key in held}
     snapshots = {node_name(v.variable_name): v.snapshot_name for v in variable_defs(meta_graph)}
     read = [key for key in keys if mapping.get(key) in snapshots]
     values = loaded.prune([], [snapshots[mapping[key]] for key in read])() if read else []
-    held = {key: value.numpy() for key, value in zip(read, values, strict=True)}
-    return {key: held.get(key, UNINITIALIZED) for key in keys}
+    return dict(zip(read, values, strict=True))
 
 
 LOADS = {
@@ -173,6 +208,8 @@ LOADS = {
     "loader_load_then_init": lambda folder, _meta_graph, mapping, keys, threads: loader_load(
         folder, mapping, keys, threads, then_initialize=True
     ),
+    "load_v2_restore": lambda *args: load_v2_graph(*args, run=["restore"]),
+    "load_v2_global_init": lambda *args: load_v2_graph(*args, run=["global"]),
     "load_v2_eager": lambda folder, meta_graph, mapping, keys, _threads: load_v2_eager(
         folder, meta_graph, mapping, keys
     ),

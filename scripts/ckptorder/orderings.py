@@ -339,6 +339,8 @@ GIVEN_SAVEDMODEL = Format(
         for load, how in {
             "loader_load": SAVEDMODEL_LOADS["loader_load"],
             "loader_load_then_init": SAVEDMODEL_LOADS["loader_load_then_init"],
+            "load_v2_restore": SAVEDMODEL_LOADS["load_v2_restore"],
+            "load_v2_global_init": SAVEDMODEL_LOADS["load_v2_global_init"],
             "load_v2_eager": Ordering(
                 ("restore_all", "init_op"),
                 "tf.saved_model.load, eager: its restore, then its init op",
