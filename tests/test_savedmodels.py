@@ -176,15 +176,6 @@ def test_each_load_of_a_savedmodel_leaves_what_tensorflow_does(written, tmp_path
         assert left == {LEFT[kind][state.split(".")[1]]}, (state, left)
 
 
-def test_a_savedmodel_the_guard_refuses_fails_every_load_and_writes_nothing(written, tmp_path):
-    folder, target = crafted(written, tmp_path, write_in_the_restore_function)
-    states = load_savedmodel(folder, tmp_path / "values")
-    for state in states:
-        with Values(tmp_path / "values" / f"{state}.npz") as held:
-            assert held.failed.startswith("refused by the guard: ") and "WriteFile" in held.failed
-    assert not target.exists()
-
-
 def refusals(folder):
     """The guard's objections to what TF1's loader.load runs of the SavedModel in `folder`:
     its restore and its init op."""
@@ -296,11 +287,11 @@ CRAFTED = {
 }
 
 
-def crafted(written, directory, edit):
-    """A copy of the `module` SavedModel in `directory` as `edit` changes its meta graph;
+def crafted(written, directory, edit, kind="module"):
+    """A copy of the `kind` SavedModel in `directory` as `edit` changes its meta graph;
     returns the file the edit writes (or restores from)."""
     folder = directory / "savedmodel"
-    shutil.copytree(written["module"], folder)
+    shutil.copytree(written[kind], folder)
     target = directory / "written.txt"
     path = folder / "saved_model.pb"
     saved_model = saved_model_pb2.SavedModel()
@@ -326,3 +317,26 @@ def test_a_crafted_savedmodel_writes_its_file_when_loaded_unguarded(written, tmp
     with graph.as_default(), session(graph, threads=1) as sess:
         tf.compat.v1.saved_model.loader.load(sess, tfgraph.SERVE, str(folder))
     assert target.exists()
+
+
+def write_in_an_initializer(meta_graph, target):
+    """A TF1 SavedModel's: the kernel's initializer writes `target` first (its initial values
+    are read by running the initializers, before any load)."""
+    write = tf.compat.v1.NodeDef(name="w", op="WriteFile", input=["c", "d"])
+    meta_graph.graph_def.node.extend([const_node("c", str(target)), const_node("d", "x")])
+    depends_on(meta_graph, "dense/kernel/Assign", write)
+
+
+@pytest.mark.parametrize(
+    ("kind", "edit"),
+    [("module", write_in_the_restore_function), ("tf1_builder", write_in_an_initializer)],
+)
+def test_a_savedmodel_the_guard_refuses_fails_every_load_and_writes_nothing(
+    written, tmp_path, kind, edit
+):
+    folder, target = crafted(written, tmp_path, edit, kind)
+    states = load_savedmodel(folder, tmp_path / "values")
+    for state in states:
+        with Values(tmp_path / "values" / f"{state}.npz") as held:
+            assert held.failed.startswith("refused by the guard: ") and "WriteFile" in held.failed
+    assert not target.exists()

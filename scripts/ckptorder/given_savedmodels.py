@@ -17,6 +17,7 @@ from collections import deque
 from pathlib import Path
 
 from ckptorder import graph_guard, graph_sizes, orderings, tfgraph
+from ckptorder.checkpoint_files import SAVED_MODEL_VARIABLES
 from ckptorder.graph_guard import GRAPH, Program, node_name, walk
 from ckptorder.loading import init_ops
 from ckptorder.orderings import UNINITIALIZED
@@ -25,7 +26,6 @@ from ckptorder.values import state_paths, write_failure, write_graph_facts, writ
 
 # A TF2 object's variable value under its path in a checkpoint's keys.
 VALUE_SUFFIX = "/.ATTRIBUTES/VARIABLE_VALUE"
-VARIABLES = ("variables", "variables")
 # TensorFlow's escape in an object path's names (trackable_utils.escape_local_name).
 ESCAPE = "."
 
@@ -35,7 +35,7 @@ class Refused(Exception):
 
 
 def variables_prefix(folder):
-    return str(Path(folder).joinpath(*VARIABLES))
+    return str(Path(folder) / SAVED_MODEL_VARIABLES)
 
 
 def variable_keys(prefix):
@@ -239,10 +239,15 @@ def audit_given_savedmodel(folder, settings, threads, output):
     paths = state_paths(output, orderings.states(settings["orderings"]))
     reader = tf.train.load_checkpoint(prefix)
     write_values(paths["saved"], ((names[k], reader.get_tensor(k)) for k in keys))
-    write_values(paths["initial"], initial_values(meta_graph, mapping, keys, names, threads))
-    references = {state: paths[state] for state in orderings.REFERENCES}
     budget = graph_sizes.budget(tfgraph.checkpoint_keys(prefix))
     refused = None if settings["trust"] else refusal(meta_graph, budget)
+    # The initializers are the SavedModel's own ops too: none runs where the guard refused it.
+    if refused:
+        initial = [(names[k], UNINITIALIZED) for k in keys]
+    else:
+        initial = initial_values(meta_graph, mapping, keys, names, threads)
+    write_values(paths["initial"], initial)
+    references = {state: paths[state] for state in orderings.REFERENCES}
     for state in settings["orderings"]:
         started = time.perf_counter()
         try:
