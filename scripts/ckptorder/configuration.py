@@ -157,8 +157,14 @@ def checkpoint_settings(config, entry):
 
 # What a SavedModel's folder from outside is not given: every way of loading it runs, and is
 # reported, not judged (its init op is its own).
-NOT_FOR_SAVEDMODELS = ("graph", "probes", "partial_restore", "moving_averages", "orderings")
-NOT_FOR_SAVEDMODELS += ("expected",)
+NOT_FOR_SAVEDMODELS = (
+    "graph",
+    "probes",
+    "partial_restore",
+    "moving_averages",
+    "orderings",
+    "expected",
+)
 
 
 def savedmodel_settings(entry, common):

@@ -30,18 +30,14 @@ VALUE_SUFFIX = "/.ATTRIBUTES/VARIABLE_VALUE"
 ESCAPE = "."
 
 
-class Refused(Exception):
-    """The guard refused what the loads run."""
-
-
 def variables_prefix(folder):
     return str(Path(folder) / SAVED_MODEL_VARIABLES)
 
 
-def variable_keys(prefix):
-    """The checkpoint keys of variable values: a TF2 object's (ending VALUE_SUFFIX) where the
-    checkpoint holds an object graph, else every key (a TF1 Saver's)."""
-    keys = tf.train.load_checkpoint(prefix).get_variable_to_shape_map()
+def variable_keys(reader):
+    """The keys of variable values in a checkpoint's `reader`: a TF2 object's (ending
+    VALUE_SUFFIX) where the checkpoint holds an object graph, else every key (a TF1 Saver's)."""
+    keys = reader.get_variable_to_shape_map()
     objects = [key for key in keys if key.endswith(VALUE_SUFFIX)]
     return sorted(objects) if objects else sorted(k for k in keys if not k.startswith("_"))
 
@@ -225,7 +221,8 @@ def audit_given_savedmodel(folder, settings, threads, output):
     folder = Path(folder)
     meta_graph = saved_meta_graph(folder)
     prefix = variables_prefix(folder)
-    keys = variable_keys(prefix)
+    reader = tf.train.load_checkpoint(prefix)
+    keys = variable_keys(reader)
     mapping = restored_variables(meta_graph)
     names = {key: variable_name(key) for key in keys}
     write_graph_facts(
@@ -237,7 +234,6 @@ def audit_given_savedmodel(folder, settings, threads, output):
         unlisted=[] if tfgraph.listed_variables(meta_graph) else list(names.values()),
     )
     paths = state_paths(output, orderings.states(settings["orderings"]))
-    reader = tf.train.load_checkpoint(prefix)
     write_values(paths["saved"], ((names[k], reader.get_tensor(k)) for k in keys))
     budget = graph_sizes.budget(tfgraph.checkpoint_keys(prefix))
     refused = None if settings["trust"] else refusal(meta_graph, budget)
@@ -250,13 +246,12 @@ def audit_given_savedmodel(folder, settings, threads, output):
     references = {state: paths[state] for state in orderings.REFERENCES}
     for state in settings["orderings"]:
         started = time.perf_counter()
-        try:
-            if refused:
-                raise Refused(refused)
-            values = LOADS[state.split(".")[1]](folder, meta_graph, mapping, keys, threads)
-        except Refused:
+        if refused:
             logging.info("%s refused: %s", state, refused)
             write_failure(paths[state], list(names.values()), refused)
+            continue
+        try:
+            values = LOADS[state.split(".")[1]](folder, meta_graph, mapping, keys, threads)
         except (tf.errors.OpError, ValueError, ImportError, KeyError) as error:
             # What TensorFlow raises where it cannot load a part (a Keras object without Keras).
             logging.info("%s failed: %s", state, error)
