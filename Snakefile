@@ -23,6 +23,6 @@ rule all:
     default_target: True
     input:
         VERIFIED,
-        [figure_file(name, "outcomes") for name in CHECKPOINTS],
+        [figure_file(name, "outcomes") for name, entry in CHECKPOINTS.items() if entry["orderings"]],
         [figure_file(name, "probes") for name, entry in CHECKPOINTS.items() if entry["probes"]],
         [figure_file(run, "trajectory") for run in RUNS],

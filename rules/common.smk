@@ -21,8 +21,10 @@ except configuration.ConfigError as error:
 CHECKPOINTS = {entry["name"]: entry for entry in config["checkpoints"]}
 # Of them, the built model in its other formats (export, then load), by name.
 LOADED = [name for name, e in CHECKPOINTS.items() if e["built"] and e["format"] != "ckpt"]
-# The SavedModels' folders from outside (load_savedmodel).
-GIVEN = [name for name, e in CHECKPOINTS.items() if not e["built"] and e["format"] != "ckpt"]
+# The SavedModels' folders (load_savedmodel) and the TF2 checkpoints (load_object_checkpoint)
+# from outside.
+GIVEN = [n for n, e in CHECKPOINTS.items() if not e["built"] and e["format"] == "savedmodel"]
+OBJECTS = [n for n, e in CHECKPOINTS.items() if not e["built"] and e["format"] == "object_ckpt"]
 # The same by format.
 EXPORTED = {CHECKPOINTS[name]["format"]: CHECKPOINTS[name] for name in LOADED}
 # The training runs' folders among them with probes (a run's trajectory follows its probed
@@ -42,9 +44,10 @@ def any_of(names):
 
 wildcard_constraints:
     source=any_of(CHECKPOINTS),
-    checkpoint=any_of(name for name in CHECKPOINTS if name not in LOADED + GIVEN),
+    checkpoint=any_of(name for name in CHECKPOINTS if name not in LOADED + GIVEN + OBJECTS),
     loaded=any_of(LOADED),
     given=any_of(GIVEN),
+    objects=any_of(OBJECTS),
     format=any_of(EXPORTED),
     run=any_of(RUNS),
 
@@ -155,6 +158,18 @@ def savedmodel_files(wildcards):
     variables = os.path.join(entry["prefix"], checkpoint_files.SAVED_MODEL_VARIABLES)
     index = f"{variables}.index"
     return {"graph": entry["graph"], "index": index, "data": checkpoint_files.data_files(variables)}
+
+
+def object_checkpoint_files(wildcards):
+    """A TF2 checkpoint's files: its index and data shards, and its model's file if given."""
+    entry = CHECKPOINTS[wildcards.objects]
+    files = {
+        "index": f"{entry['prefix']}.index",
+        "data": checkpoint_files.data_files(entry["prefix"]),
+    }
+    if entry["model"]:
+        files["model"] = configuration.model_file(entry["model"])
+    return files
 
 
 def checkpoint_inputs(wildcards):

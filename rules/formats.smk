@@ -1,6 +1,7 @@
 # The built model written in other formats (export), and each loaded under its orderings
 # (load), like restore for a checkpoint; a SavedModel from outside, loaded each way that
-# applies (load_savedmodel).
+# applies (load_savedmodel); a TF2 checkpoint from outside, listed or restored into its model
+# (load_object_checkpoint).
 
 
 rule export:
@@ -85,5 +86,33 @@ rule load_savedmodel:
     shell:
         logged(
             "python {input.script} --settings {params.settings:q} --savedmodel {params.folder:q}"
+            " --output {output} --threads {threads} --time-limit {resources.runtime}"
+        )
+
+
+rule load_object_checkpoint:
+    input:
+        unpack(object_checkpoint_files),
+        **code("load_object_checkpoint"),
+    output:
+        directory(values_folder("{objects}")),
+    log:
+        "results/logs/load_object_checkpoint/{objects}.log",
+    benchmark:
+        "results/benchmarks/load_object_checkpoint/{objects}.tsv"
+    conda:
+        "../envs/pipeline.yaml"
+    threads: 1
+    resources:
+        mem_mb=reading_mb,
+        runtime=config["time_limit"],
+    params:
+        settings=lambda wildcards: configuration.object_checkpoint_step_settings(
+            CHECKPOINTS[wildcards.objects]
+        ),
+        prefix=lambda wildcards: CHECKPOINTS[wildcards.objects]["prefix"],
+    shell:
+        logged(
+            "python {input.script} --settings {params.settings:q} --checkpoint {params.prefix:q}"
             " --output {output} --threads {threads} --time-limit {resources.runtime}"
         )

@@ -125,7 +125,10 @@ def variable_table(paths, ordering_names, facts):
             # Free this variable's two copies before the next one is read.
             del saved_value, initial_value
     order = {ordering: n for n, ordering in enumerate(ordering_names)}
-    return pd.DataFrame(rows).sort_values("ordering", key=lambda o: o.map(order), kind="stable")
+    # A TF2 checkpoint listed without its model runs no ordering: a table of no rows.
+    columns = ["ordering", "variable", "source", *tables.MEASURES, "outcome", "error"]
+    table = pd.DataFrame(rows, columns=columns)
+    return table.sort_values("ordering", key=lambda o: o.map(order), kind="stable")
 
 
 def no_value(state, name):

@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+import yaml
 
 from ckptorder import configuration
 
@@ -158,6 +159,13 @@ def flip_byte(path):
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0xFF
     path.write_bytes(bytes(data))
+
+
+def config_with(*entries):
+    """config.yaml, unchecked, with `entries` added to its checkpoints."""
+    config = yaml.safe_load((PROJECT / "config.yaml").read_text())
+    config["checkpoints"] += list(entries)
+    return config
 
 
 def run_script(name, **options):

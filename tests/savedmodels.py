@@ -30,14 +30,21 @@ def module(folder):
     tf.saved_model.save(model, folder, signatures={"serving_default": model.serve})
 
 
+def keras_network(width=5):
+    """A small Keras model: a hidden layer `width` wide, then 3 outputs."""
+    import keras
+
+    inputs = keras.Input((4,), name="x")
+    hidden = keras.layers.Dense(width, activation="relu", name="hidden")(inputs)
+    return keras.Model(inputs, keras.layers.Dense(3, name="out")(hidden))
+
+
 def trained_keras_model():
     import keras
     import numpy as np
 
     keras.utils.set_random_seed(1)
-    inputs = keras.Input((4,), name="x")
-    hidden = keras.layers.Dense(5, activation="relu", name="hidden")(inputs)
-    model = keras.Model(inputs, keras.layers.Dense(3, name="out")(hidden))
+    model = keras_network()
     model.compile(optimizer="adam", loss="mse")
     model.fit(np.ones((8, 4)), np.ones((8, 3)), epochs=2, verbose=0)
     return model
@@ -106,15 +113,17 @@ WRITERS = {
 KINDS = tuple(WRITERS)
 
 
-def main(argv=None):
+def run_writer(description, writers, target, argv=None):
+    """The command line of a writer of tests' files: KIND TARGET; returns what the writer of
+    KIND returns, given TARGET (`target` says what it is)."""
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("kind", choices=KINDS)
-    parser.add_argument("folder", help="the SavedModel's folder to write (must not exist)")
+    parser.add_argument("kind", choices=tuple(writers))
+    parser.add_argument("target", help=target)
     args = parser.parse_args(argv)
-    WRITERS[args.kind](args.folder)
+    return writers[args.kind](args.target)
 
 
 if __name__ == "__main__":
-    main()
+    run_writer(__doc__, WRITERS, "the SavedModel's folder to write (must not exist)")

@@ -1,4 +1,4 @@
-"""SavedModels and TF2 checkpoints as users' code writes them. The config names what they are;
+"""SavedModels as users' code writes them. The config names what they are;
 load_savedmodel.py loads a SavedModel's folder each way that applies, and what each load
 leaves is TensorFlow's, read from the run. The guard: what users' code writes passes (the
 restore function reads its `file_prefix` argument, bound to the SavedModel's
@@ -13,13 +13,12 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 from tensorflow.core.protobuf import saved_model_pb2
 
 from ckptorder import checkpoint_files, configuration, graph_guard, loading, orderings, tfgraph
 from ckptorder.tfsession import saved_meta_graph, session, tf
 from ckptorder.values import Values
-from conftest import PROJECT, run_script
+from conftest import config_with, run_script
 from crafted_graphs import call_node, const_node, depends_on, evil, function_def, name_attr_list
 from savedmodels import KINDS
 
@@ -61,26 +60,12 @@ def test_an_entry_naming_a_savedmodel_says_what_it_is_in_one_line(written, kind,
     assert "an entry takes a TF1 Saver checkpoint" in line
 
 
-def test_a_tf2_checkpoint_is_named_for_what_it_is(written, tmp_path):
-    for path in (written["module"] / "variables").glob("variables.*"):
-        shutil.copy(path, tmp_path / path.name.replace("variables", "ckpt-1"))
-    with pytest.raises(configuration.ConfigError) as error:
-        configuration.checked(config_with({"name": "mine", "prefix": str(tmp_path / "ckpt-1")}))
-    assert "is a TF2 object-based checkpoint (tf.train.Checkpoint)" in str(error.value)
-
-
 def test_a_savedmodels_graph_is_not_a_meta_file(written, tmp_path):
     graph = written["module"] / "saved_model.pb"
     entry = {"name": "mine", "prefix": str(tmp_path / "model.ckpt"), "graph": str(graph)}
     with pytest.raises(configuration.ConfigError) as error:
         configuration.checked(config_with(entry))
     assert "saved_model.pb is a SavedModel's graph, not a Saver's .meta file" in str(error.value)
-
-
-def config_with(*entries):
-    config = yaml.safe_load((PROJECT / "config.yaml").read_text())
-    config["checkpoints"] += list(entries)
-    return config
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -4,8 +4,9 @@ with a state file from the machine that trained it (batch norm, Adam slots, glob
 partitioned variable, an int64 and a string variable), a sharded one, one trained with moving
 averages, one of ResNet-50's size in variables, a graph that is not the checkpoint's, and two
 SavedModels' folders (a trained Keras model with its optimizer, by tf.saved_model.save, and a
-TF1 saved_model.Builder's with main_op). One run for the session, then a mistake and a rerun
-on copies of it."""
+TF1 saved_model.Builder's with main_op), and a Keras model's TF2 checkpoint with its optimizer,
+listed alone and restored into the model's code. One run for the session, then a mistake and a
+rerun on copies of it."""
 
 import json
 import re
@@ -32,6 +33,8 @@ DEEP_LAYERS = 125
 SHARD_PROBE = {"tensor": "layer_0/kernel/read:0", "slice": "[0, :3]"}
 # The SavedModels' entries, by the kind of tests/savedmodels.py each is.
 SAVEDMODELS = {"keras_trained": "with_optimizer", "builder": "tf1_main_op"}
+# What the TF2 checkpoint's entry restores into: the function that builds its Keras model.
+KERAS_MODEL = "tests/tf2_checkpoints.py:keras_model"
 
 
 def readme_entry():
@@ -57,6 +60,9 @@ def make_checkpoints(workdir, finetune):
         script = PROJECT / "tests" / "savedmodels.py"
         command = [sys.executable, script, kind, workdir / "savedmodels" / kind]
         subprocess.run(command, check=True, capture_output=True)
+    script = PROJECT / "tests" / "tf2_checkpoints.py"
+    command = [sys.executable, script, "keras_with_optimizer", workdir / "tf2" / "ckpt"]
+    subprocess.run(command, check=True, capture_output=True)
     return [
         finetune,
         {"name": "empty", "prefix": "empty_name", "expected": {}},
@@ -79,6 +85,9 @@ def make_checkpoints(workdir, finetune):
         {"name": "deep", "prefix": "deep/model.ckpt", "expected": {}},
         {"name": "run", "prefix": "run"},
         *({"name": name, "prefix": f"savedmodels/{kind}"} for name, kind in SAVEDMODELS.items()),
+        {"name": "tf2_listed", "prefix": "tf2/ckpt-1"},
+        # The folder save() wrote, with its state file: a run of one checkpoint.
+        {"name": "tf2_keras", "prefix": "tf2", "model": KERAS_MODEL, "trust": True},
     ]
 
 
@@ -198,6 +207,37 @@ def test_a_savedmodels_folder_is_loaded_each_way_its_kind_allows(wild_run):
     assert "Variables per outcome: keras_trained, 14 variables" in answer
     for name in SAVEDMODELS:
         assert (workdir / "results" / "figures" / name / "outcomes.png").exists()
+
+
+def test_a_tf2_checkpoint_is_listed_alone_and_restored_into_its_models_code(wild_run):
+    workdir = wild_run[0]
+    results = workdir / "results"
+    compatible = pd.read_csv(results / "compatibility.csv", keep_default_na=False)
+    listed = compatible[compatible["checkpoint"] == "tf2_listed"]
+    assert set(listed["status"]) == {"needs_model"} and len(listed) == 15
+    matched = compatible[(compatible["checkpoint"] == "tf2_keras") & (compatible["variable"] != "")]
+    assert len(matched) == 6 and set(matched["status"]) == {"match"}
+    variables = pd.read_csv(results / "variables.csv", keep_default_na=False)
+    keras = variables[variables["checkpoint"] == "tf2_keras"]
+    assert set(keras["format"]) == {"object_ckpt"} and set(keras["variant"]) == {"tf2"}
+    assert {f"tf2.{o}" for o in keras["ordering"]} == set(orderings.GIVEN_OBJECT_CKPT.orderings)
+    for row in keras.itertuples():
+        predicted = orderings.expected_outcomes(f"tf2.{row.ordering}", [row.variable], ())
+        assert row.outcome == predicted[row.variable] or (
+            row.saved_equals_initial and row.outcome == "restored"
+        ), row
+    warned = keras.drop_duplicates("ordering").set_index("ordering")["warns_unrestored"]
+    assert warned.to_dict() == {
+        o.split(".")[1]: "silent" if "expect_partial" in o else "warns"
+        for o in orderings.GIVEN_OBJECT_CKPT.orderings
+    }
+    answer = (results / "verified.txt").read_text()
+    assert "Variables per outcome: tf2_keras, 6 variables" in answer
+    assert "tf2_listed: a TF2 checkpoint; its 15 keys are listed in results/compatibility.csv" in (
+        " ".join(answer.split())
+    )
+    assert (results / "figures" / "tf2_keras" / "outcomes.png").exists()
+    assert not (results / "figures" / "tf2_listed").exists()
 
 
 def test_a_wrong_name_fails_in_one_last_line_before_any_ordering_runs(wild_run, tmp_path):

@@ -18,9 +18,11 @@ def data_files(prefix):
 
 
 def missing_files(prefix, graph):
-    """The files of the checkpoint `prefix` and of its `graph` (a .meta file) that are not
-    on disk: its index, at least one data shard, the graph."""
-    missing = [path for path in (f"{prefix}.index", graph) if not os.path.isfile(path)]
+    """The files of the checkpoint `prefix` and of its `graph` (a .meta file; None for a TF2
+    checkpoint, which has none) that are not on disk: its index, at least one data shard, the
+    graph."""
+    paths = [f"{prefix}.index", *([graph] if graph is not None else [])]
+    missing = [path for path in paths if not os.path.isfile(path)]
     if not data_files(prefix):
         missing.append(f"{prefix}.data-*-of-*")
     return missing
@@ -37,29 +39,25 @@ def require_files(prefix, graph, folders=()):
 STATE_FILE = "checkpoint"
 # What names a SavedModel's folder: its graph.
 SAVED_MODEL_FILE = "saved_model.pb"
-# The key tf.train.Checkpoint keeps its object graph under. A bundle's index is uncompressed and
-# stores each key after the part it shares with the key before: the key's tail shows whole.
-OBJECT_GRAPH_KEY = b"CHECKPOINTABLE_OBJECT_GRAPH"
+# The key tf.train.Checkpoint keeps its object graph under.
+OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
 # What an entry takes, said where it names another kind of file.
 TAKES = (
     "an entry takes a TF1 Saver checkpoint (a prefix with its .index, .data and .meta files, or"
-    " a training run's folder) or a SavedModel's folder"
+    " a training run's folder), a TF2 checkpoint's prefix or a SavedModel's folder"
 )
 # A SavedModel's variables, under its folder.
 SAVED_MODEL_VARIABLES = os.path.join("variables", "variables")
 
 
 def other_kind(prefix, graph):
-    """What `prefix` or its `graph` is where it is a kind of file an entry does not take (a
-    SavedModel's graph or variables alone, a TF2 object-based checkpoint), else None."""
+    """What `prefix` or its `graph` is where it is a part of a SavedModel, which an entry does
+    not take alone (its graph or its variables), else None."""
     folder = os.path.dirname(os.path.dirname(prefix))
     if prefix.endswith(SAVED_MODEL_VARIABLES) and is_savedmodel_folder(folder):
         return f"{prefix} is a SavedModel's variables: give its folder, {folder}, as prefix"
     if os.path.basename(graph) == SAVED_MODEL_FILE:
         return f"{graph} is a SavedModel's graph, not a Saver's .meta file"
-    index = f"{prefix}.index"
-    if not os.path.isfile(graph) and has_object_graph(index):
-        return f"{prefix} is a TF2 object-based checkpoint (tf.train.Checkpoint)"
     return None
 
 
@@ -67,8 +65,10 @@ def has_object_graph(index):
     """Whether the checkpoint index file `index` exists and holds a TF2 object graph."""
     if not os.path.isfile(index):
         return False
+    # A bundle's index is uncompressed and stores each key after the part it shares with the
+    # key before: the key's tail shows whole.
     with open(index, "rb") as handle:
-        return OBJECT_GRAPH_KEY in handle.read()
+        return OBJECT_GRAPH_KEY[1:].encode() in handle.read()
 
 
 def is_savedmodel_folder(path):

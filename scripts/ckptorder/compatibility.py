@@ -16,16 +16,26 @@ COLUMNS = (
     "checkpoint_dtype",
     "status",
     "suggested_key",
+    "object_paths",
 )
+# The status of a TF2 checkpoint's key where no model was given to match it against.
+NEEDS_MODEL = "needs_model"
 
 
-def rows(variables, keys):
+def rows(variables, keys, matched=None, paths=None):
     """One row per graph variable (match, missing_in_checkpoint, shape_mismatch,
-    dtype_mismatch), then one per key no variable is named after (unused_key)."""
-    unused = {key: spec for key, spec in keys.items() if key not in variables}
+    dtype_mismatch), then one per key no variable is matched to (unused_key). A variable is
+    matched to the key of its own name, or where `matched` is given (a TF2 checkpoint's walk of
+    its object graph) to the key it gives; `paths`: each key's object paths (a TF2 key's)."""
+    if matched is None:
+        matched = {name: name for name in variables if name in keys}
+    paths = paths or {}
+    used = set(matched.values())
+    unused = {key: spec for key, spec in keys.items() if key not in used}
     found = []
     for name, (shape, dtype) in variables.items():
-        held = keys.get(name)
+        key = matched.get(name)
+        held = keys.get(key)
         status = (
             "missing_in_checkpoint"
             if held is None
@@ -36,13 +46,16 @@ def rows(variables, keys):
             else "match"
         )
         suggestion = suggested_key(name, (shape, dtype), unused) if held is None else None
-        found.append(row(name, name if held else "", (shape, dtype), held, status, suggestion))
+        found.append(
+            row(name, key if held else "", (shape, dtype), held, status, suggestion, paths.get(key))
+        )
     for key, spec in unused.items():
-        found.append(row("", key, None, spec, "unused_key", None))
+        found.append(row("", key, None, spec, "unused_key", None, paths.get(key)))
     return found
 
 
-def row(variable, key, spec, held, status, suggestion):
+def row(variable, key, spec, held, status, suggestion, object_paths=None):
+    """A row of COLUMNS; `object_paths`: a TF2 key's paths, joined by spaces."""
     shape, dtype = spec or (None, "")
     held_shape, held_dtype = held or (None, "")
     return {
@@ -54,6 +67,7 @@ def row(variable, key, spec, held, status, suggestion):
         "checkpoint_dtype": held_dtype,
         "status": status,
         "suggested_key": suggestion or "",
+        "object_paths": " ".join(object_paths or ()),
     }
 
 

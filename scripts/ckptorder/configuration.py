@@ -16,6 +16,7 @@ from ckptorder.step_settings import (
     ExtractSettings,
     LoadSettings,
     NamesSettings,
+    ObjectCheckpointSettings,
     ReportSettings,
     RestoreSettings,
     SavedModelSettings,
@@ -125,6 +126,7 @@ def checkpoint_settings(config, entry):
         "probes": entry.get("probes", config["probes"] if built else []),
         "expected": entry.get("expected", config["expected"] if built else None),
         "trust": entry.get("trust", config["trust"]),
+        "model": entry.get("model"),
     }
     if built:
         return built_settings(config, entry["name"], common)
@@ -140,7 +142,7 @@ def checkpoint_settings(config, entry):
             listed = [(None, entry["name"], members[0][1])]
         else:
             listed = [(step, f"{entry['name']}-{step}", member) for step, member in members]
-    return [
+    members = [
         {
             "name": name,
             "prefix": member,
@@ -153,11 +155,17 @@ def checkpoint_settings(config, entry):
         }
         for step, name, member in listed
     ]
+    return [
+        object_checkpoint_settings(settings)
+        if checkpoint_files.has_object_graph(f"{settings['prefix']}.index")
+        else settings
+        for settings in members
+    ]
 
 
-# What a SavedModel's folder from outside is not given: every way of loading it runs, and is
-# reported, not judged (its init op is its own).
-NOT_FOR_SAVEDMODELS = (
+# What an entry from outside of another kind than a TF1 checkpoint (a SavedModel's folder, a
+# TF2 checkpoint) is not given: every way of loading it runs, and is reported, not judged.
+NOT_FOR_OTHER_KINDS = (
     "graph",
     "probes",
     "partial_restore",
@@ -167,26 +175,48 @@ NOT_FOR_SAVEDMODELS = (
 )
 
 
+def given_settings(settings):
+    """`settings` of an entry from outside cleared of what NOT_FOR_OTHER_KINDS lists."""
+    return {
+        **settings,
+        "output_tensor": None,
+        "partial_variables": None,
+        "moving_averages": None,
+        "probes": [],
+        "expected": None,
+    }
+
+
+def object_checkpoint_settings(settings):
+    """The settings of a TF2 object-based checkpoint (its index holds an object graph): the
+    orderings of `orderings.GIVEN_OBJECT_CKPT`, each skipped where the entry gives no model to
+    restore into. It has no graph file."""
+    named = list(orderings.GIVEN_OBJECT_CKPT.orderings)
+    model = settings["model"]
+    return {
+        **given_settings(settings),
+        "format": "object_ckpt",
+        "graph": "",
+        "orderings": named if model else [],
+        "skipped": [] if model else named,
+    }
+
+
 def savedmodel_settings(entry, common):
     """The settings of a SavedModel's folder: each way of loading one of the kind its files
     show (`orderings.GIVEN_SAVEDMODEL`). Raises ValueError for one without variables."""
     kind = checkpoint_files.savedmodel_kind(entry["prefix"])
     return {
-        **common,
+        **given_settings(common),
         "name": entry["name"],
         "checkpoint": entry["name"],
         "prefix": entry["prefix"],
         "graph": str(Path(entry["prefix"]) / checkpoint_files.SAVED_MODEL_FILE),
         "run": None,
         "step": None,
-        "output_tensor": None,
         "format": "savedmodel",
         "orderings": [o for o in orderings.GIVEN_SAVEDMODEL.orderings if o.startswith(f"{kind}.")],
         "skipped": [],
-        "partial_variables": None,
-        "moving_averages": None,
-        "probes": [],
-        "expected": None,
     }
 
 
@@ -276,9 +306,16 @@ def checkpoint_problems(config, number, entry, settings):
         return [
             f"{where}.{name}: not for a SavedModel's folder, which is loaded every way that"
             " applies and reported; give name, prefix and trust"
-            for name in NOT_FOR_SAVEDMODELS
+            for name in (*NOT_FOR_OTHER_KINDS, orderings.MODEL_SETTING)
             if name in entry
         ]
+    if settings["format"] == "object_ckpt":
+        return object_checkpoint_problems(where, entry, settings)
+    if "model" in entry:
+        problems.append(
+            f"{where}.model: for a TF2 checkpoint (tf.train.Checkpoint's files), which"
+            f" {settings['prefix']} is not"
+        )
     given = {
         "partial_restore": settings["partial_variables"],
         "moving_averages": settings["moving_averages"],
@@ -293,6 +330,36 @@ def checkpoint_problems(config, number, entry, settings):
     if missing:
         problems.append(f"{where}: {settings['name']}: no such file(s): {', '.join(missing)}")
     return problems
+
+
+def object_checkpoint_problems(where, entry, settings):
+    """What is wrong with a TF2 checkpoint's entry: a setting it does not take; a model that
+    is not on disk, or not trusted (it is code the run executes)."""
+    problems = [
+        f"{where}.{name}: not for a TF2 checkpoint, which is restored every way that applies"
+        " into its model and reported; give name, prefix, model and trust"
+        for name in NOT_FOR_OTHER_KINDS
+        if name in entry
+    ]
+    model = settings["model"]
+    if model:
+        path = model_file(model)
+        if not Path(path).is_file():
+            problems.append(f"{where}.model: {path}: no such file")
+        elif not settings["trust"]:
+            problems.append(
+                f"{where}.model: {model} is code the run executes: give trust: true (for code"
+                " you trust), or leave model out to list the checkpoint's objects alone"
+            )
+    missing = checkpoint_files.missing_files(settings["prefix"], None)
+    if missing:
+        problems.append(f"{where}: {settings['name']}: no such file(s): {', '.join(missing)}")
+    return problems
+
+
+def model_file(model):
+    """The file of a `model` setting, FILE.py:FUNCTION."""
+    return model.rpartition(":")[0]
 
 
 def ordering_problems(config):
@@ -463,6 +530,16 @@ def savedmodel_step_settings(checkpoint):
     """load_savedmodel's settings for a SavedModel's folder from outside."""
     return SavedModelSettings(
         checkpoint=checkpoint["name"], orderings=checkpoint["orderings"], trust=checkpoint["trust"]
+    ).dump()
+
+
+def object_checkpoint_step_settings(checkpoint):
+    """load_object_checkpoint's settings for a TF2 checkpoint from outside."""
+    return ObjectCheckpointSettings(
+        checkpoint=checkpoint["name"],
+        orderings=checkpoint["orderings"],
+        model=checkpoint["model"],
+        trust=checkpoint["trust"],
     ).dump()
 
 

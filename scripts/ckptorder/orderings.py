@@ -52,10 +52,14 @@ STEP_SETTINGS = {
     "restore_partial": "partial_restore",
     "restore_moving_averages": "moving_averages",
 }
+# What the orderings of a TF2 checkpoint from outside need: the model to restore into.
+MODEL_SETTING = "model"
 SETTING_MEANINGS = {
     "partial_restore": "partial_restore.variables (the variables that ordering's Saver restores)",
     "moving_averages": "moving_averages (the name of the ExponentialMovingAverage whose shadow"
     " values that ordering restores)",
+    MODEL_SETTING: "model (FILE.py:FUNCTION, the function that builds what to restore into; it runs"
+    " only with trust: true)",
 }
 
 
@@ -348,13 +352,31 @@ GIVEN_SAVEDMODEL = Format(
         }.items()
     },
 )
+# A TF2 object-based checkpoint brought from outside (tf.train.Checkpoint's files), restored
+# into the model its entry's function builds: each way of restoring it the built model's
+# object_ckpt format runs on a model object, with its status checks (reported, not judged: the
+# user's model decides what they give). Without the model none of them can run.
+GIVEN_OBJECT_CKPT = Format(
+    "TF2 checkpoints from outside, restored into the model their entry builds",
+    {"tf2": "tf.train.Checkpoint's files: an object graph, restored by matching object paths"},
+    {
+        "tf2.init_then_run_restore_ops": OBJECT_ORDERINGS["model.init_then_run_restore_ops"],
+        "tf2.run_restore_ops_then_init": OBJECT_ORDERINGS["model.run_restore_ops_then_init"],
+        "tf2.initialize_or_restore": OBJECT_ORDERINGS["model.initialize_or_restore"],
+        "tf2.expect_partial_initialize_or_restore": Ordering(
+            ("restore_matched", "initialize_uninitialized"),
+            "graph mode: status.expect_partial(), then status.initialize_or_restore(sess)",
+        ),
+        "tf2.eager_create_then_restore": OBJECT_ORDERINGS["model.eager_create_then_restore"],
+    },
+)
 # Those export writes from the built checkpoint, and load reads.
 EXPORTED_FORMATS = tuple(name for name, format_ in FORMATS.items() if format_.export)
 # Every ordering of every format, by name; the `initial` state's steps are the initializers
 # alone, in a fresh session.
 _EVERY = {
     name: o
-    for format_ in (*FORMATS.values(), GIVEN_SAVEDMODEL)
+    for format_ in (*FORMATS.values(), GIVEN_SAVEDMODEL, GIVEN_OBJECT_CKPT)
     for name, o in format_.orderings.items()
 }
 INITIAL = Ordering(("initialize_all",), "the graph's initializers in a fresh session")
@@ -385,6 +407,8 @@ def variant_and_load(state):
     variant, load = state.split(".")
     if state in GIVEN_SAVEDMODEL.orderings:
         return "savedmodel", variant, load
+    if state in GIVEN_OBJECT_CKPT.orderings:
+        return "object_ckpt", variant, load
     format_ = next(name for name, f in FORMATS.items() if variant in f.variants)
     return format_, variant, load
 
@@ -400,8 +424,10 @@ def steps(state):
 
 
 def needed_settings(name):
-    """The settings of STEP_SETTINGS the ordering `name` needs."""
-    return [STEP_SETTINGS[step] for step in steps(name) if step in STEP_SETTINGS]
+    """The settings the ordering `name` needs: those of STEP_SETTINGS its steps need, and for
+    a TF2 checkpoint's from outside the model."""
+    needed = [STEP_SETTINGS[step] for step in steps(name) if step in STEP_SETTINGS]
+    return needed + ([MODEL_SETTING] if name in GIVEN_OBJECT_CKPT.orderings else [])
 
 
 def ordering_of(*wanted):

@@ -105,6 +105,19 @@ class SavedModelSettings(StepSettings):
 
 
 @dataclasses.dataclass(frozen=True)
+class ObjectCheckpointSettings(StepSettings):
+    checkpoint: str = setting("the TF2 checkpoint's name (for messages)")
+    orderings: list = setting(
+        f"a list of {', '.join(orderings.GIVEN_OBJECT_CKPT.orderings)}; none without a model"
+    )
+    model: str = setting(
+        "FILE.py:FUNCTION, the function that builds what to restore into (a trackable, or a"
+        " dict of them); null to list the checkpoint alone"
+    )
+    trust: bool = setting("run the model's code (without it, a model is refused)")
+
+
+@dataclasses.dataclass(frozen=True)
 class ExtractSettings(StepSettings):
     checkpoint: str = setting("the checkpoint's name (for messages)")
     states: list = setting(

@@ -262,7 +262,8 @@ def checkpoint_problem(error, prefix):
         return f"{prefix}.index: not a checkpoint index (damaged, truncated or another file)"
     if isinstance(error, tf.errors.OutOfRangeError):
         return truncated(prefix)
-    if isinstance(error, tf.errors.DataLossError):
+    # A checkpoint reader's get_tensor raises the plain OpError, with TensorFlow's words.
+    if isinstance(error, tf.errors.DataLossError) or "Checksum does not match" in str(error):
         return f"{data_files_named(prefix)}: checksum mismatch (the file is damaged)"
     return None
 

@@ -12,14 +12,24 @@ import os
 import sys
 import tempfile
 
+from ckptorder.checkpoint_files import OBJECT_GRAPH_KEY
+
 SHOW_TENSORFLOW_MESSAGES = os.environ.get("TF_CPP_MIN_LOG_LEVEL") == "0"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # oneDNN's kernels keep the memory of freed tensors: with them a restore job of a 1 GiB
 # checkpoint peaks at 3.4x the checkpoint's size, without them at 2.5x.
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 # TensorFlow imports Keras' optimizers eagerly (about 0.9 s of CPU) and skips them when they
-# cannot be imported; nothing here uses Keras, so they are marked as not importable.
-sys.modules.setdefault("keras.src.optimizers", None)
+# cannot be imported; nothing here uses Keras, so they are marked as not importable (until a
+# user's model is loaded: `allow_keras`).
+KERAS_OPTIMIZERS = "keras.src.optimizers"
+sys.modules.setdefault(KERAS_OPTIMIZERS, None)
+
+
+def allow_keras():
+    """Let Keras be imported whole: a user's model may be a Keras one."""
+    if KERAS_OPTIMIZERS in sys.modules and sys.modules[KERAS_OPTIMIZERS] is None:
+        del sys.modules[KERAS_OPTIMIZERS]
 
 
 @contextlib.contextmanager
@@ -49,8 +59,10 @@ def start_up_messages_held():
 
 with start_up_messages_held():
     import tensorflow as tf
+    from google.protobuf.message import DecodeError
     from tensorflow.core.framework.variable_pb2 import VariableDef
     from tensorflow.core.protobuf.saved_model_pb2 import SavedModel
+    from tensorflow.core.protobuf.trackable_object_graph_pb2 import TrackableObjectGraph
     from tensorflow.python.framework import op_def_registry
 
 if not SHOW_TENSORFLOW_MESSAGES:
@@ -114,3 +126,19 @@ def saved_meta_graph(folder):
     saved_model = SavedModel()
     saved_model.ParseFromString((folder / "saved_model.pb").read_bytes())
     return saved_model.meta_graphs[0]
+
+
+def checkpoint_object_graph(reader, prefix):
+    """The TrackableObjectGraph the TF2 checkpoint `prefix` holds (read by `reader`). Raises
+    ValueError where it is damaged or cut short."""
+    graph = TrackableObjectGraph()
+    try:
+        graph.ParseFromString(reader.get_tensor(OBJECT_GRAPH_KEY))
+    except DecodeError:
+        raise ValueError(f"{prefix}: its object graph is damaged") from None
+    except IndexError:  # what the reader raises for a data file cut short
+        raise ValueError(f"{prefix}: its object graph is cut short (a truncated file)") from None
+    nodes = len(graph.nodes)
+    if not nodes or any(c.node_id >= nodes for n in graph.nodes for c in n.children):
+        raise ValueError(f"{prefix}: its object graph is damaged (a child that is no node)")
+    return graph
