@@ -1,16 +1,17 @@
-"""Audit a TF2 object-based checkpoint brought from outside (tf.train.Checkpoint's files).
-Without a model, list it: every key with its object paths, shape and dtype, and each
-variable's value. With `model` (FILE.py:FUNCTION, code: it runs only where the settings trust
-it), restore it into what FUNCTION builds each way that applies (graph mode: the initializers
-before or after the restore ops, initialize_or_restore, with and without expect_partial;
-eager: create, then restore), each on a model of its own, and record every variable's value,
-what each of the status object's assertions gives and whether TensorFlow warned of saved
-values left unrestored.
+"""Audit a TF2 object-based checkpoint brought from outside (tf.train.Checkpoint's files), or
+a TF1 one against new TF2 code. Without a model, list a TF2 checkpoint: every key with its
+object paths, shape and dtype, and each variable's value. With `model` (FILE.py:FUNCTION, code:
+it runs only where the settings trust it), restore it into what FUNCTION builds each way that
+applies (a TF2 checkpoint: graph mode, the initializers before or after the restore ops,
+initialize_or_restore, with and without expect_partial; eager, create, then restore. A TF1
+one, by name: initialize_or_restore in graph mode; eager, create, then restore), each on a
+model of its own, and record every variable's value, what each of the status object's
+assertions gives and whether TensorFlow warned of saved values left unrestored.
 
 Writes, into the `--output` folder, what restore.py writes for a checkpoint: `saved.npz` (by
 the model's object path, the value of the key a restore matches it to; without a model, by
 key), `initial.npz` (the model's initializers' values; none without a model), one
-`tf2.LOAD.npz` per ordering, `assertions.json` and `graph.json` (the compatibility rows: each
+`VARIANT.LOAD.npz` per ordering, `assertions.json` and `graph.json` (the compatibility rows: each
 of the model's variables against the checkpoint's keys, or the keys alone).
 """
 
@@ -32,7 +33,10 @@ from ckptorder.step_settings import ObjectCheckpointSettings
 
 def main(argv=None):
     options = [
-        ("--checkpoint", "the TF2 checkpoint's prefix (PREFIX.index holds its object graph)"),
+        (
+            "--checkpoint",
+            "the checkpoint's prefix (a TF2 one's PREFIX.index holds its object graph)",
+        ),
         ("--output", "folder to write the values files to"),
         THREADS,
     ]
@@ -40,12 +44,9 @@ def main(argv=None):
         "load_object_checkpoint", __doc__, argv, options, ObjectCheckpointSettings, time_limit=True
     )
     with one_line_errors():
-        settings = checked_settings(args.settings)
         require_files(args.checkpoint, None)
-        if not has_object_graph(f"{args.checkpoint}.index"):
-            raise ValueError(
-                f"{args.checkpoint}: not a TF2 checkpoint (its index holds no object graph)"
-            )
+        variant = "tf2" if has_object_graph(f"{args.checkpoint}.index") else "tf1"
+        settings = checked_settings(args.settings, variant)
         from ckptorder import given_object_checkpoints  # TensorFlow, once the arguments are checked
 
         with atomic_directory(args.output) as folder:
@@ -58,13 +59,17 @@ def main(argv=None):
     logging.info("read %s; wrote %s", args.checkpoint, args.output)
 
 
-def checked_settings(text):
-    """The settings `text` holds. Raises ValueError for an unknown ordering, for orderings
-    without a model and for a model not trusted."""
+def checked_settings(text, variant):
+    """The settings `text` holds for a checkpoint of `variant` (tf2 or tf1). Raises ValueError
+    for an ordering not of its variant, for a TF1 checkpoint or orderings without a model and
+    for a model not trusted."""
     settings = load_settings(text, ObjectCheckpointSettings)
-    check_orderings(settings["orderings"], list(orderings.GIVEN_OBJECT_CKPT.orderings))
-    if settings["orderings"] and not settings["model"]:
-        raise ValueError(f"checkpoint {settings['checkpoint']}: its orderings need a model")
+    check_orderings(settings["orderings"], orderings.given_object_orderings(variant))
+    if (settings["orderings"] or variant == "tf1") and not settings["model"]:
+        raise ValueError(
+            f"checkpoint {settings['checkpoint']}: its orderings need a model (a TF1"
+            " checkpoint is restored into one alone)"
+        )
     if settings["model"] and not settings["trust"]:
         raise ValueError(
             f"checkpoint {settings['checkpoint']}: model {settings['model']} is code: it runs"

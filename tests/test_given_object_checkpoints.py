@@ -1,11 +1,12 @@
 """TF2 checkpoints as users' code writes them (`tf2_checkpoints.py`, in processes of their
-own). An entry names one by its prefix. Without a model, load_object_checkpoint.py lists its
-keys with their object paths; with one (code: it runs only where trusted), each ordering
-restores the checkpoint into what the model's function builds, and what each leaves is what
-its steps predict. tf.train.Checkpoint matches objects, not names: a Keras kernel the
-checkpoint keeps under the optimizer's path is matched to the model's own. A model of other
-shapes or names is reported (shape_mismatch, a suggested key); damaged files and broken models
-end in one line, leaving nothing behind."""
+own), and a TF1 one against TF2 code. An entry names one by its prefix. Without a model,
+load_object_checkpoint.py lists a TF2 checkpoint's keys with their object paths; with one
+(code: it runs only where trusted), each ordering restores the checkpoint into what the
+model's function builds, and what each leaves is what its steps predict. tf.train.Checkpoint
+matches a TF2 checkpoint's objects, not names: a Keras kernel the checkpoint keeps under the
+optimizer's path is matched to the model's own; a TF1 checkpoint's by name, which no Keras 3
+variable has. A model of other shapes or names is reported (shape_mismatch, a suggested key);
+damaged files and broken models end in one line, leaving nothing behind."""
 
 import json
 import subprocess
@@ -22,9 +23,15 @@ from tf2_checkpoints import KINDS
 
 TESTS = Path(__file__).parent
 MODELS = TESTS / "tf2_checkpoints.py"
-ORDERINGS = list(orderings.GIVEN_OBJECT_CKPT.orderings)
-# The model each kind of checkpoint is restored into, as its writer built it.
-OWN_MODEL = {"keras_with_optimizer": "keras_model", "module": "dense_as_net"}
+ORDERINGS = orderings.given_object_orderings("tf2")
+TF1_ORDERINGS = orderings.given_object_orderings("tf1")
+# The model each kind of checkpoint is restored into, as its writer built it, and the
+# orderings that apply.
+OWN_MODEL = {
+    "keras_with_optimizer": ("keras_model", ORDERINGS),
+    "module": ("dense_as_net", ORDERINGS),
+    "tf1_dense": ("scoped_module", TF1_ORDERINGS),
+}
 STEPS_SOURCE = {orderings.RESTORED: "saved", orderings.REINITIALIZED: "initial"}
 
 
@@ -78,8 +85,9 @@ CONFIG_ERRORS = {
     ),
     "a probe": (
         {"probes": [{"tensor": "net/kernel", "slice": "[0]"}]},
-        "config error: checkpoints[1].probes: not for a TF2 checkpoint, which is restored every"
-        " way that applies into its model and reported; give name, prefix, model and trust",
+        "config error: checkpoints[1].probes: not for a checkpoint restored into a model (a TF2"
+        " checkpoint, or one given a model), which is restored every way that applies and"
+        " reported; give name, prefix, model and trust",
     ),
 }
 
@@ -92,15 +100,11 @@ def test_a_tf2_entrys_mistake_is_one_line(written, case):
     assert str(error.value) == line.format(model=given.get("model"))
 
 
-def test_a_model_is_for_a_tf2_checkpoint_alone(built):
-    prefix = str(built / "ckpt" / "model.ckpt")
-    entry = {"name": "mine", "prefix": prefix, "model": model("dense_as_net"), "trust": True}
-    with pytest.raises(configuration.ConfigError) as error:
-        configuration.checked(config_with(entry))
-    assert str(error.value) == (
-        f"config error: checkpoints[1].model: for a TF2 checkpoint (tf.train.Checkpoint's"
-        f" files), which {prefix} is not"
+def test_a_tf1_checkpoint_given_a_model_is_restored_into_it_by_name(written):
+    entry = entry_settings(
+        {"prefix": written["tf1_dense"], "model": model("scoped_module"), "trust": True}
     )
+    assert entry["format"] == "object_ckpt" and entry["orderings"] == TF1_ORDERINGS
 
 
 def audit(prefix, output, function=None, states=()):
@@ -141,11 +145,22 @@ def test_without_a_model_every_key_is_listed_with_its_object_paths(written, tmp_
             assert saved.equals(name, reader.get_tensor(key)), name
 
 
-def predicted_sources(state, names, saved):
-    """What each variable's values should be after `state`, by its steps: `saved` or
-    `initial` (each variable's last write)."""
-    expected = orderings.expected_outcomes(state, names, (), saved=saved)
-    return {name: STEPS_SOURCE[outcome] for name, outcome in expected.items()}
+def assert_steps_predict(output, states):
+    """Each state in `output` left each variable what its steps predict: the saved value, the
+    initial one, or, where they fail, nothing."""
+    with Values(output / "saved.npz") as saved, Values(output / "initial.npz") as initial:
+        names, matched = initial.names, set(saved.names)
+        alike = {n for n in matched if initial.equals(n, saved.read(n))}
+    for state in states:
+        predicted = orderings.expected_outcomes(state, names, (), saved=matched)
+        with Values(output / f"{state}.npz") as held:
+            if set(predicted.values()) == {orderings.FAILED}:
+                assert held.failed, state
+                continue
+            for name, outcome in predicted.items():
+                # A value saved as it was initialised (the learning rate) shows as saved.
+                source = held.source(name)
+                assert source == STEPS_SOURCE[outcome] or name in alike, (state, name, source)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -153,17 +168,11 @@ def test_restored_into_its_model_each_ordering_leaves_what_its_steps_predict(
     written, tmp_path, kind
 ):
     output = tmp_path / "values"
-    assert audit(written[kind], output, OWN_MODEL[kind], ORDERINGS).returncode == 0
+    function, states = OWN_MODEL[kind]
+    assert audit(written[kind], output, function, states).returncode == 0
     with Values(output / "saved.npz") as saved, Values(output / "initial.npz") as initial:
-        names, matched = initial.names, saved.names
-        alike = {n for n in matched if initial.equals(n, saved.read(n))}
-    assert matched == names  # every variable of its own model is in the checkpoint
-    for state in ORDERINGS:
-        with Values(output / f"{state}.npz") as held:
-            left = {name: held.source(name) for name in names}
-        for name, source in predicted_sources(state, names, set(matched)).items():
-            # A value saved as it was initialised (the learning rate) shows as saved either way.
-            assert left[name] == source or name in alike, (state, name, left[name])
+        assert saved.names == initial.names  # every variable of its own model is in it
+    assert_steps_predict(output, states)
     checks = json.loads((output / "assertions.json").read_text())
     if kind == "keras_with_optimizer":  # the optimizer's moments stay unrestored
         warned = {state: checks[state][orderings.UNRESTORED_WARNING] for state in ORDERINGS}
@@ -174,7 +183,18 @@ def test_restored_into_its_model_each_ordering_leaves_what_its_steps_predict(
         )
         assert kernel["key"].startswith("optimizer/_trainable_variables/")
     else:
-        assert all(checks[s]["assert_consumed"] == orderings.PASSES for s in ORDERINGS)
+        assert all(checks[s]["assert_consumed"] == orderings.PASSES for s in states)
+
+
+def test_a_keras_3_model_takes_nothing_of_a_tf1_checkpoint_by_name(written, tmp_path):
+    output = tmp_path / "values"
+    assert audit(written["tf1_dense"], output, "keras_model", TF1_ORDERINGS).returncode == 0
+    rows = facts(output)["compatibility"]
+    assert {r["status"] for r in rows if r["variable"]} == {"missing_in_checkpoint"}
+    assert {r["key"] for r in rows if r["status"] == "unused_key"} >= {"hidden/kernel"}
+    assert_steps_predict(output, TF1_ORDERINGS)
+    with Values(output / "tf1.initialize_or_restore.npz") as graph_mode:
+        assert graph_mode.failed == "NotFoundError: Key VARIABLE_VALUE not found in checkpoint"
 
 
 def test_a_model_named_otherwise_gets_the_keys_it_would_take(written, tmp_path):

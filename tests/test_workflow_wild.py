@@ -4,9 +4,9 @@ with a state file from the machine that trained it (batch norm, Adam slots, glob
 partitioned variable, an int64 and a string variable), a sharded one, one trained with moving
 averages, one of ResNet-50's size in variables, a graph that is not the checkpoint's, and two
 SavedModels' folders (a trained Keras model with its optimizer, by tf.saved_model.save, and a
-TF1 saved_model.Builder's with main_op), and a Keras model's TF2 checkpoint with its optimizer,
-listed alone and restored into the model's code. One run for the session, then a mistake and a
-rerun on copies of it."""
+TF1 saved_model.Builder's with main_op), a Keras model's TF2 checkpoint with its optimizer,
+listed alone and restored into the model's code, and a TF1 checkpoint restored into TF2 code.
+One run for the session, then a mistake and a rerun on copies of it."""
 
 import json
 import re
@@ -35,6 +35,8 @@ SHARD_PROBE = {"tensor": "layer_0/kernel/read:0", "slice": "[0, :3]"}
 SAVEDMODELS = {"keras_trained": "with_optimizer", "builder": "tf1_main_op"}
 # What the TF2 checkpoint's entry restores into: the function that builds its Keras model.
 KERAS_MODEL = "tests/tf2_checkpoints.py:keras_model"
+# The TF2 code a TF1 checkpoint's entry restores it into, by name.
+TF2_CODE = "tests/tf2_checkpoints.py:scoped_module"
 
 
 def readme_entry():
@@ -61,8 +63,10 @@ def make_checkpoints(workdir, finetune):
         command = [sys.executable, script, kind, workdir / "savedmodels" / kind]
         subprocess.run(command, check=True, capture_output=True)
     script = PROJECT / "tests" / "tf2_checkpoints.py"
-    command = [sys.executable, script, "keras_with_optimizer", workdir / "tf2" / "ckpt"]
-    subprocess.run(command, check=True, capture_output=True)
+    for kind, prefix in (("keras_with_optimizer", "tf2/ckpt"), ("tf1_dense", "tf1/model.ckpt")):
+        subprocess.run(
+            [sys.executable, script, kind, workdir / prefix], check=True, capture_output=True
+        )
     return [
         finetune,
         {"name": "empty", "prefix": "empty_name", "expected": {}},
@@ -88,6 +92,7 @@ def make_checkpoints(workdir, finetune):
         {"name": "tf2_listed", "prefix": "tf2/ckpt-1"},
         # The folder save() wrote, with its state file: a run of one checkpoint.
         {"name": "tf2_keras", "prefix": "tf2", "model": KERAS_MODEL, "trust": True},
+        {"name": "migrated", "prefix": "tf1/model.ckpt", "model": TF2_CODE, "trust": True},
     ]
 
 
@@ -220,7 +225,7 @@ def test_a_tf2_checkpoint_is_listed_alone_and_restored_into_its_models_code(wild
     variables = pd.read_csv(results / "variables.csv", keep_default_na=False)
     keras = variables[variables["checkpoint"] == "tf2_keras"]
     assert set(keras["format"]) == {"object_ckpt"} and set(keras["variant"]) == {"tf2"}
-    assert {f"tf2.{o}" for o in keras["ordering"]} == set(orderings.GIVEN_OBJECT_CKPT.orderings)
+    assert {f"tf2.{o}" for o in keras["ordering"]} == set(orderings.given_object_orderings("tf2"))
     for row in keras.itertuples():
         predicted = orderings.expected_outcomes(f"tf2.{row.ordering}", [row.variable], ())
         assert row.outcome == predicted[row.variable] or (
@@ -229,7 +234,7 @@ def test_a_tf2_checkpoint_is_listed_alone_and_restored_into_its_models_code(wild
     warned = keras.drop_duplicates("ordering").set_index("ordering")["warns_unrestored"]
     assert warned.to_dict() == {
         o.split(".")[1]: "silent" if "expect_partial" in o else "warns"
-        for o in orderings.GIVEN_OBJECT_CKPT.orderings
+        for o in orderings.given_object_orderings("tf2")
     }
     answer = (results / "verified.txt").read_text()
     assert "Variables per outcome: tf2_keras, 6 variables" in answer
@@ -238,6 +243,24 @@ def test_a_tf2_checkpoint_is_listed_alone_and_restored_into_its_models_code(wild
     )
     assert (results / "figures" / "tf2_keras" / "outcomes.png").exists()
     assert not (results / "figures" / "tf2_listed").exists()
+
+
+def test_a_tf1_checkpoint_given_tf2_code_is_restored_into_it_by_name(wild_run):
+    results = wild_run[0] / "results"
+    compatible = pd.read_csv(results / "compatibility.csv", keep_default_na=False)
+    rows = compatible[compatible["checkpoint"] == "migrated"]
+    assert dict(zip(rows["key"], rows["status"], strict=True)) == {
+        **dict.fromkeys(["hidden/kernel", "hidden/bias", "out/kernel", "out/bias"], "match"),
+        "global_step": "unused_key",
+    }
+    variables = pd.read_csv(results / "variables.csv", keep_default_na=False)
+    migrated = variables[variables["checkpoint"] == "migrated"]
+    outcomes = migrated.groupby("ordering")["outcome"].agg(set).to_dict()
+    assert outcomes == {
+        "initialize_or_restore": {"failed"},
+        "eager_create_then_restore": {"restored"},
+    }
+    assert set(migrated["variant"]) == {"tf1"}
 
 
 def test_a_wrong_name_fails_in_one_last_line_before_any_ordering_runs(wild_run, tmp_path):

@@ -6,8 +6,10 @@ FUNCTION` names to build what to restore it into.
 
 KIND: `keras_with_optimizer`, a trained Keras model and its Adam optimizer saved by
 tf.train.Checkpoint(model=..., optimizer=...).save(PREFIX); `module`, a tf.Module of two
-variables, changed from their initial values, saved as tf.train.Checkpoint(net=module).
-Seeded: the same kind gives the same values. Prints the prefix `save` wrote (PREFIX-1)."""
+variables, changed from their initial values, saved as tf.train.Checkpoint(net=module);
+`tf1_dense`, what TF 1.x code saved of the same layers as the Keras model (hidden/kernel, ...,
+reference variables, and global_step) with a Saver. Seeded: the same kind gives the same
+values. Prints the prefix written (`save` makes it PREFIX-1)."""
 
 from savedmodels import keras_network, run_writer, trained_keras_model
 
@@ -40,6 +42,26 @@ def module(prefix):
     return tf.train.Checkpoint(net=dense).save(prefix)
 
 
+# The Keras model's layers, by name scope, with their kernels' shapes.
+LAYERS = {"hidden": [4, 5], "out": [5, 3]}
+
+
+def tf1_dense(prefix):
+    import tensorflow as tf
+
+    v1 = tf.compat.v1
+    with tf.Graph().as_default():
+        v1.set_random_seed(3)
+        for scope, shape in LAYERS.items():
+            v1.get_variable(f"{scope}/kernel", shape, use_resource=False)
+            ones = v1.ones_initializer()  # not the TF2 model's zeros: restored shows
+            v1.get_variable(f"{scope}/bias", shape[1:], initializer=ones, use_resource=False)
+        v1.train.get_or_create_global_step()
+        with v1.Session() as sess:
+            sess.run(v1.global_variables_initializer())
+            return v1.train.Saver().save(sess, prefix)
+
+
 # What entries' `model:` names: each builds what to restore into, as a user's code would.
 def keras_model():
     """The Keras model of keras_with_optimizer, new, with a new Adam optimizer."""
@@ -63,7 +85,24 @@ def dense_as_net():
     return {"net": new_dense()}
 
 
-WRITERS = {"keras_with_optimizer": keras_with_optimizer, "module": module}
+def scoped_module():
+    """TF2 code of tf1_dense's layers: a tf.Module whose variables are named as TF 1.x named
+    them (name scopes), which a name-based restore finds."""
+    import tensorflow as tf
+
+    model = tf.Module()
+    for scope, shape in LAYERS.items():
+        with tf.name_scope(scope):
+            setattr(model, f"{scope}_kernel", tf.Variable(tf.zeros(shape), name="kernel"))
+            setattr(model, f"{scope}_bias", tf.Variable(tf.zeros(shape[1:]), name="bias"))
+    return {"model": model}
+
+
+WRITERS = {
+    "keras_with_optimizer": keras_with_optimizer,
+    "module": module,
+    "tf1_dense": tf1_dense,
+}
 KINDS = tuple(WRITERS)
 
 

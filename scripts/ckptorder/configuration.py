@@ -155,12 +155,15 @@ def checkpoint_settings(config, entry):
         }
         for step, name, member in listed
     ]
-    return [
-        object_checkpoint_settings(settings)
-        if checkpoint_files.has_object_graph(f"{settings['prefix']}.index")
-        else settings
-        for settings in members
-    ]
+    return [object_or_tf1(settings) for settings in members]
+
+
+def object_or_tf1(settings):
+    """A TF1 checkpoint's settings, or a TF2 checkpoint's (its index holds an object graph),
+    or, where the entry gives a model, a TF1 checkpoint's to restore into that model."""
+    if checkpoint_files.has_object_graph(f"{settings['prefix']}.index"):
+        return object_checkpoint_settings(settings, "tf2")
+    return object_checkpoint_settings(settings, "tf1") if settings["model"] else settings
 
 
 # What an entry from outside of another kind than a TF1 checkpoint (a SavedModel's folder, a
@@ -187,11 +190,11 @@ def given_settings(settings):
     }
 
 
-def object_checkpoint_settings(settings):
-    """The settings of a TF2 object-based checkpoint (its index holds an object graph): the
-    orderings of `orderings.GIVEN_OBJECT_CKPT`, each skipped where the entry gives no model to
-    restore into. It has no graph file."""
-    named = list(orderings.GIVEN_OBJECT_CKPT.orderings)
+def object_checkpoint_settings(settings, variant):
+    """The settings of a checkpoint restored into a model: the orderings of
+    `orderings.GIVEN_OBJECT_CKPT` for its variant (`tf2`: a TF2 checkpoint; `tf1`: a TF1 one,
+    read by name), each skipped where the entry gives no model. No graph file is read."""
+    named = orderings.given_object_orderings(variant)
     model = settings["model"]
     return {
         **given_settings(settings),
@@ -311,11 +314,6 @@ def checkpoint_problems(config, number, entry, settings):
         ]
     if settings["format"] == "object_ckpt":
         return object_checkpoint_problems(where, entry, settings)
-    if "model" in entry:
-        problems.append(
-            f"{where}.model: for a TF2 checkpoint (tf.train.Checkpoint's files), which"
-            f" {settings['prefix']} is not"
-        )
     given = {
         "partial_restore": settings["partial_variables"],
         "moving_averages": settings["moving_averages"],
@@ -333,11 +331,12 @@ def checkpoint_problems(config, number, entry, settings):
 
 
 def object_checkpoint_problems(where, entry, settings):
-    """What is wrong with a TF2 checkpoint's entry: a setting it does not take; a model that
-    is not on disk, or not trusted (it is code the run executes)."""
+    """What is wrong with the entry of a checkpoint restored into a model: a setting it does
+    not take; a model that is not on disk, or not trusted (it is code the run executes)."""
     problems = [
-        f"{where}.{name}: not for a TF2 checkpoint, which is restored every way that applies"
-        " into its model and reported; give name, prefix, model and trust"
+        f"{where}.{name}: not for a checkpoint restored into a model (a TF2 checkpoint, or one"
+        " given a model), which is restored every way that applies and reported; give name,"
+        " prefix, model and trust"
         for name in NOT_FOR_OTHER_KINDS
         if name in entry
     ]

@@ -1,6 +1,7 @@
 """A TF2 object-based checkpoint brought from outside (tf.train.Checkpoint's files: an index
 holding an object graph), listed and, given the user's model, restored into it each way of
-`orderings.GIVEN_OBJECT_CKPT`.
+`orderings.GIVEN_OBJECT_CKPT`; or a TF1 checkpoint restored into the user's TF2 model, which
+tf.train.Checkpoint reads by variable name (each variable takes the key of its name).
 
 tf.train.Checkpoint does not match a model's variables to keys by name: it walks the model's
 objects and the checkpoint's object graph together from the root, child by child, by the names
@@ -30,7 +31,7 @@ from pathlib import Path
 
 from ckptorder import compatibility, graph_guard, orderings, tfgraph
 from ckptorder.atomic import write_text
-from ckptorder.checkpoint_files import OBJECT_GRAPH_KEY
+from ckptorder.checkpoint_files import OBJECT_GRAPH_KEY, has_object_graph
 from ckptorder.given_savedmodels import VALUE_SUFFIX, escaped, variable_keys, variable_name
 from ckptorder.object_checkpoints import (
     GRAPH_LOADS,
@@ -41,6 +42,7 @@ from ckptorder.object_checkpoints import (
 from ckptorder.tfsession import (
     allow_keras,
     checkpoint_object_graph,
+    name_based_keys,
     session,
     tf,
     use_tf2_behavior,
@@ -141,21 +143,42 @@ def seed_random_numbers():
         tf.random.set_seed(MODEL_SEED)
 
 
-def model_variables(root):
-    """Each variable reachable from `root`, by its object path (the first a breadth-first walk
-    finds)."""
-    found, seen = {}, set()
+def walked(root):
+    """(path, object) of each object reachable from `root`, by the first path a breadth-first
+    walk finds."""
+    seen = set()
     queue = deque([(root, "")])
     while queue:
         obj, path = queue.popleft()
         if id(obj) in seen:
             continue
         seen.add(id(obj))
+        yield path, obj
+        for name, child in tf.train.TrackableView(obj).children(obj).items():
+            queue.append((child, f"{path}/{escaped(name)}".lstrip("/")))
+
+
+def model_variables(root):
+    """Each variable reachable from `root`, by its object path."""
+    found = {}
+    for path, obj in walked(root):
         variable = variable_of(obj)
         if variable is not None:
             found.setdefault(path, variable)
-        for name, child in tf.train.TrackableView(obj).children(obj).items():
-            queue.append((child, f"{path}/{escaped(name)}".lstrip("/")))
+    return found
+
+
+def keys_by_name(root, prefix):
+    """Each variable reachable from `root` (by id) to the key a name-based restore of the TF1
+    checkpoint `prefix` reads into it, named as TensorFlow names it: a tf.Variable's name; a
+    Keras 3 variable's attribute, VARIABLE_VALUE, which no TF1 checkpoint holds."""
+    keys_of = name_based_keys(prefix)
+    found = {}
+    for _, obj in walked(root):
+        variable = variable_of(obj)
+        if variable is not None:
+            for key in keys_of(obj):
+                found.setdefault(id(variable), key)
     return found
 
 
@@ -200,7 +223,8 @@ def spec_of(variable):
 
 def model_rows(reader, graph, variables, matched):
     """The compatibility rows of a checkpoint against the model's `variables` (path to
-    variable), each matched (`matched`: path to key) or not."""
+    variable), each matched (`matched`: path to key) or not; a TF2 key's with its object paths
+    (`graph`: its object graph; None for a TF1 checkpoint)."""
     shapes, dtypes = reader.get_variable_to_shape_map(), reader.get_variable_to_dtype_map()
     keys = {
         variable_name(key): (tuple(shapes[key]), dtypes[key].name)
@@ -208,7 +232,7 @@ def model_rows(reader, graph, variables, matched):
         if key != OBJECT_GRAPH_KEY
     }
     specs = {path: spec_of(variable) for path, variable in variables.items()}
-    return compatibility.rows(specs, keys, matched, key_paths(graph))
+    return compatibility.rows(specs, keys, matched, key_paths(graph) if graph else {})
 
 
 def audit_given_object_checkpoint(prefix, settings, threads, output):
@@ -220,11 +244,13 @@ def audit_given_object_checkpoint(prefix, settings, threads, output):
     with tfgraph.checkpoint_errors(prefix):
         tfgraph.checkpoint_keys(prefix)  # a damaged index, or one declaring more than is there
         reader = tf.train.load_checkpoint(prefix)
-        graph = checkpoint_object_graph(reader, prefix)
+        graph = None
+        if has_object_graph(f"{prefix}.index"):
+            graph = checkpoint_object_graph(reader, prefix)
         if settings["model"] is None:
             list_checkpoint(reader, graph, paths, output)
             return
-        matched = match_model(reader, graph, settings["model"], paths["saved"], output)
+        matched = match_model(reader, prefix, graph, settings["model"], paths["saved"])
     initial, initializers = initial_values(settings["model"], threads)
     write_values(paths["initial"], initial)
     write_facts(output, matched, **initializers)
@@ -253,16 +279,21 @@ def list_checkpoint(reader, graph, paths, output):
     write_facts(output, listed_rows(reader, graph), unseeded=[], random=[], constant=[])
 
 
-def match_model(reader, graph, model, saved, output):
-    """Build the model (eager), match its variables to the checkpoint's keys, write each
-    matched one's saved value to `saved`; returns the compatibility rows."""
+def match_model(reader, prefix, graph, model, saved):
+    """Build the model (eager), match its variables to the checkpoint's keys (by the walk of
+    objects, or, for a TF1 checkpoint, `graph` None, by name), write each matched one's saved
+    value to `saved`; returns the compatibility rows."""
     _, root = load_model(model)
     variables = model_variables(root)
-    by_id = matched_keys(root, graph)
+    if graph is None:
+        keys = reader.get_variable_to_shape_map()
+        by_id = {i: key for i, key in keys_by_name(root, prefix).items() if key in keys}
+        suffix = ""
+    else:
+        by_id = matched_keys(root, graph)
+        suffix = VALUE_SUFFIX
     matched = {path: by_id[id(v)] for path, v in variables.items() if id(v) in by_id}
-    write_values(
-        saved, ((path, reader.get_tensor(key + VALUE_SUFFIX)) for path, key in matched.items())
-    )
+    write_values(saved, ((path, reader.get_tensor(key + suffix)) for path, key in matched.items()))
     return model_rows(reader, graph, variables, matched)
 
 

@@ -352,13 +352,17 @@ GIVEN_SAVEDMODEL = Format(
         }.items()
     },
 )
-# A TF2 object-based checkpoint brought from outside (tf.train.Checkpoint's files), restored
-# into the model its entry's function builds: each way of restoring it the built model's
-# object_ckpt format runs on a model object, with its status checks (reported, not judged: the
-# user's model decides what they give). Without the model none of them can run.
+# A checkpoint brought from outside restored into the model its entry's function builds: a TF2
+# object-based one (tf.train.Checkpoint's files) each way the built model's object_ckpt format
+# runs on a model object, or a TF1 Saver's by name, as TF2 code reads an old checkpoint. Each
+# ordering's status checks are reported, not judged: the user's model decides what they give.
+# Without the model none of them can run.
 GIVEN_OBJECT_CKPT = Format(
-    "TF2 checkpoints from outside, restored into the model their entry builds",
-    {"tf2": "tf.train.Checkpoint's files: an object graph, restored by matching object paths"},
+    "Checkpoints from outside, restored into the model their entry builds",
+    {
+        "tf2": "tf.train.Checkpoint's files: an object graph, restored by matching object paths",
+        "tf1": "a TF1 Saver checkpoint, which tf.train.Checkpoint reads by variable name",
+    },
     {
         "tf2.init_then_run_restore_ops": OBJECT_ORDERINGS["model.init_then_run_restore_ops"],
         "tf2.run_restore_ops_then_init": OBJECT_ORDERINGS["model.run_restore_ops_then_init"],
@@ -368,8 +372,17 @@ GIVEN_OBJECT_CKPT = Format(
             "graph mode: status.expect_partial(), then status.initialize_or_restore(sess)",
         ),
         "tf2.eager_create_then_restore": OBJECT_ORDERINGS["model.eager_create_then_restore"],
+        "tf1.initialize_or_restore": OBJECT_ORDERINGS["tf1_saver.initialize_or_restore"],
+        "tf1.eager_create_then_restore": OBJECT_ORDERINGS["tf1_saver.eager_create_then_restore"],
     },
 )
+
+
+def given_object_orderings(variant):
+    """The orderings of GIVEN_OBJECT_CKPT for a checkpoint of `variant` (tf2 or tf1)."""
+    return [name for name in GIVEN_OBJECT_CKPT.orderings if name.startswith(f"{variant}.")]
+
+
 # Those export writes from the built checkpoint, and load reads.
 EXPORTED_FORMATS = tuple(name for name, format_ in FORMATS.items() if format_.export)
 # Every ordering of every format, by name; the `initial` state's steps are the initializers

@@ -108,7 +108,8 @@ class SavedModelSettings(StepSettings):
 class ObjectCheckpointSettings(StepSettings):
     checkpoint: str = setting("the TF2 checkpoint's name (for messages)")
     orderings: list = setting(
-        f"a list of {', '.join(orderings.GIVEN_OBJECT_CKPT.orderings)}; none without a model"
+        f"a list of {', '.join(orderings.GIVEN_OBJECT_CKPT.orderings)} (tf2. for a TF2"
+        " checkpoint, tf1. for a TF1 one); none without a model"
     )
     model: str = setting(
         "FILE.py:FUNCTION, the function that builds what to restore into (a trackable, or a"

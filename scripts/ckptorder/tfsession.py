@@ -63,6 +63,7 @@ with start_up_messages_held():
     from tensorflow.core.framework.variable_pb2 import VariableDef
     from tensorflow.core.protobuf.saved_model_pb2 import SavedModel
     from tensorflow.core.protobuf.trackable_object_graph_pb2 import TrackableObjectGraph
+    from tensorflow.python.checkpoint.checkpoint import _NameBasedRestoreCoordinator
     from tensorflow.python.framework import op_def_registry
 
 if not SHOW_TENSORFLOW_MESSAGES:
@@ -142,3 +143,15 @@ def checkpoint_object_graph(reader, prefix):
     if not nodes or any(c.node_id >= nodes for n in graph.nodes for c in n.children):
         raise ValueError(f"{prefix}: its object graph is damaged (a child that is no node)")
     return graph
+
+
+def name_based_keys(prefix):
+    """A function giving the keys a name-based restore of the TF1 checkpoint `prefix` reads
+    into an object's attributes, as TensorFlow names them (its own class; no public API
+    tells)."""
+    coordinator = _NameBasedRestoreCoordinator(prefix)
+    return lambda obj: [
+        spec.name
+        for saveable in coordinator.globally_named_object_attributes(obj)
+        for spec in saveable.specs
+    ]
