@@ -5,7 +5,8 @@ TF2's behaviour can't be turned on in the tests' process (it has run TF1 graphs)
 
 KIND: `module`, a tf.Module of two variables with a serving signature; `with_optimizer`, a
 trained Keras model and its Adam optimizer, saved by tf.saved_model.save; `keras_export`,
-the same model's `model.export()`; `tf1_builder` and `tf1_main_op`, a TF1 graph's trained
+the same model's `model.export()`; `keras2_legacy_optimizer`, a Keras 2 (tf_keras) model's
+`model.save` with its legacy Adam optimizer; `tf1_builder` and `tf1_main_op`, a TF1 graph's trained
 dense layer (reference variables, as TF 1.x made them) written by saved_model.Builder, without
 an init op and with main_op(), which runs the initializers on load. Seeded: the same kind gives
 the same values."""
@@ -70,6 +71,25 @@ def keras_export(folder):
     trained_keras_model().export(folder, verbose=False)
 
 
+def keras2_legacy_optimizer(folder):
+    """What Keras 2 (tf_keras) wrote, as published SavedModels of TF 2.x's first years: a
+    trained model with its legacy Adam optimizer (an OptimizerV2, which TensorFlow loads only
+    with Keras 2), by model.save."""
+    import numpy as np
+    import tf_keras
+
+    tf_keras.utils.set_random_seed(1)
+    model = tf_keras.Sequential(
+        [
+            tf_keras.layers.Dense(5, activation="relu", input_shape=(4,), name="hidden"),
+            tf_keras.layers.Dense(3, name="out"),
+        ]
+    )
+    model.compile(optimizer=tf_keras.optimizers.legacy.Adam(), loss="mse")
+    model.fit(np.ones((8, 4)), np.ones((8, 3)), epochs=2, verbose=0)
+    model.save(folder)
+
+
 def tf1_builder(folder, init_op=None):
     import tensorflow as tf
 
@@ -107,6 +127,7 @@ WRITERS = {
     "module": module,
     "with_optimizer": with_optimizer,
     "keras_export": keras_export,
+    "keras2_legacy_optimizer": keras2_legacy_optimizer,
     "tf1_builder": tf1_builder,
     "tf1_main_op": tf1_main_op,
 }

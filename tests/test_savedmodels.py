@@ -7,6 +7,7 @@ a load runs are refused. Each crafted SavedModel is shown to write its file when
 loads it unguarded."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from tensorflow.core.protobuf import saved_model_pb2
 from ckptorder import checkpoint_files, configuration, graph_guard, loading, orderings, tfgraph
 from ckptorder.tfsession import saved_meta_graph, session, tf
 from ckptorder.values import Values
-from conftest import config_with, run_script
+from conftest import PROJECT, config_with, run_script
 from crafted_graphs import call_node, const_node, depends_on, evil, function_def, name_attr_list
 from savedmodels import KINDS
 
@@ -117,6 +118,7 @@ LEFT = {
     "module": TF2,
     "with_optimizer": TF2,
     "keras_export": TF2,
+    "keras2_legacy_optimizer": TF2,
     # The trained kernel; its bias is zeros, saved and initial alike. A TF1 SavedModel in graph
     # mode: the opposite of a TF2 one.
     "tf1_builder": {
@@ -159,6 +161,34 @@ def test_each_load_of_a_savedmodel_leaves_what_tensorflow_does(written, tmp_path
         with Values(tmp_path / "values" / f"{state}.npz") as held:
             left = {held.source(name) for name in kernels}
         assert left == {LEFT[kind][state.split(".")[1]]}, (state, left)
+
+
+def test_a_keras_2_savedmodel_loads_without_keras_2_where_tensorflow_can(written, tmp_path):
+    """The issue's published SavedModel: tf.saved_model.load refuses a Keras 2 optimizer
+    without Keras 2 (a user with Keras 3 alone); those loads fail in TensorFlow's words, the
+    others restore every variable, and the job ends well."""
+    hidden = tmp_path / "without_tf_keras"
+    hidden.mkdir()
+    (hidden / "sitecustomize.py").write_text('import sys\nsys.modules["tf_keras"] = None\n')
+    folder = written["keras2_legacy_optimizer"]
+    states = [o for o in orderings.GIVEN_SAVEDMODEL.orderings if o.startswith("tf2.")]
+    settings = {"checkpoint": "mine", "orderings": states, "trust": False}
+    command = [sys.executable, PROJECT / "scripts" / "load_savedmodel.py"]
+    command += ["--settings", json.dumps(settings), "--savedmodel", folder]
+    command += ["--output", tmp_path / "values"]
+    without = {**os.environ, "PYTHONPATH": str(hidden)}
+    loaded = subprocess.run(command, env=without, capture_output=True, text=True, check=False)
+    assert loaded.returncode == 0, loaded.stderr
+    refused = (
+        "ImportError: Error when importing Keras. Unable to load SavedModel that contains an"
+        " optimizer without the Keras module."
+    )
+    for state in states:
+        with Values(tmp_path / "values" / f"{state}.npz") as held:
+            if ".load_v2_" in state:
+                assert held.failed == refused, state
+            else:
+                assert {held.source(name) for name in held.names} == {"saved"}, state
 
 
 def refusals(folder):

@@ -102,8 +102,9 @@ def bound_variables(program, scope, name, callers):
 
 def object_variables(root):
     """Each variable reachable from the loaded object `root`, by its checkpoint key (the path
-    of names from `root`, each escaped as TensorFlow escapes them), breadth first."""
-    found, seen = {}, set()
+    of names from `root`, each escaped as TensorFlow escapes them), breadth first; then each
+    optimizer's slot variables (`slot_variables`)."""
+    found, seen, optimizers = {}, set(), []
     queue = deque([(root, [])])
     while queue:
         obj, path = queue.popleft()
@@ -112,8 +113,27 @@ def object_variables(root):
         seen.add(id(obj))
         if isinstance(obj, tf.Variable):
             found.setdefault("/".join(path) + VALUE_SUFFIX, obj)
+        if hasattr(obj, "get_slot_names") and hasattr(obj, "get_slot"):
+            optimizers.append(("/".join(path), obj))
         for name, child in tf.train.TrackableView(obj).children(obj).items():
             queue.append((child, [*path, escaped(name)]))
+    return found | slot_variables(found, optimizers)
+
+
+def slot_variables(variables, optimizers):
+    """Each slot variable of the `optimizers` (path, optimizer: a Keras 2 OptimizerV2, which
+    keeps its slots apart from its children) for the `variables` (key to variable), by its key:
+    VARIABLE/.OPTIMIZER_SLOT/OPTIMIZER/SLOT, as TensorFlow keys them."""
+    found = {}
+    for path, optimizer in optimizers:
+        for key, variable in variables.items():
+            for slot_name in optimizer.get_slot_names():
+                try:
+                    slot = optimizer.get_slot(variable, slot_name)
+                except KeyError:  # no slot of that name for this variable
+                    continue
+                held = f"{variable_name(key)}/.OPTIMIZER_SLOT/{path}/{slot_name}"
+                found[held + VALUE_SUFFIX] = slot
     return found
 
 
