@@ -59,6 +59,8 @@ REFERENCE_GAP = 0.2
 HEADER = 1.35
 FOOTER = 0.3
 CELL_WIDTH = 1.2
+# Degrees column labels wider than a cell are slanted by.
+SLANT = 30
 # Above this many variables, the outcomes figure counts them per outcome instead of drawing a
 # cell each, in as many cells' width.
 MOST_CELLS = 12
@@ -190,6 +192,17 @@ def outcomes_size(orderings, variables):
     return len(variables) * CELL_WIDTH + label_width(orderings) + 0.3, len(orderings) * 0.45 + 1.1
 
 
+def slanted_labels(names):
+    """(height above the cells, width right of the last cell's middle), in inches, of the
+    column labels slanted SLANT degrees, where the longest is wider than a cell (a TF2
+    object's path); (0, 0) where they fit level."""
+    longest = CHARACTER_WIDTH * max(map(len, names))
+    if longest <= CELL_WIDTH:
+        return 0, 0
+    angle = math.radians(SLANT)
+    return longest * math.sin(angle), longest * math.cos(angle) - CELL_WIDTH / 2 + 0.1
+
+
 def label_width(labels):
     """Inches left of the panels or cells: room for the longest label."""
     return max(LABEL_WIDTH, CHARACTER_WIDTH * max(map(len, labels)) + 0.15)
@@ -319,8 +332,15 @@ def draw_outcomes(variables, checkpoint, format_, path):
         draw_outcome_counts(variables, orderings, len(names), checkpoint, path)
         return
     labels = label_width(orderings)
+    width, height = outcomes_size(orderings, names)
+    slanted, beyond = slanted_labels(names)
+    right = max(0.3, beyond)
     figure = new_figure(
-        outcomes_size(orderings, names), left=labels, right=0.3, top=0.9, bottom=0.2
+        (width - 0.3 + right, height + slanted),
+        left=labels,
+        right=right,
+        top=0.9 + slanted,
+        bottom=0.2,
     )
     ax = figure.subplots()
     for row in variables:
@@ -334,6 +354,10 @@ def draw_outcomes(variables, checkpoint, format_, path):
     ax.set_ylim(len(orderings) - 0.5, -0.5)
     ax.xaxis.tick_top()
     ax.set_xticks(range(len(names)), names, fontsize=10)
+    if slanted:
+        ax.tick_params(axis="x", labelrotation=SLANT)
+        for label in ax.get_xticklabels():
+            label.set(horizontalalignment="left", rotation_mode="anchor")
     ax.set_yticks(range(len(orderings)), orderings, fontsize=10)
     ax.tick_params(length=0)
     ax.set_frame_on(False)

@@ -31,3 +31,27 @@ def test_the_outcomes_figure_of_many_variables_counts_them_at_one_width(tmp_path
     inches = figures.outcomes_size(orderings, range(figures.COUNTS_WIDTH))
     assert (width, height) == tuple(round(100 * x) for x in inches)
     assert width <= 2000
+
+
+def png_size(path):
+    return struct.unpack(">II", path.read_bytes()[16:24])
+
+
+@pytest.mark.parametrize("long", [False, True])
+def test_column_labels_wider_than_a_cell_are_slanted_with_room_for_them(tmp_path, long):
+    names = [f"model/_operations/{n}/_kernel" if long else f"conv_{n}/kernel" for n in range(3)]
+    rows = [
+        {"checkpoint": "c", "format": "ckpt", "variant": "", "ordering": "restore_only"}
+        | {"variable": name, "outcome": "restored"}
+        for name in names
+    ]
+    path = tmp_path / "outcomes.png"
+    figures.draw_outcomes(rows, "c", "ckpt", path)
+    width, height = figures.outcomes_size(["restore_only"], names)
+    high, beyond = figures.slanted_labels(names)
+    # A slanted label needs room above the cells and right of the last one.
+    assert (high > 0, beyond > 0.3) == (long, long)
+    assert png_size(path) == (
+        round(100 * (width - 0.3 + max(0.3, beyond))),
+        round(100 * (height + high)),
+    )

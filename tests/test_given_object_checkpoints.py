@@ -66,6 +66,25 @@ def test_a_tf2_checkpoint_without_its_model_is_listed_and_its_orderings_skipped(
     assert entry["orderings"] == [] and entry["skipped"] == ORDERINGS
 
 
+def test_a_checkpoint_managers_folder_is_one_entry_per_checkpoint(written, tmp_path):
+    source = Path(written["module"])
+    for step in (1, 2):
+        for path in source.parent.glob(f"{source.name}.*"):
+            (tmp_path / path.name.replace(source.name, f"ckpt-{step}")).write_bytes(
+                path.read_bytes()
+            )
+    (tmp_path / "checkpoint").write_text(
+        'model_checkpoint_path: "ckpt-2"\nall_model_checkpoint_paths: "ckpt-1"\n'
+        'all_model_checkpoint_paths: "ckpt-2"\n'
+    )
+    checked = configuration.checked(config_with({"name": "run", "prefix": str(tmp_path)}))
+    entries = [c for c in checked["checkpoints"] if c["run"] == "run"]
+    assert [(e["name"], e["step"], e["format"]) for e in entries] == [
+        ("run-1", 1, "object_ckpt"),
+        ("run-2", 2, "object_ckpt"),
+    ]
+
+
 def test_a_trusted_model_runs_every_ordering(written):
     entry = entry_settings(
         {"prefix": written["module"], "model": model("dense_as_net"), "trust": True}
