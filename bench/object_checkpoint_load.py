@@ -62,7 +62,7 @@ def make(folder, variables, megabytes):
 def job_command(prefix, model):
     settings = {
         "checkpoint": "bench",
-        "orderings": list(orderings.GIVEN_OBJECT_CKPT.orderings),
+        "orderings": orderings.given_object_orderings("tf2"),
         "model": model,
         "trust": True,
     }
