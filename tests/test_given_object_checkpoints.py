@@ -85,11 +85,17 @@ def test_a_checkpoint_managers_folder_is_one_entry_per_checkpoint(written, tmp_p
     ]
 
 
-def test_a_trusted_model_runs_every_ordering(written):
-    entry = entry_settings(
-        {"prefix": written["module"], "model": model("dense_as_net"), "trust": True}
-    )
+def test_a_trusted_model_runs_every_ordering_reported_or_judged_as_asked(written):
+    given = {"prefix": written["module"], "model": model("dense_as_net"), "trust": True}
+    entry = entry_settings(given)
     assert entry["orderings"] == ORDERINGS and entry["skipped"] == []
+    assert entry["expected"] is None  # reported, not judged
+    assert entry_settings({**given, "expected": {}})["expected"] == {}
+    with pytest.raises(configuration.ConfigError) as error:
+        entry_settings({**given, "expected": {"restore_only": "restored"}})
+    assert str(error.value).startswith(
+        "config error: checkpoints[1].expected.restore_only: not an ordering checkpoint mine runs"
+    )
 
 
 CONFIG_ERRORS = {
@@ -105,8 +111,8 @@ CONFIG_ERRORS = {
     "a probe": (
         {"probes": [{"tensor": "net/kernel", "slice": "[0]"}]},
         "config error: checkpoints[1].probes: not for a checkpoint restored into a model (a TF2"
-        " checkpoint, or one given a model), which is restored every way that applies and"
-        " reported; give name, prefix, model and trust",
+        " checkpoint, or one given a model), which is restored every way that applies; give"
+        " name, prefix, model, trust and expected",
     ),
 }
 

@@ -91,7 +91,8 @@ def make_checkpoints(workdir, finetune):
         *({"name": name, "prefix": f"savedmodels/{kind}"} for name, kind in SAVEDMODELS.items()),
         {"name": "tf2_listed", "prefix": "tf2/ckpt-1"},
         # The folder save() wrote, with its state file: a run of one checkpoint.
-        {"name": "tf2_keras", "prefix": "tf2", "model": KERAS_MODEL, "trust": True},
+        # Judged: each ordering's steps predict what it leaves.
+        {"name": "tf2_keras", "prefix": "tf2", "model": KERAS_MODEL, "trust": True, "expected": {}},
         {"name": "migrated", "prefix": "tf1/model.ckpt", "model": TF2_CODE, "trust": True},
     ]
 
@@ -231,6 +232,8 @@ def test_a_tf2_checkpoint_is_listed_alone_and_restored_into_its_models_code(wild
         assert row.outcome == predicted[row.variable] or (
             row.saved_equals_initial and row.outcome == "restored"
         ), row
+    # Its entry asks to be judged: verify judged every row, as expected.
+    assert keras["as_expected"].eq("True").all() and keras["expected"].ne("").all()
     warned = keras.drop_duplicates("ordering").set_index("ordering")["warns_unrestored"]
     assert warned.to_dict() == {
         o.split(".")[1]: "silent" if "expect_partial" in o else "warns"

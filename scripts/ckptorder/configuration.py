@@ -167,7 +167,8 @@ def object_or_tf1(settings):
 
 
 # What an entry from outside of another kind than a TF1 checkpoint (a SavedModel's folder, a
-# TF2 checkpoint) is not given: every way of loading it runs, and is reported, not judged.
+# checkpoint restored into a model) is not given: every way of loading it runs, and is
+# reported, not judged (but a checkpoint restored into a model, given `expected`).
 NOT_FOR_OTHER_KINDS = (
     "graph",
     "probes",
@@ -202,6 +203,8 @@ def object_checkpoint_settings(settings, variant):
         "graph": "",
         "orderings": named if model else [],
         "skipped": [] if model else named,
+        # Judged where the entry asks: what each ordering's steps leave, as for the built model.
+        "expected": settings["expected"],
     }
 
 
@@ -313,7 +316,7 @@ def checkpoint_problems(config, number, entry, settings):
             if name in entry
         ]
     if settings["format"] == "object_ckpt":
-        return object_checkpoint_problems(where, entry, settings)
+        return problems + object_checkpoint_problems(where, entry, settings)
     given = {
         "partial_restore": settings["partial_variables"],
         "moving_averages": settings["moving_averages"],
@@ -335,10 +338,10 @@ def object_checkpoint_problems(where, entry, settings):
     not take; a model that is not on disk, or not trusted (it is code the run executes)."""
     problems = [
         f"{where}.{name}: not for a checkpoint restored into a model (a TF2 checkpoint, or one"
-        " given a model), which is restored every way that applies and reported; give name,"
-        " prefix, model and trust"
+        " given a model), which is restored every way that applies; give name, prefix, model,"
+        " trust and expected"
         for name in NOT_FOR_OTHER_KINDS
-        if name in entry
+        if name in entry and name != "expected"
     ]
     model = settings["model"]
     if model:
