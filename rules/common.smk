@@ -10,7 +10,7 @@ import time
 sys.path.insert(0, f"{workflow.basedir}/scripts")
 
 from ckptorder import checkpoint_files, configuration, network, orderings
-from ckptorder.imports import imported_modules
+from ckptorder.imports import imported_modules, model_files
 from ckptorder.snakemake_fixes import cancel_rescheduling_timers, handle_sigterm_in_a_thread
 
 try:
@@ -161,14 +161,15 @@ def savedmodel_files(wildcards):
 
 
 def object_checkpoint_files(wildcards):
-    """A TF2 checkpoint's files: its index and data shards, and its model's file if given."""
+    """A checkpoint's files, restored into a model: its index and data shards, and the model's
+    file with the modules beside it that it imports, if given."""
     entry = CHECKPOINTS[wildcards.objects]
     files = {
         "index": f"{entry['prefix']}.index",
         "data": checkpoint_files.data_files(entry["prefix"]),
     }
     if entry["model"]:
-        files["model"] = configuration.model_file(entry["model"])
+        files["model"] = [str(f) for f in model_files(configuration.model_file(entry["model"]))]
     return files
 
 

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from ckptorder import orderings
-from ckptorder.imports import PACKAGE, imported_modules
+from ckptorder.imports import PACKAGE, imported_modules, model_files
 from conftest import PROJECT, STEPS
 
 
@@ -93,3 +93,15 @@ def test_tensorflow_is_imported_through_tfsession_alone():
             else:
                 continue
             assert all(name.split(".")[0] != "tensorflow" for name in imported), path
+
+
+def test_a_model_file_is_declared_with_the_modules_beside_it_that_it_imports(tmp_path):
+    tests = PROJECT / "tests"
+    assert model_files(tests / "tf2_checkpoints.py") == [
+        tests / "savedmodels.py",
+        tests / "tf2_checkpoints.py",
+    ]
+    broken = tmp_path / "broken.py"
+    broken.write_text("import helper\ndef build(:\n")
+    (tmp_path / "helper.py").write_text("")
+    assert model_files(broken) == [broken]  # running it says what is wrong

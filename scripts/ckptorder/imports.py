@@ -1,6 +1,7 @@
-"""Which of this package's modules a step's script imports, read from the code with `ast`:
-the Snakefile declares them as inputs of the step's rule, so that editing one reruns the step
-(Snakemake's own code tracking does not look into scripts run from `shell:`)."""
+"""Which of this package's modules a step's script imports, and which modules beside it a
+user's model file imports, read from the code with `ast`: the Snakefile declares them as
+inputs of the step's rule, so that editing one reruns the step (Snakemake's own code tracking
+does not look into scripts run from `shell:`)."""
 
 import ast
 from pathlib import Path
@@ -36,3 +37,29 @@ def _imported_names(path):
             package, _, module = name.partition(".")
             if package == PACKAGE.name and module:
                 yield module.partition(".")[0]
+
+
+def model_files(path):
+    """The user's model file `path` and the modules beside it that it imports, directly or
+    through each other, sorted (as `python FILE.py` finds them: its folder first). A file that
+    does not parse is given alone: running it says what is wrong."""
+    path = Path(path)
+    found, queue = {path}, [path]
+    while queue:
+        try:
+            tree = ast.parse(queue.pop().read_text())
+        except (SyntaxError, ValueError, OSError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                beside = path.parent / f"{name.partition('.')[0]}.py"
+                if beside.exists() and beside not in found:
+                    found.add(beside)
+                    queue.append(beside)
+    return sorted(found)
