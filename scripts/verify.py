@@ -203,16 +203,17 @@ def not_run(skipped, compatible):
             for setting in orderings.needed_settings(name):
                 lacking.setdefault(setting, []).append(name)
         for setting, names_ in lacking.items():
-            line = (
-                f"{checkpoint}: {', '.join(names_)} not run: its entry sets no"
-                f" {orderings.SETTING_MEANINGS[setting]}."
-            )
             if setting == orderings.MODEL_SETTING:
                 keys = (compatible["checkpoint"] == checkpoint).sum()
                 line = (
                     f"{checkpoint}: a TF2 checkpoint; its {keys} keys are listed in"
                     f" results/compatibility.csv. Its {len(names_)} orderings did not run: its"
                     f" entry sets no {orderings.SETTING_MEANINGS[setting]}."
+                )
+            else:
+                line = (
+                    f"{checkpoint}: {', '.join(names_)} not run: its entry sets no"
+                    f" {orderings.SETTING_MEANINGS[setting]}."
                 )
             if setting == "moving_averages":
                 keys = compatible.loc[compatible["checkpoint"] == checkpoint, "key"].dropna()

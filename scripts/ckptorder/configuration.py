@@ -166,17 +166,12 @@ def object_or_tf1(settings):
     return object_checkpoint_settings(settings, "tf1") if settings["model"] else settings
 
 
-# What an entry from outside of another kind than a TF1 checkpoint (a SavedModel's folder, a
-# checkpoint restored into a model) is not given: every way of loading it runs, and is
-# reported, not judged (but a checkpoint restored into a model, given `expected`).
-NOT_FOR_OTHER_KINDS = (
-    "graph",
-    "probes",
-    "partial_restore",
-    "moving_averages",
-    "orderings",
-    "expected",
-)
+# What an entry from outside of another kind than a TF1 checkpoint (a checkpoint restored into
+# a model, a SavedModel's folder) is not given: every way of loading it runs, on no graph file.
+NOT_FOR_OTHER_KINDS = ("graph", "probes", "partial_restore", "moving_averages", "orderings")
+# A SavedModel's folder is not given a model either (its graph is its own), and is reported,
+# not judged (its init op is its own).
+NOT_FOR_SAVEDMODELS = (*NOT_FOR_OTHER_KINDS, "expected", orderings.MODEL_SETTING)
 
 
 def given_settings(settings):
@@ -187,7 +182,6 @@ def given_settings(settings):
         "partial_variables": None,
         "moving_averages": None,
         "probes": [],
-        "expected": None,
     }
 
 
@@ -203,8 +197,6 @@ def object_checkpoint_settings(settings, variant):
         "graph": "",
         "orderings": named if model else [],
         "skipped": [] if model else named,
-        # Judged where the entry asks: what each ordering's steps leave, as for the built model.
-        "expected": settings["expected"],
     }
 
 
@@ -312,7 +304,7 @@ def checkpoint_problems(config, number, entry, settings):
         return [
             f"{where}.{name}: not for a SavedModel's folder, which is loaded every way that"
             " applies and reported; give name, prefix and trust"
-            for name in (*NOT_FOR_OTHER_KINDS, orderings.MODEL_SETTING)
+            for name in NOT_FOR_SAVEDMODELS
             if name in entry
         ]
     if settings["format"] == "object_ckpt":
@@ -341,7 +333,7 @@ def object_checkpoint_problems(where, entry, settings):
         " given a model), which is restored every way that applies; give name, prefix, model,"
         " trust and expected"
         for name in NOT_FOR_OTHER_KINDS
-        if name in entry and name != "expected"
+        if name in entry
     ]
     model = settings["model"]
     if model:

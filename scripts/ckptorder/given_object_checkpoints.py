@@ -32,7 +32,13 @@ from pathlib import Path
 from ckptorder import compatibility, graph_guard, orderings, tfgraph
 from ckptorder.atomic import write_text
 from ckptorder.checkpoint_files import OBJECT_GRAPH_KEY, has_object_graph
-from ckptorder.given_savedmodels import VALUE_SUFFIX, escaped, variable_keys, variable_name
+from ckptorder.given_savedmodels import (
+    VALUE_SUFFIX,
+    escaped,
+    variable_keys,
+    variable_name,
+    walked,
+)
 from ckptorder.object_checkpoints import (
     GRAPH_LOADS,
     assertion_results,
@@ -49,7 +55,6 @@ from ckptorder.tfsession import (
 )
 from ckptorder.values import (
     ASSERTIONS_FILE,
-    GRAPH_FACTS,
     state_paths,
     write_failure,
     write_graph_facts,
@@ -141,21 +146,6 @@ def seed_random_numbers():
         keras.utils.set_random_seed(MODEL_SEED)
     else:
         tf.random.set_seed(MODEL_SEED)
-
-
-def walked(root):
-    """(path, object) of each object reachable from `root`, by the first path a breadth-first
-    walk finds."""
-    seen = set()
-    queue = deque([(root, "")])
-    while queue:
-        obj, path = queue.popleft()
-        if id(obj) in seen:
-            continue
-        seen.add(id(obj))
-        yield path, obj
-        for name, child in tf.train.TrackableView(obj).children(obj).items():
-            queue.append((child, f"{path}/{escaped(name)}".lstrip("/")))
 
 
 def model_variables(root):
@@ -253,7 +243,7 @@ def audit_given_object_checkpoint(prefix, settings, threads, output):
         matched = match_model(reader, prefix, graph, settings["model"], paths["saved"])
     initial, initializers = initial_values(settings["model"], threads)
     write_values(paths["initial"], initial)
-    write_facts(output, matched, **initializers)
+    write_graph_facts(output, **initializers, compatibility=matched)
     references = {state: paths[state] for state in orderings.REFERENCES}
     checks = {}
     for state in settings["orderings"]:
@@ -276,7 +266,8 @@ def list_checkpoint(reader, graph, paths, output):
     keys = variable_keys(reader)
     write_values(paths["saved"], ((variable_name(k), reader.get_tensor(k)) for k in keys))
     write_values(paths["initial"], ((variable_name(k), orderings.UNINITIALIZED) for k in keys))
-    write_facts(output, listed_rows(reader, graph), unseeded=[], random=[], constant=[])
+    rows = listed_rows(reader, graph)
+    write_graph_facts(output, unseeded=[], random=[], constant=[], compatibility=rows)
 
 
 def match_model(reader, prefix, graph, model, saved):
@@ -295,15 +286,6 @@ def match_model(reader, prefix, graph, model, saved):
     matched = {path: by_id[id(v)] for path, v in variables.items() if id(v) in by_id}
     write_values(saved, ((path, reader.get_tensor(key + suffix)) for path, key in matched.items()))
     return model_rows(reader, graph, variables, matched)
-
-
-def write_facts(output, rows, **initializers):
-    """Write graph.json: what the model's `initializers` are (`initial_values`), and the
-    compatibility `rows`."""
-    facts = write_graph_facts(output, **initializers)
-    write_text(
-        Path(output) / GRAPH_FACTS, json.dumps({**facts, "compatibility": rows}, sort_keys=True)
-    )
 
 
 def initial_values(model, threads):

@@ -100,23 +100,30 @@ def bound_variables(program, scope, name, callers):
     ]
 
 
-def object_variables(root):
-    """Each variable reachable from the loaded object `root`, by its checkpoint key (the path
-    of names from `root`, each escaped as TensorFlow escapes them), breadth first; then each
-    optimizer's slot variables (`slot_variables`)."""
-    found, seen, optimizers = {}, set(), []
-    queue = deque([(root, [])])
+def walked(root):
+    """(path, object) of each object reachable from `root`, by the first path a breadth-first
+    walk finds."""
+    seen = set()
+    queue = deque([(root, "")])
     while queue:
         obj, path = queue.popleft()
         if id(obj) in seen:
             continue
         seen.add(id(obj))
-        if isinstance(obj, tf.Variable):
-            found.setdefault("/".join(path) + VALUE_SUFFIX, obj)
-        if hasattr(obj, "get_slot_names") and hasattr(obj, "get_slot"):
-            optimizers.append(("/".join(path), obj))
+        yield path, obj
         for name, child in tf.train.TrackableView(obj).children(obj).items():
-            queue.append((child, [*path, escaped(name)]))
+            queue.append((child, f"{path}/{escaped(name)}".lstrip("/")))
+
+
+def object_variables(root):
+    """Each variable reachable from the loaded object `root`, by its checkpoint key (its path,
+    `walked`), then each optimizer's slot variables (`slot_variables`)."""
+    found, optimizers = {}, []
+    for path, obj in walked(root):
+        if isinstance(obj, tf.Variable):
+            found.setdefault(path + VALUE_SUFFIX, obj)
+        if hasattr(obj, "get_slot_names") and hasattr(obj, "get_slot"):
+            optimizers.append((path, obj))
     return found | slot_variables(found, optimizers)
 
 

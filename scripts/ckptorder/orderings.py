@@ -52,7 +52,7 @@ STEP_SETTINGS = {
     "restore_partial": "partial_restore",
     "restore_moving_averages": "moving_averages",
 }
-# What the orderings of a TF2 checkpoint from outside need: the model to restore into.
+# What the orderings of a checkpoint restored into a model need: that model.
 MODEL_SETTING = "model"
 SETTING_MEANINGS = {
     "partial_restore": "partial_restore.variables (the variables that ordering's Saver restores)",
@@ -355,8 +355,8 @@ GIVEN_SAVEDMODEL = Format(
 # A checkpoint brought from outside restored into the model its entry's function builds: a TF2
 # object-based one (tf.train.Checkpoint's files) each way the built model's object_ckpt format
 # runs on a model object, or a TF1 Saver's by name, as TF2 code reads an old checkpoint. Each
-# ordering's status checks are reported, not judged: the user's model decides what they give.
-# Without the model none of them can run.
+# ordering's status checks are reported, not checked (no `status`): the user's model decides
+# what they give. Without the model none of them can run.
 GIVEN_OBJECT_CKPT = Format(
     "Checkpoints from outside, restored into the model their entry builds",
     {
@@ -364,16 +364,18 @@ GIVEN_OBJECT_CKPT = Format(
         "tf1": "a TF1 Saver checkpoint, which tf.train.Checkpoint reads by variable name",
     },
     {
-        "tf2.init_then_run_restore_ops": OBJECT_ORDERINGS["model.init_then_run_restore_ops"],
-        "tf2.run_restore_ops_then_init": OBJECT_ORDERINGS["model.run_restore_ops_then_init"],
-        "tf2.initialize_or_restore": OBJECT_ORDERINGS["model.initialize_or_restore"],
-        "tf2.expect_partial_initialize_or_restore": Ordering(
-            ("restore_matched", "initialize_uninitialized"),
-            "graph mode: status.expect_partial(), then status.initialize_or_restore(sess)",
-        ),
-        "tf2.eager_create_then_restore": OBJECT_ORDERINGS["model.eager_create_then_restore"],
-        "tf1.initialize_or_restore": OBJECT_ORDERINGS["tf1_saver.initialize_or_restore"],
-        "tf1.eager_create_then_restore": OBJECT_ORDERINGS["tf1_saver.eager_create_then_restore"],
+        name: OBJECT_ORDERINGS[built]._replace(status=())
+        for name, built in {
+            "tf2.init_then_run_restore_ops": "model.init_then_run_restore_ops",
+            "tf2.run_restore_ops_then_init": "model.run_restore_ops_then_init",
+            "tf2.initialize_or_restore": "model.initialize_or_restore",
+            "tf2.expect_partial_initialize_or_restore": (
+                "model_and_optimizer.expect_partial_initialize_or_restore"
+            ),
+            "tf2.eager_create_then_restore": "model.eager_create_then_restore",
+            "tf1.initialize_or_restore": "tf1_saver.initialize_or_restore",
+            "tf1.eager_create_then_restore": "tf1_saver.eager_create_then_restore",
+        }.items()
     },
 )
 
@@ -438,7 +440,7 @@ def steps(state):
 
 def needed_settings(name):
     """The settings the ordering `name` needs: those of STEP_SETTINGS its steps need, and for
-    a TF2 checkpoint's from outside the model."""
+    a checkpoint's restored into a model that model."""
     needed = [STEP_SETTINGS[step] for step in steps(name) if step in STEP_SETTINGS]
     return needed + ([MODEL_SETTING] if name in GIVEN_OBJECT_CKPT.orderings else [])
 

@@ -186,18 +186,18 @@ def _stream_equal(member, array):
     )
 
 
-def write_graph_facts(folder, unseeded, random, constant, unlisted=()):
+def write_graph_facts(folder, unseeded, random, constant, unlisted=(), compatibility=()):
     """What the report needs to know of the graph loaded (restore's `graph_facts`, of which a
-    load has no checkpoint keys to match): its variables with unseeded, with random and with
-    constant initializers, and those no collection lists (none has an initializer). Returns
-    them."""
+    load has no checkpoint keys to match by name): its variables with unseeded, with random and
+    with constant initializers, those no collection lists (none has an initializer) and the
+    compatibility rows (a checkpoint restored into a model's). Returns them."""
     facts = {
         "unseeded": unseeded,
         "random": random,
         "constant": constant,
         "unlisted": list(unlisted),
         "aliases": {},
-        "compatibility": [],
+        "compatibility": list(compatibility),
         "suggested_map": {},
     }
     write_text(Path(folder) / GRAPH_FACTS, json.dumps(facts, sort_keys=True))
