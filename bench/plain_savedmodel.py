@@ -1,8 +1,9 @@
 """The reference for load_savedmodel's speed: what a user could write in one plain process.
 Load a SavedModel's folder each way load_savedmodel does (loader.load; loader.load, then the
 initializers; tf.saved_model.load in graph mode, then its restore or the initializers;
-tf.saved_model.load, eager), each in a fresh graph or load, and read every variable in one
-call; and read its saved values. No guard, no values files, no comparison.
+tf.saved_model.load, eager), each in a fresh graph or load, read every variable in one call and
+run each serving signature on a batch of two; and read its saved values. No guard, no values
+files, no comparison.
 
     python bench/plain_savedmodel.py FOLDER
 """
@@ -10,6 +11,7 @@ call; and read its saved values. No guard, no values files, no comparison.
 import argparse
 import time
 
+import numpy as np
 import tensorflow as tf
 from tensorflow.core.framework import variable_pb2
 from tensorflow.core.protobuf import saved_model_pb2
@@ -22,7 +24,7 @@ def graph_load(folder, then_initialize):
     (a resource variable's through a read), in one call."""
     graph = tf.Graph()
     with graph.as_default(), tf.compat.v1.Session(graph=graph) as sess:
-        tf.compat.v1.saved_model.loader.load(sess, SERVE, folder)
+        meta_graph = tf.compat.v1.saved_model.loader.load(sess, SERVE, folder)
         if then_initialize:
             sess.run(tf.compat.v1.global_variables_initializer())
         reads = []
@@ -33,7 +35,44 @@ def graph_load(folder, then_initialize):
                 )
             elif op.type == "VariableV2":
                 reads.append(op.outputs[0])
-        return sess.run(reads)
+        values = sess.run(reads)
+        for signature in serving_signatures(meta_graph):
+            feed = {
+                info.name: batch([d.size for d in info.tensor_shape.dim])
+                for info in signature.inputs.values()
+            }
+            outputs = {key: info.name for key, info in signature.outputs.items()}
+            ran(lambda o=outputs, f=feed: sess.run(o, f))
+        return values
+
+
+def serving_signatures(meta_graph):
+    return [s for name, s in meta_graph.signature_def.items() if name != "__saved_model_init_op"]
+
+
+def batch(dims):
+    """Normal numbers for a float input of `dims` (None or -1 where unknown: 2)."""
+    shape = [2 if d is None or d < 0 else d for d in dims]
+    return np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+
+
+def ran(run):
+    """`run()`'s outputs, or None where it raises (it reads an uninitialized variable)."""
+    try:
+        return run()
+    except tf.errors.OpError:
+        return None
+
+
+def run_signatures(loaded, sess=None):
+    """Each signature tf.saved_model.load gave, in `sess`'s graph or eager."""
+    for function in loaded.signatures.values():
+        specs = function.structured_input_signature[1]
+        made = {key: tf.constant(batch(list(spec.shape))) for key, spec in specs.items()}
+        if sess is None:
+            ran(lambda f=function, m=made: {k: v.numpy() for k, v in f(**m).items()})
+        else:
+            ran(lambda f=function, m=made: sess.run(f(**m)))
 
 
 def loaded_reads(loaded, folder):
@@ -52,8 +91,11 @@ def loaded_reads(loaded, folder):
 
 
 def eager_load(folder):
-    """tf.saved_model.load, eager: every variable's value."""
-    return [t.numpy() for t in loaded_reads(tf.saved_model.load(folder, tags=SERVE), folder)]
+    """tf.saved_model.load, eager: every variable's value; then the signatures run."""
+    loaded = tf.saved_model.load(folder, tags=SERVE)
+    values = [t.numpy() for t in loaded_reads(loaded, folder)]
+    run_signatures(loaded)
+    return values
 
 
 def v2_graph_load(folder, run):
@@ -61,15 +103,15 @@ def v2_graph_load(folder, run):
     (`global`); every variable's value in one call, or None where some is uninitialized."""
     graph = tf.Graph()
     with graph.as_default(), tf.compat.v1.Session(graph=graph) as sess:
-        reads = loaded_reads(tf.saved_model.load(folder, tags=SERVE), folder)
+        loaded = tf.saved_model.load(folder, tags=SERVE)
+        reads = loaded_reads(loaded, folder)
         if run == "restore":
             sess.run(tf.compat.v1.get_collection("saved_model_initializers"))
         else:
             sess.run(tf.compat.v1.global_variables_initializer())
-        try:
-            return sess.run(reads)
-        except tf.errors.FailedPreconditionError:
-            return None
+        values = ran(lambda: sess.run(reads))
+        run_signatures(loaded, sess)
+        return values
 
 
 def run_all(folder):

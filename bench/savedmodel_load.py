@@ -27,8 +27,9 @@ KINDS = ("tf1", "tf2")
 
 def make(kind, folder, variables, megabytes):
     """A SavedModel of `kind` in `folder`: `variables` seeded square float32 matrices of about
-    `megabytes` in all, written by saved_model.Builder (tf1) or tf.saved_model.save (tf2), in a
-    process of its own (TF2's behaviour)."""
+    `megabytes` in all, and a serving signature that multiplies its input by each in turn,
+    written by saved_model.Builder (tf1) or tf.saved_model.save (tf2), in a process of its own
+    (TF2's behaviour)."""
     width = max(2, round(math.sqrt(megabytes * 2**20 / 4 / variables)))
     code = MAKERS[kind].format(folder=str(folder), variables=variables, width=width)
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
@@ -40,12 +41,17 @@ import tensorflow as tf
 v1 = tf.compat.v1
 with tf.Graph().as_default():
     v1.set_random_seed(1)
+    x = v1.placeholder(tf.float32, [None, {width}], name="x")
+    y = x
     for n in range({variables}):
-        v1.get_variable(f"layer_{{n}}/kernel", [{width}, {width}])
+        y = tf.tanh(tf.matmul(y, v1.get_variable(f"layer_{{n}}/kernel", [{width}, {width}])))
     with v1.Session() as sess:
         sess.run(v1.global_variables_initializer())
         builder = v1.saved_model.Builder({folder!r})
-        builder.add_meta_graph_and_variables(sess, ["serve"])
+        signature = v1.saved_model.predict_signature_def({{"x": x}}, {{"y": y}})
+        builder.add_meta_graph_and_variables(
+            sess, ["serve"], signature_def_map={{"serving_default": signature}}
+        )
         builder.save()
 """,
     "tf2": """
@@ -55,7 +61,15 @@ module.layers = [
     tf.Variable(tf.random.stateless_uniform([{width}, {width}], [1, n]), name=f"layer_{{n}}")
     for n in range({variables})
 ]
-tf.saved_model.save(module, {folder!r})
+
+@tf.function(input_signature=[tf.TensorSpec([None, {width}], tf.float32, name="x")])
+def serve(x):
+    for layer in module.layers:
+        x = tf.tanh(tf.matmul(x, layer))
+    return {{"y": x}}
+
+module.serve = serve
+tf.saved_model.save(module, {folder!r}, signatures={{"serving_default": serve}})
 """,
 }
 

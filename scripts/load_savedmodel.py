@@ -6,7 +6,8 @@ load, and record the value of every variable after each load.
 Writes, into the `--output` folder, what restore.py writes for a checkpoint: `saved.npz` (each
 variable as the SavedModel's `variables/variables` holds it, by its key: a TF1 variable's name
 or a TF2 object's path), `initial.npz` (what the graph's initializers give; none in a TF2
-SavedModel), one `KIND.LOAD.npz` per load and `graph.json`. A load that raises records
+SavedModel), one `KIND.LOAD.npz` per load, `graph.json` and `inference.json` (each serving
+signature's outputs after each load, `ckptorder/signatures.py`). A load that raises records
 TensorFlow's error, and the other loads still run. Before any load, the guard
 (`ckptorder/graph_guard.py`) checks what the loads run of its graph (the restore and the init
 op, in any function at any depth) and refuses an op they do not need; then every load fails,

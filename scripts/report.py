@@ -329,14 +329,19 @@ def with_assertions(table, asserted):
 
 
 def inference_rows(folder, checkpoint):
-    """The inference check of each ordering, where its job ran one (the built model)."""
+    """The inference check of each ordering and output, where its job ran one (the built
+    model's output, a SavedModel's signatures)."""
     path = Path(folder) / INFERENCE
     if not path.exists():
         return pd.DataFrame(columns=tables.INFERENCE)
     found = json.loads(path.read_text())
     table = pd.DataFrame(
-        [{"ordering": state, **found[state]} for state in checkpoint["orderings"]],
-        columns=["ordering", *tables.INFERENCE_CHECK],
+        [
+            {"ordering": state, "output": output, **check}
+            for state in checkpoint["orderings"]
+            for output, check in sorted(found.get(state, {}).items())
+        ],
+        columns=["ordering", "output", *tables.INFERENCE_CHECK],
     )
     return labelled(table, checkpoint)
 

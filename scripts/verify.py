@@ -96,8 +96,8 @@ def inference_problems(inference, variables, path):
     """One line per ordering that restored every variable and yet did not give the saved
     model's output bit for bit."""
     return [
-        f"{path}: {where(row)}: every variable restored, yet the output differs from the saved"
-        f" model's (max_abs_diff {row.max_abs_diff}{error_of(row)})"
+        f"{path}: {where(row)} {row.output}: every variable restored, yet the output differs"
+        f" from the saved model's (max_abs_diff {row.max_abs_diff}{error_of(row)})"
         for row in tables.inference_failures(inference, variables).itertuples()
     ]
 
@@ -169,6 +169,7 @@ def summary(report, variables, inference, compatible, skipped):
             f"\nThe {passed} orderings that restore every variable give the built model's output"
             " bit for bit."
         )
+    words += "".join(f"\n{line}" for line in signature_lines(inference, reported))
     notes = {
         "unseeded": "the initializers of {} are unseeded (new values on every run): there"
         " `changed` after initialising means not restored.",
@@ -180,6 +181,24 @@ def summary(report, variables, inference, compatible, skipped):
         for checkpoint, names in found.groupby("checkpoint", sort=False)["variable"]:
             words += f"\n{checkpoint}: {note.format(some_of(names.unique()))}"
     return words
+
+
+def signature_lines(inference, reported):
+    """A line per reported checkpoint with inference rows (a SavedModel's signatures): after
+    how many of its loads every output was the reference's bit for bit, differed, or did not
+    run."""
+    lines = []
+    rows = inference[inference["checkpoint"].isin(reported)]
+    for checkpoint, found in rows.groupby("checkpoint", sort=False):
+        loads = found.groupby(["variant", "ordering"], sort=False)
+        ran = loads["error"].apply(lambda errors: (errors.fillna("") == "").all())
+        equal = loads["bit_equal"].all() & ran
+        lines.append(
+            f"{checkpoint}: its signatures' outputs ({found['output'].nunique()}) after each of"
+            f" {len(ran)} loads: the reference's bit for bit after {equal.sum()}, different"
+            f" after {(ran & ~equal).sum()}, not run after {(~ran).sum()} (inference.csv)."
+        )
+    return lines
 
 
 def some_of(names):

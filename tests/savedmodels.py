@@ -134,6 +134,52 @@ WRITERS = {
 KINDS = tuple(WRITERS)
 
 
+# What each load's run of each kind's serving signature gives (load_savedmodel's
+# inference.json), against the first load that restored every variable: `equal` bit for bit,
+# `differs`, or `uninitialized` (it reads a variable the load left uninitialized). TF1's
+# loader.load restores a tf.saved_model.save folder's variables, but the signature of one that
+# holds its model in an attribute of a tf.Module reads variables of its own, which no restore
+# reaches.
+SIGNATURE_TF2 = {
+    "loader_load": "equal",
+    "loader_load_then_init": "equal",
+    "load_v2_restore": "uninitialized",
+    "load_v2_global_init": "equal",
+    "load_v2_eager": "equal",
+}
+SIGNATURE_RUNS = {
+    "module": SIGNATURE_TF2,
+    "with_optimizer": {
+        **SIGNATURE_TF2,
+        "loader_load": "uninitialized",
+        "loader_load_then_init": "uninitialized",
+    },
+    "keras_export": SIGNATURE_TF2,
+    "keras2_legacy_optimizer": SIGNATURE_TF2,
+    "tf1_builder": {
+        "loader_load": "equal",
+        "loader_load_then_init": "differs",
+        "load_v2_restore": "equal",
+        "load_v2_global_init": "uninitialized",
+        "load_v2_eager": "equal",
+    },
+    "tf1_main_op": {
+        "loader_load": "differs",
+        "loader_load_then_init": "differs",
+        "load_v2_restore": "equal",
+        "load_v2_global_init": "uninitialized",
+        "load_v2_eager": "differs",
+    },
+}
+
+
+def signature_outcome(error, bit_equal):
+    """A signature's run as SIGNATURE_RUNS names it, or its error."""
+    if error.startswith("FailedPreconditionError"):
+        return "uninitialized"
+    return error or ("equal" if bit_equal else "differs")
+
+
 def run_writer(description, writers, target, argv=None):
     """The command line of a writer of tests' files: KIND TARGET; returns what the writer of
     KIND returns, given TARGET (`target` says what it is)."""

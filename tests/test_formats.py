@@ -79,7 +79,8 @@ def test_the_output_is_the_saved_models_bit_for_bit_where_every_variable_is_rest
     entry, folder = loaded
     checks = json.loads((folder / "values" / INFERENCE).read_text())
     assert list(checks) == sorted(entry["orderings"])
-    for ordering, check in checks.items():
+    for ordering, outputs in checks.items():
+        (check,) = outputs.values()
         restored = set(orderings.expected_outcomes(ordering, ["v"], []).values()) == {"restored"}
         assert check["bit_equal"] == restored, ordering
         if restored:

@@ -717,7 +717,7 @@ def seed_refusals(built, meta_graph):
     return graph_guard.refusals(
         meta_graph,
         outputs=["conv_3/BiasAdd:0"],
-        batch_shape=(4, *network.INPUT_SHAPE[1:]),
+        fed_shapes={network.INPUT: (4, *network.INPUT_SHAPE[1:])},
         budget=graph_sizes.budget(tfgraph.checkpoint_keys(prefix)),
     )
 
@@ -752,3 +752,35 @@ def test_an_initializer_that_draws_no_random_number_is_constant():
         tf.compat.v1.Variable(tf.fill([3], 2.0) * 3.0, name="computed")
         meta_graph = tf.compat.v1.train.export_meta_graph(graph=graph)
     assert graph_guard.constant_initializers(meta_graph) == ["computed", "zeros"]
+
+
+def matmul_in_a_function():
+    """A graph whose output is a function's MatMul of the fed input and a constant: its size is
+    known only from the call's arguments."""
+    with tf.Graph().as_default() as graph:
+        x = tf.compat.v1.placeholder(tf.float32, [None, 3], name="x")
+
+        @tf.function
+        def forward(x):
+            return tf.matmul(x, tf.ones([3, 1000]))
+
+        tf.identity(forward(x), name="y")
+        return tf.compat.v1.train.export_meta_graph(graph=graph)
+
+
+@pytest.mark.parametrize(
+    ("fed", "found"),
+    [
+        ((2, 3), None),
+        (None, "MatMul of a size not known before it runs"),
+        ((100_000, 3), "MatMul of 400,000,000 bytes, over the budget"),
+    ],
+)
+def test_a_functions_sizes_are_checked_with_what_its_call_gives_it(fed, found):
+    budget = graph_sizes.Budget(tensor=2**26, total=2**27)
+    fed_shapes = {"x:0": fed} if fed else {}
+    refused = graph_guard.refusals(matmul_in_a_function(), (), ["y:0"], fed_shapes, budget)
+    if found is None:
+        assert refused == []
+    else:
+        assert found in refused[0], refused

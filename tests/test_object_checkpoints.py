@@ -123,7 +123,8 @@ def test_the_output_is_the_saved_models_bit_for_bit_where_the_network_is_restore
     checks = json.loads((folder / "values" / INFERENCE).read_text())
     assert list(checks) == sorted(entry["orderings"])
     network_variables = list(network.variable_shapes())
-    for ordering, check in checks.items():
+    for ordering, outputs in checks.items():
+        (check,) = outputs.values()
         expected = orderings.expected_outcomes(ordering, network_variables, [])
         restored = set(expected.values()) == {"restored"}
         assert check["bit_equal"] == restored, ordering

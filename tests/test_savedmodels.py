@@ -16,12 +16,20 @@ from pathlib import Path
 import pytest
 from tensorflow.core.protobuf import saved_model_pb2
 
-from ckptorder import checkpoint_files, configuration, graph_guard, loading, orderings, tfgraph
+from ckptorder import (
+    checkpoint_files,
+    configuration,
+    graph_guard,
+    loading,
+    orderings,
+    signatures,
+    tfgraph,
+)
 from ckptorder.tfsession import saved_meta_graph, session, tf
-from ckptorder.values import Values
+from ckptorder.values import INFERENCE, Values
 from conftest import PROJECT, config_with, run_script
 from crafted_graphs import call_node, const_node, depends_on, evil, function_def, name_attr_list
-from savedmodels import KINDS
+from savedmodels import KINDS, SIGNATURE_RUNS, signature_outcome
 
 TESTS = Path(__file__).parent
 
@@ -355,3 +363,113 @@ def test_a_savedmodel_the_guard_refuses_fails_every_load_and_writes_nothing(
         with Values(tmp_path / "values" / f"{state}.npz") as held:
             assert held.failed.startswith("refused by the guard: ") and "WriteFile" in held.failed
     assert not target.exists()
+
+
+def signature_runs(folder):
+    """Each state's signature outputs as inference.json holds them (`signature_outcome`)."""
+    checks = json.loads((folder / INFERENCE).read_text())
+    return {
+        (state, output): signature_outcome(check["error"], check["bit_equal"])
+        for state, outputs in checks.items()
+        for output, check in outputs.items()
+    }
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_load_runs_the_serving_signatures_guarded(written, tmp_path, kind):
+    """Every serving signature runs after every load, on a batch made from its specs, past
+    the guard; its output is the first fully restored load's, bit for bit, wherever the load
+    restored every variable."""
+    states = load_savedmodel(written[kind], tmp_path / "values")
+    runs = signature_runs(tmp_path / "values")
+    outputs = {output for _, output in runs}
+    assert outputs == (
+        {"serve/output_0", "serving_default/output_0"}
+        if kind == "keras_export"
+        else {f"serving_default/{'out' if kind.startswith('keras2') else 'y'}"}
+    )
+    for state in states:
+        expected = SIGNATURE_RUNS[kind][state.split(".")[1]]
+        assert {runs[(state, output)] for output in outputs} == {expected}, state
+
+
+def signature_function(meta_graph, depth):
+    """The FunctionDef the serving signature's output runs at `depth` calls (1: the one the
+    graph calls)."""
+    functions = {f.signature.name: f for f in meta_graph.graph_def.library.function}
+    output = meta_graph.signature_def["serving_default"].outputs["y"].name
+    node = next(n for n in meta_graph.graph_def.node if n.name == graph_guard.node_name(output))
+    for _ in range(depth):
+        function = functions[node.attr["f"].func.name]
+        node = next((n for n in function.node_def if n.op == "StatefulPartitionedCall"), node)
+    return function
+
+
+def returned_node(function):
+    name = graph_guard.node_name(next(iter(function.ret.values())))
+    return next(node for node in function.node_def if node.name == name)
+
+
+def write_in_the_signature(meta_graph, target):
+    """A write two functions deep in what the serving signature runs."""
+    body = signature_function(meta_graph, depth=2)
+    write = tf.compat.v1.NodeDef(name="w", op="WriteFile", input=["c:output:0", "d:output:0"])
+    body.node_def.extend([const_node("c", str(target)), const_node("d", "written"), write])
+    returned_node(body).input.append("^w")
+
+
+def huge_fill_in_the_signature(meta_graph, _):
+    """A 4 GiB tensor, made in the function the serving signature calls."""
+    body = signature_function(meta_graph, depth=1)
+    fill = tf.compat.v1.NodeDef(name="f", op="Fill", input=["dims:output:0", "one:output:0"])
+    fill.attr["T"].type = tf.float32.as_datatype_enum
+    body.node_def.extend([const_node("dims", [2**15, 2**15]), const_node("one", 1.0), fill])
+    returned_node(body).input.append("^f")
+
+
+def huge_input_spec(meta_graph, _):
+    """An input spec whose batch alone would take 40 GB."""
+    spec = meta_graph.signature_def["serving_default"].inputs["x"].tensor_shape
+    del spec.dim[:]
+    spec.dim.add(size=100_000)
+    spec.dim.add(size=100_000)
+
+
+# Each crafted edit of the `module` SavedModel's serving signature, and what its rows say.
+CRAFTED_SIGNATURES = {
+    "a write two functions deep": (write_in_the_signature, "WriteFile writes files"),
+    "a 4 GiB fill": (huge_fill_in_the_signature, "Fill of 4,294,967,296 bytes, over the budget"),
+    "an input spec of 40 GB": (huge_input_spec, "input x of shape [100000, 100000] takes"),
+}
+
+
+@pytest.mark.parametrize("case", CRAFTED_SIGNATURES)
+def test_a_crafted_signature_is_refused_and_the_loads_stand(written, tmp_path, case):
+    edit, words = CRAFTED_SIGNATURES[case]
+    folder, target = crafted(written, tmp_path, edit)
+    states = load_savedmodel(folder, tmp_path / "values")
+    for state in states:
+        with Values(tmp_path / "values" / f"{state}.npz") as held:
+            assert not held.failed, state
+    checks = json.loads((tmp_path / "values" / INFERENCE).read_text())
+    errors = {
+        state: check["error"] for state, outputs in checks.items() for check in outputs.values()
+    }
+    # Where the load left the variables uninitialized, only sizes that need them are not
+    # checked, and the signature does not run.
+    for state, error in errors.items():
+        if SIGNATURE_RUNS["module"][state.split(".")[1]] == "uninitialized" and words.startswith(
+            "Fill"
+        ):
+            assert error == signatures.UNINITIALIZED_READ, state
+        else:
+            assert words in error, (state, error)
+    assert not target.exists()
+
+
+def test_a_crafted_signature_writes_its_file_when_trusted(written, tmp_path):
+    folder, target = crafted(written, tmp_path, write_in_the_signature)
+    load_savedmodel(folder, tmp_path / "values", trust=True)
+    assert target.exists()
+    checks = json.loads((tmp_path / "values" / INFERENCE).read_text())
+    assert checks["tf2.load_v2_eager"]["serving_default/y"]["bit_equal"]

@@ -51,17 +51,25 @@ def test_a_probe_whose_saved_values_are_its_initial_ones_is_inconclusive_once():
 
 
 def test_the_inference_check_judges_only_orderings_that_restored_every_variable():
+    """And only a judged checkpoint's: one that is reported (no expected) is not held to it."""
     keys = [{**KEY, "ordering": o} for o in ("restore_only", "init_only", "broken")]
+    reported = {**KEY, "checkpoint": "outside", "ordering": "broken"}
     variables = pd.DataFrame(
-        [{**k, "outcome": RESTORED} for k in (keys[0], keys[2])]
-        + [{**keys[1], "outcome": REINITIALIZED}, {**keys[2], "outcome": RESTORED}]
+        [{**k, "outcome": RESTORED, "expected": RESTORED} for k in (keys[0], keys[2])]
+        + [{**keys[1], "outcome": REINITIALIZED, "expected": REINITIALIZED}]
+        + [{**keys[2], "outcome": RESTORED, "expected": RESTORED}]
+        + [{**reported, "outcome": RESTORED, "expected": ""}]
     )
-    diffs = (0.0, 1.0, 0.5)
+    diffs = (0.0, 1.0, 0.5, 0.5)
     inference = pd.DataFrame(
-        [{**k, "max_abs_diff": d, "bit_equal": d == 0.0} for k, d in zip(keys, diffs, strict=True)]
+        [
+            {**k, "max_abs_diff": d, "bit_equal": d == 0.0}
+            for k, d in zip([*keys, reported], diffs, strict=True)
+        ]
     )
     everything = tables.restoring_everything(inference, variables)
     assert everything["ordering"].tolist() == ["restore_only", "broken"]
+    assert everything["checkpoint"].tolist() == [KEY["checkpoint"]] * 2
     assert tables.inference_failures(inference, variables)["ordering"].tolist() == ["broken"]
 
 

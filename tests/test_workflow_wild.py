@@ -22,6 +22,7 @@ import yaml
 import wild
 from ckptorder import orderings
 from conftest import PROJECT, copy_project, snakemake
+from savedmodels import SIGNATURE_RUNS, signature_outcome
 from test_audit import dense, export_graph, save
 
 pytestmark = pytest.mark.workflow
@@ -213,6 +214,25 @@ def test_a_savedmodels_folder_is_loaded_each_way_its_kind_allows(wild_run):
     assert "Variables per outcome: keras_trained, 14 variables" in answer
     for name in SAVEDMODELS:
         assert (workdir / "results" / "figures" / name / "outcomes.png").exists()
+
+
+def test_a_savedmodels_serving_signature_runs_after_each_load(wild_run):
+    results = wild_run[0] / "results"
+    inference = pd.read_csv(results / "inference.csv", keep_default_na=False)
+    for name, kind in SAVEDMODELS.items():
+        rows = inference[inference["checkpoint"] == name]
+        assert set(rows["output"]) == {"serving_default/y"}
+        runs = {
+            row.ordering: signature_outcome(row.error, row.bit_equal) for row in rows.itertuples()
+        }
+        assert runs == SIGNATURE_RUNS[kind], name
+        counts = [list(runs.values()).count(run) for run in ("equal", "differs")]
+        counts.append(len(runs) - sum(counts))
+        assert (
+            f"{name}: its signatures' outputs (1) after each of 5 loads: the reference's bit for"
+            f" bit after {counts[0]}, different after {counts[1]}, not run after {counts[2]}"
+            " (inference.csv)."
+        ) in (results / "verified.txt").read_text()
 
 
 def test_a_tf2_checkpoint_is_listed_alone_and_restored_into_its_models_code(wild_run):

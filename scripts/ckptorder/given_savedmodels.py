@@ -16,7 +16,7 @@ import time
 from collections import deque
 from pathlib import Path
 
-from ckptorder import graph_guard, graph_sizes, orderings, tfgraph
+from ckptorder import graph_guard, graph_sizes, orderings, signatures, tfgraph
 from ckptorder.checkpoint_files import SAVED_MODEL_VARIABLES
 from ckptorder.graph_guard import GRAPH, Program, node_name, walk
 from ckptorder.loading import init_ops
@@ -162,30 +162,35 @@ def graph_reads(graph, mapping, keys):
     return reads
 
 
-def loader_load(folder, mapping, keys, threads, then_initialize=False):
+def loader_load(folder, mapping, keys, threads, signatures, then_initialize=False):
     """tf.compat.v1.saved_model.loader.load in a graph of its own (its restore, then its init
     op), then, if asked, global_variables_initializer(): each key's value, UNINITIALIZED where
-    reading raises."""
+    reading raises; then the `signatures` (a `signatures.Runner`) run."""
     graph = tf.Graph()
     with graph.as_default(), session(graph, threads, rewrite=False) as sess:
         tf.compat.v1.saved_model.loader.load(sess, tfgraph.SERVE, str(folder))
         if then_initialize:
             sess.run(tf.compat.v1.global_variables_initializer())
-        return dict(tfgraph.readable_values(sess, graph_reads(graph, mapping, keys)))
+        values = dict(tfgraph.readable_values(sess, graph_reads(graph, mapping, keys)))
+        signatures.in_graph(sess, graph)
+        return values
 
 
-def load_v2_eager(folder, meta_graph, mapping, keys):
+def load_v2_eager(folder, meta_graph, mapping, keys, signatures):
     """tf.saved_model.load, eager: each key's value; UNINITIALIZED for a key no loaded object
-    holds."""
+    holds; then the `signatures` run."""
     loaded = tf.saved_model.load(str(folder), tags=tfgraph.SERVE)
     reads = loaded_reads(loaded, meta_graph, mapping, keys)
-    return {key: reads[key].numpy() if key in reads else UNINITIALIZED for key in keys}
+    values = {key: reads[key].numpy() if key in reads else UNINITIALIZED for key in keys}
+    signatures.functions(loaded, None)
+    return values
 
 
-def load_v2_graph(folder, meta_graph, mapping, keys, threads, run):
+def load_v2_graph(folder, meta_graph, mapping, keys, threads, signatures, run):
     """tf.saved_model.load in a graph of its own, then the `run` collections of ops:
     `restore`, the saved_model_initializers it asks for; `global`,
-    global_variables_initializer(). Each key's value, UNINITIALIZED where reading raises."""
+    global_variables_initializer(). Each key's value, UNINITIALIZED where reading raises; then
+    the `signatures` run."""
     graph = tf.Graph()
     with graph.as_default(), session(graph, threads, rewrite=False) as sess:
         loaded = tf.saved_model.load(str(folder), tags=tfgraph.SERVE)
@@ -197,6 +202,7 @@ def load_v2_graph(folder, meta_graph, mapping, keys, threads, run):
         for name in run:
             sess.run(ops[name])
         values = dict(tfgraph.readable_values(sess, initialized(sess, reads)))
+        signatures.functions(loaded, sess)
     return {key: values.get(key, UNINITIALIZED) for key in keys}
 
 
@@ -224,17 +230,16 @@ def loaded_reads(loaded, meta_graph, mapping, keys):
     return dict(zip(read, values, strict=True))
 
 
+# Each load, called as (folder, meta_graph, mapping, keys, threads, signatures).
 LOADS = {
-    "loader_load": lambda folder, _meta_graph, mapping, keys, threads: loader_load(
-        folder, mapping, keys, threads
-    ),
-    "loader_load_then_init": lambda folder, _meta_graph, mapping, keys, threads: loader_load(
-        folder, mapping, keys, threads, then_initialize=True
+    "loader_load": lambda folder, _meta_graph, *args: loader_load(folder, *args),
+    "loader_load_then_init": lambda folder, _meta_graph, *args: loader_load(
+        folder, *args, then_initialize=True
     ),
     "load_v2_restore": lambda *args: load_v2_graph(*args, run=["restore"]),
     "load_v2_global_init": lambda *args: load_v2_graph(*args, run=["global"]),
-    "load_v2_eager": lambda folder, meta_graph, mapping, keys, _threads: load_v2_eager(
-        folder, meta_graph, mapping, keys
+    "load_v2_eager": lambda folder, meta_graph, mapping, keys, _threads, signatures: load_v2_eager(
+        folder, meta_graph, mapping, keys, signatures
     ),
 }
 
@@ -242,7 +247,8 @@ LOADS = {
 def audit_given_savedmodel(folder, settings, threads, output):
     """Write into `output` the values of `saved` (variables/variables), `initial` (what the
     graph's initializers give: none in a TF2 SavedModel), each load of the settings' orderings
-    (KIND.LOAD) and the graph's facts. Unless the settings trust it, every load fails where the
+    (KIND.LOAD), the graph's facts and the signatures' outputs after each load
+    (`signatures.SignatureCheck`). Unless the settings trust it, every load fails where the
     guard refuses what the loads run."""
     use_tf2_behavior(threads)
     folder = Path(folder)
@@ -264,6 +270,8 @@ def audit_given_savedmodel(folder, settings, threads, output):
     write_values(paths["saved"], ((names[k], reader.get_tensor(k)) for k in keys))
     budget = graph_sizes.budget(tfgraph.checkpoint_keys(prefix))
     refused = None if settings["trust"] else refusal(meta_graph, budget)
+    check = signatures.SignatureCheck(meta_graph, budget, settings["trust"])
+    restored_everything = set()
     # The initializers are the SavedModel's own ops too: none runs where the guard refused it.
     if refused:
         initial = [(names[k], UNINITIALIZED) for k in keys]
@@ -276,17 +284,24 @@ def audit_given_savedmodel(folder, settings, threads, output):
         if refused:
             logging.info("%s refused: %s", state, refused)
             write_failure(paths[state], list(names.values()), refused)
+            check.failed_all(state, refused)
             continue
+        load = LOADS[state.split(".")[1]]
         try:
-            values = LOADS[state.split(".")[1]](folder, meta_graph, mapping, keys, threads)
+            values = load(folder, meta_graph, mapping, keys, threads, check.runner(state))
         except (tf.errors.OpError, ValueError, ImportError, KeyError) as error:
             # What TensorFlow raises where it cannot load a part (a Keras object without Keras).
             logging.info("%s failed: %s", state, error)
             write_failure(paths[state], list(names.values()), tfgraph.failure(error))
+            check.failed_all(state, tfgraph.failure(error))
         else:
             named = ((names[k], value) for k, value in values.items())
-            write_values(paths[state], tfgraph.by_source(named, references))
+            sourced = list(tfgraph.by_source(named, references))
+            write_values(paths[state], sourced)
+            if all(isinstance(source, str) and source == "saved" for _, source in sourced):
+                restored_everything.add(state)
         logging.info("%s took %.3f s", state, time.perf_counter() - started)
+    check.write(output, settings["orderings"], restored_everything)
 
 
 def initial_values(meta_graph, mapping, keys, names, threads):

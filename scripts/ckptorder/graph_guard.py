@@ -8,13 +8,15 @@ of each variable (initializer, initial value, read op), the Saver's restore op a
 what a caller fetches (a SavedModel's init op) and the inference check's output. From those it
 follows data inputs, control inputs and every function any attribute names, at any depth.
 The guard (`refusals`) checks exactly that part, before any of it is imported:
-- every op is on an allow-list of what initialising and restoring need (ALLOWED; the built
-  network's forward ops on the inference check's path alone), and no function is recursive;
+- every op is on an allow-list of what initialising and restoring need (ALLOWED; pure math,
+  FORWARD_OPS, on the inference check's path alone: the built network's output, or a
+  SavedModel's signature, checked after each load by `forward_refusals`), and no function is
+  recursive;
 - a tensor the audit feeds (the Saver's filename, the network's input) is a leaf (`is_leaf`),
   and a
   `RestoreV2` reads the Saver's filename itself, and only on the restore op's path;
 - an op that can give more than its inputs has a size known in advance, within a budget tied
-  to the checkpoint (`graph_sizes`).
+  to the checkpoint (`graph_sizes`), a function's ops given what each call passes it.
 It reads the graph as a protocol buffer, in time and memory linear in the file.
 """
 
@@ -23,7 +25,6 @@ from collections import deque, namedtuple
 from google.protobuf.message import DecodeError
 
 from ckptorder import graph_sizes
-from ckptorder.network import INPUT
 from ckptorder.tfsession import op_def, tf, variable_defs
 
 VARIABLE_OPS = {"VariableV2", "VarHandleOp", "ReadVariableOp", "AssignVariableOp", "Assign"}
@@ -49,8 +50,17 @@ CONTROL_OPS = {"PartitionedCall", "StatefulPartitionedCall", "If", "StatelessIf"
 # TF 1.x's conditionals on reference variables (initialized_value(), as EMA's slots use it).
 CONTROL_OPS |= {"RefSwitch", "RefMerge", "RefIdentity"}
 LOOP_OPS = {"While", "StatelessWhile", "Enter", "Exit", "NextIteration", "LoopCond"}
-# What the built network computes its output with: fetched by the inference check alone.
-FORWARD_OPS = {"Conv2D", "BiasAdd"}
+# What a network computes its output with, pure math, allowed on the inference check's path
+# alone (the built network's output, a SavedModel's signatures); and what it may not do there:
+# write a variable (its shape, read before the check runs, would no longer hold).
+FORWARD_OPS = {
+    *("Conv2D", "DepthwiseConv2dNative", "BiasAdd", "MaxPool", "AvgPool", "FusedBatchNormV3"),
+    *("Relu", "Relu6", "Elu", "Selu", "Sigmoid", "Tanh", "Softplus", "Softsign", "LeakyRelu"),
+    *("Erf", "Log1p", "Reciprocal", "Softmax", "LogSoftmax", "Round", "Ceil", "Pow"),
+    *("SquaredDifference", "DivNoNan", "GreaterEqual", "LessEqual", "NotEqual", "FloorDiv"),
+    *("FloorMod", "ArgMax", "ArgMin", "StopGradient"),
+}
+WRITES_A_VARIABLE = {"Assign", "AssignVariableOp"}
 ALLOWED = frozenset(
     {"RestoreV2", "IsVariableInitialized", "VarIsInitializedOp"}
     | VARIABLE_OPS
@@ -58,6 +68,7 @@ ALLOWED = frozenset(
     | INITIALIZER_OPS
     | CONTROL_OPS
 )
+FORWARD_ALLOWED = (ALLOWED | FORWARD_OPS) - {"RestoreV2"} - WRITES_A_VARIABLE
 # Why some ops that are not allowed are dangerous; any other is "not needed to restore".
 DANGERS = {
     "WriteFile": "writes files",
@@ -128,8 +139,32 @@ class Program:
             if source not in nodes:
                 found.append(None)
                 continue
-            index = -1 if control else output_index(parts, self.node(source))
+            index = -1 if control else self.output_index(parts, self.node(source))
             found.append((source, index))
+        return found
+
+    def output_index(self, parts, node):
+        """`output_index`, for a node that is a function's call too (its outputs by name)."""
+        if len(parts) == 3 and node.op in self.functions and parts[2].isdigit():
+            names = [a.name for a in self.functions[node.op].signature.output_arg]
+            return names.index(parts[1]) if parts[1] in names and parts[2] == "0" else -2
+        return output_index(parts, node)
+
+    def tensors(self, key):
+        """The (node or argument name, output index) each data input of node `key` reads;
+        None where the index is not known or the name is neither."""
+        scope, _ = key
+        arguments = set()
+        if scope is not GRAPH:
+            arguments = {a.name for a in self.functions[scope].signature.input_arg}
+        found = []
+        for name, source in zip(self.node(key).input, self.inputs(key), strict=True):
+            if name.startswith("^"):
+                continue
+            if source is None:
+                found.append((name, 0) if name in arguments else None)
+            else:
+                found.append((source[0][1], source[1]) if source[1] >= 0 else None)
         return found
 
     def called(self, key):
@@ -283,35 +318,70 @@ def importable(meta_graph, fetches=(), outputs=(), collections=IMPORTED_COLLECTI
     return part
 
 
-def refusals(meta_graph, fetches=(), outputs=(), batch_shape=None, budget=None):
+def refusals(
+    meta_graph, fetches=(), outputs=(), fed_shapes=None, budget=None, variable_shapes=None
+):
     """One line per op of what the audit imports (`needed`) that the guard refuses, each
     with the path to it from what the audit runs. `fetches`: more tensors or ops run (a
-    SavedModel's init op); `outputs`: the inference check's tensors, the network's input fed
-    batches of `batch_shape`, which may compute FORWARD_OPS too; `budget`: what the graph may
-    allocate (`graph_sizes.budget`), None for no limit."""
+    SavedModel's init op); `outputs`: the inference check's tensors, which may compute
+    FORWARD_OPS too; `fed_shapes`: the shape of each placeholder the check feeds, by its
+    node; `budget`: what the graph may allocate (`graph_sizes.budget`), None for no limit;
+    `variable_shapes`: the shapes of resource variables' values (`oversized`)."""
     program = Program(meta_graph.graph_def)
     run, restore, filename, forward = roots(meta_graph, fetches, outputs)
-    missing = [name for name in run + restore + forward if (GRAPH, name) not in program.nodes]
-    found = [f"{name}: named by the meta graph, but not in its graph" for name in missing]
+    fed_shapes = {node_name(name): tuple(shape) for name, shape in (fed_shapes or {}).items()}
+    found = missing(program, run + restore + forward + list(fed_shapes))
     groups = [
         (walk(program, run), ALLOWED - {"RestoreV2"}),
         (walk(program, restore), ALLOWED),
-        (walk(program, forward), (ALLOWED | FORWARD_OPS) - {"RestoreV2"}),
+        (walk(program, forward), FORWARD_ALLOWED),
     ]
-    fed = set(filename) | ({node_name(INPUT)} if outputs else set())
+    fed = set(filename) | set(fed_shapes)
     everything = {}
     for reached, allowed in groups:
         everything |= reached
-        bound = restores_of_the_fed_file(program, reached, filename)
-        for key in reached:
-            why = refusal(program, key, allowed, filename, fed, bound)
-            if why:
-                found.append(f"{path(reached, key)}: {program.node(key).op} {why}")
+        found += refused_ops(program, reached, allowed, filename, fed)
     found += recursion(program, everything)
-    fed_shapes = {node_name(INPUT): tuple(batch_shape)} if batch_shape is not None else {}
-    found += oversized(program, everything, fed_shapes, budget)
-    # What touches files first: the first line is the one the error shows.
+    found += oversized(program, everything, fed_shapes, budget, variable_shapes)
+    return dangers_first(found)
+
+
+def forward_refusals(meta_graph, outputs, fed_shapes, budget, variable_shapes):
+    """`refusals` of the inference check's path alone (a SavedModel's signature, run after a
+    load): its ops, and its sizes given the placeholders' and variables' shapes."""
+    program = Program(meta_graph.graph_def)
+    fed_shapes = {node_name(name): tuple(shape) for name, shape in fed_shapes.items()}
+    found = missing(program, clean(outputs) + list(fed_shapes))
+    reached = walk(program, clean(outputs))
+    found += refused_ops(program, reached, FORWARD_ALLOWED, [], set(fed_shapes))
+    found += recursion(program, reached)
+    found += oversized(program, reached, fed_shapes, budget, variable_shapes)
+    return dangers_first(found)
+
+
+def missing(program, names):
+    return [
+        f"{name}: named by the meta graph, but not in its graph"
+        for name in names
+        if (GRAPH, name) not in program.nodes
+    ]
+
+
+def dangers_first(found):
+    """The lines, once each, what touches files first: the first line is the one an error
+    shows."""
     return sorted(dict.fromkeys(found), key=lambda line: not line.endswith(DANGEROUS))
+
+
+def refused_ops(program, reached, allowed, filename, fed):
+    """A line per node of `reached` that `refusal` refuses, with the path to it."""
+    bound = restores_of_the_fed_file(program, reached, filename)
+    found = []
+    for key in reached:
+        why = refusal(program, key, allowed, filename, fed, bound)
+        if why:
+            found.append(f"{path(reached, key)}: {program.node(key).op} {why}")
+    return found
 
 
 def refusal(program, key, allowed, filename, fed, bound=frozenset()):
@@ -457,41 +527,135 @@ def cycles(calls):
     return found
 
 
-def oversized(program, reached, fed_shapes, budget):
+def oversized(program, reached, fed_shapes, budget, variable_shapes=None):
     """A line per node that can give more than its inputs and whose size is unknown before it
     runs or over `budget.tensor` bytes, one if all such nodes add up to over `budget.total`;
-    a line per graph or function whose nodes form a cycle."""
+    a line per graph or function whose nodes form a cycle. A function called by a node of the
+    graph is checked with what that call gives it (`Sizes`); `variable_shapes`: the shapes of
+    resource variables' values, by their graph nodes, where the caller knows them."""
     if budget is None:
         return []
-    variables = validated_variable_shapes(program, reached)
-    found = []
-    total = 0
-    for scope, keys in scopes(reached).items():
-        shapes = graph_sizes.Shapes(fed_shapes if scope is GRAPH else {}, variables)
-        ordered = topological(program, keys)
-        if len(ordered) < len(keys):
-            where = "the graph" if scope is GRAPH else f"function {scope}"
-            found.append(f"{where}: its nodes form a cycle, which only a loop may")
-        for key in ordered:
-            data = [source for source in program.inputs(key) if source is None or source[1] >= 0]
-            inputs = [None if s is None or s[1] < 0 else (s[0][1], s[1]) for s in data]
-            size = shapes.infer(key[1], program.node(key), inputs)
-            op = program.node(key).op
-            if size is None:
-                found.append(f"{path(reached, key)}: {op} of a size not known before it runs")
-            elif size > budget.tensor:
-                words = budget_words("the checkpoint's largest tensor")
-                found.append(
-                    f"{path(reached, key)}: {op} of {size:,} bytes, over the budget of"
-                    f" {budget.tensor:,} bytes a tensor ({words})"
-                )
-            total += size or 0
-    if total > budget.total:
+    variables = validated_variable_shapes(program, reached) | (variable_shapes or {})
+    sizes = Sizes(program, reached, budget)
+    sizes.check(GRAPH, graph_sizes.Shapes(fed_shapes, variables, call=sizes.call))
+    for function in sorted(set(sizes.members) - {GRAPH}):
+        if function in sizes.named_otherwise or function not in sizes.instantiated:
+            sizes.check(function, graph_sizes.Shapes({}, {}, call=sizes.call))
+    found = sizes.found
+    if sizes.total > budget.total:
         found.append(
-            f"the graph: its allocations add up to {total:,} bytes, over the budget of"
+            f"the graph: its allocations add up to {sizes.total:,} bytes, over the budget of"
             f" {budget.total:,} bytes ({budget_words('the checkpoint')})"
         )
-    return found
+    return list(dict.fromkeys(found))
+
+
+class Sizes:
+    """The size check of the graph's reached nodes, scope by scope: a function called from a
+    node (a PartitionedCall, a StatefulPartitionedCall, the function as an op) is checked once
+    per set of argument shapes and values its callers give it; one named any other way (a
+    branch, an attribute) is checked with arguments of unknown shape too."""
+
+    # How many function nodes may be checked in all, over the reached nodes' count: each
+    # distinct set of argument shapes checks a body again.
+    INSTANTIATIONS = 16
+
+    def __init__(self, program, reached, budget):
+        self.program, self.reached, self.budget = program, reached, budget
+        self.members = scopes(reached)
+        self.ordered = {}
+        self.found, self.total = [], 0
+        self.instantiated, self.outputs, self.active = set(), {}, set()
+        self.left = self.INSTANTIATIONS * len(reached)
+        self.named_otherwise = {
+            function
+            for key in reached
+            for function in program.called(key)
+            if function != callee(program.node(key))
+        } | {
+            function
+            for scope in self.members
+            if scope is not GRAPH
+            for default in program.functions[scope].signature.attr
+            for function in attr_functions(default.default_value)
+        }
+
+    def check(self, scope, shapes):
+        """Infer `scope`'s nodes with `shapes`, recording what is unknown or over budget."""
+        if scope not in self.ordered:
+            self.ordered[scope] = topological(self.program, self.members[scope])
+            if len(self.ordered[scope]) < len(self.members[scope]):
+                where = "the graph" if scope is GRAPH else f"function {scope}"
+                self.found.append(f"{where}: its nodes form a cycle, which only a loop may")
+        for key in self.ordered[scope]:
+            size = shapes.infer(key[1], self.program.node(key), self.program.tensors(key))
+            op = self.program.node(key).op
+            where = path(self.reached, key)
+            if size is None:
+                self.found.append(f"{where}: {op} of a size not known before it runs")
+            elif size > self.budget.tensor:
+                words = budget_words("the checkpoint's largest tensor")
+                self.found.append(
+                    f"{where}: {op} of {size:,} bytes, over the budget of"
+                    f" {self.budget.tensor:,} bytes a tensor ({words})"
+                )
+            self.total += size or 0
+        return shapes
+
+    def call(self, node, shapes, values):
+        """The (shape, value) of each output of the function `node` calls, checked in its body
+        with the arguments the call gives; None where `node` calls no function."""
+        function = callee(node)
+        if function not in self.members or function is GRAPH:
+            return None
+        signature = self.program.functions[function].signature
+        given = tuple(zip(shapes, values, strict=True))
+        known = (function, given)
+        if known not in self.outputs:
+            self.outputs[known] = self.instantiate(function, signature, given)
+        return self.outputs[known]
+
+    def instantiate(self, function, signature, given):
+        unknown = [(None, None)] * len(signature.output_arg)
+        # Recursion is refused (`recursion`); too many calls to check, refused here.
+        if function in self.active:
+            return unknown
+        self.left -= len(self.members[function])
+        if self.left < 0:
+            self.found.append(
+                f"{function}: called with too many different argument shapes to check"
+            )
+            return unknown
+        self.instantiated.add(function)
+        self.active.add(function)
+        arguments = {
+            argument.name: given[i] if i < len(given) else (None, None)
+            for i, argument in enumerate(signature.input_arg)
+        }
+        shapes = self.check(function, graph_sizes.Shapes({}, {}, arguments, self.call))
+        self.active.discard(function)
+        returned = self.program.functions[function].ret
+        return [
+            returned_tensor(shapes, returned.get(argument.name, ""), self.program, function)
+            for argument in signature.output_arg
+        ]
+
+
+def callee(node):
+    """The function a node calls with its inputs as the arguments, or None."""
+    if node.op in ("PartitionedCall", "StatefulPartitionedCall"):
+        return node.attr["f"].func.name
+    return node.op
+
+
+def returned_tensor(shapes, name, program, function):
+    """The (shape, value) of a function's returned tensor `name` in its inferred `shapes`."""
+    parts = name.split(":")
+    if (function, parts[0]) in program.body(function):
+        parts = (parts[0], program.output_index(parts, program.node((function, parts[0]))))
+    else:
+        parts = (parts[0], 0)  # an argument returned as it is
+    return shapes.shapes.get(parts), shapes.values.get(parts)
 
 
 def budget_words(what):

@@ -28,11 +28,16 @@ DEFAULT_ELEMENT_BYTES = 8
 
 UNARY = {
     *("Identity", "Neg", "Abs", "Sign", "Sqrt", "Rsqrt", "Square", "Exp", "Log", "Floor"),
-    *("Cast", "ZerosLike", "OnesLike", "ReverseV2", "BiasAdd"),
+    *("Cast", "ZerosLike", "OnesLike", "ReverseV2", "BiasAdd", "ReadVariableOp", "StopGradient"),
+    *("Relu", "Relu6", "Elu", "Selu", "Sigmoid", "Tanh", "Softplus", "Softsign", "LeakyRelu"),
+    *("Erf", "Log1p", "Reciprocal", "Softmax", "LogSoftmax", "Round", "Ceil"),
+    # A batch normalisation's first output is its input's shape; the others are smaller.
+    "FusedBatchNormV3",
 }
 BROADCASTING = {
-    *("Add", "AddV2", "Sub", "Mul", "RealDiv", "Div", "Maximum", "Minimum"),
-    *("Greater", "Less", "Equal", "Select", "SelectV2"),
+    *("Add", "AddV2", "Sub", "Mul", "RealDiv", "Div", "Maximum", "Minimum", "Pow"),
+    *("Greater", "Less", "Equal", "Select", "SelectV2", "SquaredDifference", "DivNoNan"),
+    *("GreaterEqual", "LessEqual", "NotEqual", "FloorDiv", "FloorMod"),
 }
 # Ops that rearrange or read part of their input, whose shape is worked out where known.
 RESHAPING = {"DiagPart", "MatrixDiagPart", "Transpose", "Reshape"}
@@ -45,8 +50,10 @@ SHAPED = {
     "BroadcastTo",
 }
 # Ops that may give more than any of their inputs: their size must be known and in budget.
-GROWING = {"Const", "Tile", "Pad", "Range", "Diag", "MatMul", "Qr", "ConcatV2", "Pack", "Conv2D"}
-GROWING |= SHAPED | BROADCASTING
+# Windowed ops: their output is no larger than their input unless padded explicitly.
+WINDOWED = {"Conv2D", "DepthwiseConv2dNative", "MaxPool", "AvgPool"}
+GROWING = {"Const", "Tile", "Pad", "Range", "Diag", "MatMul", "Qr", "ConcatV2", "Pack"}
+GROWING |= SHAPED | BROADCASTING | WINDOWED
 
 
 Budget = namedtuple("Budget", "tensor total")
@@ -76,18 +83,42 @@ def dtype_bytes(dtype):
 
 class Shapes:
     """The shapes (a tuple of sizes, None where unknown) and small integer values (a flat
-    tuple) of one graph's or function's tensors, inferred op by op in topological order."""
+    tuple) of one graph's or function's tensors, inferred op by op in topological order.
+    A variable's handle carries the shape of the variable's value: reading it gives that.
 
-    def __init__(self, fed_shapes, variable_shapes):
+    `arguments`: a function's arguments, name to (shape, value), as its caller gives them;
+    `call(node, shapes, values)`: the (shape, value) of each output of a node that calls a
+    function, inferred in its body, or None where the node calls none."""
+
+    def __init__(self, fed_shapes, variable_shapes, arguments=None, call=None):
         self.shapes = {}
         self.values = {}
+        for name, (shape, value) in (arguments or {}).items():
+            self.shapes[(name, 0)] = shape
+            if value is not None:
+                self.values[(name, 0)] = value
         self.fed = fed_shapes
         self.variables = variable_shapes
+        self.call = call
 
     def infer(self, name, node, inputs):
-        """Record `node`'s outputs; `inputs`: the (node, output) each data input reads, None
-        for a function's argument. Returns its output's size in bytes, or None where it is
-        not known; 0 for an op that gives no more than an input."""
+        """Record `node`'s outputs; `inputs`: the (node or argument, output) each data input
+        reads, None where that is not known. Returns its output's size in bytes, or None
+        where it is not known; 0 for an op that gives no more than an input, or a call (its
+        body's nodes are counted)."""
+        if self.call is not None:
+            given = range(len(inputs))
+            outputs = self.call(
+                node,
+                [self.input_shape(inputs, i) for i in given],
+                [self.input_value(inputs, i) for i in given],
+            )
+            if outputs is not None:
+                for index, (shape, value) in enumerate(outputs):
+                    self.shapes[(name, index)] = shape
+                    if value is not None:
+                        self.values[(name, index)] = value
+                return 0
         shape = self.shape_of(node, inputs)
         if node.op == "Qr":
             self.shapes[(name, 1)] = qr_r_shape(self.input_shape(inputs, 0))
@@ -120,7 +151,7 @@ class Shapes:
             return tuple(dim.size for dim in node.attr["value"].tensor.tensor_shape.dim)
         if op in ("Placeholder", "PlaceholderWithDefault"):
             return self.fed.get(node.name) or declared_shape(node.attr["shape"].shape)
-        if op == "VariableV2":
+        if op in ("VariableV2", "VarHandleOp"):
             return self.variables.get(node.name)
         if op in UNARY or op in ("Assign", "Switch", "RefSwitch", "IdentityN", "RefIdentity"):
             return self.input_shape(inputs, 1) if op == "Assign" else first
@@ -191,7 +222,10 @@ def reduced(given, axes, keep_dims):
 
 
 def grows_no_more_than_an_input(node, inputs, shapes):
-    """A broadcasting op one of whose operands is a scalar gives the other operand's size."""
+    """A broadcasting op one of whose operands is a scalar gives the other operand's size; a
+    pooling op not padded explicitly, at most its input's."""
+    if node.op in ("MaxPool", "AvgPool"):
+        return node.attr["padding"].s != b"EXPLICIT"
     if node.op not in BROADCASTING or len(inputs) != 2:
         return False
     return any(shapes.input_shape(inputs, i) == () for i in range(2))
@@ -229,8 +263,8 @@ def grown_shape(op, node, inputs, shapes):
         return (len(parts), *parts[0])
     if op == "ConcatV2":
         return concat_shape([shapes.input_shape(inputs, i) for i in range(len(inputs) - 1)])
-    if op == "Conv2D":
-        return conv_shape(node, first, shapes.input_shape(inputs, 1))
+    if op in WINDOWED:
+        return windowed_shape(node, first, shapes.input_shape(inputs, 1))
     return None
 
 
@@ -265,13 +299,35 @@ def concat_shape(parts):
     return (sum(math.prod(part) for part in parts),)
 
 
-def conv_shape(node, given, kernel):
-    """An upper bound of a convolution's output (stride 1, SAME padding)."""
-    if given is None or kernel is None or len(given) != 4 or len(kernel) != 4:
+def windowed_shape(node, given, kernel):
+    """The output shape of a convolution or pooling op (windows over the input's spatial
+    dimensions), or an upper bound of it where its padding is explicit."""
+    if given is None or len(given) != 4 or None in given:
         return None
-    if node.attr["data_format"].s == b"NCHW":
-        return given[0], kernel[3], given[2], given[3]
-    return given[0], given[1], given[2], kernel[3]
+    channels_first = node.attr["data_format"].s == b"NCHW"
+    spatial = (2, 3) if channels_first else (1, 2)
+    channel = 1 if channels_first else 3
+    strides = list(node.attr["strides"].list.i) or [1] * 4
+    sizes = list(node.attr["ksize"].list.i) if node.op in ("MaxPool", "AvgPool") else None
+    if node.op in ("Conv2D", "DepthwiseConv2dNative"):
+        if kernel is None or len(kernel) != 4 or None in kernel:
+            return None
+        sizes = [1, *kernel[:2], 1] if not channels_first else [1, 1, *kernel[:2]]
+    padding = node.attr["padding"].s
+    explicit = list(node.attr["explicit_paddings"].list.i)
+    shape = list(given)
+    for axis in spatial:
+        if len(strides) != 4 or strides[axis] < 1 or sizes is None or len(sizes) != 4:
+            return None
+        added = sum(explicit[2 * axis : 2 * axis + 2]) if padding == b"EXPLICIT" else 0
+        if added < 0 or (padding == b"EXPLICIT" and len(explicit) != 8):
+            return None
+        shape[axis] = -(-(given[axis] + added) // strides[axis])
+    if node.op == "Conv2D":
+        shape[channel] = kernel[3]
+    if node.op == "DepthwiseConv2dNative":
+        shape[channel] = kernel[2] * kernel[3]
+    return tuple(shape)
 
 
 def broadcast(shapes):

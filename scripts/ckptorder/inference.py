@@ -1,7 +1,8 @@
 """The inference check: the built network's output on a fixed batch after each ordering,
 against its output right before saving (build's reference file: `input`, `output`). Written to
-the values folder as `inference.json`: per state, the largest absolute difference and whether
-the output is bit for bit the reference, or the error that running it raised."""
+the values folder as `inference.json`: per state and output (the network's one: OUTPUT), the
+largest absolute difference and whether the output is bit for bit the reference, or the error
+that running it raised. A SavedModel's signatures are checked the same way (`signatures.py`)."""
 
 import json
 import os
@@ -13,11 +14,14 @@ from ckptorder.tfgraph import failure
 from ckptorder.tfsession import tf
 from ckptorder.values import INFERENCE, Values, bitwise_equal, max_abs_diff
 
+# The network's output, by its name in build's reference file.
+OUTPUT = "output"
+
 
 class Inference:
     def __init__(self, reference, output_tensor):
         with Values(reference) as values:
-            self.batch, self.expected = values.read("input"), values.read("output")
+            self.batch, self.expected = values.read("input"), values.read(OUTPUT)
         self.output_tensor = output_tensor
         self.results = {}
 
@@ -39,21 +43,29 @@ class Inference:
 
     def record(self, state, value):
         """Record the output `value` of a state's network."""
-        if value.shape != self.expected.shape:
-            shapes = f"{value.shape}, the saved model's {self.expected.shape}"
-            self.failed(state, f"the output's shape is {shapes}")
-            return
-        self.results[state] = {
-            "max_abs_diff": max_abs_diff(value, self.expected),
-            "bit_equal": bitwise_equal(value, self.expected),
-            "error": "",
-        }
+        self.results[state] = compared(value, self.expected, "the saved model's")
 
     def failed(self, state, error):
-        self.results[state] = {"max_abs_diff": None, "bit_equal": False, "error": error}
+        self.results[state] = failed_check(error)
 
     def write(self, folder):
-        write_text(Path(folder) / INFERENCE, json.dumps(self.results, sort_keys=True))
+        checks = {state: {OUTPUT: check} for state, check in self.results.items()}
+        write_text(Path(folder) / INFERENCE, json.dumps(checks, sort_keys=True))
+
+
+def compared(value, expected, whose):
+    """The check of an output `value` against `expected` (`whose` output: words)."""
+    if value.shape != expected.shape:
+        return failed_check(f"the output's shape is {value.shape}, {whose} {expected.shape}")
+    return {
+        "max_abs_diff": max_abs_diff(value, expected),
+        "bit_equal": bitwise_equal(value, expected),
+        "error": "",
+    }
+
+
+def failed_check(error):
+    return {"max_abs_diff": None, "bit_equal": False, "error": error}
 
 
 def checked_inference(reference, output_tensor):

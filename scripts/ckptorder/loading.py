@@ -8,7 +8,7 @@ import logging
 import time
 from pathlib import Path
 
-from ckptorder import graph_guard, graph_sizes, orderings, restoring, tfgraph
+from ckptorder import graph_guard, graph_sizes, network, orderings, restoring, tfgraph
 from ckptorder.tfsession import saved_meta_graph, session, tf
 from ckptorder.values import state_paths, write_failure, write_graph_facts, write_values
 
@@ -79,8 +79,8 @@ def refusal(exported, format_, variant, load, variables, inference, budget):
         meta_graph = tf.compat.v1.MetaGraphDef()
         meta_graph.graph_def.ParseFromString((exported / f"{variant}.pb").read_bytes())
         fetches = list(variables)
-    outputs, batch = [inference.output_tensor], inference.batch.shape
-    found = graph_guard.refusals(meta_graph, fetches, outputs, batch, budget)
+    outputs, fed = [inference.output_tensor], {network.INPUT: inference.batch.shape}
+    found = graph_guard.refusals(meta_graph, fetches, outputs, fed, budget)
     return f"refused by the guard: {found[0]}" if found else None
 
 

@@ -21,7 +21,7 @@ VERDICT = ("outcome", "error", "initializer", "expected", "as_expected", *orderi
 REPORT = (*ORDERING_KEY, "tensor", "slice", *MEASURES, *VERDICT)
 VARIABLES = (*ORDERING_KEY, "variable", "source", *MEASURES, *VERDICT)
 INFERENCE_CHECK = ("max_abs_diff", "bit_equal", "error")
-INFERENCE = (*ORDERING_KEY, *INFERENCE_CHECK)
+INFERENCE = (*ORDERING_KEY, "output", *INFERENCE_CHECK)
 COMPATIBILITY = ("checkpoint", *compatibility.COLUMNS)
 TRAJECTORY = ("run", "step", "tensor", "slice", "index", "value")
 
@@ -65,9 +65,10 @@ def inconclusive(report):
 
 
 def restoring_everything(inference, variables):
-    """The inference rows of the orderings that restored every variable."""
+    """The inference rows of the judged orderings that restored every variable (a checkpoint
+    that is reported, not judged, is not held to its output either)."""
     restored = (
-        (variables["outcome"] == orderings.RESTORED)
+        ((variables["outcome"] == orderings.RESTORED) & judged(variables))
         .groupby([variables[key] for key in ORDERING_KEY], sort=False)
         .all()
     )
@@ -76,8 +77,8 @@ def restoring_everything(inference, variables):
 
 
 def inference_failures(inference, variables):
-    """The orderings that restored every variable and yet did not give the saved model's
-    output bit for bit."""
+    """The outputs of the judged orderings that restored every variable and yet did not give
+    the saved model's output bit for bit."""
     rows = restoring_everything(inference, variables)
     return rows[~rows["bit_equal"]]
 

@@ -10,7 +10,7 @@ import os
 
 import numpy as np
 
-from ckptorder import checkpoint_files, graph_guard, graph_sizes
+from ckptorder import checkpoint_files, graph_guard, graph_sizes, network
 from ckptorder.tfsession import session, tf, variable_defs
 from ckptorder.values import UNINITIALIZED, Values
 
@@ -31,7 +31,8 @@ def checked_graph(
     meta_graph = graph_guard.read_meta_graph(path)
     if not trust:
         budget = graph_sizes.budget(keys)
-        refused = graph_guard.refusals(meta_graph, (), outputs, batch_shape, budget)
+        fed = {network.INPUT: batch_shape} if batch_shape is not None else None
+        refused = graph_guard.refusals(meta_graph, (), outputs, fed, budget)
         for line in refused:
             logging.info("refused: %s", line)
         if refused:

@@ -1,0 +1,304 @@
+"""A SavedModel's serving signatures as its inference check: each is run after each load on a
+fixed batch made from its input specs (seeded; an unknown dimension UNKNOWN_DIMENSION long),
+and each output is compared with the same output after the first load that restored every
+variable bit for bit. Written to the values folder as `inference.json`, as the built
+network's check (`inference.py`), one entry per signature output (`SIGNATURE/OUTPUT`).
+
+A signature is a program too. Before each run, the guard checks what it runs
+(`graph_guard.forward_refusals`): every op on the allow-list, pure math on the forward path,
+and every size known and within the checkpoint's budget, given the batch and the shapes of the
+variables the load left (read from the loaded variables themselves, since a resource
+variable's declared shape binds nothing). A signature that is refused, or cannot be given such
+a batch, or raises, is reported in its rows' `error`; the loads' values stand.
+"""
+
+import functools
+import json
+from collections import namedtuple
+from pathlib import Path
+
+import numpy as np
+
+from ckptorder import graph_guard, graph_sizes, inference
+from ckptorder.atomic import write_text
+from ckptorder.graph_guard import GRAPH, Program, node_name, walk
+from ckptorder.inference import failed_check
+from ckptorder.tfgraph import failure
+from ckptorder.tfsession import tf
+from ckptorder.values import INFERENCE
+
+# The signature a TF2 SavedModel lists its init op under: not a signature to run.
+INIT_OP_SIGNATURE = "__saved_model_init_op"
+UNKNOWN_DIMENSION = 2
+SEED = 0
+UNINITIALIZED_READ = "FailedPreconditionError: it reads an uninitialized variable"
+# What rows say where no load restored every variable and ran the signature.
+NO_REFERENCE = "no load restored every variable and ran this signature: nothing to compare with"
+
+Signature = namedtuple("Signature", "name inputs outputs")
+# What a load runs the signatures with: `in_graph(sess, graph)` by their tensors' names (TF1's
+# loader.load), `functions(loaded, sess)` as tf.saved_model.load gave them (sess None: eager).
+Runner = namedtuple("Runner", "in_graph functions")
+
+
+def signatures(meta_graph):
+    """The SavedModel's serving signatures, by name: each input's TensorInfo and each output's
+    tensor name, by key."""
+    return [
+        Signature(
+            name,
+            dict(sorted(definition.inputs.items())),
+            {key: info.name for key, info in sorted(definition.outputs.items())},
+        )
+        for name, definition in sorted(meta_graph.signature_def.items())
+        if name != INIT_OP_SIGNATURE
+    ]
+
+
+def batch(signature, budget):
+    """The fixed batch of `signature`'s inputs, by key. Raises ValueError for an input no
+    batch is made for (not a dense tensor of known rank and a number, bool or string type) or
+    one over the budget of a tensor."""
+    rng = np.random.default_rng(SEED)
+    made = {}
+    for key, info in signature.inputs.items():
+        if info.WhichOneof("encoding") != "name" or info.tensor_shape.unknown_rank:
+            raise ValueError(f"input {key} is not a dense tensor of known rank")
+        shape = tuple(d.size if d.size >= 0 else UNKNOWN_DIMENSION for d in info.tensor_shape.dim)
+        dtype = tf.as_dtype(info.dtype)
+        size = graph_sizes.tensor_bytes(shape, dtype.name)
+        if size > budget.tensor:
+            raise ValueError(
+                f"input {key} of shape {list(shape)} takes {size:,} bytes, over the budget of"
+                f" {budget.tensor:,} bytes a tensor"
+            )
+        made[key] = random_values(rng, shape, dtype, key)
+    return made
+
+
+def random_values(rng, shape, dtype, key):
+    if dtype.is_floating:
+        return rng.standard_normal(shape).astype(dtype.as_numpy_dtype)
+    if dtype.is_integer:
+        return rng.integers(0, 8, shape).astype(dtype.as_numpy_dtype)
+    if dtype == tf.bool:
+        return rng.integers(0, 2, shape).astype(bool)
+    if dtype == tf.string:
+        return np.full(shape, b"a", dtype=object)
+    raise ValueError(f"input {key} is of type {dtype.name}, of which no batch is made")
+
+
+class SignatureCheck:
+    """The signatures of one SavedModel, run after each load: `results`, state to output
+    name to its value, or the error that stopped it."""
+
+    def __init__(self, meta_graph, budget, trust):
+        self.meta_graph, self.budget, self.trust = meta_graph, budget, trust
+        self.program = Program(meta_graph.graph_def)
+        self.signatures = signatures(meta_graph)
+        self.batches = {}
+        for signature in self.signatures:
+            try:
+                self.batches[signature.name] = batch(signature, budget)
+            except ValueError as error:
+                self.batches[signature.name] = str(error)
+        self.handles = {
+            signature.name: self.handles_read(signature) for signature in self.signatures
+        }
+        self.results = {}
+        self.guarded = {}
+
+    def outputs(self, signature):
+        return [f"{signature.name}/{key}" for key in signature.outputs]
+
+    def handles_read(self, signature):
+        """The graph's resource variables the signature reads, by node name, with their
+        dtypes: first those its output nodes take as inputs, in order (a TF2 signature's call
+        takes its captured variables so), then any other it reaches."""
+        names = [
+            node_name(name)
+            for tensor in signature.outputs.values()
+            if (GRAPH, node_name(tensor)) in self.program.nodes
+            for name in self.program.node((GRAPH, node_name(tensor))).input
+        ]
+        reached = walk(self.program, [node_name(t) for t in signature.outputs.values()])
+        names += [key[1] for key in reached if key[0] is GRAPH]
+        nodes = [
+            self.program.node((GRAPH, name))
+            for name in dict.fromkeys(names)
+            if (GRAPH, name) in self.program.nodes
+        ]
+        return {node.name: node.attr["dtype"].type for node in nodes if node.op == "VarHandleOp"}
+
+    def fed_shapes(self, signature):
+        made = self.batches[signature.name]
+        return {info.name: made[key].shape for key, info in signature.inputs.items()}
+
+    def may_run(self, state, signature, variable_shapes):
+        """Whether the signature may run after a load that left the variables it reads of
+        `variable_shapes` (by graph node; None where one is uninitialized); where not, its
+        rows say why: its batch could not be made, the guard refuses what it runs (its ops,
+        then its sizes given the batch and those shapes), or it would read an uninitialized
+        variable."""
+        refused = self.batches[signature.name]
+        if not isinstance(refused, str) and not self.trust:
+            refused = self.guard(signature, variable_shapes)
+        if not isinstance(refused, str) and variable_shapes is None:
+            refused = UNINITIALIZED_READ
+        if isinstance(refused, str):
+            self.failed(state, signature, refused)
+            return False
+        return True
+
+    def guard(self, signature, variable_shapes):
+        """The guard's first objection to running `signature`, or None; the same for each
+        load that leaves the variables it reads the same shapes."""
+        shapes = None if variable_shapes is None else tuple(sorted(variable_shapes.items()))
+        known = (signature.name, shapes)
+        if known not in self.guarded:
+            found = graph_guard.forward_refusals(
+                self.meta_graph,
+                list(signature.outputs.values()),
+                self.fed_shapes(signature),
+                None if variable_shapes is None else self.budget,
+                variable_shapes,
+            )
+            self.guarded[known] = f"refused by the guard: {found[0]}" if found else None
+        return self.guarded[known]
+
+    def record(self, state, signature, run):
+        """Record `run()`'s outputs (key to value) for `signature`, or what it raised."""
+        try:
+            values = run()
+        except (tf.errors.OpError, ValueError, TypeError) as error:
+            self.failed(state, signature, failure(error))
+            return
+        for key in signature.outputs:
+            self.results.setdefault(state, {})[f"{signature.name}/{key}"] = np.asarray(values[key])
+
+    def failed(self, state, signature, error):
+        for name in self.outputs(signature):
+            self.results.setdefault(state, {})[name] = error
+
+    def failed_all(self, state, error):
+        for signature in self.signatures:
+            self.failed(state, signature, error)
+
+    def runner(self, state):
+        return Runner(
+            functools.partial(self.run_in_graph, state),
+            functools.partial(self.run_functions, state),
+        )
+
+    def run_in_graph(self, state, sess, graph):
+        """Run each signature by its tensors' names in `graph` (loaded by TF1's loader.load)."""
+        loaded = LoadedShapes(sess)
+        for signature in self.signatures:
+            handles = self.handles[signature.name]
+            tensors = [(graph.get_tensor_by_name(f"{n}:0"), d) for n, d in handles.items()]
+            shapes = loaded.of(tensors)
+            if shapes is not None:
+                shapes = dict(zip(handles, shapes, strict=True))
+            if not self.may_run(state, signature, shapes):
+                continue
+            made = self.batches[signature.name]
+            feed = {info.name: made[key] for key, info in signature.inputs.items()}
+            fetches = signature.outputs
+            self.record(state, signature, lambda f=fetches, d=feed: sess.run(f, d))
+
+    def run_functions(self, state, loaded, sess=None):
+        """Run each signature as tf.saved_model.load gave it: in `sess`'s graph, or eager."""
+        held = LoadedShapes(sess)
+        for signature in self.signatures:
+            function = loaded.signatures.get(signature.name)
+            if function is None:
+                self.failed(state, signature, "tf.saved_model.load gave no such signature")
+                continue
+            captured = [c for c in function.captured_inputs if c.dtype == tf.resource]
+            handles = self.handles[signature.name]
+            dtypes = list(handles.values())
+            # Their shapes by the graph's handles, which the signature's call takes in the
+            # order it captures them; where they do not match, none is known.
+            shapes = {}
+            if len(captured) == len(handles):
+                shapes = held.of(list(zip(captured, dtypes, strict=True)))
+                if shapes is not None:
+                    shapes = dict(zip(handles, shapes, strict=True))
+            if not self.may_run(state, signature, shapes):
+                continue
+            made = {k: tf.constant(v) for k, v in self.batches[signature.name].items()}
+            if sess is None:
+                self.record(state, signature, lambda f=function, m=made: eager(f(**m)))
+            else:
+                self.record(state, signature, lambda f=function, m=made: sess.run(f(**m)))
+
+    def write(self, folder, states, restored_everything):
+        """inference.json: each state's outputs against those of the first state of
+        `restored_everything` (those that restored every variable) that ran them all."""
+        checks = {}
+        for signature in self.signatures:
+            reference = next(
+                (
+                    self.results[state]
+                    for state in states
+                    if state in restored_everything
+                    and all(
+                        not isinstance(self.results.get(state, {}).get(o), str)
+                        and o in self.results.get(state, {})
+                        for o in self.outputs(signature)
+                    )
+                ),
+                None,
+            )
+            for state in states:
+                for name in self.outputs(signature):
+                    given = self.results.get(state, {}).get(name, "not run")
+                    checks.setdefault(state, {})[name] = compared(given, reference, name)
+        write_text(Path(folder) / INFERENCE, json.dumps(checks, sort_keys=True))
+
+
+def compared(given, reference, name):
+    """The check of output `name`'s value `given` (or its error) against `reference`'s."""
+    if isinstance(given, str):
+        return failed_check(given)
+    if reference is None:
+        return failed_check(NO_REFERENCE)
+    return inference.compared(given, reference[name], "the reference's")
+
+
+def eager(outputs):
+    return {key: value.numpy() for key, value in outputs.items()}
+
+
+class LoadedShapes:
+    """The shapes of the values of a load's variables, read once each, by their handles: in
+    `sess`'s graph, or eager (sess None)."""
+
+    def __init__(self, sess):
+        self.sess, self.known = sess, {}
+
+    def of(self, handles):
+        """The shape of each variable of `handles` ((handle, dtype)); None where one is not
+        initialized."""
+        missing = list({h.ref(): (h, d) for h, d in handles if h.ref() not in self.known}.values())
+        for (handle, _), shape in zip(missing, self.read(missing), strict=True):
+            self.known[handle.ref()] = shape
+        shapes = [self.known[h.ref()] for h, _ in handles]
+        return None if None in shapes else shapes
+
+    def read(self, handles):
+        """Each variable's shape, None where it is not initialized: in one call of each kind."""
+        if not handles:
+            return []
+        flags = [tf.raw_ops.VarIsInitializedOp(resource=h) for h, _ in handles]
+        if self.sess is not None:
+            flags = self.sess.run(flags)
+        ready = [handle for handle, flag in zip(handles, flags, strict=True) if bool(flag)]
+        shapes = [tf.raw_ops.VariableShape(input=h) for h, _ in ready]
+        if self.sess is not None:
+            shapes = self.sess.run(shapes)
+        found = {
+            h.ref(): tuple(int(d) for d in shape)
+            for (h, _), shape in zip(ready, shapes, strict=True)
+        }
+        return [found.get(h.ref()) for h, _ in handles]
