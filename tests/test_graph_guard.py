@@ -527,7 +527,7 @@ def cycle_of_identities(meta_graph):
 
 
 MORE = {
-    "a memory-mapped file": (memory_mapped_file, "ImmutableConst is not needed"),
+    "a memory-mapped file": (memory_mapped_file, "ImmutableConst maps a file into memory"),
     "a write in a conditional's branch": (write_in_a_conditional_branch, "WriteFile writes"),
     "a splat string constant": (string_splat, "Const of 25,769,803,776 bytes, over the budget"),
     "a Tile of a resource variable's read": (tile_of_a_resource_read, "Tile of a size not known"),

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from tensorflow.core.protobuf import saved_model_pb2
+from tensorflow.python.saved_model import nested_structure_coder
 
 from ckptorder import (
     checkpoint_files,
@@ -473,3 +474,171 @@ def test_a_crafted_signature_writes_its_file_when_trusted(written, tmp_path):
     assert target.exists()
     checks = json.loads((tmp_path / "values" / INFERENCE).read_text())
     assert checks["tf2.load_v2_eager"]["serving_default/y"]["bit_equal"]
+
+
+def object_graph_signature(meta_graph, name="serving_default"):
+    """The object graph's node of signature `name`: what tf.saved_model.load's signatures run."""
+    nodes = meta_graph.object_graph_def.nodes
+    signatures_node = nodes[
+        next(c.node_id for c in nodes[0].children if c.local_name == "signatures")
+    ]
+    return nodes[next(c.node_id for c in signatures_node.children if c.local_name == name)]
+
+
+def signature_copy_that_writes(meta_graph, target):
+    """The object graph's serving signature (what tf.saved_model.load runs) pointed at a copy
+    of the graph's signature function that writes `target` first; the graph's own signature
+    (what loader.load runs) left honest."""
+    node = object_graph_signature(meta_graph)
+    name = node.bare_concrete_function.concrete_function_name
+    library = meta_graph.graph_def.library.function
+    copy = library.add()
+    copy.CopyFrom(next(f for f in library if f.signature.name == name))
+    copy.signature.name = f"{name}_copy"
+    write = tf.compat.v1.NodeDef(name="w", op="WriteFile", input=["c:output:0", "d:output:0"])
+    copy.node_def.extend([const_node("c", str(target)), const_node("d", "written"), write])
+    returned_node(copy).input.append("^w")
+    functions = meta_graph.object_graph_def.concrete_functions
+    functions[copy.signature.name].CopyFrom(functions[name])
+    node.bare_concrete_function.concrete_function_name = copy.signature.name
+
+
+def resource_that_writes(meta_graph, target):
+    """A resource of the object graph whose creator, initializer and destructor, which
+    tf.saved_model.load runs, write `target`."""
+    meta_graph.graph_def.library.function.append(evil(target))
+    graph = meta_graph.object_graph_def
+    graph.concrete_functions["Evil"].canonicalized_input_signature.CopyFrom(
+        nested_structure_coder.encode_structure(((), {}))
+    )
+    graph.concrete_functions["Evil"].output_signature.CopyFrom(
+        nested_structure_coder.encode_structure(tf.TensorSpec([], tf.float32))
+    )
+    function = graph.nodes.add()
+    function.bare_concrete_function.concrete_function_name = "Evil"
+    resource = graph.nodes.add()
+    resource.resource.device = ""
+    for name in ("_create_resource", "_initialize", "_destroy_resource"):
+        resource.children.add(local_name=name, node_id=len(graph.nodes) - 2)
+    graph.nodes[0].children.add(local_name="evil", node_id=len(graph.nodes) - 1)
+
+
+# Each crafted edit of the `module` SavedModel's object graph, which tf.saved_model.load
+# follows and TF1's loader.load does not.
+CRAFTED_OBJECTS = {
+    "the signature tf.saved_model.load runs": signature_copy_that_writes,
+    "a resource's functions": resource_that_writes,
+}
+
+
+@pytest.mark.parametrize("case", CRAFTED_OBJECTS)
+def test_what_tf_saved_model_load_runs_of_the_object_graph_is_guarded(written, tmp_path, case):
+    folder, target = crafted(written, tmp_path / "guarded", CRAFTED_OBJECTS[case])
+    states = load_savedmodel(folder, tmp_path / "values")
+    assert not target.exists()
+    refused = {}
+    for state in states:
+        with Values(tmp_path / "values" / f"{state}.npz") as held:
+            refused[state] = bool(held.failed) and held.failed.startswith("refused by the guard")
+    checks = json.loads((tmp_path / "values" / INFERENCE).read_text())
+    errors = {
+        state: check["error"] for state, outputs in checks.items() for check in outputs.values()
+    }
+    if case == "a resource's functions":
+        assert all(refused.values()), refused
+    else:
+        assert not any(refused.values()), refused
+        for state, error in errors.items():
+            if ".load_v2_" in state and SIGNATURE_RUNS["module"][state.split(".")[1]] == "equal":
+                assert "WriteFile writes files" in error, (state, error)
+
+
+@pytest.mark.parametrize("case", CRAFTED_OBJECTS)
+def test_what_the_object_graph_hides_is_run_by_tf_saved_model_load_unguarded(
+    written, tmp_path, case
+):
+    folder, target = crafted(written, tmp_path, CRAFTED_OBJECTS[case])
+    code = (
+        "import sys, tensorflow as tf\n"
+        "loaded = tf.saved_model.load(sys.argv[1])\n"
+        "loaded.signatures['serving_default'](x=tf.ones([1, 3]))\n"
+    )
+    subprocess.run([sys.executable, "-c", code, folder], capture_output=True, check=False)
+    assert target.exists()
+
+
+def shape_read_from(target, separator):
+    """Nodes that reshape 3 numbers to the shape the file `target` holds: importing them reads
+    it (TensorFlow's shape inference evaluates the ReadFile). `separator`: how a node's first
+    output is named (`` in a graph, `:output:0` in a function)."""
+
+    def node(name, op, inputs, **types):
+        made = tf.compat.v1.NodeDef(name=name, op=op, input=[i + separator for i in inputs])
+        for attr, dtype in types.items():
+            made.attr[attr].type = dtype.as_datatype_enum
+        return made
+
+    contents = "rf:contents:0" if separator else "rf"
+    number = node("number", "StringToNumber", [], out_type=tf.int32)
+    number.input.append(contents)
+    return [
+        const_node("name", str(target)),
+        node("rf", "ReadFile", ["name"]),
+        number,
+        const_node("axis", 0),
+        node("shape", "ExpandDims", ["number", "axis"], T=tf.int32, Tdim=tf.int32),
+        const_node("numbers", [1.0, 2.0, 3.0]),
+        node("r", "Reshape", ["numbers", "shape"], T=tf.float32, Tshape=tf.int32),
+    ]
+
+
+def read_in_the_graph(meta_graph, target):
+    """A read no load reaches, in the graph: loader.load imports it all."""
+    meta_graph.graph_def.node.extend(shape_read_from(target, ""))
+
+
+def read_in_a_library_function(meta_graph, target):
+    """A read in a function nothing calls: tf.saved_model.load imports every function."""
+    function = meta_graph.graph_def.library.function.add()
+    function.signature.name = "Unreached"
+    function.signature.output_arg.add(name="out", type=tf.float32.as_datatype_enum)
+    function.node_def.extend(shape_read_from(target, ":output:0"))
+    function.ret["out"] = "r:output:0"
+
+
+# Each crafted read, and the load whose import runs it unguarded.
+CRAFTED_READS = {
+    "in the graph": (read_in_the_graph, "loader.load"),
+    "in a function nothing calls": (read_in_a_library_function, "tf.saved_model.load"),
+}
+IMPORTS = {
+    "loader.load": "with tf.compat.v1.Session() as s:\n"
+    "    tf.compat.v1.saved_model.loader.load(s, ['serve'], sys.argv[1])\n",
+    "tf.saved_model.load": "tf.saved_model.load(sys.argv[1])\n",
+}
+
+
+@pytest.mark.parametrize("case", CRAFTED_READS)
+def test_a_file_read_that_importing_would_run_is_refused_before_any_load(written, tmp_path, case):
+    folder, target = crafted(written, tmp_path, CRAFTED_READS[case][0])
+    target.write_text("5")
+    states = load_savedmodel(folder, tmp_path / "values")
+    for state in states:
+        with Values(tmp_path / "values" / f"{state}.npz") as held:
+            assert held.failed.startswith("refused by the guard: "), state
+            assert "ReadFile reads files; importing the SavedModel may run it" in held.failed
+
+
+@pytest.mark.parametrize("case", CRAFTED_READS)
+def test_importing_a_savedmodel_reads_what_no_load_reaches_unguarded(written, tmp_path, case):
+    """The file decides whether the import succeeds: 3 numbers reshape to [3], not to [5]."""
+    edit, load = CRAFTED_READS[case]
+    folder, target = crafted(written, tmp_path, edit)
+    code = f"import sys, tensorflow as tf\n{IMPORTS[load]}"
+    for contents, imports in (("3", True), ("5", False)):
+        target.write_text(contents)
+        command = [sys.executable, "-c", code, folder]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        assert (done.returncode == 0) == imports, done.stderr[-2000:]
+        if not imports:
+            assert "Cannot reshape a tensor with 3 elements to shape [5]" in done.stderr

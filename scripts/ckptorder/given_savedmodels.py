@@ -319,6 +319,12 @@ def initial_values(meta_graph, mapping, keys, names, threads):
 
 def refusal(meta_graph, budget):
     """The guard's first objection to what the loads run of the SavedModel (its restore, its
-    init op), or None; `budget`: the bytes a tensor may take."""
-    found = graph_guard.refusals(meta_graph, init_ops(meta_graph), budget=budget)
+    init op, what tf.saved_model.load runs of its object graph) and to what importing it may
+    run, or None; `budget`: the bytes a tensor may take."""
+    found = graph_guard.import_refusals(meta_graph) + graph_guard.refusals(
+        meta_graph,
+        init_ops(meta_graph),
+        budget=budget,
+        functions=graph_guard.object_graph_functions(meta_graph),
+    )
     return f"refused by the guard: {found[0]}" if found else None

@@ -79,9 +79,18 @@ DANGERS = {
     "MatchingFiles": "lists files",
     "DeleteFile": "deletes files",
     "DebugIdentity": "writes debug dumps",
+    "ImmutableConst": "maps a file into memory",
+    "DecodeProtoV2": "reads a descriptor file if asked",
     **dict.fromkeys(LOOP_OPS, "is a loop, which initialising and restoring do not need"),
 }
 DANGEROUS = tuple(f"{op} {why}" for op, why in DANGERS.items())
+# Of them, those importing a graph or function may run: TensorFlow's shape inference evaluates
+# stateless ops (a ReadFile that feeds a Reshape's shape reads its file on import).
+EVALUATED_ON_IMPORT = {
+    op: why
+    for op, why in DANGERS.items()
+    if op_def(op) is not None and not op_def(op).is_stateful and op not in LOOP_OPS
+}
 # The ops a variable is: reference and resource variables.
 VARIABLE_NODE_OPS = ("VariableV2", "VarHandleOp")
 # The collections the audit imports: the variables' definitions; and where it restores moving
@@ -230,10 +239,10 @@ def clean(names):
     return list(dict.fromkeys(node_name(name) for name in names if name))
 
 
-def walk(program, names):
-    """Every node the named graph nodes reach through data and control inputs and the
-    functions any node names (a function's whole body), breadth first: node to the node it
-    was reached from (None for a root). Names not in the graph are left out."""
+def walk(program, names, functions=()):
+    """Every node the named graph nodes and `functions` reach through data and control inputs
+    and the functions any node names (a function's whole body), breadth first: node to the
+    node it was reached from (None for a root). Names not in the graph are left out."""
     reached = {}
     queue = deque()
     called = set()
@@ -243,25 +252,29 @@ def walk(program, names):
             reached[key] = parent
             queue.append(key)
 
-    for name in names:
-        if (GRAPH, name) in program.nodes:
-            visit((GRAPH, name), None)
-    while queue:
-        key = queue.popleft()
-        for source in program.inputs(key):
-            if source is not None:
-                visit(source[0], key)
-        functions = deque(program.called(key))
-        while functions:
-            function = functions.popleft()
+    def enter(names, parent):
+        names = deque(names)
+        while names:
+            function = names.popleft()
             if function in called or function not in program.functions:
                 continue
             called.add(function)
             for default in program.functions[function].signature.attr:
                 if default.HasField("default_value"):
-                    functions.extend(attr_functions(default.default_value))
+                    names.extend(attr_functions(default.default_value))
             for inner in program.body(function):
-                visit(inner, key)
+                visit(inner, parent)
+
+    for name in names:
+        if (GRAPH, name) in program.nodes:
+            visit((GRAPH, name), None)
+    enter(functions, None)
+    while queue:
+        key = queue.popleft()
+        for source in program.inputs(key):
+            if source is not None:
+                visit(source[0], key)
+        enter(program.called(key), key)
     return reached
 
 
@@ -319,20 +332,28 @@ def importable(meta_graph, fetches=(), outputs=(), collections=IMPORTED_COLLECTI
 
 
 def refusals(
-    meta_graph, fetches=(), outputs=(), fed_shapes=None, budget=None, variable_shapes=None
+    meta_graph,
+    fetches=(),
+    outputs=(),
+    fed_shapes=None,
+    budget=None,
+    variable_shapes=None,
+    functions=(),
 ):
     """One line per op of what the audit imports (`needed`) that the guard refuses, each
     with the path to it from what the audit runs. `fetches`: more tensors or ops run (a
     SavedModel's init op); `outputs`: the inference check's tensors, which may compute
     FORWARD_OPS too; `fed_shapes`: the shape of each placeholder the check feeds, by its
     node; `budget`: what the graph may allocate (`graph_sizes.budget`), None for no limit;
-    `variable_shapes`: the shapes of resource variables' values (`oversized`)."""
+    `variable_shapes`: the shapes of resource variables' values (`oversized`); `functions`:
+    more functions run as they are (what tf.saved_model.load runs of the object graph,
+    `object_graph_functions`)."""
     program = Program(meta_graph.graph_def)
     run, restore, filename, forward = roots(meta_graph, fetches, outputs)
     fed_shapes = {node_name(name): tuple(shape) for name, shape in (fed_shapes or {}).items()}
-    found = missing(program, run + restore + forward + list(fed_shapes))
+    found = missing(program, run + restore + forward + list(fed_shapes), functions)
     groups = [
-        (walk(program, run), ALLOWED - {"RestoreV2"}),
+        (walk(program, run, functions), ALLOWED - {"RestoreV2"}),
         (walk(program, restore), ALLOWED),
         (walk(program, forward), FORWARD_ALLOWED),
     ]
@@ -346,24 +367,55 @@ def refusals(
     return dangers_first(found)
 
 
-def forward_refusals(meta_graph, outputs, fed_shapes, budget, variable_shapes):
-    """`refusals` of the inference check's path alone (a SavedModel's signature, run after a
-    load): its ops, and its sizes given the placeholders' and variables' shapes."""
+def import_refusals(meta_graph):
+    """A line per op, anywhere in the graph or its function library, that importing it may run
+    and that touches files (EVALUATED_ON_IMPORT): a SavedModel's loaders import all of it,
+    reached or not (loader.load its graph, tf.saved_model.load every function)."""
     program = Program(meta_graph.graph_def)
-    fed_shapes = {node_name(name): tuple(shape) for name, shape in fed_shapes.items()}
-    found = missing(program, clean(outputs) + list(fed_shapes))
-    reached = walk(program, clean(outputs))
+    nodes = list(program.nodes)
+    for function in program.functions:
+        nodes += list(program.body(function))
+    return [
+        f"{path({key: None}, key)}: {program.node(key).op} {why}; importing the SavedModel may"
+        " run it, reached or not"
+        for key in nodes
+        if (why := EVALUATED_ON_IMPORT.get(program.node(key).op))
+    ]
+
+
+def forward_refusals(
+    meta_graph,
+    budget,
+    outputs=(),
+    fed_shapes=None,
+    variable_shapes=None,
+    function=None,
+    arguments=None,
+):
+    """`refusals` of the inference check's path alone (a SavedModel's signature, run after a
+    load): its graph `outputs`, fed `fed_shapes`, or its `function`, called with `arguments`
+    (argument name to shape); its ops, and its sizes given those shapes and the variables'."""
+    program = Program(meta_graph.graph_def)
+    fed_shapes = {node_name(name): tuple(shape) for name, shape in (fed_shapes or {}).items()}
+    functions = [function] if function else []
+    found = missing(program, clean(outputs) + list(fed_shapes), functions)
+    reached = walk(program, clean(outputs), functions)
     found += refused_ops(program, reached, FORWARD_ALLOWED, [], set(fed_shapes))
     found += recursion(program, reached)
-    found += oversized(program, reached, fed_shapes, budget, variable_shapes)
+    called = {function: arguments or {}} if function else {}
+    found += oversized(program, reached, fed_shapes, budget, variable_shapes, called)
     return dangers_first(found)
 
 
-def missing(program, names):
+def missing(program, names, functions=()):
     return [
         f"{name}: named by the meta graph, but not in its graph"
         for name in names
         if (GRAPH, name) not in program.nodes
+    ] + [
+        f"{name}: named by the object graph, but not in the function library"
+        for name in functions
+        if name not in program.functions
     ]
 
 
@@ -527,17 +579,23 @@ def cycles(calls):
     return found
 
 
-def oversized(program, reached, fed_shapes, budget, variable_shapes=None):
+def oversized(program, reached, fed_shapes, budget, variable_shapes=None, called=None):
     """A line per node that can give more than its inputs and whose size is unknown before it
     runs or over `budget.tensor` bytes, one if all such nodes add up to over `budget.total`;
     a line per graph or function whose nodes form a cycle. A function called by a node of the
-    graph is checked with what that call gives it (`Sizes`); `variable_shapes`: the shapes of
-    resource variables' values, by their graph nodes, where the caller knows them."""
+    graph is checked with what that call gives it (`Sizes`), one `called` by the audit itself
+    with the arguments it gives (function to argument name to shape); `variable_shapes`: the
+    shapes of resource variables' values, by their graph nodes, where the caller knows them."""
     if budget is None:
         return []
     variables = validated_variable_shapes(program, reached) | (variable_shapes or {})
     sizes = Sizes(program, reached, budget)
     sizes.check(GRAPH, graph_sizes.Shapes(fed_shapes, variables, call=sizes.call))
+    for function, arguments in (called or {}).items():
+        if function in sizes.members:
+            declared = program.functions[function].signature
+            given = tuple((arguments.get(a.name), None) for a in declared.input_arg)
+            sizes.instantiate(function, declared, given)
     for function in sorted(set(sizes.members) - {GRAPH}):
         if function in sizes.named_otherwise or function not in sizes.instantiated:
             sizes.check(function, graph_sizes.Shapes({}, {}, call=sizes.call))
@@ -583,8 +641,9 @@ class Sizes:
     def check(self, scope, shapes):
         """Infer `scope`'s nodes with `shapes`, recording what is unknown or over budget."""
         if scope not in self.ordered:
-            self.ordered[scope] = topological(self.program, self.members[scope])
-            if len(self.ordered[scope]) < len(self.members[scope]):
+            members = self.members.get(scope, [])
+            self.ordered[scope] = topological(self.program, members)
+            if len(self.ordered[scope]) < len(members):
                 where = "the graph" if scope is GRAPH else f"function {scope}"
                 self.found.append(f"{where}: its nodes form a cycle, which only a loop may")
         for key in self.ordered[scope]:
@@ -708,6 +767,53 @@ def validated_variable_shapes(program, reached):
         if node.op == "Assign" and not node.attr["validate_shape"].b:
             shapes.pop(node_name(node.input[0]), None)
     return shapes
+
+
+# A resource's functions tf.saved_model.load runs: it makes, initialises and deletes it.
+RESOURCE_FUNCTIONS = ("_create_resource", "_initialize", "_destroy_resource")
+
+
+def object_graph_functions(meta_graph):
+    """What tf.saved_model.load runs of a TF2 SavedModel's object graph, besides the graph's
+    restore and init op, by concrete function: each resource's RESOURCE_FUNCTIONS and each
+    saveable object's save and restore functions."""
+    objects = meta_graph.object_graph_def
+    names = []
+    for node in objects.nodes:
+        ids = []
+        if node.WhichOneof("kind") == "resource":
+            ids += [c.node_id for c in node.children if c.local_name in RESOURCE_FUNCTIONS]
+        for saveable in node.saveable_objects.values():
+            ids += [saveable.save_function, saveable.restore_function]
+        names += [name for i in ids for name in concrete_functions(objects, i)]
+    return list(dict.fromkeys(names))
+
+
+def signature_functions(meta_graph):
+    """The concrete functions of each signature as tf.saved_model.load gives it: the children
+    of its root's `signatures` object; {} for a SavedModel without an object graph (TF1's)."""
+    objects = meta_graph.object_graph_def
+    if not objects.nodes:
+        return {}
+    found = {}
+    for child in objects.nodes[0].children:
+        if child.local_name == "signatures" and 0 <= child.node_id < len(objects.nodes):
+            for signature in objects.nodes[child.node_id].children:
+                found[signature.local_name] = concrete_functions(objects, signature.node_id)
+    return found
+
+
+def concrete_functions(objects, node_id):
+    """The concrete functions node `node_id` of the object graph is: a function's traces, or
+    a bare concrete function."""
+    if not 0 <= node_id < len(objects.nodes):
+        return []
+    node = objects.nodes[node_id]
+    if node.WhichOneof("kind") == "function":
+        return list(node.function.concrete_functions)
+    if node.WhichOneof("kind") == "bare_concrete_function":
+        return [node.bare_concrete_function.concrete_function_name]
+    return []
 
 
 def random_initializers(meta_graph):

@@ -102,8 +102,11 @@ class SignatureCheck:
                 self.batches[signature.name] = batch(signature, budget)
             except ValueError as error:
                 self.batches[signature.name] = str(error)
+        self.object_signatures = None
+        if meta_graph.object_graph_def.nodes:
+            self.object_signatures = graph_guard.signature_functions(meta_graph)
         self.handles = {
-            signature.name: self.handles_read(signature) for signature in self.signatures
+            signature.name: self.variable_ops(signature) for signature in self.signatures
         }
         self.results = {}
         self.guarded = {}
@@ -111,60 +114,78 @@ class SignatureCheck:
     def outputs(self, signature):
         return [f"{signature.name}/{key}" for key in signature.outputs]
 
-    def handles_read(self, signature):
-        """The graph's resource variables the signature reads, by node name, with their
-        dtypes: first those its output nodes take as inputs, in order (a TF2 signature's call
-        takes its captured variables so), then any other it reaches."""
-        names = [
-            node_name(name)
-            for tensor in signature.outputs.values()
-            if (GRAPH, node_name(tensor)) in self.program.nodes
-            for name in self.program.node((GRAPH, node_name(tensor))).input
-        ]
+    def variable_ops(self, signature):
+        """The graph's resource variables the graph's signature reads, by node name."""
         reached = walk(self.program, [node_name(t) for t in signature.outputs.values()])
-        names += [key[1] for key in reached if key[0] is GRAPH]
-        nodes = [
-            self.program.node((GRAPH, name))
-            for name in dict.fromkeys(names)
-            if (GRAPH, name) in self.program.nodes
+        return [
+            key[1]
+            for key in reached
+            if key[0] is GRAPH and self.program.node(key).op == "VarHandleOp"
         ]
-        return {node.name: node.attr["dtype"].type for node in nodes if node.op == "VarHandleOp"}
 
     def fed_shapes(self, signature):
         made = self.batches[signature.name]
         return {info.name: made[key].shape for key, info in signature.inputs.items()}
 
-    def may_run(self, state, signature, variable_shapes):
+    def may_run(self, state, signature, shapes, functions=None):
         """Whether the signature may run after a load that left the variables it reads of
-        `variable_shapes` (by graph node; None where one is uninitialized); where not, its
-        rows say why: its batch could not be made, the guard refuses what it runs (its ops,
-        then its sizes given the batch and those shapes), or it would read an uninitialized
-        variable."""
+        `shapes` (None where one is uninitialized): by graph node, or, for `functions` (what
+        tf.saved_model.load runs of it), in the order the function captures them. Where not,
+        its rows say why: its batch could not be made, the guard refuses what it runs (its
+        ops, then its sizes given the batch and those shapes), or it would read an
+        uninitialized variable."""
         refused = self.batches[signature.name]
         if not isinstance(refused, str) and not self.trust:
-            refused = self.guard(signature, variable_shapes)
-        if not isinstance(refused, str) and variable_shapes is None:
+            refused = self.guard(signature, shapes, functions)
+        if not isinstance(refused, str) and shapes is None:
             refused = UNINITIALIZED_READ
         if isinstance(refused, str):
             self.failed(state, signature, refused)
             return False
         return True
 
-    def guard(self, signature, variable_shapes):
+    def guard(self, signature, shapes, functions):
         """The guard's first objection to running `signature`, or None; the same for each
-        load that leaves the variables it reads the same shapes."""
-        shapes = None if variable_shapes is None else tuple(sorted(variable_shapes.items()))
-        known = (signature.name, shapes)
-        if known not in self.guarded:
+        load that leaves the variables it reads the same shapes. Without `functions`, what the
+        graph's signature runs; else each of those functions, called with the batch and the
+        captured variables."""
+        known = (signature.name, frozen(shapes), tuple(functions or ()))
+        if known in self.guarded:
+            return self.guarded[known]
+        budget = None if shapes is None else self.budget
+        if functions is None:
             found = graph_guard.forward_refusals(
                 self.meta_graph,
-                list(signature.outputs.values()),
-                self.fed_shapes(signature),
-                None if variable_shapes is None else self.budget,
-                variable_shapes,
+                budget,
+                outputs=list(signature.outputs.values()),
+                fed_shapes=self.fed_shapes(signature),
+                variable_shapes=shapes,
             )
-            self.guarded[known] = f"refused by the guard: {found[0]}" if found else None
+        else:
+            found = [
+                line
+                for function in functions
+                for line in graph_guard.forward_refusals(
+                    self.meta_graph,
+                    budget,
+                    function=function,
+                    arguments=self.arguments(signature, function, shapes or []),
+                )
+            ] or ([] if functions else ["the object graph names no function for it"])
+        self.guarded[known] = f"refused by the guard: {found[0]}" if found else None
         return self.guarded[known]
+
+    def arguments(self, signature, function, captured):
+        """The shape of each argument of `function`: the batch's inputs by name, then the
+        `captured` variables' shapes, in order."""
+        made = self.batches[signature.name]
+        declared = self.program.functions.get(function)
+        names = [a.name for a in declared.signature.input_arg] if declared else []
+        given = {name: made[name].shape for name in names if name in made}
+        rest = [name for name in names if name not in made]
+        if len(rest) == len(captured):
+            given |= dict(zip(rest, captured, strict=True))
+        return given
 
     def record(self, state, signature, run):
         """Record `run()`'s outputs (key to value) for `signature`, or what it raised."""
@@ -195,8 +216,7 @@ class SignatureCheck:
         loaded = LoadedShapes(sess)
         for signature in self.signatures:
             handles = self.handles[signature.name]
-            tensors = [(graph.get_tensor_by_name(f"{n}:0"), d) for n, d in handles.items()]
-            shapes = loaded.of(tensors)
+            shapes = loaded.of([graph.get_tensor_by_name(f"{name}:0") for name in handles])
             if shapes is not None:
                 shapes = dict(zip(handles, shapes, strict=True))
             if not self.may_run(state, signature, shapes):
@@ -207,24 +227,21 @@ class SignatureCheck:
             self.record(state, signature, lambda f=fetches, d=feed: sess.run(f, d))
 
     def run_functions(self, state, loaded, sess=None):
-        """Run each signature as tf.saved_model.load gave it: in `sess`'s graph, or eager."""
+        """Run each signature as tf.saved_model.load gave it: in `sess`'s graph, or eager. A
+        TF2 SavedModel's is the function its object graph names (guarded as such); a TF1
+        one's, the graph's signature."""
         held = LoadedShapes(sess)
         for signature in self.signatures:
             function = loaded.signatures.get(signature.name)
             if function is None:
                 self.failed(state, signature, "tf.saved_model.load gave no such signature")
                 continue
-            captured = [c for c in function.captured_inputs if c.dtype == tf.resource]
-            handles = self.handles[signature.name]
-            dtypes = list(handles.values())
-            # Their shapes by the graph's handles, which the signature's call takes in the
-            # order it captures them; where they do not match, none is known.
-            shapes = {}
-            if len(captured) == len(handles):
-                shapes = held.of(list(zip(captured, dtypes, strict=True)))
-                if shapes is not None:
-                    shapes = dict(zip(handles, shapes, strict=True))
-            if not self.may_run(state, signature, shapes):
+            # A TF1 graph's: its reference variables' shapes are those its graph validates.
+            functions, shapes = None, {}
+            if self.object_signatures is not None:
+                functions = self.object_signatures.get(signature.name, [])
+                shapes = held.of([c for c in function.captured_inputs if c.dtype == tf.resource])
+            if not self.may_run(state, signature, shapes, functions):
                 continue
             made = {k: tf.constant(v) for k, v in self.batches[signature.name].items()}
             if sess is None:
@@ -278,27 +295,37 @@ class LoadedShapes:
         self.sess, self.known = sess, {}
 
     def of(self, handles):
-        """The shape of each variable of `handles` ((handle, dtype)); None where one is not
-        initialized."""
-        missing = list({h.ref(): (h, d) for h, d in handles if h.ref() not in self.known}.values())
-        for (handle, _), shape in zip(missing, self.read(missing), strict=True):
+        """The shape of each variable of `handles`; None where one is not initialized or not a
+        variable."""
+        missing = list({h.ref(): h for h in handles if h.ref() not in self.known}.values())
+        try:
+            shapes = self.read(missing)
+        except tf.errors.OpError:  # a resource that is not a variable (a table)
+            shapes = [None] * len(missing)
+        for handle, shape in zip(missing, shapes, strict=True):
             self.known[handle.ref()] = shape
-        shapes = [self.known[h.ref()] for h, _ in handles]
+        shapes = [self.known[h.ref()] for h in handles]
         return None if None in shapes else shapes
 
     def read(self, handles):
         """Each variable's shape, None where it is not initialized: in one call of each kind."""
         if not handles:
             return []
-        flags = [tf.raw_ops.VarIsInitializedOp(resource=h) for h, _ in handles]
+        flags = [tf.raw_ops.VarIsInitializedOp(resource=h) for h in handles]
         if self.sess is not None:
             flags = self.sess.run(flags)
         ready = [handle for handle, flag in zip(handles, flags, strict=True) if bool(flag)]
-        shapes = [tf.raw_ops.VariableShape(input=h) for h, _ in ready]
+        shapes = [tf.raw_ops.VariableShape(input=h) for h in ready]
         if self.sess is not None:
             shapes = self.sess.run(shapes)
         found = {
-            h.ref(): tuple(int(d) for d in shape)
-            for (h, _), shape in zip(ready, shapes, strict=True)
+            h.ref(): tuple(int(d) for d in shape) for h, shape in zip(ready, shapes, strict=True)
         }
-        return [found.get(h.ref()) for h, _ in handles]
+        return [found.get(h.ref()) for h in handles]
+
+
+def frozen(shapes):
+    """`shapes` (a dict, a list or None) as a key."""
+    if isinstance(shapes, dict):
+        return tuple(sorted(shapes.items()))
+    return None if shapes is None else tuple(shapes)
