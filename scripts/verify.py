@@ -176,10 +176,17 @@ def summary(report, variables, inference, compatible, skipped):
         "unlisted": "{}: variable ops no collection lists (a graph imported twice?): no"
         " initializer, restore or report_uninitialized_variables reaches them.",
     }
+    # A TF2 SavedModel keeps no collections: none of its variables is listed, by design.
+    tf2_savedmodel = (variables["format"] == "savedmodel") & (variables["variant"] == "tf2")
     for kind, note in notes.items():
-        found = variables[variables["initializer"] == kind]
+        found = variables[(variables["initializer"] == kind) & ~tf2_savedmodel]
         for checkpoint, names in found.groupby("checkpoint", sort=False)["variable"]:
             words += f"\n{checkpoint}: {note.format(some_of(names.unique()))}"
+    for checkpoint in variables.loc[tf2_savedmodel, "checkpoint"].unique():
+        words += (
+            f"\n{checkpoint}: a TF2 SavedModel, whose variables no initializer or collection"
+            " lists (TF2 keeps none): none can be `reinitialized`."
+        )
     return words
 
 
