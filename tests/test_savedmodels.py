@@ -642,3 +642,26 @@ def test_importing_a_savedmodel_reads_what_no_load_reaches_unguarded(written, tm
         assert (done.returncode == 0) == imports, done.stderr[-2000:]
         if not imports:
             assert "Cannot reshape a tensor with 3 elements to shape [5]" in done.stderr
+
+
+def test_a_lookup_table_is_refused_by_name_and_runs_when_trusted(tmp_path):
+    """No table op is on the guard's allow-list (one reads a vocabulary file): a Keras
+    StringLookup model's export is refused, naming the table's creator. Trusted, it loads; its
+    signature runs after TF1's loader.load and the eager load, and graph mode's
+    global_variables_initializer() leaves its table uninitialized."""
+    folder = tmp_path / "lookup"
+    command = [sys.executable, TESTS / "savedmodels.py", "keras_lookup", folder]
+    subprocess.run(command, check=True, capture_output=True)
+    states = load_savedmodel(folder, tmp_path / "guarded")
+    for state in states:
+        with Values(tmp_path / "guarded" / f"{state}.npz") as held:
+            assert held.failed.startswith("refused by the guard: "), state
+            assert "hash_table: HashTableV2 is not needed to initialise or restore" in held.failed
+    load_savedmodel(folder, tmp_path / "trusted", trust=True)
+    checks = json.loads((tmp_path / "trusted" / INFERENCE).read_text())
+    ran = {
+        state.split(".")[1]: outputs["serving_default/output_0"]
+        for state, outputs in checks.items()
+    }
+    assert ran["loader_load"]["bit_equal"] and ran["load_v2_eager"]["bit_equal"]
+    assert ran["load_v2_global_init"]["error"] == "FailedPreconditionError: Table not initialized."

@@ -32,6 +32,9 @@ INIT_OP_SIGNATURE = "__saved_model_init_op"
 UNKNOWN_DIMENSION = 2
 SEED = 0
 UNINITIALIZED_READ = "FailedPreconditionError: it reads an uninitialized variable"
+# What a variable's shape is where it is not initialized, and a resource's that is not a
+# variable (a table), as LoadedShapes reads them.
+UNINITIALIZED, NOT_A_VARIABLE = "uninitialized", "not a variable"
 # What rows say where no load restored every variable and ran the signature.
 NO_REFERENCE = "no load restored every variable and ran this signature: nothing to compare with"
 
@@ -135,10 +138,11 @@ class SignatureCheck:
         ops, then its sizes given the batch and those shapes), or it would read an
         uninitialized variable."""
         refused = self.batches[signature.name]
+        # Trusted, it runs as it is: TensorFlow says what stops it.
         if not isinstance(refused, str) and not self.trust:
             refused = self.guard(signature, shapes, functions)
-        if not isinstance(refused, str) and shapes is None:
-            refused = UNINITIALIZED_READ
+            if not isinstance(refused, str) and shapes is None:
+                refused = UNINITIALIZED_READ
         if isinstance(refused, str):
             self.failed(state, signature, refused)
             return False
@@ -295,20 +299,31 @@ class LoadedShapes:
         self.sess, self.known = sess, {}
 
     def of(self, handles):
-        """The shape of each variable of `handles`; None where one is not initialized or not a
-        variable."""
+        """The shape of each resource of `handles`: a variable's, or None (not known) for
+        another resource (a table); None for all where a variable is not initialized."""
         missing = list({h.ref(): h for h in handles if h.ref() not in self.known}.values())
+        variables = [h for h in missing if self.is_variable(h)]
+        shapes = dict(zip((h.ref() for h in variables), self.read(variables), strict=True))
+        for handle in missing:
+            self.known[handle.ref()] = shapes.get(handle.ref(), NOT_A_VARIABLE)
+        found = [self.known[h.ref()] for h in handles]
+        if UNINITIALIZED in found:
+            return None
+        return [None if shape == NOT_A_VARIABLE else shape for shape in found]
+
+    def is_variable(self, handle):
+        """Whether `handle` is a variable's: in a graph, by its op; eager, by asking."""
+        if self.sess is not None:
+            return handle.op.type == "VarHandleOp"
         try:
-            shapes = self.read(missing)
-        except tf.errors.OpError:  # a resource that is not a variable (a table)
-            shapes = [None] * len(missing)
-        for handle, shape in zip(missing, shapes, strict=True):
-            self.known[handle.ref()] = shape
-        shapes = [self.known[h.ref()] for h in handles]
-        return None if None in shapes else shapes
+            tf.raw_ops.VarIsInitializedOp(resource=handle)
+        except tf.errors.OpError:
+            return False
+        return True
 
     def read(self, handles):
-        """Each variable's shape, None where it is not initialized: in one call of each kind."""
+        """Each variable's shape, UNINITIALIZED where it is not initialized: in one call of
+        each kind."""
         if not handles:
             return []
         flags = [tf.raw_ops.VarIsInitializedOp(resource=h) for h in handles]
@@ -321,7 +336,7 @@ class LoadedShapes:
         found = {
             h.ref(): tuple(int(d) for d in shape) for h, shape in zip(ready, shapes, strict=True)
         }
-        return [found.get(h.ref()) for h in handles]
+        return [found.get(h.ref(), UNINITIALIZED) for h in handles]
 
 
 def frozen(shapes):
