@@ -16,6 +16,9 @@ from ckptorder.values import INFERENCE, Values, bitwise_equal, max_abs_diff
 
 # The network's output, by its name in build's reference file.
 OUTPUT = "output"
+# What a check says where the output reads an uninitialized variable (which one TensorFlow
+# names first varies from run to run).
+UNINITIALIZED_READ = "FailedPreconditionError: it reads an uninitialized variable"
 
 
 class Inference:
@@ -33,8 +36,7 @@ class Inference:
         try:
             value = sess.run(output, feed)
         except tf.errors.FailedPreconditionError:
-            # Which uninitialized variable TensorFlow names first varies from run to run.
-            self.failed(state, "FailedPreconditionError: it reads an uninitialized variable")
+            self.failed(state, UNINITIALIZED_READ)
             return
         except tf.errors.OpError as error:
             self.failed(state, failure(error))

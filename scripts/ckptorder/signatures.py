@@ -22,7 +22,7 @@ import numpy as np
 from ckptorder import graph_guard, graph_sizes, inference
 from ckptorder.atomic import write_text
 from ckptorder.graph_guard import GRAPH, Program, node_name, walk
-from ckptorder.inference import failed_check
+from ckptorder.inference import UNINITIALIZED_READ, failed_check
 from ckptorder.tfgraph import failure
 from ckptorder.tfsession import tf
 from ckptorder.values import INFERENCE
@@ -31,7 +31,6 @@ from ckptorder.values import INFERENCE
 INIT_OP_SIGNATURE = "__saved_model_init_op"
 UNKNOWN_DIMENSION = 2
 SEED = 0
-UNINITIALIZED_READ = "FailedPreconditionError: it reads an uninitialized variable"
 # What a variable's shape is where it is not initialized, and a resource's that is not a
 # variable (a table), as LoadedShapes reads them.
 UNINITIALIZED, NOT_A_VARIABLE = "uninitialized", "not a variable"
@@ -258,19 +257,16 @@ class SignatureCheck:
         `restored_everything` (those that restored every variable) that ran them all."""
         checks = {}
         for signature in self.signatures:
-            reference = next(
-                (
-                    self.results[state]
-                    for state in states
-                    if state in restored_everything
-                    and all(
-                        not isinstance(self.results.get(state, {}).get(o), str)
-                        and o in self.results.get(state, {})
-                        for o in self.outputs(signature)
-                    )
-                ),
-                None,
-            )
+            ran = [
+                self.results.get(state, {})
+                for state in states
+                if state in restored_everything
+                and all(
+                    not isinstance(self.results.get(state, {}).get(name, ""), str)
+                    for name in self.outputs(signature)
+                )
+            ]
+            reference = ran[0] if ran else None
             for state in states:
                 for name in self.outputs(signature):
                     given = self.results.get(state, {}).get(name, "not run")
