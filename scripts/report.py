@@ -206,7 +206,10 @@ def expected_outcome(checkpoint, ordering, variable, facts, saved):
         return override
     if variable in facts["aliases"]:
         return expected_outcome(checkpoint, ordering, facts["aliases"][variable], facts, saved)
-    if variable in facts["unlisted"]:
+    savedmodel = checkpoint["format"] == "savedmodel"
+    if savedmodel and facts["init_op"] is None and "init_op" in orderings.steps(ordering):
+        return ""  # its init op writes variables other than by their initializers: not judged
+    if variable in facts["unlisted"] and not savedmodel:
         return orderings.UNINITIALIZED  # nothing TensorFlow runs of the graph reaches it
     mapped = facts["suggested_map"].values()
     averages = orderings.MovingAverages(**facts["averages"]) if "averages" in facts else None
@@ -219,6 +222,8 @@ def expected_outcome(checkpoint, ordering, variable, facts, saved):
         saved,
         averages,
         facts.get("copies"),
+        init_op=facts.get("init_op") or (),
+        unlisted=facts["unlisted"],
     )
     if outcomes[variable] == orderings.REINITIALIZED and variable in facts["unseeded"]:
         return orderings.CHANGED

@@ -158,18 +158,20 @@ def summary(report, variables, inference, compatible, skipped):
         )
     else:
         words += "verify: nothing judged (no checkpoint sets expected)"
-    reported = variables.loc[~tables.judged(variables), "checkpoint"].unique()
+    judged = tables.judged(variables).groupby(variables["checkpoint"], sort=False).any()
+    reported = judged.index[~judged]
     if len(reported):
         words += f"; reported, not judged (no expected): {', '.join(reported)}"
     words += "."
     words += "".join(f"\n{line}" for line in not_run(skipped, compatible))
-    passed = len(tables.restoring_everything(inference, variables))
+    restoring = tables.restoring_everything(inference, variables)
+    passed = (~tables.given_savedmodel(restoring)).sum()
     if passed:
         words += (
             f"\nThe {passed} orderings that restore every variable give the built model's output"
             " bit for bit."
         )
-    words += "".join(f"\n{line}" for line in signature_lines(inference, reported))
+    words += "".join(f"\n{line}" for line in signature_lines(inference))
     notes = {
         "unseeded": "the initializers of {} are unseeded (new values on every run): there"
         " `changed` after initialising means not restored.",
@@ -177,7 +179,7 @@ def summary(report, variables, inference, compatible, skipped):
         " initializer, restore or report_uninitialized_variables reaches them.",
     }
     # A TF2 SavedModel keeps no collections: none of its variables is listed, by design.
-    tf2_savedmodel = (variables["format"] == "savedmodel") & (variables["variant"] == "tf2")
+    tf2_savedmodel = tables.given_savedmodel(variables) & (variables["variant"] == "tf2")
     for kind, note in notes.items():
         found = variables[(variables["initializer"] == kind) & ~tf2_savedmodel]
         for checkpoint, names in found.groupby("checkpoint", sort=False)["variable"]:
@@ -190,12 +192,12 @@ def summary(report, variables, inference, compatible, skipped):
     return words
 
 
-def signature_lines(inference, reported):
-    """A line per reported checkpoint with inference rows (a SavedModel's signatures): after
+def signature_lines(inference):
+    """A line per SavedModel from outside (its inference rows are its signatures'): after
     how many of its loads every output was the reference's bit for bit, differed, or did not
     run."""
     lines = []
-    rows = inference[inference["checkpoint"].isin(reported)]
+    rows = inference[tables.given_savedmodel(inference)]
     for checkpoint, found in rows.groupby("checkpoint", sort=False):
         loads = found.groupby(["variant", "ordering"], sort=False)
         ran = loads["error"].apply(lambda errors: (errors.fillna("") == "").all())

@@ -17,9 +17,11 @@ import pytest
 from tensorflow.core.protobuf import saved_model_pb2
 from tensorflow.python.saved_model import nested_structure_coder
 
+import report
 from ckptorder import (
     checkpoint_files,
     configuration,
+    given_savedmodels,
     graph_guard,
     loading,
     orderings,
@@ -27,7 +29,7 @@ from ckptorder import (
     tfgraph,
 )
 from ckptorder.tfsession import saved_meta_graph, session, tf
-from ckptorder.values import INFERENCE, Values
+from ckptorder.values import GRAPH_FACTS, INFERENCE, Values, state_paths
 from conftest import PROJECT, config_with, run_script
 from crafted_graphs import call_node, const_node, depends_on, evil, function_def, name_attr_list
 from savedmodels import KINDS, SIGNATURE_RUNS, signature_outcome
@@ -99,7 +101,21 @@ def test_a_savedmodel_entry_is_given_no_setting_of_a_checkpoints(written):
         configuration.checked(config_with(entry))
     assert str(error.value) == (
         "config error: checkpoints[1].probes: not for a SavedModel's folder, which is loaded every"
-        " way that applies and reported; give name, prefix and trust"
+        " way that applies; give name, prefix, trust and expected"
+    )
+
+
+def test_a_savedmodel_entry_judged_names_only_its_own_orderings(written):
+    entry = {"name": "mine", "prefix": str(written["module"]), "expected": {}}
+    [checked] = [
+        c for c in configuration.checked(config_with(entry))["checkpoints"] if c["name"] == "mine"
+    ]
+    assert checked["expected"] == {}
+    entry["expected"] = {"tf1.loader_load": "restored"}
+    with pytest.raises(configuration.ConfigError) as error:
+        configuration.checked(config_with(entry))
+    assert "checkpoints[1].expected.tf1.loader_load: not an ordering checkpoint mine runs" in str(
+        error.value
     )
 
 
@@ -160,8 +176,22 @@ def load_savedmodel(folder, output, trust=False):
     return states
 
 
+def verdicts(values, states):
+    """The report's variable table of the loads whose values are in `values`, judged: each
+    variable's outcome and the one its load's steps predict (`expected`, `as_expected`)."""
+    facts = json.loads((values / GRAPH_FACTS).read_text())
+    paths = state_paths(values, orderings.states(states))
+    with Values(paths["saved"]) as saved:
+        held = set(saved.names)
+    table = report.variable_table(paths, states, facts)
+    checkpoint = {"format": "savedmodel", "expected": {}, "partial_variables": []}
+    return report.add_verdict(table, checkpoint, facts, held)
+
+
 @pytest.mark.parametrize("kind", KINDS)
-def test_each_load_of_a_savedmodel_leaves_what_tensorflow_does(written, tmp_path, kind):
+def test_each_load_of_a_savedmodel_leaves_what_tensorflow_does_as_its_steps_predict(
+    written, tmp_path, kind
+):
     states = load_savedmodel(written[kind], tmp_path / "values")
     with Values(tmp_path / "values" / "saved.npz") as saved:
         names = saved.names
@@ -170,6 +200,47 @@ def test_each_load_of_a_savedmodel_leaves_what_tensorflow_does(written, tmp_path
         with Values(tmp_path / "values" / f"{state}.npz") as held:
             left = {held.source(name) for name in kernels}
         assert left == {LEFT[kind][state.split(".")[1]]}, (state, left)
+    judged = verdicts(tmp_path / "values", states)
+    assert judged["expected"].ne("").all() and judged["as_expected"].all()
+
+
+def init_op_initializes(folder):
+    meta_graph = saved_meta_graph(folder)
+    reader = tf.train.load_checkpoint(given_savedmodels.variables_prefix(folder))
+    keys = given_savedmodels.variable_keys(reader)
+    names = {key: given_savedmodels.variable_name(key) for key in keys}
+    mapping = given_savedmodels.restored_variables(meta_graph)
+    return given_savedmodels.init_op_initializes(meta_graph, mapping, names)
+
+
+# The variables each kind's init op initialises: main_op()'s, all; TF2's, none.
+INITIALIZED_BY_INIT_OP = {kind: [] for kind in KINDS} | {
+    "tf1_main_op": ["dense/bias", "dense/kernel"]
+}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_variables_an_init_op_initializes_are_read_off_its_graph(written, kind):
+    assert init_op_initializes(written[kind]) == INITIALIZED_BY_INIT_OP[kind]
+
+
+def restore_in_the_init_op(meta_graph, _target):
+    """main_op_with_restore's init op: the initializers, then the Saver's restore op, which
+    reads the Saver's default file rather than the SavedModel's variables."""
+    (init,) = loading.init_ops(meta_graph)
+    node = next(n for n in meta_graph.graph_def.node if n.name == graph_guard.node_name(init))
+    node.input.append(f"^{meta_graph.saver_def.restore_op_name}")
+
+
+def test_an_init_op_that_writes_variables_otherwise_leaves_its_loads_unjudged(written, tmp_path):
+    folder, _ = crafted(written, tmp_path, restore_in_the_init_op, "tf1_main_op")
+    assert init_op_initializes(folder) is None
+    states = load_savedmodel(folder, tmp_path / "values", trust=True)
+    judged = verdicts(tmp_path / "values", states)
+    runs_init_op = judged["ordering"].map(lambda state: "init_op" in orderings.steps(state))
+    assert set(judged.loc[runs_init_op, "expected"]) == {""}
+    assert judged.loc[~runs_init_op, "as_expected"].all()
+    assert set(judged.loc[runs_init_op, "outcome"]) == {"failed"}
 
 
 def test_a_keras_2_savedmodel_loads_without_keras_2_where_tensorflow_can(written, tmp_path):

@@ -32,8 +32,10 @@ PARTIAL = orderings.ordering_of("restore_partial", "initialize_uninitialized")
 # Layers of kernel, batch norm and momentum slots: 1,001 variables, about 20,000 graph nodes.
 DEEP_LAYERS = 125
 SHARD_PROBE = {"tensor": "layer_0/kernel/read:0", "slice": "[0, :3]"}
-# The SavedModels' entries, by the kind of tests/savedmodels.py each is.
+# The SavedModels' entries, by the kind of tests/savedmodels.py each is; the TF1 one's entry
+# asks to be judged.
 SAVEDMODELS = {"keras_trained": "with_optimizer", "builder": "tf1_main_op"}
+JUDGED_SAVEDMODEL = "builder"
 # What the TF2 checkpoint's entry restores into: the function that builds its Keras model.
 KERAS_MODEL = "tests/tf2_checkpoints.py:keras_model"
 # The TF2 code a TF1 checkpoint's entry restores it into, by name.
@@ -89,7 +91,11 @@ def make_checkpoints(workdir, finetune):
         {"name": "ema_unset", "prefix": "averaged/model.ckpt"},
         {"name": "deep", "prefix": "deep/model.ckpt", "expected": {}},
         {"name": "run", "prefix": "run"},
-        *({"name": name, "prefix": f"savedmodels/{kind}"} for name, kind in SAVEDMODELS.items()),
+        *(
+            {"name": name, "prefix": f"savedmodels/{kind}"}
+            | ({"expected": {}} if name == JUDGED_SAVEDMODEL else {})
+            for name, kind in SAVEDMODELS.items()
+        ),
         {"name": "tf2_listed", "prefix": "tf2/ckpt-1"},
         # The folder save() wrote, with its state file: a run of one checkpoint.
         # Judged: each ordering's steps predict what it leaves.
@@ -196,9 +202,11 @@ def test_a_savedmodels_folder_is_loaded_each_way_its_kind_allows(wild_run):
     graph_restore = trained["ordering"] == "load_v2_restore"
     assert set(trained.loc[graph_restore, "outcome"]) == {"uninitialized"}
     assert set(trained.loc[~graph_restore, "outcome"]) == {"restored"}
-    assert set(trained["initializer"]) == {"unlisted"}
-    builder = variables[variables["checkpoint"] == "builder"]
+    assert set(trained["initializer"]) == {"unlisted"} and set(trained["expected"]) == {""}
+    builder = variables[variables["checkpoint"] == JUDGED_SAVEDMODEL]
     assert set(builder["variant"]) == {"tf1"}
+    # Judged: main_op()'s init op initialises both variables, which the steps predict.
+    assert builder["expected"].ne("").all() and builder["as_expected"].eq("True").all()
     kernel = builder[builder["variable"] == "dense/kernel"].set_index("ordering")["outcome"]
     # main_op() runs the initializers after the restore, in either loader.
     assert kernel.to_dict() == {
@@ -209,8 +217,11 @@ def test_a_savedmodels_folder_is_loaded_each_way_its_kind_allows(wild_run):
         "load_v2_eager": "reinitialized",
     }
     answer = (workdir / "results" / "verified.txt").read_text()
+    reported = " ".join(answer.split()).split("reported, not judged (no expected): ")[1]
+    assert "keras_trained" in reported.split(".")[0] and "builder" not in reported.split(".")[0]
     counts = answer.split("Variables per outcome: builder, 2 variables", 1)[1].split("\n\n")[0]
-    assert counts.splitlines()[3].split() == ["tf1.loader_load", "1", "1", "0", "0"]
+    assert counts.splitlines()[1].split()[-1] == "UNEXPECTED"  # judged
+    assert counts.splitlines()[3].split() == ["tf1.loader_load", "1", "1", "0", "0", "0"]
     assert "Variables per outcome: keras_trained, 14 variables" in answer
     for name in SAVEDMODELS:
         assert (workdir / "results" / "figures" / name / "outcomes.png").exists()

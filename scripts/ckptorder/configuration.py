@@ -169,9 +169,8 @@ def object_or_tf1(settings):
 # What an entry from outside of another kind than a TF1 checkpoint (a checkpoint restored into
 # a model, a SavedModel's folder) is not given: every way of loading it runs, on no graph file.
 NOT_FOR_OTHER_KINDS = ("graph", "probes", "partial_restore", "moving_averages", "orderings")
-# A SavedModel's folder is not given a model either (its graph is its own), and is reported,
-# not judged (its init op is its own).
-NOT_FOR_SAVEDMODELS = (*NOT_FOR_OTHER_KINDS, "expected", orderings.MODEL_SETTING)
+# A SavedModel's folder is not given a model either: its graph is its own.
+NOT_FOR_SAVEDMODELS = (*NOT_FOR_OTHER_KINDS, orderings.MODEL_SETTING)
 
 
 def given_settings(settings):
@@ -301,9 +300,9 @@ def checkpoint_problems(config, number, entry, settings):
     if settings["built"]:
         return problems + model_problems(config, settings, key)
     if settings["format"] == "savedmodel":
-        return [
+        return problems + [
             f"{where}.{name}: not for a SavedModel's folder, which is loaded every way that"
-            " applies and reported; give name, prefix and trust"
+            " applies; give name, prefix, trust and expected"
             for name in NOT_FOR_SAVEDMODELS
             if name in entry
         ]

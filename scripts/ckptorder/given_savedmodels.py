@@ -265,6 +265,7 @@ def audit_given_savedmodel(folder, settings, threads, output):
         constant=graph_guard.constant_initializers(meta_graph),
         # A TF2 SavedModel's variables have no initializers: its graph lists none of them.
         unlisted=[] if tfgraph.listed_variables(meta_graph) else list(names.values()),
+        init_op=init_op_initializes(meta_graph, mapping, names),
     )
     paths = state_paths(output, orderings.states(settings["orderings"]))
     write_values(paths["saved"], ((names[k], reader.get_tensor(k)) for k in keys))
@@ -315,6 +316,22 @@ def initial_values(meta_graph, mapping, keys, names, threads):
         sess.run(tf.compat.v1.global_variables_initializer())
         values = dict(tfgraph.readable_values(sess, graph_reads(graph, mapping, keys)))
     return [(names[k], values[k]) for k in keys]
+
+
+def init_op_initializes(meta_graph, mapping, names):
+    """The names (`names`: key to name) of the variables whose initializers the SavedModel's
+    init op runs (each key's graph variable: `mapping`), sorted; None where it writes a
+    variable otherwise (a restore of its own, an assignment), which no step predicts."""
+    program = Program(meta_graph.graph_def)
+    reached = walk(program, init_ops(meta_graph))
+    initializers = {
+        v.initializer_name: node_name(v.variable_name) for v in variable_defs(meta_graph)
+    }
+    writes = [key for key in reached if program.node(key).op in graph_guard.WRITES_A_VARIABLE]
+    if any(scope is not GRAPH or name not in initializers for scope, name in writes):
+        return None
+    initialized = {initializers[name] for _, name in writes}
+    return sorted(names[key] for key in names if mapping.get(key) in initialized)
 
 
 def refusal(meta_graph, budget):

@@ -45,6 +45,10 @@ STEPS = {
     # saved value, the others their own; the shadows themselves are not restored. It raises
     # NotFoundError where the checkpoint lacks a shadow it looks for.
     "restore_moving_averages": ("averaged", RESTORED),
+    # A SavedModel's own init op, in one brought from outside: the variables whose initializers
+    # it runs (restore's `init_op` fact); in the built model's each export variant's steps
+    # stand in its place.
+    "init_op": ("init_op", REINITIALIZED),
 }
 # The setting of a checkpoint's entry a step needs: an ordering that runs it is skipped for a
 # checkpoint whose entry does not give it (and what the setting is, for the message saying so).
@@ -329,8 +333,33 @@ FORMATS = {
     ),
 }
 # A SavedModel brought from outside: the kind its files show (what wrote it) is its variant,
-# and each way of loading any SavedModel an ordering of it. Its init op is its own: what it
-# leaves is reported, not judged.
+# and each way of loading any SavedModel an ordering of it. Its init op is its own: which
+# variables it initialises is read off its graph (the `init_op` step).
+_GIVEN_SAVEDMODEL_LOADS = {
+    "loader_load": SAVEDMODEL_LOADS["loader_load"],
+    "loader_load_then_init": SAVEDMODEL_LOADS["loader_load_then_init"],
+    "load_v2_restore": SAVEDMODEL_LOADS["load_v2_restore"],
+    "load_v2_global_init": SAVEDMODEL_LOADS["load_v2_global_init"],
+    "load_v2_eager": Ordering(
+        ("restore_all", "init_op"),
+        "tf.saved_model.load, eager: its restore, then its init op",
+    ),
+}
+# In graph mode, tf.saved_model.load makes a TF2 SavedModel's restore its variables'
+# initializer: it asks for no saved_model_initializers, and global_variables_initializer()
+# restores. (A TF2 SavedModel's variables have no initializers of their own: initialize_all
+# writes none of them.)
+_TF2_GRAPH_LOADS = {
+    "load_v2_restore": Ordering(
+        (),
+        "tf.saved_model.load in graph mode, then the saved_model_initializers it asks for: none",
+    ),
+    "load_v2_global_init": Ordering(
+        ("restore_all",),
+        "tf.saved_model.load in graph mode, then global_variables_initializer(), which runs the"
+        " variables' initializers: their restore",
+    ),
+}
 GIVEN_SAVEDMODEL = Format(
     "SavedModels from outside, per kind and way of loading",
     {
@@ -339,17 +368,11 @@ GIVEN_SAVEDMODEL = Format(
     },
     {
         f"{kind}.{load}": how
-        for kind in ("tf1", "tf2")
-        for load, how in {
-            "loader_load": SAVEDMODEL_LOADS["loader_load"],
-            "loader_load_then_init": SAVEDMODEL_LOADS["loader_load_then_init"],
-            "load_v2_restore": SAVEDMODEL_LOADS["load_v2_restore"],
-            "load_v2_global_init": SAVEDMODEL_LOADS["load_v2_global_init"],
-            "load_v2_eager": Ordering(
-                ("restore_all", "init_op"),
-                "tf.saved_model.load, eager: its restore, then its init op",
-            ),
+        for kind, loads in {
+            "tf1": _GIVEN_SAVEDMODEL_LOADS,
+            "tf2": _GIVEN_SAVEDMODEL_LOADS | _TF2_GRAPH_LOADS,
         }.items()
+        for load, how in loads.items()
     },
 )
 # A checkpoint brought from outside restored into the model its entry's function builds: a TF2
@@ -460,12 +483,16 @@ def expected_outcomes(
     saved=None,
     averages=None,
     copies=None,
+    init_op=(),
+    unlisted=(),
 ):
     """Variable name to the outcome the ordering's last write to it leaves; `mapped`: the
     variables the suggested map restores; `random`: those whose initializer draws random
     numbers; `saved`: those the checkpoint holds (None: all); `averages`: the `MovingAverages`
     of the graph and checkpoint; `copies`: variable to the variables its initializer reads,
-    each with whether its saved value is bit for bit the variable's (`copied`)."""
+    each with whether its saved value is bit for bit the variable's (`copied`); `init_op`:
+    those a SavedModel's init op initialises; `unlisted`: those no initializer writes (a TF2
+    SavedModel's)."""
     copies = copies or {}
     averages = averages or MovingAverages({}, [])
     sources = [source for name in variables for source in copies.get(name, ())]
@@ -485,7 +512,8 @@ def expected_outcomes(
                 or (writes == "partial" and name in partial_variables)
                 or (writes == "unwritten" and name not in outcome)
                 or (writes == "averaged" and name not in averages.shadows)
-            ):
+                or (writes == "init_op" and name in init_op)
+            ) and not (leaves == REINITIALIZED and name in unlisted):
                 written[name] = leaves
         before = dict(outcome)
         for name, leaves in written.items():

@@ -64,6 +64,13 @@ def inconclusive(report):
     return rows.drop_duplicates(["checkpoint", "tensor", "slice"])
 
 
+def given_savedmodel(table):
+    """The rows of SavedModels brought from outside (their kind is their variant)."""
+    return (table["format"] == "savedmodel") & table["variant"].isin(
+        orderings.GIVEN_SAVEDMODEL.variants
+    )
+
+
 def restoring_everything(inference, variables):
     """The inference rows of the judged orderings that restored every variable (a checkpoint
     that is reported, not judged, is not held to its output either)."""

@@ -186,12 +186,16 @@ def _stream_equal(member, array):
     )
 
 
-def write_graph_facts(folder, unseeded, random, constant, unlisted=(), compatibility=()):
+def write_graph_facts(
+    folder, unseeded, random, constant, unlisted=(), compatibility=(), init_op=()
+):
     """What the report needs to know of the graph loaded (restore's `graph_facts`, of which a
     load has no checkpoint keys to match by name): its variables with unseeded, with random and
-    with constant initializers, those no collection lists (none has an initializer) and the
-    compatibility rows (a checkpoint restored into a model's). Returns them."""
+    with constant initializers, those no collection lists (none has an initializer), the
+    compatibility rows (a checkpoint restored into a model's) and the variables a SavedModel's
+    init op initialises (None where it writes variables otherwise). Returns them."""
     facts = {
+        "init_op": None if init_op is None else list(init_op),
         "unseeded": unseeded,
         "random": random,
         "constant": constant,
