@@ -23,6 +23,7 @@ from ckptorder import (
     configuration,
     given_savedmodels,
     graph_guard,
+    graph_sizes,
     loading,
     orderings,
     signatures,
@@ -139,20 +140,24 @@ TF2 = {
     "load_v2_global_init": "saved",
     "load_v2_eager": "saved",
 }
+# A TF1 SavedModel in graph mode: the opposite of a TF2 one.
+TF1 = {
+    "loader_load": "saved",
+    "loader_load_then_init": "initial",
+    "load_v2_restore": "saved",
+    "load_v2_global_init": "uninitialized",
+    "load_v2_eager": "saved",
+}
 LEFT = {
     "module": TF2,
     "with_optimizer": TF2,
     "keras_export": TF2,
     "keras2_legacy_optimizer": TF2,
-    # The trained kernel; its bias is zeros, saved and initial alike. A TF1 SavedModel in graph
-    # mode: the opposite of a TF2 one.
-    "tf1_builder": {
-        "loader_load": "saved",
-        "loader_load_then_init": "initial",
-        "load_v2_restore": "saved",
-        "load_v2_global_init": "uninitialized",
-        "load_v2_eager": "saved",
-    },
+    "keras_lookup": TF2,
+    "keras_vocabulary_file": TF2,
+    "tf1_vocabulary_file": TF1,
+    # The trained kernel; its bias is zeros, saved and initial alike.
+    "tf1_builder": TF1,
     # main_op() runs the initializers after the restore, in either loader; the initializers
     # run again after them draw the seeded kernel anew (a value of its own).
     "tf1_main_op": {
@@ -272,10 +277,11 @@ def test_a_keras_2_savedmodel_loads_without_keras_2_where_tensorflow_can(written
 
 
 def refusals(folder):
-    """The guard's objections to what TF1's loader.load runs of the SavedModel in `folder`:
-    its restore and its init op."""
-    meta_graph = saved_meta_graph(folder)
-    return graph_guard.refusals(meta_graph, loading.init_ops(meta_graph))
+    """The guard's objections to the SavedModel in `folder`, as load_savedmodel.py checks it
+    before any load."""
+    prefix = given_savedmodels.variables_prefix(folder)
+    budget = graph_sizes.budget(tfgraph.checkpoint_keys(prefix))
+    return given_savedmodels.guard_refusals(folder, saved_meta_graph(folder), budget)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -457,7 +463,7 @@ def test_each_load_runs_the_serving_signatures_guarded(written, tmp_path, kind):
     outputs = {output for _, output in runs}
     assert outputs == (
         {"serve/output_0", "serving_default/output_0"}
-        if kind == "keras_export"
+        if kind.startswith("keras_")
         else {f"serving_default/{'out' if kind.startswith('keras2') else 'y'}"}
     )
     for state in states:
@@ -715,24 +721,119 @@ def test_importing_a_savedmodel_reads_what_no_load_reaches_unguarded(written, tm
             assert "Cannot reshape a tensor with 3 elements to shape [5]" in done.stderr
 
 
-def test_a_lookup_table_is_refused_by_name_and_runs_when_trusted(tmp_path):
-    """No table op is on the guard's allow-list (one reads a vocabulary file): a Keras
-    StringLookup model's export is refused, naming the table's creator. Trusted, it loads; its
-    signature runs after TF1's loader.load and the eager load, and graph mode's
-    global_variables_initializer() leaves its table uninitialized."""
-    folder = tmp_path / "lookup"
-    command = [sys.executable, TESTS / "savedmodels.py", "keras_lookup", folder]
-    subprocess.run(command, check=True, capture_output=True)
-    states = load_savedmodel(folder, tmp_path / "guarded")
-    for state in states:
-        with Values(tmp_path / "guarded" / f"{state}.npz") as held:
-            assert held.failed.startswith("refused by the guard: "), state
-            assert "hash_table: HashTableV2 is not needed to initialise or restore" in held.failed
-    load_savedmodel(folder, tmp_path / "trusted", trust=True)
-    checks = json.loads((tmp_path / "trusted" / INFERENCE).read_text())
-    ran = {
-        state.split(".")[1]: outputs["serving_default/output_0"]
-        for state, outputs in checks.items()
-    }
-    assert ran["loader_load"]["bit_equal"] and ran["load_v2_eager"]["bit_equal"]
-    assert ran["load_v2_global_init"]["error"] == "FailedPreconditionError: Table not initialized."
+def test_a_vocabulary_file_is_an_asset_of_the_savedmodel(written):
+    """A model of words whose vocabulary is a file passes the guard: the table's initializer
+    reads an asset, a file of the SavedModel's own folder."""
+    folder = written["keras_vocabulary_file"]
+    [asset] = saved_meta_graph(folder).asset_file_def
+    assert (folder / "assets" / asset.filename).read_text() == "a\nb\nc\n"
+    assert refusals(folder) == []
+
+
+def asset_path_outside(meta_graph, target):
+    meta_graph.asset_file_def[0].filename = str(target)
+
+
+def asset_path_up_and_out(meta_graph, target):
+    meta_graph.asset_file_def[0].filename = f"../../{target.name}"
+
+
+def vocabulary_from_another_file(meta_graph, target):
+    """TF1's loader.load: the graph's call of the table's initializer passes a constant path
+    where the asset's is."""
+    initializer = next(
+        f.signature.name
+        for f in meta_graph.graph_def.library.function
+        if any(n.op == graph_guard.READS_AN_ASSET for n in f.node_def)
+    )
+    call = next(n for n in meta_graph.graph_def.node if n.attr["f"].func.name == initializer)
+    meta_graph.graph_def.node.append(const_node("elsewhere", str(target)))
+    call.input[0] = "elsewhere"
+
+
+def asset_made_a_constant(meta_graph, target):
+    """tf.saved_model.load: the object the table's initializer captures as its file is a
+    constant path, not an asset."""
+    objects = meta_graph.object_graph_def
+    asset = next(node for node in objects.nodes if node.WhichOneof("kind") == "asset")
+    meta_graph.graph_def.node.append(const_node("elsewhere", str(target)))
+    asset.constant.operation = "elsewhere"
+
+
+def vocabulary_from_another_file_in_a_tf1_graph(meta_graph, target):
+    """A TF1 graph's table reads a constant path in the graph, not the asset's tensor."""
+    read = next(n for n in meta_graph.graph_def.node if n.op == graph_guard.READS_AN_ASSET)
+    meta_graph.graph_def.node.append(const_node("elsewhere", str(target)))
+    read.input[1] = "elsewhere"
+
+
+# Each crafted SavedModel of words, what the guard says of it, and the load that reads the
+# file elsewhere, unguarded, and the kind of SavedModel crafted.
+CRAFTED_ASSETS = {
+    "an asset's path outside its folder": (
+        asset_path_outside,
+        "not a file in the SavedModel's assets folder",
+        "loader_load",
+        "keras_vocabulary_file",
+    ),
+    "an asset's path up and out of its folder": (
+        asset_path_up_and_out,
+        "not a file in the SavedModel's assets folder",
+        "loader_load",
+        "keras_vocabulary_file",
+    ),
+    "the vocabulary read from another file": (
+        vocabulary_from_another_file,
+        "InitializeTableFromTextFileV2 reads a file that is not an asset of the SavedModel",
+        "loader_load",
+        "keras_vocabulary_file",
+    ),
+    "the asset made a constant path": (
+        asset_made_a_constant,
+        "InitializeTableFromTextFileV2 reads a file that is not an asset of the SavedModel",
+        "saved_model_load",
+        "keras_vocabulary_file",
+    ),
+    "a TF1 graph's vocabulary read from another file": (
+        vocabulary_from_another_file_in_a_tf1_graph,
+        "InitializeTableFromTextFileV2 reads a file that is not an asset of the SavedModel",
+        "loader_load",
+        "tf1_vocabulary_file",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CRAFTED_ASSETS)
+def test_a_vocabulary_read_from_elsewhere_is_refused(written, tmp_path, case):
+    edit, named, _, kind = CRAFTED_ASSETS[case]
+    folder, _ = crafted(written, tmp_path, edit, kind)
+    found = refusals(folder)
+    assert found and named in found[0], found
+
+
+@pytest.mark.parametrize("case", CRAFTED_ASSETS)
+def test_a_vocabulary_from_elsewhere_is_read_when_loaded_unguarded(written, tmp_path, case):
+    """TensorFlow reads the file the crafted SavedModel names: absent, the load fails naming
+    it."""
+    edit, _, load, kind = CRAFTED_ASSETS[case]
+    folder, target = crafted(written, tmp_path, edit, kind)
+    with pytest.raises(tf.errors.NotFoundError, match=target.name):
+        graph = tf.Graph()
+        with graph.as_default(), session(graph, threads=1) as sess:
+            if load == "loader_load":
+                tf.compat.v1.saved_model.loader.load(sess, tfgraph.SERVE, str(folder))
+            else:
+                tf.saved_model.load(str(folder))
+                sess.run(tf.compat.v1.tables_initializer())
+
+
+def test_an_asset_linked_out_of_its_folder_is_refused(written, tmp_path):
+    folder = tmp_path / "savedmodel"
+    shutil.copytree(written["keras_vocabulary_file"], folder)
+    [asset] = saved_meta_graph(folder).asset_file_def
+    outside = tmp_path / "outside.txt"
+    outside.write_text("x\n")
+    (folder / "assets" / asset.filename).unlink()
+    (folder / "assets" / asset.filename).symlink_to(outside)
+    found = refusals(folder)
+    assert found and "not a file in the SavedModel's assets folder" in found[0], found

@@ -270,7 +270,7 @@ def audit_given_savedmodel(folder, settings, threads, output):
     paths = state_paths(output, orderings.states(settings["orderings"]))
     write_values(paths["saved"], ((names[k], reader.get_tensor(k)) for k in keys))
     budget = graph_sizes.budget(tfgraph.checkpoint_keys(prefix))
-    refused = None if settings["trust"] else refusal(meta_graph, budget)
+    refused = None if settings["trust"] else refusal(folder, meta_graph, budget)
     check = signatures.SignatureCheck(meta_graph, budget, settings["trust"])
     restored_everything = set()
     # The initializers are the SavedModel's own ops too: none runs where the guard refused it.
@@ -320,28 +320,48 @@ def initial_values(meta_graph, mapping, keys, names, threads):
 
 def init_op_initializes(meta_graph, mapping, names):
     """The names (`names`: key to name) of the variables whose initializers the SavedModel's
-    init op runs (each key's graph variable: `mapping`), sorted; None where it writes a
-    variable otherwise (a restore of its own, an assignment), which no step predicts."""
+    init op runs (each key's graph variable: `mapping`), sorted; None where it writes one of
+    them otherwise (a restore of its own, an assignment) or writes a variable in a function
+    (which one is not known): no step predicts that. A write of a variable the SavedModel does
+    not hold (a TF2 SavedModel's asset path) leaves none of its own."""
     program = Program(meta_graph.graph_def)
     reached = walk(program, init_ops(meta_graph))
     initializers = {
         v.initializer_name: node_name(v.variable_name) for v in variable_defs(meta_graph)
     }
-    writes = [key for key in reached if program.node(key).op in graph_guard.WRITES_A_VARIABLE]
-    if any(scope is not GRAPH or name not in initializers for scope, name in writes):
-        return None
-    initialized = {initializers[name] for _, name in writes}
+    held = set(mapping.values())
+    initialized = set()
+    for key in reached:
+        node = program.node(key)
+        if node.op not in graph_guard.WRITES_A_VARIABLE:
+            continue
+        if key[0] is not GRAPH:
+            return None
+        if key[1] in initializers:
+            initialized.add(initializers[key[1]])
+        elif node_name(node.input[0]) in held:
+            return None
     return sorted(names[key] for key in names if mapping.get(key) in initialized)
 
 
-def refusal(meta_graph, budget):
-    """The guard's first objection to what the loads run of the SavedModel (its restore, its
-    init op, what tf.saved_model.load runs of its object graph) and to what importing it may
-    run, or None; `budget`: the bytes a tensor may take."""
-    found = graph_guard.import_refusals(meta_graph) + graph_guard.refusals(
-        meta_graph,
-        init_ops(meta_graph),
-        budget=budget,
-        functions=graph_guard.object_graph_functions(meta_graph),
-    )
+def refusal(folder, meta_graph, budget):
+    """The guard's first objection (`guard_refusals`), or None."""
+    found = guard_refusals(folder, meta_graph, budget)
     return f"refused by the guard: {found[0]}" if found else None
+
+
+def guard_refusals(folder, meta_graph, budget):
+    """The guard's objections to what the loads run of the SavedModel in `folder` (its
+    restore, its init op, what tf.saved_model.load runs of its object graph, the assets they
+    read) and to what importing it may run; `budget`: what it may allocate."""
+    return (
+        graph_guard.import_refusals(meta_graph)
+        + graph_guard.asset_refusals(meta_graph, folder, budget)
+        + graph_guard.refusals(
+            meta_graph,
+            init_ops(meta_graph),
+            budget=budget,
+            functions=graph_guard.object_graph_functions(meta_graph),
+            assets=graph_guard.savedmodel_assets(meta_graph),
+        )
+    )

@@ -15,17 +15,21 @@ The guard (`refusals`) checks exactly that part, before any of it is imported:
 - a tensor the audit feeds (the Saver's filename, the network's input) is a leaf (`is_leaf`),
   and a
   `RestoreV2` reads the Saver's filename itself, and only on the restore op's path;
+- a lookup table's vocabulary file is an asset of the SavedModel (`Assets`), a file of its own
+  folder (`asset_refusals`);
 - an op that can give more than its inputs has a size known in advance, within a budget tied
   to the checkpoint (`graph_sizes`), a function's ops given what each call passes it.
 It reads the graph as a protocol buffer, in time and memory linear in the file.
 """
 
 from collections import deque, namedtuple
+from pathlib import Path
+from typing import NamedTuple
 
 from google.protobuf.message import DecodeError
 
 from ckptorder import graph_sizes
-from ckptorder.tfsession import op_def, tf, variable_defs
+from ckptorder.tfsession import asset_file_defs, op_def, tf, variable_defs
 
 VARIABLE_OPS = {"VariableV2", "VarHandleOp", "ReadVariableOp", "AssignVariableOp", "Assign"}
 STRUCTURE_OPS = {"NoOp", "Const", "Identity", "IdentityN", "Placeholder", "PlaceholderWithDefault"}
@@ -61,18 +65,26 @@ FORWARD_OPS = {
     *("FloorMod", "ArgMax", "ArgMin", "StopGradient"),
 }
 WRITES_A_VARIABLE = {"Assign", "AssignVariableOp"}
+# Lookup tables, as a model of words keeps its vocabulary: made, filled from the graph's own
+# constants or from a vocabulary file, looked up. What a table holds is bounded by what fills
+# it; the file must be an asset of the SavedModel (`Assets`, `asset_refusals`).
+READS_AN_ASSET = "InitializeTableFromTextFileV2"
+TABLE_OPS = {"HashTableV2", "LookupTableImportV2", "InitializeTableV2", "LookupTableFindV2"}
+TABLE_OPS |= {"LookupTableSizeV2", READS_AN_ASSET}
 ALLOWED = frozenset(
     {"RestoreV2", "IsVariableInitialized", "VarIsInitializedOp"}
     | VARIABLE_OPS
     | STRUCTURE_OPS
     | INITIALIZER_OPS
     | CONTROL_OPS
+    | TABLE_OPS
 )
 FORWARD_ALLOWED = (ALLOWED | FORWARD_OPS) - {"RestoreV2"} - WRITES_A_VARIABLE
 # Why some ops that are not allowed are dangerous; any other is "not needed to restore".
 DANGERS = {
     "WriteFile": "writes files",
     "ReadFile": "reads files",
+    READS_AN_ASSET: "reads a file that is not an asset of the SavedModel",
     "SaveV2": "writes a checkpoint",
     "MergeV2Checkpoints": "writes a checkpoint",
     "PrintV2": "prints, to a file if asked",
@@ -339,6 +351,7 @@ def refusals(
     budget=None,
     variable_shapes=None,
     functions=(),
+    assets=None,
 ):
     """One line per op of what the audit imports (`needed`) that the guard refuses, each
     with the path to it from what the audit runs. `fetches`: more tensors or ops run (a
@@ -347,7 +360,8 @@ def refusals(
     node; `budget`: what the graph may allocate (`graph_sizes.budget`), None for no limit;
     `variable_shapes`: the shapes of resource variables' values (`oversized`); `functions`:
     more functions run as they are (what tf.saved_model.load runs of the object graph,
-    `object_graph_functions`)."""
+    `object_graph_functions`); `assets`: where a SavedModel's loaders put its assets' paths
+    (`savedmodel_assets`), none in a graph that is not a SavedModel's."""
     program = Program(meta_graph.graph_def)
     run, restore, filename, forward = roots(meta_graph, fetches, outputs)
     fed_shapes = {node_name(name): tuple(shape) for name, shape in (fed_shapes or {}).items()}
@@ -361,7 +375,7 @@ def refusals(
     everything = {}
     for reached, allowed in groups:
         everything |= reached
-        found += refused_ops(program, reached, allowed, filename, fed)
+        found += refused_ops(program, reached, allowed, filename, fed, assets or NO_ASSETS)
     found += recursion(program, everything)
     found += oversized(program, everything, fed_shapes, budget, variable_shapes)
     return dangers_first(found)
@@ -383,6 +397,27 @@ def import_refusals(meta_graph):
     ]
 
 
+def asset_refusals(meta_graph, folder, budget):
+    """A line per asset of the SavedModel in `folder` that is not a file of its own: its
+    loaders read `assets/FILENAME`, which must be a regular file in that folder (no absolute
+    path, no `..` and no link out of it), of at most the `budget`'s total bytes."""
+    assets = (Path(folder) / "assets").resolve()
+    found = []
+    for asset in asset_file_defs(meta_graph):
+        path = (assets / asset.filename).resolve()
+        if not path.is_relative_to(assets) or not path.is_file():
+            found.append(
+                f"asset {asset.filename!r}: not a file in the SavedModel's assets folder"
+                f" ({DANGERS[READS_AN_ASSET]})"
+            )
+        elif path.stat().st_size > budget.total:
+            found.append(
+                f"asset {asset.filename!r}: {path.stat().st_size} bytes, over the budget of"
+                f" {budget.total} (graph_sizes.budget)"
+            )
+    return found
+
+
 def forward_refusals(
     meta_graph,
     budget,
@@ -400,7 +435,7 @@ def forward_refusals(
     functions = [function] if function else []
     found = missing(program, clean(outputs) + list(fed_shapes), functions)
     reached = walk(program, clean(outputs), functions)
-    found += refused_ops(program, reached, FORWARD_ALLOWED, [], set(fed_shapes))
+    found += refused_ops(program, reached, FORWARD_ALLOWED, [], set(fed_shapes), NO_ASSETS)
     found += recursion(program, reached)
     called = {function: arguments or {}} if function else {}
     found += oversized(program, reached, fed_shapes, budget, variable_shapes, called)
@@ -425,9 +460,14 @@ def dangers_first(found):
     return sorted(dict.fromkeys(found), key=lambda line: not line.endswith(DANGEROUS))
 
 
-def refused_ops(program, reached, allowed, filename, fed):
+def refused_ops(program, reached, allowed, filename, fed, assets):
     """A line per node of `reached` that `refusal` refuses, with the path to it."""
-    bound = restores_of_the_fed_file(program, reached, filename)
+    callers = {}
+    for key in reached:
+        for function in program.called(key):
+            callers.setdefault(function, []).append(key)
+    bound = restores_of_the_fed_file(program, reached, filename, callers)
+    bound |= reads_of_assets(program, reached, assets, callers)
     found = []
     for key in reached:
         why = refusal(program, key, allowed, filename, fed, bound)
@@ -437,8 +477,9 @@ def refused_ops(program, reached, allowed, filename, fed):
 
 
 def refusal(program, key, allowed, filename, fed, bound=frozenset()):
-    """Why node `key` may not be imported, or None; `bound`: the RestoreV2 nodes of functions
-    that read the file fed to the restore (`restores_of_the_fed_file`)."""
+    """Why node `key` may not be imported, or None; `bound`: the nodes that read a file the
+    audit allows: the RestoreV2 nodes of functions that read the file fed to the restore
+    (`restores_of_the_fed_file`), the vocabulary reads of an asset (`reads_of_assets`)."""
     node = program.node(key)
     if node.op in program.functions:
         return None
@@ -446,6 +487,8 @@ def refusal(program, key, allowed, filename, fed, bound=frozenset()):
         if node.op == "RestoreV2":
             return "reads a checkpoint other than the one restored"
         return DANGERS.get(node.op, "is not needed to initialise or restore")
+    if node.op == READS_AN_ASSET and key not in bound:
+        return DANGERS[READS_AN_ASSET]
     if key[0] is GRAPH and key[1] in fed and not is_leaf(program, key):
         return (
             "is fed by the audit, so it must be a placeholder or constant with no inputs but"
@@ -463,31 +506,28 @@ def refusal(program, key, allowed, filename, fed, bound=frozenset()):
     return None
 
 
-def restores_of_the_fed_file(program, reached, filename):
+def restores_of_the_fed_file(program, reached, filename, callers):
     """The RestoreV2 nodes of functions in `reached` whose prefix is the function's argument
-    that every call reached binds to the fed `filename`: a TF2 SavedModel's restore function
-    reads its `file_prefix` argument, bound to the SavedModel's `saver_filename`. A function
-    named any other way (in a nested attribute, by another function) binds nothing."""
-    restores = [
-        key for key in reached if key[0] is not GRAPH and program.node(key).op == "RestoreV2"
-    ]
-    if not restores:
-        return set()
-    callers = {}
-    for key in reached:
-        for function in program.called(key):
-            callers.setdefault(function, []).append(key)
-    return {key for key in restores if bound_to(program, key, callers.get(key[0], []), filename)}
+    that every call reached (`callers`: function to the nodes that call it) binds to the fed
+    `filename`: a TF2 SavedModel's restore function reads its `file_prefix` argument, bound
+    to the SavedModel's `saver_filename`. A function named any other way (in a nested
+    attribute, by another function) binds nothing."""
+    return {
+        key
+        for key in reached
+        if key[0] is not GRAPH
+        and program.node(key).op == "RestoreV2"
+        and bound_to(program, key, 0, callers.get(key[0], []), filename)
+    }
 
 
-def bound_to(program, key, callers, filename):
-    """Whether RestoreV2 `key`'s prefix is its function's argument that each of `callers` binds
-    to output 0 of the fed `filename`, all of them graph nodes calling the function as `f`."""
-    arguments = [argument.name for argument in program.functions[key[0]].signature.input_arg]
-    prefix = program.node(key).input[0]
-    if prefix not in arguments or not callers:
+def bound_to(program, key, index, callers, sources):
+    """Whether input `index` of node `key` (in a function) is its function's argument that
+    each of `callers` binds to output 0 of one of the graph nodes `sources`, all of them graph
+    nodes calling the function as `f`; where there are none, False."""
+    position = argument_position(program, key, index)
+    if position is None or not callers:
         return False
-    position = arguments.index(prefix)
     for caller in callers:
         node = program.node(caller)
         if (
@@ -495,10 +535,99 @@ def bound_to(program, key, callers, filename):
             or node.op not in ("PartitionedCall", "StatefulPartitionedCall")
             or node.attr["f"].func.name != key[0]
             or position >= len(node.input)
-            or reads(node, position) not in filename
+            or reads(node, position) not in sources
         ):
             return False
     return True
+
+
+def argument_position(program, key, index):
+    """The position of the function's argument that input `index` of node `key` (in a
+    function) reads, or None where it reads another tensor."""
+    arguments = [argument.name for argument in program.functions[key[0]].signature.input_arg]
+    name = program.node(key).input[index] if index < len(program.node(key).input) else None
+    return arguments.index(name) if name in arguments else None
+
+
+class Assets(NamedTuple):
+    """Where a SavedModel's loaders put the paths of its assets (its own files, in its
+    `assets` folder): `nodes`, the graph nodes that hold one, which TF1's loader.load feeds
+    (and a TF2 SavedModel's reads of the variable it assigns one to); `arguments`, function to
+    the positions of its arguments that tf.saved_model.load binds to an asset."""
+
+    nodes: frozenset
+    arguments: dict
+
+
+NO_ASSETS = Assets(frozenset(), {})
+
+
+def savedmodel_assets(meta_graph):
+    """The `Assets` of a SavedModel's meta graph (`asset_file_defs`, its object graph's
+    functions' captured assets); a fed node counts only where it is a leaf, and a variable
+    only where the graph does nothing with it but assign it a fed path and read it."""
+    program = Program(meta_graph.graph_def)
+    fed = {node_name(asset.tensor_info.name) for asset in asset_file_defs(meta_graph)}
+    fed = {
+        name for name in fed if (GRAPH, name) in program.nodes and is_leaf(program, (GRAPH, name))
+    }
+    holders, spoilt = set(), set()
+    for node in program.nodes.values():
+        for position, source in enumerate(node.input):
+            held = node_name(source)
+            if node.op == "AssignVariableOp" and position == 0 and reads(node, 1) in fed:
+                holders.add(held)
+            elif node.op not in ("ReadVariableOp", "VarIsInitializedOp") or position != 0:
+                spoilt.add(held)
+    reads_held = {
+        name
+        for (_, name), node in program.nodes.items()
+        if node.op == "ReadVariableOp" and reads(node) in holders - spoilt
+    }
+    return Assets(frozenset(fed | reads_held), captured_assets(meta_graph, program))
+
+
+def captured_assets(meta_graph, program):
+    """Each function the object graph has a concrete function of (tf.saved_model.load may run
+    it), to the positions of its arguments that the object graph binds to an asset
+    (captured inputs are a function's last arguments)."""
+    objects = meta_graph.object_graph_def
+    found = {}
+    for name, concrete in objects.concrete_functions.items():
+        if name not in program.functions:
+            continue
+        bound = list(concrete.bound_inputs)
+        first = len(program.functions[name].signature.input_arg) - len(bound)
+        positions = {
+            first + i
+            for i, node_id in enumerate(bound)
+            if 0 <= node_id < len(objects.nodes)
+            and objects.nodes[node_id].WhichOneof("kind") == "asset"
+        }
+        found[name] = positions if first >= 0 else set()
+    return found
+
+
+def reads_of_assets(program, reached, assets, callers):
+    """The READS_AN_ASSET nodes of `reached` whose file is an asset: in the graph, a node of
+    `assets.nodes`; in a function, an argument that every call reached binds to one, and
+    that the object graph binds to an asset where it gives the function captured inputs."""
+    found = set()
+    for key in reached:
+        if program.node(key).op != READS_AN_ASSET:
+            continue
+        if key[0] is GRAPH:
+            if reads(program.node(key), 1) in assets.nodes:
+                found.add(key)
+            continue
+        position = argument_position(program, key, 1)
+        calls = callers.get(key[0], [])
+        captured = assets.arguments.get(key[0])
+        by_calls = bound_to(program, key, 1, calls, assets.nodes) if calls else True
+        by_objects = position in captured if captured is not None else bool(calls)
+        if position is not None and by_calls and by_objects:
+            found.add(key)
+    return found
 
 
 def is_leaf(program, key):

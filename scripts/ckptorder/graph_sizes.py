@@ -153,6 +153,8 @@ class Shapes:
             return self.fed.get(node.name) or declared_shape(node.attr["shape"].shape)
         if op in ("VariableV2", "VarHandleOp"):
             return self.variables.get(node.name)
+        if op == "LookupTableFindV2":
+            return self.input_shape(inputs, 1)  # a value per key
         if op in UNARY or op in ("Assign", "Switch", "RefSwitch", "IdentityN", "RefIdentity"):
             return self.input_shape(inputs, 1) if op == "Assign" else first
         if op in RESHAPING:

@@ -24,16 +24,15 @@ from ckptorder.atomic import write_text
 from ckptorder.graph_guard import GRAPH, Program, node_name, walk
 from ckptorder.inference import UNINITIALIZED_READ, failed_check
 from ckptorder.tfgraph import failure
-from ckptorder.tfsession import tf
+from ckptorder.tfsession import is_variable, tf
 from ckptorder.values import INFERENCE
 
 # The signature a TF2 SavedModel lists its init op under: not a signature to run.
 INIT_OP_SIGNATURE = "__saved_model_init_op"
 UNKNOWN_DIMENSION = 2
 SEED = 0
-# What a variable's shape is where it is not initialized, and a resource's that is not a
-# variable (a table), as LoadedShapes reads them.
-UNINITIALIZED, NOT_A_VARIABLE = "uninitialized", "not a variable"
+# What a variable's shape is where it is not initialized, as LoadedShapes reads it.
+UNINITIALIZED = "uninitialized"
 # What rows say where no load restored every variable and ran the signature.
 NO_REFERENCE = "no load restored every variable and ran this signature: nothing to compare with"
 
@@ -195,7 +194,7 @@ class SignatureCheck:
         try:
             values = run()
         except (tf.errors.OpError, ValueError, TypeError) as error:
-            self.failed(state, signature, failure(error))
+            self.failed(state, signature, run_failure(error))
             return
         for key in signature.outputs:
             self.results.setdefault(state, {})[f"{signature.name}/{key}"] = np.asarray(values[key])
@@ -243,7 +242,7 @@ class SignatureCheck:
             functions, shapes = None, {}
             if self.object_signatures is not None:
                 functions = self.object_signatures.get(signature.name, [])
-                shapes = held.of([c for c in function.captured_inputs if c.dtype == tf.resource])
+                shapes = held.of(function.captured_inputs)
             if not self.may_run(state, signature, shapes, functions):
                 continue
             made = {k: tf.constant(v) for k, v in self.batches[signature.name].items()}
@@ -283,6 +282,14 @@ def compared(given, reference, name):
     return inference.compared(given, reference[name], "the reference's")
 
 
+def run_failure(error):
+    """What a row says of a run that raised `error`: a read of an uninitialized variable in
+    the same words whichever variable TensorFlow names (it varies from run to run)."""
+    if isinstance(error, tf.errors.FailedPreconditionError) and "uninitialized" in error.message:
+        return UNINITIALIZED_READ
+    return failure(error)
+
+
 def eager(outputs):
     return {key: value.numpy() for key, value in outputs.items()}
 
@@ -294,28 +301,17 @@ class LoadedShapes:
     def __init__(self, sess):
         self.sess, self.known = sess, {}
 
-    def of(self, handles):
-        """The shape of each resource of `handles`: a variable's, or None (not known) for
-        another resource (a table); None for all where a variable is not initialized."""
-        missing = list({h.ref(): h for h in handles if h.ref() not in self.known}.values())
-        variables = [h for h in missing if self.is_variable(h)]
-        shapes = dict(zip((h.ref() for h in variables), self.read(variables), strict=True))
-        for handle in missing:
-            self.known[handle.ref()] = shapes.get(handle.ref(), NOT_A_VARIABLE)
-        found = [self.known[h.ref()] for h in handles]
-        if UNINITIALIZED in found:
-            return None
-        return [None if shape == NOT_A_VARIABLE else shape for shape in found]
-
-    def is_variable(self, handle):
-        """Whether `handle` is a variable's: in a graph, by its op; eager, by asking."""
-        if self.sess is not None:
-            return handle.op.type == "VarHandleOp"
-        try:
-            tf.raw_ops.VarIsInitializedOp(resource=handle)
-        except tf.errors.OpError:
-            return False
-        return True
+    def of(self, tensors):
+        """The shape of each of `tensors` (variables' handles, or what a function captures): a
+        variable's value's, read; another tensor's own where it is known (None for another
+        resource: a table); None for all where a variable is not initialized."""
+        missing = list({t.ref(): t for t in tensors if t.ref() not in self.known}.values())
+        variables = [t for t in missing if is_variable(t)]
+        shapes = dict(zip((t.ref() for t in variables), self.read(variables), strict=True))
+        for tensor in missing:
+            self.known[tensor.ref()] = shapes.get(tensor.ref(), own_shape(tensor))
+        found = [self.known[t.ref()] for t in tensors]
+        return None if UNINITIALIZED in found else found
 
     def read(self, handles):
         """Each variable's shape, UNINITIALIZED where it is not initialized: in one call of
@@ -333,6 +329,13 @@ class LoadedShapes:
             h.ref(): tuple(int(d) for d in shape) for h, shape in zip(ready, shapes, strict=True)
         }
         return [found.get(h.ref(), UNINITIALIZED) for h in handles]
+
+
+def own_shape(tensor):
+    """A tensor's static shape where it is known, None for another resource (a table)."""
+    if tensor.dtype == tf.resource or not tensor.shape.is_fully_defined():
+        return None
+    return tuple(tensor.shape)
 
 
 def frozen(shapes):

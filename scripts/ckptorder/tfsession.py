@@ -61,16 +61,28 @@ with start_up_messages_held():
     import tensorflow as tf
     from google.protobuf.message import DecodeError
     from tensorflow.core.framework.variable_pb2 import VariableDef
+    from tensorflow.core.protobuf.meta_graph_pb2 import AssetFileDef
     from tensorflow.core.protobuf.saved_model_pb2 import SavedModel
     from tensorflow.core.protobuf.trackable_object_graph_pb2 import TrackableObjectGraph
     from tensorflow.python.checkpoint.checkpoint import _NameBasedRestoreCoordinator
     from tensorflow.python.framework import op_def_registry
+    from tensorflow.python.ops.resource_variable_ops import get_eager_safe_handle_data
 
 if not SHOW_TENSORFLOW_MESSAGES:
     tf.get_logger().setLevel("ERROR")
     # TF2's checkpoint code logs through absl (e.g. each save's "Sharding callback duration").
     logging.getLogger("absl").setLevel("ERROR")
 tf.compat.v1.disable_v2_behavior()
+
+
+def is_variable(tensor):
+    """Whether `tensor` is a variable's handle, in a graph or eager: its handle data (what
+    TensorFlow's own variables read their dtype and shape from) holds a value's type, which a
+    table's lacks."""
+    if tensor.dtype != tf.resource:
+        return False
+    handle_data = get_eager_safe_handle_data(tensor)
+    return handle_data is not None and handle_data.is_set and bool(handle_data.shape_and_type)
 
 
 def use_tf2_behavior(threads):
@@ -115,6 +127,24 @@ def variable_defs(meta_graph, collection="variables"):
         variable = VariableDef()
         variable.ParseFromString(serialized)
         yield variable
+
+
+# Where a TF1 SavedModel lists its assets, where its meta graph's asset_file_def does not.
+ASSETS_COLLECTION = "saved_model_assets"
+
+
+def asset_file_defs(meta_graph):
+    """A SavedModel's assets (AssetFileDef: the tensor its loader feeds an asset's path to,
+    and the file's name in its `assets` folder), where TF1's loader.load reads them: the meta
+    graph's asset_file_def, else ASSETS_COLLECTION."""
+    if meta_graph.asset_file_def or ASSETS_COLLECTION not in meta_graph.collection_def:
+        return list(meta_graph.asset_file_def)
+    found = []
+    for packed in meta_graph.collection_def[ASSETS_COLLECTION].any_list.value:
+        asset = AssetFileDef()
+        packed.Unpack(asset)
+        found.append(asset)
+    return found
 
 
 def op_def(op):
