@@ -224,6 +224,7 @@ def expected_outcome(checkpoint, ordering, variable, facts, saved):
         facts.get("copies"),
         init_op=facts.get("init_op") or (),
         unlisted=facts["unlisted"],
+        lifted=facts.get("lifted", False),
     )
     if outcomes[variable] == orderings.REINITIALIZED and variable in facts["unseeded"]:
         return orderings.CHANGED

@@ -8,7 +8,8 @@ trained Keras model and its Adam optimizer, saved by tf.saved_model.save; `keras
 the same model's `model.export()`; `keras2_legacy_optimizer`, a Keras 2 (tf_keras) model's
 `model.save` with its legacy Adam optimizer; `tf1_builder` and `tf1_main_op`, a TF1 graph's trained
 dense layer (reference variables, as TF 1.x made them) written by saved_model.Builder, without
-an init op and with main_op(), which runs the initializers on load; `keras_lookup`, a Keras
+an init op and with main_op(), which runs the initializers on load; `tf1_resource_variables`,
+the first with resource variables; `keras_lookup`, a Keras
 model of words with a lookup table, and `keras_vocabulary_file`, the same with its vocabulary
 in a file, an asset of the SavedModel; `tf1_vocabulary_file`, a TF1 graph's table of a
 vocabulary file. Seeded: the same kind gives the same values."""
@@ -95,16 +96,16 @@ def keras2_legacy_optimizer(folder):
     model.save(folder)
 
 
-def tf1_builder(folder, init_op=None):
+def tf1_builder(folder, init_op=None, resource=False):
+    """Reference variables, as TF 1.x made them by default, or resource ones."""
     import tensorflow as tf
 
     v1 = tf.compat.v1
     with tf.Graph().as_default():
         v1.set_random_seed(3)
-        # Reference variables, as TF 1.x made them.
-        kernel = v1.get_variable("dense/kernel", [3, 2], use_resource=False)
+        kernel = v1.get_variable("dense/kernel", [3, 2], use_resource=resource)
         zeros = v1.zeros_initializer()
-        bias = v1.get_variable("dense/bias", [2], initializer=zeros, use_resource=False)
+        bias = v1.get_variable("dense/bias", [2], initializer=zeros, use_resource=resource)
         inputs = v1.placeholder(tf.float32, [None, 3], name="x")
         signature = v1.saved_model.predict_signature_def(
             {"x": inputs}, {"y": tf.matmul(inputs, kernel) + bias}
@@ -135,6 +136,10 @@ def tf1_main_op(folder):
     import tensorflow as tf
 
     tf1_builder(folder, init_op=tf.compat.v1.saved_model.main_op.main_op)
+
+
+def tf1_resource_variables(folder):
+    tf1_builder(folder, resource=True)
 
 
 # The words a model of words knows, and the one the batch the signatures run on holds.
@@ -209,6 +214,7 @@ WRITERS = {
     "keras2_legacy_optimizer": keras2_legacy_optimizer,
     "tf1_builder": tf1_builder,
     "tf1_main_op": tf1_main_op,
+    "tf1_resource_variables": tf1_resource_variables,
     "keras_lookup": keras_lookup,
     "keras_vocabulary_file": keras_vocabulary_file,
     "tf1_vocabulary_file": tf1_vocabulary_file,
@@ -259,6 +265,7 @@ SIGNATURE_RUNS = {
         "load_v2_restore": "FailedPreconditionError: Table not initialized.",
     },
     "tf1_builder": SIGNATURE_RUNS_TF1,
+    "tf1_resource_variables": {**SIGNATURE_RUNS_TF1, "load_v2_global_init": "equal"},
     "tf1_main_op": {
         "loader_load": "differs",
         "loader_load_then_init": "differs",

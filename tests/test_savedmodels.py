@@ -158,6 +158,9 @@ LEFT = {
     "tf1_vocabulary_file": TF1,
     # The trained kernel; its bias is zeros, saved and initial alike.
     "tf1_builder": TF1,
+    # A resource variable is lifted out of the loaded function with the SavedModel's restore
+    # as its initializer, as a TF2 SavedModel's are.
+    "tf1_resource_variables": {**TF1, "load_v2_global_init": "saved"},
     # main_op() runs the initializers after the restore, in either loader; the initializers
     # run again after them draw the seeded kernel anew (a value of its own).
     "tf1_main_op": {

@@ -266,6 +266,7 @@ def audit_given_savedmodel(folder, settings, threads, output):
         # A TF2 SavedModel's variables have no initializers: its graph lists none of them.
         unlisted=[] if tfgraph.listed_variables(meta_graph) else list(names.values()),
         init_op=init_op_initializes(meta_graph, mapping, names),
+        lifted=has_a_resource_variable(meta_graph, mapping),
     )
     paths = state_paths(output, orderings.states(settings["orderings"]))
     write_values(paths["saved"], ((names[k], reader.get_tensor(k)) for k in keys))
@@ -342,6 +343,12 @@ def init_op_initializes(meta_graph, mapping, names):
         elif node_name(node.input[0]) in held:
             return None
     return sorted(names[key] for key in names if mapping.get(key) in initialized)
+
+
+def has_a_resource_variable(meta_graph, mapping):
+    """Whether any variable the SavedModel restores (`mapping`'s) is a resource variable."""
+    ops = {node.name: node.op for node in meta_graph.graph_def.node}
+    return any(ops.get(variable) == "VarHandleOp" for variable in mapping.values())
 
 
 def refusal(folder, meta_graph, budget):

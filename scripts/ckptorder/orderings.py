@@ -49,6 +49,11 @@ STEPS = {
     # it runs (restore's `init_op` fact); in the built model's each export variant's steps
     # stand in its place.
     "init_op": ("init_op", REINITIALIZED),
+    # global_variables_initializer() after tf.saved_model.load in graph mode: where the
+    # SavedModel has a resource variable, TensorFlow lifts it out of the loaded function with
+    # the SavedModel's whole restore as its initializer, which restores every variable (the
+    # `lifted` fact); a TF1 SavedModel of reference variables alone has none lifted.
+    "run_lifted_initializers": ("lifted", RESTORED),
 }
 # The setting of a checkpoint's entry a step needs: an ordering that runs it is skipped for a
 # checkpoint whose entry does not give it (and what the setting is, for the message saying so).
@@ -339,25 +344,23 @@ _GIVEN_SAVEDMODEL_LOADS = {
     "loader_load": SAVEDMODEL_LOADS["loader_load"],
     "loader_load_then_init": SAVEDMODEL_LOADS["loader_load_then_init"],
     "load_v2_restore": SAVEDMODEL_LOADS["load_v2_restore"],
-    "load_v2_global_init": SAVEDMODEL_LOADS["load_v2_global_init"],
+    "load_v2_global_init": Ordering(
+        ("run_lifted_initializers",),
+        "tf.saved_model.load in graph mode, then global_variables_initializer() alone: a"
+        " resource variable's initializer is the SavedModel's restore",
+    ),
     "load_v2_eager": Ordering(
         ("restore_all", "init_op"),
         "tf.saved_model.load, eager: its restore, then its init op",
     ),
 }
 # In graph mode, tf.saved_model.load makes a TF2 SavedModel's restore its variables'
-# initializer: it asks for no saved_model_initializers, and global_variables_initializer()
-# restores. (A TF2 SavedModel's variables have no initializers of their own: initialize_all
-# writes none of them.)
+# initializer: it asks for no saved_model_initializers. (A TF2 SavedModel's variables have no
+# initializers of their own: initialize_all writes none of them.)
 _TF2_GRAPH_LOADS = {
     "load_v2_restore": Ordering(
         (),
         "tf.saved_model.load in graph mode, then the saved_model_initializers it asks for: none",
-    ),
-    "load_v2_global_init": Ordering(
-        ("restore_all",),
-        "tf.saved_model.load in graph mode, then global_variables_initializer(), which runs the"
-        " variables' initializers: their restore",
     ),
 }
 GIVEN_SAVEDMODEL = Format(
@@ -485,6 +488,7 @@ def expected_outcomes(
     copies=None,
     init_op=(),
     unlisted=(),
+    lifted=False,
 ):
     """Variable name to the outcome the ordering's last write to it leaves; `mapped`: the
     variables the suggested map restores; `random`: those whose initializer draws random
@@ -492,7 +496,8 @@ def expected_outcomes(
     of the graph and checkpoint; `copies`: variable to the variables its initializer reads,
     each with whether its saved value is bit for bit the variable's (`copied`); `init_op`:
     those a SavedModel's init op initialises; `unlisted`: those no initializer writes (a TF2
-    SavedModel's)."""
+    SavedModel's); `lifted`: whether a SavedModel has a resource variable
+    (`run_lifted_initializers`)."""
     copies = copies or {}
     averages = averages or MovingAverages({}, [])
     sources = [source for name in variables for source in copies.get(name, ())]
@@ -513,6 +518,7 @@ def expected_outcomes(
                 or (writes == "unwritten" and name not in outcome)
                 or (writes == "averaged" and name not in averages.shadows)
                 or (writes == "init_op" and name in init_op)
+                or (writes == "lifted" and lifted)
             ) and not (leaves == REINITIALIZED and name in unlisted):
                 written[name] = leaves
         before = dict(outcome)

@@ -238,11 +238,15 @@ class SignatureCheck:
             if function is None:
                 self.failed(state, signature, "tf.saved_model.load gave no such signature")
                 continue
-            # A TF1 graph's: its reference variables' shapes are those its graph validates.
-            functions, shapes = None, {}
+            functions = None
             if self.object_signatures is not None:
                 functions = self.object_signatures.get(signature.name, [])
                 shapes = held.of(function.captured_inputs)
+            else:  # a TF1 graph's signature: its variables, by their names in the graph
+                variables = list(function.variables)
+                read = held.of([variable.handle for variable in variables])
+                names = [node_name(variable.name) for variable in variables]
+                shapes = None if read is None else dict(zip(names, read, strict=True))
             if not self.may_run(state, signature, shapes, functions):
                 continue
             made = {k: tf.constant(v) for k, v in self.batches[signature.name].items()}

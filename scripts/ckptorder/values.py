@@ -187,15 +187,17 @@ def _stream_equal(member, array):
 
 
 def write_graph_facts(
-    folder, unseeded, random, constant, unlisted=(), compatibility=(), init_op=()
+    folder, unseeded, random, constant, unlisted=(), compatibility=(), init_op=(), lifted=False
 ):
     """What the report needs to know of the graph loaded (restore's `graph_facts`, of which a
     load has no checkpoint keys to match by name): its variables with unseeded, with random and
     with constant initializers, those no collection lists (none has an initializer), the
-    compatibility rows (a checkpoint restored into a model's) and the variables a SavedModel's
-    init op initialises (None where it writes variables otherwise). Returns them."""
+    compatibility rows (a checkpoint restored into a model's), the variables a SavedModel's
+    init op initialises (None where it writes variables otherwise) and whether it has a
+    resource variable (`lifted`). Returns them."""
     facts = {
         "init_op": None if init_op is None else list(init_op),
+        "lifted": lifted,
         "unseeded": unseeded,
         "random": random,
         "constant": constant,
