@@ -63,7 +63,7 @@ def test_the_inference_check_judges_only_orderings_that_restored_every_variable(
     diffs = (0.0, 1.0, 0.5, 0.5)
     inference = pd.DataFrame(
         [
-            {**k, "max_abs_diff": d, "bit_equal": d == 0.0}
+            {**k, "max_abs_diff": d, "bit_equal": d == 0.0, "error": ""}
             for k, d in zip([*keys, reported], diffs, strict=True)
         ]
     )
@@ -71,6 +71,27 @@ def test_the_inference_check_judges_only_orderings_that_restored_every_variable(
     assert everything["ordering"].tolist() == ["restore_only", "broken"]
     assert everything["checkpoint"].tolist() == [KEY["checkpoint"]] * 2
     assert tables.inference_failures(inference, variables)["ordering"].tolist() == ["broken"]
+
+
+def test_a_savedmodels_signature_is_held_after_loads_that_ran_its_init_op_where_it_ran():
+    """A judged SavedModel from outside: every variable restored, its signatures are held to
+    the reference after the loads that ran its init op (which makes its tables), where the
+    check ran (the guard did not refuse it)."""
+    loads = ("loader_load", "load_v2_restore", "load_v2_eager")
+    keys = [{**KEY, "format": "savedmodel", "variant": "tf1", "ordering": o} for o in loads]
+    variables = pd.DataFrame([{**k, "outcome": RESTORED, "expected": RESTORED} for k in keys])
+    errors = ("", "FailedPreconditionError: Table not initialized.", tables.GUARD_REFUSED + "x")
+    inference = pd.DataFrame(
+        [
+            {**k, "max_abs_diff": float("nan"), "bit_equal": not error, "error": error}
+            for k, error in zip(keys, errors, strict=True)
+        ]
+    )
+    held = tables.restoring_everything(inference, variables)
+    assert held["ordering"].tolist() == ["loader_load", "load_v2_eager"]
+    assert tables.inference_failures(inference, variables).empty
+    inference.loc[0, ["bit_equal", "error"]] = [False, "InvalidArgumentError: broken"]
+    assert tables.inference_failures(inference, variables)["ordering"].tolist() == ["loader_load"]
 
 
 def test_a_status_check_that_differs_from_tensorflow_2_21_is_named():

@@ -16,7 +16,7 @@ import time
 from collections import deque
 from pathlib import Path
 
-from ckptorder import graph_guard, graph_sizes, orderings, signatures, tfgraph
+from ckptorder import graph_guard, graph_sizes, orderings, signatures, tables, tfgraph
 from ckptorder.checkpoint_files import SAVED_MODEL_VARIABLES
 from ckptorder.graph_guard import GRAPH, Program, node_name, walk
 from ckptorder.loading import init_ops
@@ -354,7 +354,7 @@ def has_a_resource_variable(meta_graph, mapping):
 def refusal(folder, meta_graph, budget):
     """The guard's first objection (`guard_refusals`), or None."""
     found = guard_refusals(folder, meta_graph, budget)
-    return f"refused by the guard: {found[0]}" if found else None
+    return f"{tables.GUARD_REFUSED}{found[0]}" if found else None
 
 
 def guard_refusals(folder, meta_graph, budget):

@@ -8,7 +8,7 @@ import logging
 import time
 from pathlib import Path
 
-from ckptorder import graph_guard, graph_sizes, network, orderings, restoring, tfgraph
+from ckptorder import graph_guard, graph_sizes, network, orderings, restoring, tables, tfgraph
 from ckptorder.tfsession import saved_meta_graph, session, tf
 from ckptorder.values import state_paths, write_failure, write_graph_facts, write_values
 
@@ -81,7 +81,7 @@ def refusal(exported, format_, variant, load, variables, inference, budget):
         fetches = list(variables)
     outputs, fed = [inference.output_tensor], {network.INPUT: inference.batch.shape}
     found = graph_guard.refusals(meta_graph, fetches, outputs, fed, budget)
-    return f"refused by the guard: {found[0]}" if found else None
+    return f"{tables.GUARD_REFUSED}{found[0]}" if found else None
 
 
 def init_ops(meta_graph):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ckptorder import graph_guard, graph_sizes, inference
+from ckptorder import graph_guard, graph_sizes, inference, tables
 from ckptorder.atomic import write_text
 from ckptorder.graph_guard import GRAPH, Program, node_name, walk
 from ckptorder.inference import UNINITIALIZED_READ, failed_check
@@ -102,7 +102,7 @@ class SignatureCheck:
             try:
                 self.batches[signature.name] = batch(signature, budget)
             except ValueError as error:
-                self.batches[signature.name] = str(error)
+                self.batches[signature.name] = f"{tables.NO_BATCH}{error}"
         self.object_signatures = None
         if meta_graph.object_graph_def.nodes:
             self.object_signatures = graph_guard.signature_functions(meta_graph)
@@ -174,7 +174,7 @@ class SignatureCheck:
                     arguments=self.arguments(signature, function, shapes or []),
                 )
             ] or ([] if functions else ["the object graph names no function for it"])
-        self.guarded[known] = f"refused by the guard: {found[0]}" if found else None
+        self.guarded[known] = f"{tables.GUARD_REFUSED}{found[0]}" if found else None
         return self.guarded[known]
 
     def arguments(self, signature, function, captured):

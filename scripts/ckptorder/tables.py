@@ -73,21 +73,35 @@ def given_savedmodel(table):
 
 def restoring_everything(inference, variables):
     """The inference rows of the judged orderings that restored every variable (a checkpoint
-    that is reported, not judged, is not held to its output either)."""
+    that is reported, not judged, is not held to its output either) and, of a SavedModel from
+    outside, ran its init op: a load that does not leaves what else the init op makes (a
+    lookup table) unmade."""
     restored = (
         ((variables["outcome"] == orderings.RESTORED) & judged(variables))
         .groupby([variables[key] for key in ORDERING_KEY], sort=False)
         .all()
     )
     rows = inference.join(restored.rename("all_restored"), on=list(ORDERING_KEY))
-    return rows[rows["all_restored"].eq(True)]
+    given = given_savedmodel(rows)
+    ran_init_op = [
+        not outside or "init_op" in orderings.steps(f"{variant}.{ordering}")
+        for outside, variant, ordering in zip(given, rows["variant"], rows["ordering"], strict=True)
+    ]
+    return rows[rows["all_restored"].eq(True) & pd.Series(ran_init_op, index=rows.index)]
+
+
+# What an inference row's error starts with where its check did not run: the guard refused
+# what it runs, or no batch could be made for it. Such a row is reported, not held against the
+# load (`inference_failures`).
+GUARD_REFUSED, NO_BATCH = NOT_CHECKED = ("refused by the guard: ", "no batch: ")
 
 
 def inference_failures(inference, variables):
     """The outputs of the judged orderings that restored every variable and yet did not give
-    the saved model's output bit for bit."""
+    the saved model's output bit for bit, where the check ran."""
     rows = restoring_everything(inference, variables)
-    return rows[~rows["bit_equal"]]
+    not_checked = rows["error"].fillna("").astype(str).str.startswith(NOT_CHECKED)
+    return rows[~rows["bit_equal"] & ~not_checked]
 
 
 def status_mismatches(report):
