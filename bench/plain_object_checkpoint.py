@@ -2,8 +2,9 @@
 process. Restore a TF2 checkpoint into the model FUNCTION of FILE.py builds (a dict of
 trackables) each way load_object_checkpoint does (graph mode: the initializers before and
 after the restore ops, initialize_or_restore, with and without expect_partial; eager: build,
-then restore), each on a model built anew, and read every variable in one call; and read the
-checkpoint's values and the model's initial ones. No values files, no matching, no comparison.
+then restore, and restore into an empty Checkpoint, then build and attach), each on a model
+built anew, and read every variable in one call; and read the checkpoint's values and the
+model's initial ones. No values files, no matching, no comparison.
 
     python bench/plain_object_checkpoint.py PREFIX FILE.py:FUNCTION
 """
@@ -15,16 +16,30 @@ import time
 import tensorflow as tf
 
 
-def built(model):
-    """tf.train.Checkpoint of what FUNCTION of `model` (FILE.py:FUNCTION) returns, and its
-    variables."""
+def built_objects(model):
+    """What FUNCTION of `model` (FILE.py:FUNCTION) returns: a dict of trackables."""
     path, _, function = model.rpartition(":")
     spec = importlib.util.spec_from_file_location("model", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    objects = getattr(module, function)()
-    checkpoint = tf.train.Checkpoint(**objects)
-    return checkpoint, [v for o in objects.values() for v in o.variables]
+    return getattr(module, function)()
+
+
+def built(model):
+    """tf.train.Checkpoint of what FUNCTION of `model` returns, and its variables."""
+    objects = built_objects(model)
+    return tf.train.Checkpoint(**objects), [v for o in objects.values() for v in o.variables]
+
+
+def restore_then_attach(prefix, model):
+    """Eager: restore into an empty Checkpoint, then build the model and attach its objects;
+    every variable's value."""
+    empty = tf.train.Checkpoint()
+    empty.restore(prefix)
+    objects = built_objects(model)
+    for name, trackable in objects.items():
+        setattr(empty, name, trackable)
+    return [v.numpy() for o in objects.values() for v in o.variables]
 
 
 def in_graph(prefix, model, steps):
@@ -68,6 +83,7 @@ def main():
     checkpoint, variables = built(args.model)
     checkpoint.restore(args.prefix)
     [v.numpy() for v in variables]
+    restore_then_attach(args.prefix, args.model)
     print(f"{len(saved)} keys, {len(initial)} variables: {time.perf_counter() - started:.1f} s")
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from ckptorder import compatibility, configuration, orderings
+from ckptorder.given_object_checkpoints import ATTACH_NEEDS_NAMES
 from ckptorder.tfsession import tf
 from ckptorder.values import Values
 from conftest import config_with, flip_byte, run_script
@@ -208,7 +209,10 @@ def test_restored_into_its_model_each_ordering_leaves_what_its_steps_predict(
         )
         assert kernel["key"].startswith("optimizer/_trainable_variables/")
     else:
-        assert all(checks[s]["assert_consumed"] == orderings.PASSES for s in states)
+        # A name-based restore into an empty Checkpoint matches nothing: it fails its
+        # assertions, and the model built after it keeps its initial values.
+        consumed = {s: checks[s]["assert_consumed"] == orderings.PASSES for s in states}
+        assert consumed == {s: s != "tf1.eager_restore_then_attach" for s in states}
 
 
 def test_a_keras_3_model_takes_nothing_of_a_tf1_checkpoint_by_name(written, tmp_path):
@@ -233,6 +237,18 @@ def test_a_model_named_otherwise_gets_the_keys_it_would_take(written, tmp_path):
     for state in ORDERINGS:  # nothing matched: initialised, whatever the order
         with Values(output / f"{state}.npz") as held:
             assert {held.source(name) for name in rows} == {"initial"}, state
+
+
+def test_a_model_of_one_trackable_cannot_be_attached_after_the_restore(written, tmp_path):
+    """Restoring before the model exists attaches its objects to an empty Checkpoint by name:
+    a function that returns one trackable (the Checkpoint's root) has none; that ordering
+    fails saying so, the others run."""
+    output = tmp_path / "values"
+    assert audit(written["module"], output, "dense_alone", ORDERINGS).returncode == 0
+    for state in ORDERINGS:
+        with Values(output / f"{state}.npz") as held:
+            attach = state == "tf2.eager_restore_then_attach"
+            assert (held.failed == ATTACH_NEEDS_NAMES) == attach, (state, held.failed)
 
 
 def test_a_model_of_other_shapes_is_reported_not_a_traceback(written, tmp_path):

@@ -85,6 +85,11 @@ def dense_as_net():
     return {"net": new_dense()}
 
 
+def dense_alone():
+    """module's tf.Module alone: what to restore into is the Checkpoint's root."""
+    return new_dense()
+
+
 def scoped_module():
     """TF2 code of tf1_dense's layers: a tf.Module whose variables are named as TF 1.x named
     them (name scopes), which a name-based restore finds."""

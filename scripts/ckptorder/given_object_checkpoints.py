@@ -110,6 +110,15 @@ def load_model(model):
     """What FUNCTION of `model` (FILE.py:FUNCTION) returns, as (a tf.train.Checkpoint of it, the
     object its paths start from): a dict of trackables as the Checkpoint's named children, one
     trackable as its root. Raises ValueError."""
+    built = built_model(model)
+    if isinstance(built, dict):
+        checkpoint = tf.train.Checkpoint(**built)
+        return checkpoint, checkpoint
+    return tf.train.Checkpoint(root=built), built
+
+
+def built_model(model):
+    """What FUNCTION of `model` (FILE.py:FUNCTION) returns. Raises ValueError."""
     path, _, function = model.rpartition(":")
     allow_keras()
     # As `python FILE.py` would: the file's folder first, for the modules beside it.
@@ -123,11 +132,7 @@ def load_model(model):
         if not callable(getattr(module, function, None)):
             raise ValueError(f"{path} defines no function {function!r}")
         seed_random_numbers()
-        built = getattr(module, function)()
-        if isinstance(built, dict):
-            checkpoint = tf.train.Checkpoint(**built)
-            return checkpoint, checkpoint
-        return tf.train.Checkpoint(root=built), built
+        return getattr(module, function)()
     except Exception as error:  # the user's code: whatever it raises is the model's problem
         raise ValueError(f"model {model}: {type(error).__name__}: {error}") from None
 
@@ -324,6 +329,8 @@ def run_ordering(state, model, prefix, threads):
     load = orderings.variant_and_load(state)[2]
     if load in GRAPH_LOADS:
         return in_graph(model, prefix, GRAPH_LOADS[load], threads)
+    if load == "eager_restore_then_attach":
+        return restore_then_attach(model, prefix)
     return create_then_restore(model, prefix)
 
 
@@ -357,6 +364,37 @@ def create_then_restore(model, prefix):
         return unread(variables), {}, tfgraph.failure(error)
     values = [(path, variable.numpy()) for path, variable in variables.items()]
     return values, assertion_results(status), None
+
+
+def restore_then_attach(model, prefix):
+    """Eager: tf.train.Checkpoint's restore of `prefix` into an empty Checkpoint, then the
+    model built and each of its named objects attached to it, as code does that restores
+    before it builds. Only a model given as a dict of trackables (the Checkpoint's names) can
+    be attached so; one trackable is the Checkpoint's root."""
+    empty = tf.train.Checkpoint()
+    try:
+        status = empty.restore(prefix)
+    except RESTORE_ERRORS as error:
+        return unread(model_variables(load_model(model)[1])), {}, tfgraph.failure(error)
+    built = built_model(model)
+    if not isinstance(built, dict):
+        variables = model_variables(built)
+        return unread(variables), {}, ATTACH_NEEDS_NAMES
+    variables = model_variables(tf.train.Checkpoint(**built))
+    try:
+        for name, child in built.items():
+            setattr(empty, name, child)
+    except RESTORE_ERRORS as error:
+        return unread(variables), assertion_results(status), tfgraph.failure(error)
+    values = [(path, variable.numpy()) for path, variable in variables.items()]
+    return values, assertion_results(status), None
+
+
+# Why a model given as one trackable cannot be restored into before it exists.
+ATTACH_NEEDS_NAMES = (
+    "the model's function returns one trackable, the checkpoint's root: to restore before it"
+    " exists, return a dict of the objects tf.train.Checkpoint was given, by name"
+)
 
 
 def unread(variables):

@@ -402,6 +402,20 @@ GIVEN_OBJECT_CKPT = Format(
             "tf1.initialize_or_restore": "tf1_saver.initialize_or_restore",
             "tf1.eager_create_then_restore": "tf1_saver.eager_create_then_restore",
         }.items()
+    }
+    # The user's model is built whole by its function: restoring before it exists is restoring
+    # into an empty tf.train.Checkpoint, then giving it the objects the function built.
+    | {
+        "tf2.eager_restore_then_attach": Ordering(
+            ("initialize_all", "restore_matched"),
+            "eager: restore into an empty tf.train.Checkpoint, then build the model and attach"
+            " it: the restore is deferred to the objects attached later",
+        ),
+        "tf1.eager_restore_then_attach": Ordering(
+            ("restore_by_name_before_create", "initialize_all"),
+            "eager: the TF1 checkpoint by name into an empty tf.train.Checkpoint, then build the"
+            " model and attach it: a name-based restore does not wait for it",
+        ),
     },
 )
 
