@@ -207,7 +207,7 @@ def expected_outcome(checkpoint, ordering, variable, facts, saved):
     if variable in facts["aliases"]:
         return expected_outcome(checkpoint, ordering, facts["aliases"][variable], facts, saved)
     savedmodel = checkpoint["format"] == "savedmodel"
-    if savedmodel and facts["init_op"] is None and "init_op" in orderings.steps(ordering):
+    if savedmodel and facts["init_op"] is None and orderings.runs_init_op(ordering):
         return ""  # its init op writes variables other than by their initializers: not judged
     if variable in facts["unlisted"] and not savedmodel:
         return orderings.UNINITIALIZED  # nothing TensorFlow runs of the graph reaches it

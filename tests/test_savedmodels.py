@@ -245,7 +245,7 @@ def test_an_init_op_that_writes_variables_otherwise_leaves_its_loads_unjudged(wr
     assert init_op_initializes(folder) is None
     states = load_savedmodel(folder, tmp_path / "values", trust=True)
     judged = verdicts(tmp_path / "values", states)
-    runs_init_op = judged["ordering"].map(lambda state: "init_op" in orderings.steps(state))
+    runs_init_op = judged["ordering"].map(orderings.runs_init_op)
     assert set(judged.loc[runs_init_op, "expected"]) == {""}
     assert judged.loc[~runs_init_op, "as_expected"].all()
     assert set(judged.loc[runs_init_op, "outcome"]) == {"failed"}

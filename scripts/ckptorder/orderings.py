@@ -478,6 +478,11 @@ def steps(state):
     return ordering(state).steps
 
 
+def runs_init_op(state):
+    """Whether a SavedModel from outside's ordering runs its own init op (the `init_op` step)."""
+    return "init_op" in steps(state)
+
+
 def needed_settings(name):
     """The settings the ordering `name` needs: those of STEP_SETTINGS its steps need, and for
     a checkpoint's restored into a model that model."""

@@ -84,7 +84,7 @@ def restoring_everything(inference, variables):
     rows = inference.join(restored.rename("all_restored"), on=list(ORDERING_KEY))
     given = given_savedmodel(rows)
     ran_init_op = [
-        not outside or "init_op" in orderings.steps(f"{variant}.{ordering}")
+        not outside or orderings.runs_init_op(f"{variant}.{ordering}")
         for outside, variant, ordering in zip(given, rows["variant"], rows["ordering"], strict=True)
     ]
     return rows[rows["all_restored"].eq(True) & pd.Series(ran_init_op, index=rows.index)]
