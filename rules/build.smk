@@ -14,7 +14,7 @@ rule build:
     # Training's own thread count is a setting: the count changes the trained bytes.
     threads: config["train"]["threads"]
     resources:
-        mem_mb=tensorflow_mb(network.checkpoint_mb(config["model"]["extra_layers"])),
+        mem_mb=sandbox.memory_mb(network.checkpoint_mb(config["model"]["extra_layers"])),
         runtime=config["time_limit"],
     params:
         settings=configuration.build_settings(config),

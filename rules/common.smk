@@ -1,7 +1,6 @@
 # The Snakefile's helpers: the config, checked when the workflow loads; each step's code and
 # its one-line error; a successful run's last words; and two fixes to Snakemake's own process.
 import atexit
-import math
 import os
 import re
 import sys
@@ -9,7 +8,7 @@ import time
 
 sys.path.insert(0, f"{workflow.basedir}/scripts")
 
-from ckptorder import checkpoint_files, configuration, network, orderings
+from ckptorder import checkpoint_files, configuration, network, orderings, sandbox
 from ckptorder.imports import imported_modules, model_files
 from ckptorder.snakemake_fixes import cancel_rescheduling_timers, handle_sigterm_in_a_thread
 
@@ -106,6 +105,8 @@ def closing_words():
     if modified(VERIFIED) not in (None, VERIFIED_BEFORE_THE_RUN):
         with open(VERIFIED) as answer:
             words.append(f"\n{answer.read().rstrip()}")
+        if not sandbox.landlock_abi():
+            words.append(sandbox.status())
     html = modified(HTML_REPORT)
     if html and html < max(modified(path) or 0 for path in rules.all.input):
         words.append(f"{HTML_REPORT} is older than the results: snakemake --report {HTML_REPORT}")
@@ -130,15 +131,16 @@ def logged(command):
     return f"{command} > {{log}} 2>&1 || (tail -n 1 {{log}} >&2; exit 1)"
 
 
-def tensorflow_mb(checkpoint_mb):
-    """The memory a TensorFlow job asks for (resources' mem_mb): its process, about 600 MB, and
-    at its peak about 2.5 times the checkpoint it holds (bench/README.md, the 1 GiB model)."""
-    return 1000 + math.ceil(3 * checkpoint_mb)
-
-
 def reading_mb(wildcards, input):
-    """tensorflow_mb of a job that reads a checkpoint: its inputs are mostly that."""
-    return tensorflow_mb(input.size_mb)
+    """The memory of a job that reads a checkpoint (sandbox.memory_mb): its inputs are mostly
+    that."""
+    return sandbox.memory_mb(input.size_mb)
+
+
+def confined(command):
+    """`command`, a job's that reads a file from outside, told how it is confined (the
+    config's sandbox, a param) and the memory it may take (sandbox.py)."""
+    return f"{command} --sandbox {{params.sandbox}} --memory-mb {{resources.mem_mb}}"
 
 
 def checkpoint_files_of(wildcards):

@@ -83,10 +83,13 @@ rule load_savedmodel:
             CHECKPOINTS[wildcards.given]
         ),
         folder=lambda wildcards: CHECKPOINTS[wildcards.given]["prefix"],
+        sandbox=config["sandbox"],
     shell:
         logged(
-            "python {input.script} --settings {params.settings:q} --savedmodel {params.folder:q}"
-            " --output {output} --threads {threads} --time-limit {resources.runtime}"
+            confined(
+                "python {input.script} --settings {params.settings:q} --savedmodel {params.folder:q}"
+                " --output {output} --threads {threads} --time-limit {resources.runtime}"
+            )
         )
 
 
@@ -111,8 +114,11 @@ rule load_object_checkpoint:
             CHECKPOINTS[wildcards.objects]
         ),
         prefix=lambda wildcards: CHECKPOINTS[wildcards.objects]["prefix"],
+        sandbox=config["sandbox"],
     shell:
         logged(
-            "python {input.script} --settings {params.settings:q} --checkpoint {params.prefix:q}"
-            " --output {output} --threads {threads} --time-limit {resources.runtime}"
+            confined(
+                "python {input.script} --settings {params.settings:q} --checkpoint {params.prefix:q}"
+                " --output {output} --threads {threads} --time-limit {resources.runtime}"
+            )
         )

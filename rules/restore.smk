@@ -13,13 +13,18 @@ checkpoint names:
     conda:
         "../envs/pipeline.yaml"
     threads: 1
+    resources:
+        mem_mb=reading_mb,
     params:
         settings=lambda wildcards: configuration.names_settings(CHECKPOINTS[wildcards.checkpoint]),
         prefix=lambda wildcards, input: prefix_of(input.index),
+        sandbox=config["sandbox"],
     shell:
         logged(
-            "python {input.script} --settings {params.settings:q} --checkpoint {params.prefix:q}"
-            " --graph {input.graph:q} --output {output}"
+            confined(
+                "python {input.script} --settings {params.settings:q} --checkpoint {params.prefix:q}"
+                " --graph {input.graph:q} --output {output}"
+            )
         )
 
 
@@ -46,9 +51,12 @@ rule restore:
         prefix=lambda wildcards: CHECKPOINTS[wildcards.checkpoint]["prefix"],
         graph=lambda wildcards: CHECKPOINTS[wildcards.checkpoint]["graph"],
         inference=inference_option,
+        sandbox=config["sandbox"],
     shell:
         logged(
-            "python {input.script} --settings {params.settings:q} --checkpoint {params.prefix:q}"
-            " --graph {params.graph:q} {params.inference} --output {output} --threads {threads}"
-            " --time-limit {resources.runtime}"
+            confined(
+                "python {input.script} --settings {params.settings:q} --checkpoint {params.prefix:q}"
+                " --graph {params.graph:q} {params.inference} --output {output} --threads {threads}"
+                " --time-limit {resources.runtime}"
+            )
         )

@@ -21,13 +21,16 @@ from ckptorder import orderings
 from ckptorder.atomic import atomic_directory
 from ckptorder.checkpoint_files import has_object_graph, require_files
 from ckptorder.cli import (
+    CONFINED,
     THREADS,
     check_orderings,
+    confined,
     exit_skipping_teardown,
     load_settings,
     one_line_errors,
     step_arguments,
 )
+from ckptorder.imports import model_files
 from ckptorder.step_settings import ObjectCheckpointSettings
 
 
@@ -39,6 +42,7 @@ def main(argv=None):
         ),
         ("--output", "folder to write the values files to"),
         THREADS,
+        *CONFINED,
     ]
     args = step_arguments(
         "load_object_checkpoint", __doc__, argv, options, ObjectCheckpointSettings, time_limit=True
@@ -47,15 +51,20 @@ def main(argv=None):
         require_files(args.checkpoint, None)
         variant = "tf2" if has_object_graph(f"{args.checkpoint}.index") else "tf1"
         settings = checked_settings(args.settings, variant)
+
+    def audit(outputs):
         from ckptorder import given_object_checkpoints  # TensorFlow, once the arguments are checked
 
-        with atomic_directory(args.output) as folder:
+        with atomic_directory(outputs[0]) as folder:
             try:
                 given_object_checkpoints.audit_given_object_checkpoint(
                     args.checkpoint, settings, args.threads, folder
                 )
             except ValueError as error:
                 raise ValueError(f"checkpoint {settings['checkpoint']}: {error}") from None
+
+    model = settings["model"] and model_files(settings["model"].rpartition(":")[0])
+    confined(args, audit, [args.output], [args.checkpoint, *(model or [])])
     logging.info("read %s; wrote %s", args.checkpoint, args.output)
 
 

@@ -20,8 +20,10 @@ from ckptorder import orderings
 from ckptorder.atomic import atomic_directory
 from ckptorder.checkpoint_files import is_savedmodel_folder
 from ckptorder.cli import (
+    CONFINED,
     THREADS,
     check_orderings,
+    confined,
     exit_skipping_teardown,
     load_settings,
     one_line_errors,
@@ -35,6 +37,7 @@ def main(argv=None):
         ("--savedmodel", "the SavedModel's folder (holding saved_model.pb)"),
         ("--output", "folder to write the values files to"),
         THREADS,
+        *CONFINED,
     ]
     args = step_arguments(
         "load_savedmodel", __doc__, argv, options, SavedModelSettings, time_limit=True
@@ -43,12 +46,16 @@ def main(argv=None):
         settings = checked_settings(args.settings)
         if not is_savedmodel_folder(args.savedmodel):
             raise ValueError(f"{args.savedmodel}: not a SavedModel's folder (no saved_model.pb)")
+
+    def audit(outputs):
         from ckptorder import given_savedmodels  # TensorFlow, once the arguments are checked
 
-        with atomic_directory(args.output) as folder:
+        with atomic_directory(outputs[0]) as folder:
             given_savedmodels.audit_given_savedmodel(
                 args.savedmodel, settings, args.threads, folder
             )
+
+    confined(args, audit, [args.output], [args.savedmodel])
     logging.info("read %s; wrote %s", args.savedmodel, args.output)
 
 

@@ -15,7 +15,14 @@ import logging
 from ckptorder import network, slices
 from ckptorder.atomic import write_text
 from ckptorder.checkpoint_files import require_files
-from ckptorder.cli import OPTIONAL, load_settings, one_line_errors, step_arguments
+from ckptorder.cli import (
+    CONFINED,
+    OPTIONAL,
+    confined,
+    load_settings,
+    one_line_errors,
+    step_arguments,
+)
 from ckptorder.step_settings import NamesSettings
 
 
@@ -70,12 +77,15 @@ def main(argv=None):
         ("--checkpoint", "checkpoint prefix to read"),
         ("--graph", "the .meta file to restore into (default: PREFIX.meta)", OPTIONAL),
         ("--output", "JSON file to write what was found to"),
+        *CONFINED,
     ]
     args = step_arguments("names", __doc__, argv, options, NamesSettings)
     graph = args.graph or f"{args.checkpoint}.meta"
     with one_line_errors():
         settings = load_settings(args.settings, NamesSettings)
         require_files(args.checkpoint, graph)
+
+    def check(outputs):
         from ckptorder import graph_guard, tfgraph  # TensorFlow, once the arguments are checked
 
         keys = tfgraph.checkpoint_keys(args.checkpoint)
@@ -88,8 +98,11 @@ def main(argv=None):
             )
         shared = shared_variables(variables, keys)
         found = {"variables": len(variables), "keys": len(keys), "shared": len(shared)}
-        write_text(args.output, json.dumps(found, sort_keys=True) + "\n")
-    logging.info("read %s and %s; wrote %s: %s", args.checkpoint, graph, args.output, found)
+        write_text(outputs[0], json.dumps(found, sort_keys=True) + "\n")
+        logging.info("found %s", found)
+
+    confined(args, check, [args.output], [args.checkpoint, graph])
+    logging.info("read %s and %s; wrote %s", args.checkpoint, graph, args.output)
 
 
 if __name__ == "__main__":

@@ -24,9 +24,11 @@ from ckptorder import orderings
 from ckptorder.atomic import atomic_directory
 from ckptorder.checkpoint_files import named_prefix, require_files
 from ckptorder.cli import (
+    CONFINED,
     OPTIONAL,
     THREADS,
     check_orderings,
+    confined,
     exit_skipping_teardown,
     load_settings,
     one_line_errors,
@@ -42,18 +44,23 @@ def main(argv=None):
         ("--output", "folder to write the values files to"),
         ("--inference", "build's input batch and output (with output_tensor set)", OPTIONAL),
         THREADS,
+        *CONFINED,
     ]
     args = step_arguments("restore", __doc__, argv, options, RestoreSettings, time_limit=True)
     graph = args.graph or f"{args.checkpoint}.meta"
     with one_line_errors():
         settings = checked_settings(args.settings)
         require_files(args.checkpoint, graph)
+
+    def audit(outputs):
         from ckptorder import restoring  # TensorFlow, imported once the arguments are checked
         from ckptorder.inference import checked_inference
 
         inference = checked_inference(args.inference, settings["output_tensor"])
-        with atomic_directory(args.output) as folder, named_prefix(args.checkpoint) as prefix:
+        with atomic_directory(outputs[0]) as folder, named_prefix(args.checkpoint) as prefix:
             restoring.audit_checkpoint(prefix, graph, settings, args.threads, folder, inference)
+
+    confined(args, audit, [args.output], [args.checkpoint, graph, args.inference])
     logging.info("read %s and %s; wrote %s", args.checkpoint, graph, args.output)
 
 

@@ -195,17 +195,20 @@ def summary(report, variables, inference, compatible, skipped):
 def signature_lines(inference):
     """A line per SavedModel from outside (its inference rows are its signatures'): after
     how many of its loads every output was the reference's bit for bit, differed, or did not
-    run."""
+    run, and why the first check that did not run was not (the guard refused it, no batch)."""
     lines = []
     rows = inference[tables.given_savedmodel(inference)]
     for checkpoint, found in rows.groupby("checkpoint", sort=False):
         loads = found.groupby(["variant", "ordering"], sort=False)
         ran = loads["error"].apply(lambda errors: (errors.fillna("") == "").all())
         equal = loads["bit_equal"].all() & ran
+        unchecked = found["error"].fillna("")
+        unchecked = unchecked[unchecked.str.startswith(tables.NOT_CHECKED)]
         lines.append(
             f"{checkpoint}: its signatures' outputs ({found['output'].nunique()}) after each of"
             f" {len(ran)} loads: the reference's bit for bit after {equal.sum()}, different"
             f" after {(ran & ~equal).sum()}, not run after {(~ran).sum()} (inference.csv)."
+            + (f" Not checked: {unchecked.iloc[0]}." if len(unchecked) else "")
         )
     return lines
 

@@ -385,3 +385,27 @@ def test_a_probe_of_a_variable_holding_another_shape_is_nan_outside_it(tmp_path,
     expected = [2.0, 3.0] if held.ndim == 2 else []
     assert [float(v) for v in got[: len(expected)]] == expected
     assert all(np.isnan(float(v)) for v in got[len(expected) :])
+
+
+def test_the_signature_line_says_why_a_check_did_not_run():
+    """A SavedModel's line in the answer counts its loads, and names the first signature
+    check that did not run and why, in one line."""
+    refused = "refused by the guard: f/w: WriteFile writes files"
+    inference = pd.DataFrame(
+        {
+            "checkpoint": ["mine"] * 3,
+            "format": ["savedmodel"] * 3,
+            "variant": ["tf2"] * 3,
+            "ordering": ["loader_load", "load_v2_restore", "load_v2_eager"],
+            "output": ["serving_default/y"] * 3,
+            "error": ["", refused, "InvalidArgumentError: no"],
+            "bit_equal": [True, False, False],
+        }
+    )
+    [line] = verify.signature_lines(inference)
+    assert line == (
+        "mine: its signatures' outputs (1) after each of 3 loads: the reference's bit for bit"
+        f" after 1, different after 0, not run after 2 (inference.csv). Not checked: {refused}."
+    )
+    [line] = verify.signature_lines(inference.iloc[:1])
+    assert line.endswith("not run after 0 (inference.csv).")

@@ -784,3 +784,70 @@ def test_a_functions_sizes_are_checked_with_what_its_call_gives_it(fed, found):
         assert refused == []
     else:
         assert found in refused[0], refused
+
+
+def swappable_for_a_write(meta_graph, directory):
+    """3. The initializer calls Honest, which declares an interface (api_implements) on a
+    device; the library also holds Evil, which writes, declaring the same interface on the
+    CPU: TensorFlow's optimizer may run Evil in Honest's place."""
+    honest_function = function_def("Honest", [const_node("z", 0.0)], "z:output:0")
+    swapped = evil(directory / "written.txt")
+    for function, device in ((honest_function, b"GPU"), (swapped, b"CPU")):
+        function.attr["api_implements"].s = b"lookup_interface"
+        function.attr["api_preferred_device"].s = device
+    meta_graph.graph_def.library.function.extend([honest_function, swapped])
+    depends_on(meta_graph, "v/Assign", call_node("p", name_attr_list("Honest")))
+
+
+def test_a_function_the_optimizer_may_swap_in_is_checked(tmp_path, capsys):
+    prefix = edited(tmp_path, swappable_for_a_write)
+    error = assert_refused(tmp_path, capsys, prefix, INIT_ONLY, because="WriteFile writes files")
+    assert "Evil/w: WriteFile writes files" in error
+    assert not written(tmp_path / "written.txt")
+
+
+def calls_doubling(depth):
+    """4. F_k calls F_(k-1) twice, F_0 gives 0: F_depth runs F_0 2**depth times."""
+
+    def edit(meta_graph, _):
+        library = meta_graph.graph_def.library.function
+        library.append(function_def("F_0", [const_node("z", 0.0)], "z:output:0"))
+        for k in range(1, depth + 1):
+            first, second = (call_node(n, name_attr_list(f"F_{k - 1}")) for n in ("a", "b"))
+            first.input.append("^b")
+            library.append(function_def(f"F_{k}", [first, second], "a:output:0"))
+        depends_on(meta_graph, "v/Assign", call_node("p", name_attr_list(f"F_{depth}")))
+
+    return edit
+
+
+def test_calls_are_counted_as_tensorflow_makes_them(tmp_path, capsys):
+    """4. Depth 30 is 2**30 calls, each function checked once: refused in one line, and
+    quickly (the count is linear in the calls); depth 10 is 2,047 calls, and passes."""
+    prefix = edited(tmp_path / "deep", calls_doubling(30))
+    error = assert_refused(tmp_path, capsys, prefix, INIT_ONLY)
+    assert "F_0: function calls multiply to over 100,000 (F_0 alone over 100,000 times)" in error
+    shallow = edited(tmp_path / "shallow", calls_doubling(10))
+    assert graph_guard.refusals(graph_guard.read_meta_graph(f"{shallow}.meta")) == []
+
+
+def test_an_index_declaring_strings_its_data_cannot_hold_is_refused(tmp_path):
+    """5. A string key's elements each take a byte of the data file at least: an index
+    declaring 127**5 of them in a small file is refused (it would make the budget terabytes)."""
+    prefix = crafted(tmp_path, honest)
+    keys = tfgraph.checkpoint_keys(prefix)
+    with pytest.raises(ValueError, match="truncated"):
+        tfgraph.check_declared_sizes(prefix, {**keys, "vocabulary": ((127,) * 5, "string")})
+    honest_strings = str(tmp_path / "strings" / "model.ckpt")
+    with tf.Graph().as_default():
+        words = tf.compat.v1.get_variable("words", initializer=tf.constant(["", "a", "bc"]))
+        with session(tf.compat.v1.get_default_graph(), 1) as sess:
+            sess.run(words.initializer)
+            tf.compat.v1.train.Saver().save(sess, honest_strings, write_meta_graph=False)
+    assert tfgraph.checkpoint_keys(honest_strings)["words"] == ((3,), "string")
+
+
+def test_every_allowed_op_has_a_size_rule():
+    """8. An op the guard allows without a size rule would be of unknown size: refused."""
+    allowed = graph_guard.ALLOWED | graph_guard.FORWARD_ALLOWED
+    assert allowed - graph_sizes.SIZE_RULES == set()

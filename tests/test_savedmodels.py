@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from tensorflow.core.protobuf import saved_model_pb2
 from tensorflow.python.saved_model import nested_structure_coder
@@ -26,7 +27,9 @@ from ckptorder import (
     graph_sizes,
     loading,
     orderings,
+    sandbox,
     signatures,
+    tables,
     tfgraph,
 )
 from ckptorder.tfsession import saved_meta_graph, session, tf
@@ -548,12 +551,21 @@ def test_a_crafted_signature_is_refused_and_the_loads_stand(written, tmp_path, c
     assert not target.exists()
 
 
-def test_a_crafted_signature_writes_its_file_when_trusted(written, tmp_path):
+def test_a_crafted_signature_trusted_runs_and_the_sandbox_stops_its_write(written, tmp_path):
+    """Trusted, the signature runs as it is, and its write is refused by the kernel; plain
+    TensorFlow, outside the sandbox, writes the file."""
     folder, target = crafted(written, tmp_path, write_in_the_signature)
     load_savedmodel(folder, tmp_path / "values", trust=True)
-    assert target.exists()
+    assert not target.exists()
     checks = json.loads((tmp_path / "values" / INFERENCE).read_text())
-    assert checks["tf2.load_v2_eager"]["serving_default/y"]["bit_equal"]
+    error = checks["tf2.load_v2_eager"]["serving_default/y"]["error"]
+    assert error.startswith("PermissionDeniedError: "), error
+    code = (
+        "import sys, tensorflow as tf\n"
+        "tf.saved_model.load(sys.argv[1]).signatures['serving_default'](x=tf.ones([1, 3]))\n"
+    )
+    subprocess.run([sys.executable, "-c", code, folder], capture_output=True, check=False)
+    assert target.exists()
 
 
 def object_graph_signature(meta_graph, name="serving_default"):
@@ -724,6 +736,51 @@ def test_importing_a_savedmodel_reads_what_no_load_reaches_unguarded(written, tm
             assert "Cannot reshape a tensor with 3 elements to shape [5]" in done.stderr
 
 
+def debug_dump_in_the_graph(meta_graph, target):
+    """2. A DebugNanCount, stateless and not on the deny-list the guard had, whose count feeds
+    a Reshape's shape: importing evaluates it, and its debug_urls make the folder `target`."""
+
+    def node(name, op, inputs, **types):
+        made = tf.compat.v1.NodeDef(name=name, op=op, input=inputs)
+        for attr, dtype in types.items():
+            made.attr[attr].type = dtype.as_datatype_enum
+        return made
+
+    count = node("nan_count", "DebugNanCount", ["numbers"], T=tf.float32)
+    count.attr["debug_urls"].list.s.append(f"file://{target}".encode())
+    count.attr["tensor_name"].s = b"numbers:0"
+    meta_graph.graph_def.node.extend(
+        [
+            const_node("numbers", [1.0, 2.0, 3.0]),
+            count,
+            const_node("offset", np.int64(3)),
+            node("three", "AddV2", ["nan_count", "offset"], T=tf.int64),
+            const_node("flat", [-1]),
+            node("shape", "Reshape", ["three", "flat"], T=tf.int64, Tshape=tf.int32),
+            node("r", "Reshape", ["numbers", "shape"], T=tf.float32, Tshape=tf.int64),
+        ]
+    )
+
+
+def test_an_op_importing_would_run_is_refused_unless_it_only_computes(written, tmp_path):
+    """2. Every stateless op a loader imports must be on the list of those that only compute;
+    unguarded, importing the graph runs the debug op, which makes its folder."""
+    folder, target = crafted(written, tmp_path, debug_dump_in_the_graph, "tf1_builder")
+    found = refusals(folder)
+    assert found == [
+        "nan_count: DebugNanCount is not an op that only computes; importing the SavedModel"
+        " may run it, reached or not"
+    ]
+    states = load_savedmodel(folder, tmp_path / "values")
+    for state in states:
+        with Values(tmp_path / "values" / f"{state}.npz") as held:
+            assert held.failed.startswith("refused by the guard: nan_count: DebugNanCount")
+    assert not target.exists()
+    code = f"import sys, tensorflow as tf\n{IMPORTS['loader.load']}"
+    subprocess.run([sys.executable, "-c", code, folder], capture_output=True, check=False)
+    assert target.exists()
+
+
 def test_a_vocabulary_file_is_an_asset_of_the_savedmodel(written):
     """A model of words whose vocabulary is a file passes the guard: the table's initializer
     reads an asset, a file of the SavedModel's own folder."""
@@ -840,3 +897,159 @@ def test_an_asset_linked_out_of_its_folder_is_refused(written, tmp_path):
     (folder / "assets" / asset.filename).symlink_to(outside)
     found = refusals(folder)
     assert found and "not a file in the SavedModel's assets folder" in found[0], found
+
+
+def behind_an_honest_meta_graph(written, directory):
+    """1. The tf1_builder SavedModel with a hostile meta graph tagged serve (its initializer
+    writes a file) after an honest one tagged train; returns its folder and the file."""
+    folder, target = crafted(written, directory, write_in_an_initializer, "tf1_builder")
+    path = folder / checkpoint_files.SAVED_MODEL_FILE
+    saved_model = saved_model_pb2.SavedModel()
+    saved_model.ParseFromString(path.read_bytes())
+    honest = saved_model_pb2.SavedModel()
+    honest.ParseFromString(
+        (written["tf1_builder"] / checkpoint_files.SAVED_MODEL_FILE).read_bytes()
+    )
+    train = honest.meta_graphs[0]
+    train.meta_info_def.ClearField("tags")
+    train.meta_info_def.tags.append("train")
+    saved_model.meta_graphs.insert(0, train)
+    path.write_bytes(saved_model.SerializeToString())
+    return folder, target
+
+
+def test_the_guard_checks_the_meta_graph_the_loaders_load(written, tmp_path):
+    """1. Every loader loads the meta graph tagged serve, the second: the guard checks that
+    one and refuses it."""
+    folder, target = behind_an_honest_meta_graph(written, tmp_path)
+    assert saved_meta_graph(folder).meta_info_def.tags == ["serve"]
+    states = load_savedmodel(folder, tmp_path / "values")
+    for state in states:
+        with Values(tmp_path / "values" / f"{state}.npz") as held:
+            assert held.failed.startswith("refused by the guard: ") and "WriteFile" in held.failed
+    assert not target.exists()
+
+
+def savedmodel_of_tags(*tag_sets):
+    """The bytes of a saved_model.pb holding an empty meta graph for each tag set."""
+    saved_model = saved_model_pb2.SavedModel()
+    for tags in tag_sets:
+        saved_model.meta_graphs.add().meta_info_def.tags.extend(tags)
+    return saved_model.SerializeToString()
+
+
+BROKEN = {
+    "bytes that do not parse": (b"\xff" * 64, "not a SavedModel (damaged, truncated"),
+    "no meta graph": (savedmodel_of_tags(), "no meta graph tagged serve, which its loaders"),
+    "no meta graph tagged serve": (
+        savedmodel_of_tags(["train"], ["eval", "gpu"]),
+        "(its tag sets: train; eval,gpu)",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BROKEN, ids=list(BROKEN))
+def test_a_broken_saved_model_pb_is_one_line(written, tmp_path, case):
+    """7. A saved_model.pb that is no SavedModel, or has no meta graph the loaders load."""
+    contents, says = BROKEN[case]
+    folder = tmp_path / "savedmodel"
+    shutil.copytree(written["module"], folder)
+    (folder / checkpoint_files.SAVED_MODEL_FILE).write_bytes(contents)
+    settings = {"checkpoint": "mine", "orderings": ["tf2.loader_load"], "trust": False}
+    loaded = run_script(
+        "load_savedmodel", settings=json.dumps(settings), savedmodel=folder, output=tmp_path / "v"
+    )
+    assert loaded.returncode == 1
+    [line] = [line for line in loaded.stderr.splitlines() if line.startswith("error: ")]
+    assert line == loaded.stderr.strip().splitlines()[-1] and says in line, loaded.stderr
+    assert "Traceback" not in loaded.stderr
+    assert not (tmp_path / "v").exists()
+
+
+def vocabulary_passed_through_two_functions(meta_graph, _target):
+    """A TF1 graph's table initialised in a function, Inner, that a function, Outer, calls
+    with the vocabulary's path it is given; the graph calls Outer with the asset's node."""
+    graph = meta_graph.graph_def.node
+    init = next(n for n in graph if n.op == "InitializeTableFromTextFileV2")
+    types = [tf.resource.as_datatype_enum, tf.string.as_datatype_enum]
+
+    def passing(name, body_node, inputs):
+        function = meta_graph.graph_def.library.function.add()
+        function.signature.name = name
+        function.signature.is_stateful = True
+        for argument, dtype in zip(("table", "path"), types, strict=True):
+            function.signature.input_arg.add(name=argument, type=dtype)
+        body_node.ClearField("input")
+        body_node.input.extend(inputs)
+        function.node_def.append(body_node)
+
+    def call(name, function, inputs):
+        node = tf.compat.v1.NodeDef(name=name, op="StatefulPartitionedCall", input=inputs)
+        node.attr["Tin"].list.type.extend(types)
+        node.attr["Tout"].list.SetInParent()
+        node.attr["f"].func.name = function
+        return node
+
+    inner_init = tf.compat.v1.NodeDef()
+    inner_init.CopyFrom(init)
+    passing("Inner", inner_init, ["table", "path"])
+    passing("Outer", call("inner", "Inner", []), ["table", "path"])
+    init.CopyFrom(call(init.name, "Outer", ["hash_table", "vocabulary"]))
+
+
+def test_an_asset_passed_on_from_function_to_function_passes_the_guard(written, tmp_path):
+    """An Estimator export's way: the asset's path reaches the table's initializer through two
+    functions. Refused before; now bound: no load or signature is refused, and loader.load's
+    signature looks its words up."""
+    folder, _ = crafted(
+        written, tmp_path, vocabulary_passed_through_two_functions, "tf1_vocabulary_file"
+    )
+    assert refusals(folder) == []
+    states = load_savedmodel(folder, tmp_path / "values")
+    for state in states:
+        with Values(tmp_path / "values" / f"{state}.npz") as held:
+            assert not held.failed, (state, held.failed)
+    runs = signature_runs(tmp_path / "values")
+    assert runs[("tf1.loader_load", "serving_default/y")] == "equal"
+    assert not any(run.startswith(tables.GUARD_REFUSED) for run in runs.values()), runs
+
+
+def load_unguarded(folder, output):
+    """load_savedmodel.py, confined, with the guard switched off by the tests' own hook."""
+    kind = checkpoint_files.savedmodel_kind(folder)
+    states = [o for o in orderings.GIVEN_SAVEDMODEL.orderings if o.startswith(f"{kind}.")]
+    settings = json.dumps({"checkpoint": "mine", "orderings": states, "trust": False})
+    command = [sys.executable, PROJECT / "scripts" / "load_savedmodel.py", "--settings", settings]
+    command += ["--savedmodel", folder, "--output", output, "--sandbox", "required"]
+    env = {**os.environ, "CKPTORDER_TESTS_SWITCH_THE_GUARD_OFF": "1"}
+    return subprocess.run(command, capture_output=True, text=True, check=False, env=env), states
+
+
+# Crafted SavedModels that do harm through files, each (written, directory) to its folder and
+# the file it writes; and whether TensorFlow says the write was refused (the debug op does
+# not: its dump is refused in silence).
+HARMFUL = {
+    "1. a hostile meta graph tagged serve": (behind_an_honest_meta_graph, True),
+    "2. a debug op that importing runs": (
+        lambda written, directory: crafted(
+            written, directory, debug_dump_in_the_graph, "tf1_builder"
+        ),
+        False,
+    ),
+}
+
+
+@pytest.mark.skipif(not sandbox.landlock_abi(), reason="no Landlock in this kernel")
+@pytest.mark.parametrize("case", HARMFUL, ids=list(HARMFUL))
+def test_with_the_guard_off_the_sandbox_alone_stops_the_write(written, tmp_path, case):
+    """The loads run what the guard would refuse; the kernel refuses its writes."""
+    make, said = HARMFUL[case]
+    folder, target = make(written, tmp_path)
+    finished, states = load_unguarded(folder, tmp_path / "values")
+    assert finished.returncode == 0, finished.stderr
+    failures = []
+    for state in ["initial", *states]:
+        with Values(tmp_path / "values" / f"{state}.npz") as held:
+            failures.append(held.failed or "")
+    assert any("Permission denied" in failure for failure in failures) == said, failures
+    assert not target.exists()

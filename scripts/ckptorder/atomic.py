@@ -25,16 +25,23 @@ def atomic_path(path):
         UNFINISHED.discard(temporary)
 
 
+def unfinished_folder(path, kind="tmp"):
+    """A new empty folder beside `path`, `.NAME.KIND-PID`, among the UNFINISHED."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    folder = path.with_name(f".{path.name}.{kind}-{os.getpid()}")
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    UNFINISHED.add(folder)
+    return folder
+
+
 @contextlib.contextmanager
 def atomic_directory(path):
     """Yield an empty temporary folder beside `path`; on success it replaces `path`, else it
     is deleted."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    shutil.rmtree(temporary, ignore_errors=True)
-    temporary.mkdir()
-    UNFINISHED.add(temporary)
+    temporary = unfinished_folder(path)
     try:
         yield temporary
         shutil.rmtree(path, ignore_errors=True)

@@ -11,6 +11,7 @@ import os
 import sys
 import threading
 
+from ckptorder import sandbox
 from ckptorder.atomic import discard_unfinished
 
 # Seconds after the time limit at which the process ends even if Python cannot run (a native
@@ -22,6 +23,23 @@ HARD_STOP_AFTER = 60
 OPTIONAL = {"required": False}
 # A TensorFlow step's thread count, an option of `step_arguments`.
 THREADS = ("--threads", "TensorFlow's thread pools", OPTIONAL | {"type": int, "default": 1})
+# How a step that reads a file from outside is confined (`confined`), options of
+# `step_arguments`.
+SANDBOX = (
+    "--sandbox",
+    "auto: confined where the kernel can (Landlock), else run as it is with a line in the log;"
+    " required: an error where it cannot (default: auto)",
+    OPTIONAL | {"choices": sandbox.MODES, "default": "auto"},
+)
+MEMORY = (
+    "--memory-mb",
+    "the memory the confined step may take (default: 1000 MB and 3 times its files' size)",
+    OPTIONAL | {"type": int},
+)
+CONFINED = (SANDBOX, MEMORY)
+# Set by the tests alone, to show what the sandbox stops by itself: every graph runs as if
+# trusted. No setting of the pipeline's reaches it.
+GUARD_OFF_FOR_TESTS = os.environ.get("CKPTORDER_TESTS_SWITCH_THE_GUARD_OFF") == "1"
 
 
 def step_arguments(step, description, argv, options, settings=None, time_limit=False):
@@ -51,6 +69,28 @@ def one_line_errors():
         yield
     except ValueError as error:
         fail(str(error))
+
+
+def confined(args, work, outputs, reads):
+    """Run `work(staged)` confined (`sandbox.run_confined`): it reads `reads` (an entry's
+    files, a folder whole; None left out) and writes each of `outputs` where `staged` says.
+    From a process that has imported TensorFlow already (a test calling main()), a forked
+    child could not use it: `work(outputs)` runs here, unconfined."""
+    reads = [path for path in reads if path is not None]
+    links = sandbox.links_out(reads)
+    if links:
+        fail(f"{links[0]}: a job reads only files inside what it is given (copy the file there)")
+
+    def with_one_line_errors(staged):
+        with one_line_errors():
+            work(staged)
+
+    if "tensorflow" in sys.modules:
+        with_one_line_errors(outputs)
+        return
+    memory = args.memory_mb or sandbox.memory_mb(sandbox.files_mb(reads))
+    with one_line_errors():
+        sandbox.run_confined(with_one_line_errors, outputs, reads, memory, args.sandbox)
 
 
 def add_settings_argument(parser, settings):
@@ -90,6 +130,8 @@ def load_settings(text, settings):
         raise ValueError(f"--settings is not valid JSON: {error}") from None
     if not isinstance(given, dict):
         raise ValueError("--settings must be a JSON object")
+    if GUARD_OFF_FOR_TESTS and "trust" in given:
+        given["trust"] = True
     unknown, missing = sorted(set(given) - set(keys)), [k for k in keys if k not in given]
     wrong = []
     if unknown:

@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from ckptorder import checkpoint_files, network, orderings, slices
+from ckptorder import checkpoint_files, network, orderings, sandbox, slices
 from ckptorder.step_settings import (
     BuildSettings,
     ExportSettings,
@@ -44,6 +44,8 @@ def load(path, schema=SCHEMA):
 # Minutes a TensorFlow job may run where the config does not say (the 1 GiB model's restore
 # takes about one).
 TIME_LIMIT = 60
+# How jobs that read a file from outside are confined where the config does not say.
+SANDBOX = "auto"
 
 
 def checked(config, schema=SCHEMA):
@@ -60,11 +62,26 @@ def checked(config, schema=SCHEMA):
             "orderings": spelt_out(config["orderings"]),
             "expected": config.get("expected", {}),
             "time_limit": config.get("time_limit", TIME_LIMIT),
+            "sandbox": config.get("sandbox", SANDBOX),
         }
-        problems = entry_problems(config["checkpoints"]) or expand_checkpoints(config)
+        problems = (
+            sandbox_problems(config["sandbox"])
+            or entry_problems(config["checkpoints"])
+            or expand_checkpoints(config)
+        )
     if problems:
         raise ConfigError(problems)
     return config
+
+
+def sandbox_problems(mode):
+    """That the sandbox is `required` where this machine's kernel cannot confine a job."""
+    if mode == "required" and not sandbox.landlock_abi():
+        return [
+            "sandbox: required, but this machine's kernel has no Landlock (Linux 5.13+);"
+            " sandbox: auto lets the guard alone check files from outside"
+        ]
+    return []
 
 
 def expand_checkpoints(config):

@@ -276,10 +276,14 @@ def audit_given_savedmodel(folder, settings, threads, output):
     restored_everything = set()
     # The initializers are the SavedModel's own ops too: none runs where the guard refused it.
     if refused:
-        initial = [(names[k], UNINITIALIZED) for k in keys]
+        write_values(paths["initial"], [(names[k], UNINITIALIZED) for k in keys])
     else:
-        initial = initial_values(meta_graph, mapping, keys, names, threads)
-    write_values(paths["initial"], initial)
+        try:
+            initial = initial_values(meta_graph, mapping, keys, names, threads)
+            write_values(paths["initial"], initial)
+        except tf.errors.OpError as error:  # an initializer of a trusted graph that raises
+            logging.info("initial failed: %s", error)
+            write_failure(paths["initial"], list(names.values()), tfgraph.failure(error))
     references = {state: paths[state] for state in orderings.REFERENCES}
     for state in settings["orderings"]:
         started = time.perf_counter()

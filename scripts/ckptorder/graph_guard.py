@@ -22,6 +22,8 @@ The guard (`refusals`) checks exactly that part, before any of it is imported:
 It reads the graph as a protocol buffer, in time and memory linear in the file.
 """
 
+import functools
+import importlib
 from collections import deque, namedtuple
 from pathlib import Path
 from typing import NamedTuple
@@ -96,13 +98,24 @@ DANGERS = {
     **dict.fromkeys(LOOP_OPS, "is a loop, which initialising and restoring do not need"),
 }
 DANGEROUS = tuple(f"{op} {why}" for op, why in DANGERS.items())
-# Of them, those importing a graph or function may run: TensorFlow's shape inference evaluates
-# stateless ops (a ReadFile that feeds a Reshape's shape reads its file on import).
-EVALUATED_ON_IMPORT = {
-    op: why
-    for op, why in DANGERS.items()
-    if op_def(op) is not None and not op_def(op).is_stateful and op not in LOOP_OPS
-}
+# What importing a graph or function may run, anywhere in it: TensorFlow's shape inference
+# evaluates stateless ops (a ReadFile that feeds a Reshape's shape reads its file on import).
+# A stateless op may be imported only where it computes in memory from its inputs alone: the
+# ops of TensorFlow's modules of math, arrays, networks, strings, parsing and the like
+# (`evaluable_on_import`), and of its variable updates (which need a variable, never a
+# constant); a stateful op is never evaluated on import (what runs of it is checked above).
+EVALUABLE_MODULES = (
+    *("math_ops", "array_ops", "nn_ops", "string_ops", "bitwise_ops", "linalg_ops", "list_ops"),
+    *("control_flow_ops", "functional_ops", "stateless_random_ops", "stateless_random_ops_v2"),
+    *("sparse_ops", "spectral_ops", "ragged_array_ops", "ragged_math_ops", "set_ops"),
+    *("ragged_conversion_ops", "parsing_ops", "image_ops", "state_ops"),
+)
+# And of another module, what a Saver names its files with: string formatting.
+EVALUABLE_BESIDES = {"ShardedFilename", "ShardedFilespec"}
+# Of those modules' ops, the ones that do more than compute: a file mapped into memory, and the
+# image codecs' parsers (bytes of an unknown format, read in C++).
+NOT_EVALUABLE = {"ImmutableConst", "ExtractJpegShape"}
+NOT_EVALUABLE_PREFIXES = ("Decode", "Encode")
 # The ops a variable is: reference and resource variables.
 VARIABLE_NODE_OPS = ("VariableV2", "VarHandleOp")
 # The collections the audit imports: the variables' definitions; and where it restores moving
@@ -136,6 +149,7 @@ class Program:
         self.nodes = {(GRAPH, node.name): node for node in graph_def.node}
         self.functions = {f.signature.name: f for f in graph_def.library.function}
         self.bodies = {}
+        self.alternates = alternates(self.functions)
 
     def body(self, function):
         """The nodes of `function`'s body, by (function, name)."""
@@ -197,6 +211,28 @@ class Program:
         return names
 
 
+# The attributes by which TensorFlow's optimizer (Grappler's implementation selector) may run
+# another function of the library in place of the one a node names: any function that
+# declares the same interface.
+IMPLEMENTS_ATTRIBUTES = ("api_implements", "_implements")
+
+
+def alternates(functions):
+    """Function name to the other functions of the library that declare the same interface
+    (IMPLEMENTS_ATTRIBUTES) and that TensorFlow may run in its place."""
+    by_interface = {}
+    for name, function in functions.items():
+        for attribute in IMPLEMENTS_ATTRIBUTES:
+            if attribute in function.attr:
+                interface = (attribute, function.attr[attribute].SerializeToString())
+                by_interface.setdefault(interface, []).append(name)
+    found = {}
+    for names in by_interface.values():
+        for name in names:
+            found.setdefault(name, []).extend(other for other in names if other != name)
+    return found
+
+
 def output_index(parts, node):
     """The flat output index a tensor name's parts name: `n:1` in a graph; `n:out:k` in a
     function, exact where `out` is the op's first output argument (else unknown: -2)."""
@@ -253,8 +289,9 @@ def clean(names):
 
 def walk(program, names, functions=()):
     """Every node the named graph nodes and `functions` reach through data and control inputs
-    and the functions any node names (a function's whole body), breadth first: node to the
-    node it was reached from (None for a root). Names not in the graph are left out."""
+    and the functions any node names (a function's whole body, and those of the functions
+    TensorFlow may run in its place: `alternates`), breadth first: node to the node it was
+    reached from (None for a root). Names not in the graph are left out."""
     reached = {}
     queue = deque()
     called = set()
@@ -271,6 +308,7 @@ def walk(program, names, functions=()):
             if function in called or function not in program.functions:
                 continue
             called.add(function)
+            names.extend(program.alternates.get(function, ()))
             for default in program.functions[function].signature.attr:
                 if default.HasField("default_value"):
                     names.extend(attr_functions(default.default_value))
@@ -377,23 +415,50 @@ def refusals(
         everything |= reached
         found += refused_ops(program, reached, allowed, filename, fed, assets or NO_ASSETS)
     found += recursion(program, everything)
+    found += too_many_calls(program, everything, functions)
     found += oversized(program, everything, fed_shapes, budget, variable_shapes)
     return dangers_first(found)
 
 
+@functools.cache
+def evaluable_on_import():
+    """The stateless ops importing may run that compute in memory alone (EVALUABLE_MODULES,
+    EVALUABLE_BESIDES), read off TensorFlow's generated op modules: each op's function there
+    is its name in snake case."""
+    by_key = {name.lower().replace("_", ""): name for name in dir(tf.raw_ops)}
+    found = set(EVALUABLE_BESIDES)
+    for module in EVALUABLE_MODULES:
+        generated = importlib.import_module(f"tensorflow.python.ops.gen_{module}")
+        for function in dir(generated):
+            op = by_key.get(function.lower().replace("_", ""))
+            if op and not function.startswith("_") and op_def(op) is not None:
+                found.add(op)
+    return frozenset(
+        op
+        for op in found
+        if not op_def(op).is_stateful
+        and op not in NOT_EVALUABLE
+        and not op.startswith(NOT_EVALUABLE_PREFIXES)
+    )
+
+
 def import_refusals(meta_graph):
     """A line per op, anywhere in the graph or its function library, that importing it may run
-    and that touches files (EVALUATED_ON_IMPORT): a SavedModel's loaders import all of it,
-    reached or not (loader.load its graph, tf.saved_model.load every function)."""
+    (a stateless op) and that is not one that computes in memory alone
+    (`evaluable_on_import`): a SavedModel's loaders import all of it, reached or not
+    (loader.load its graph, tf.saved_model.load every function)."""
     program = Program(meta_graph.graph_def)
     nodes = list(program.nodes)
     for function in program.functions:
         nodes += list(program.body(function))
+    allowed = evaluable_on_import()
     return [
-        f"{path({key: None}, key)}: {program.node(key).op} {why}; importing the SavedModel may"
-        " run it, reached or not"
+        f"{path({key: None}, key)}: {op} {DANGERS.get(op, 'is not an op that only computes')};"
+        " importing the SavedModel may run it, reached or not"
         for key in nodes
-        if (why := EVALUATED_ON_IMPORT.get(program.node(key).op))
+        if (op := program.node(key).op) not in allowed
+        and op_def(op) is not None
+        and not op_def(op).is_stateful
     ]
 
 
@@ -437,6 +502,7 @@ def forward_refusals(
     reached = walk(program, clean(outputs), functions)
     found += refused_ops(program, reached, FORWARD_ALLOWED, [], set(fed_shapes), NO_ASSETS)
     found += recursion(program, reached)
+    found += too_many_calls(program, reached, functions)
     called = {function: arguments or {}} if function else {}
     found += oversized(program, reached, fed_shapes, budget, variable_shapes, called)
     return dangers_first(found)
@@ -510,32 +576,50 @@ def restores_of_the_fed_file(program, reached, filename, callers):
     """The RestoreV2 nodes of functions in `reached` whose prefix is the function's argument
     that every call reached (`callers`: function to the nodes that call it) binds to the fed
     `filename`: a TF2 SavedModel's restore function reads its `file_prefix` argument, bound
-    to the SavedModel's `saver_filename`. A function named any other way (in a nested
-    attribute, by another function) binds nothing."""
+    to the SavedModel's `saver_filename`, or a function's argument bound so in turn. A
+    function named any other way (in a nested attribute) binds nothing."""
     return {
         key
         for key in reached
         if key[0] is not GRAPH
         and program.node(key).op == "RestoreV2"
-        and bound_to(program, key, 0, callers.get(key[0], []), filename)
+        and bound_to(program, key, 0, callers, filename)
     }
 
 
 def bound_to(program, key, index, callers, sources):
     """Whether input `index` of node `key` (in a function) is its function's argument that
-    each of `callers` binds to output 0 of one of the graph nodes `sources`, all of them graph
-    nodes calling the function as `f`; where there are none, False."""
-    position = argument_position(program, key, index)
-    if position is None or not callers:
+    every call (`callers`: function to the nodes that name it) binds to output 0 of one of the
+    graph nodes `sources` (`argument_bound`)."""
+    return argument_bound(program, key[0], argument_position(program, key, index), callers, sources)
+
+
+def argument_bound(program, function, position, callers, sources, outer=frozenset()):
+    """Whether every call of `function` binds its argument at `position` to output 0 of one of
+    the graph nodes `sources`: a graph node calling it as `f` with that node there, or a node
+    of another function passing on that function's own argument, itself so bound (`outer`:
+    the functions on the way, a cycle binding nothing). Where there is no call, False."""
+    calls = callers.get(function, [])
+    if position is None or not calls or function in outer:
         return False
-    for caller in callers:
+    for caller in calls:
         node = program.node(caller)
         if (
-            caller[0] is not GRAPH
-            or node.op not in ("PartitionedCall", "StatefulPartitionedCall")
-            or node.attr["f"].func.name != key[0]
+            node.op not in ("PartitionedCall", "StatefulPartitionedCall")
+            or node.attr["f"].func.name != function
             or position >= len(node.input)
-            or reads(node, position) not in sources
+        ):
+            return False
+        if caller[0] is GRAPH:
+            if reads(node, position) not in sources:
+                return False
+        elif not argument_bound(
+            program,
+            caller[0],
+            argument_position(program, caller, position),
+            callers,
+            sources,
+            outer | {function},
         ):
             return False
     return True
@@ -623,7 +707,7 @@ def reads_of_assets(program, reached, assets, callers):
         position = argument_position(program, key, 1)
         calls = callers.get(key[0], [])
         captured = assets.arguments.get(key[0])
-        by_calls = bound_to(program, key, 1, calls, assets.nodes) if calls else True
+        by_calls = bound_to(program, key, 1, callers, assets.nodes) if calls else True
         by_objects = position in captured if captured is not None else bool(calls)
         if position is not None and by_calls and by_objects:
             found.add(key)
@@ -665,6 +749,51 @@ def recursion(program, reached):
     return [
         f"{function}: calls itself, through {', '.join(sorted(cycle))}"
         for function, cycle in cycles(calls).items()
+    ]
+
+
+# How many function calls running what the audit runs may make, counted as TensorFlow makes
+# them: a function called twice by a function called twice runs four times.
+MAX_CALLS = 100_000
+
+
+def too_many_calls(program, reached, functions=()):
+    """A line where the functions `reached` (and `functions`, each run once) would be called
+    more than MAX_CALLS times in all, with the function called most. Each call site counts
+    once per call of the function it stands in (a conditional's branches each count), in time
+    linear in the calls; a cycle is left to `recursion`."""
+    calls = {}  # function to {callee: call sites}
+    counts = dict.fromkeys((f for f in functions if f in program.functions), 1)
+    for key in reached:
+        for callee in program.called(key):
+            if callee not in program.functions:
+                continue
+            if key[0] is GRAPH:
+                counts[callee] = counts.get(callee, 0) + 1
+            else:
+                sites = calls.setdefault(key[0], {})
+                sites[callee] = sites.get(callee, 0) + 1
+    callers = {}
+    for sites in calls.values():
+        for callee in sites:
+            callers[callee] = callers.get(callee, 0) + 1
+    ready = [f for f in {*calls, *counts} if not callers.get(f)]
+    while ready:
+        caller = ready.pop()
+        for callee, sites in calls.get(caller, {}).items():
+            counts[callee] = min(
+                counts.get(callee, 0) + sites * counts.get(caller, 0), MAX_CALLS + 1
+            )
+            callers[callee] -= 1
+            if not callers[callee]:
+                ready.append(callee)
+    total = sum(counts.values())
+    if total <= MAX_CALLS:
+        return []
+    most = min(counts, key=lambda function: (-counts[function], function))
+    return [
+        f"{most}: function calls multiply to over {MAX_CALLS:,} ({most} alone"
+        f" {'over ' if counts[most] > MAX_CALLS else ''}{min(counts[most], MAX_CALLS):,} times)"
     ]
 
 

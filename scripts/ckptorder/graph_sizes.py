@@ -4,7 +4,8 @@ An op that can give a larger tensor than any of its inputs (a constant, `Fill`, 
 `Tile`, a broadcasting `Mul`, ...) must have an output shape known before it runs, and no
 larger than a budget; every other allowed op gives at most the size of an input (an
 `Identity`, a cast, a reduction, a restore bounded by the checkpoint's own files, a call whose
-body is checked op by op). So every tensor the checked graph computes is within the budget,
+body is checked op by op). SIZE_RULES names every op with a rule, and the guard allows no
+other (a test checks it). So every tensor the checked graph computes is within the budget,
 and so is all it allocates, since the growing ops' sizes are added up against a budget too.
 
 Shapes are inferred here, not read from the graph's `_output_shapes`, which its writer sets.
@@ -54,6 +55,24 @@ SHAPED = {
 WINDOWED = {"Conv2D", "DepthwiseConv2dNative", "MaxPool", "AvgPool"}
 GROWING = {"Const", "Tile", "Pad", "Range", "Diag", "MatMul", "Qr", "ConcatV2", "Pack"}
 GROWING |= SHAPED | BROADCASTING | WINDOWED
+# Ops that give no more than an input, part of one or a few numbers: structure and calls
+# (a call's body is counted op by op), variables (bounded by what is assigned to them, itself
+# sized) and their checks, a restore (bounded by the checkpoint's files), parts and views of a
+# tensor, a shape, lookup tables (bounded by what fills them), an index per input element.
+NO_LARGER = {
+    *("NoOp", "IdentityN", "RefIdentity", "Placeholder", "PlaceholderWithDefault"),
+    *("PartitionedCall", "StatefulPartitionedCall", "If", "StatelessIf"),
+    *("Switch", "Merge", "RefSwitch", "RefMerge"),
+    *("VariableV2", "VarHandleOp", "Assign", "AssignVariableOp"),
+    *("IsVariableInitialized", "VarIsInitializedOp", "RestoreV2"),
+    *("Slice", "StridedSlice", "Unpack", "ExpandDims", "Squeeze", "Shape", "Size", "Rank"),
+    *("StatelessRandomGetAlg", "StatelessRandomGetKeyCounter", "StatelessRandomGetKeyCounterAlg"),
+    *("HashTableV2", "InitializeTableV2", "InitializeTableFromTextFileV2", "LookupTableImportV2"),
+    *("LookupTableFindV2", "LookupTableSizeV2", "ArgMax", "ArgMin"),
+}
+# Every op with a size rule here; each op the guard allows must have one (a test checks it),
+# since any other op is taken to give no more than an input.
+SIZE_RULES = frozenset(GROWING | UNARY | RESHAPING | REDUCTIONS | NO_LARGER)
 
 
 Budget = namedtuple("Budget", "tensor total")
@@ -165,6 +184,10 @@ class Shapes:
             return as_shape(self.input_value(inputs, 0))
         if op in BROADCASTING:
             return broadcast([self.input_shape(inputs, i) for i in range(len(inputs))])
+        if op == "Shape":
+            return None if first is None else (len(first),)
+        if op == "StridedSlice":
+            return strided_slice(node, first, *(self.input_value(inputs, i) for i in (1, 2, 3)))
         return grown_shape(op, node, inputs, self)
 
     def value_of(self, node, inputs, shape):
@@ -181,6 +204,10 @@ class Shapes:
             return given if given is not None and None not in given else None
         if op in ("Identity", "Cast"):
             return self.input_value(inputs, 0)
+        if op == "StridedSlice":
+            given = self.input_value(inputs, 0)
+            if given is not None and self.input_shape(inputs, 0) == (len(given),):
+                return sliced(node, given, *(self.input_value(inputs, i) for i in (1, 2, 3)))
         if op == "Pack":
             parts = [self.input_value(inputs, i) for i in range(len(inputs))]
             if all(part is not None and len(part) == 1 for part in parts):
@@ -211,6 +238,43 @@ def reshaped(op, given, value):
     if -1 in value:
         return tuple(math.prod(given) // known if v == -1 else v for v in value) if known else None
     return tuple(value)
+
+
+def strided_slice(node, given, begin, end, strides):
+    """What a StridedSlice of `given` keeps, where it is known (no ellipsis or new axis): of a
+    shape, the shape it gives; of a vector's values, the values it gives."""
+    attr = node.attr
+    if None in (given, begin, end, strides) or attr["ellipsis_mask"].i or attr["new_axis_mask"].i:
+        return None
+    if not len(begin) == len(end) == len(strides) <= len(given) or 0 in strides:
+        return None
+    kept = []
+    for axis, (start, stop, stride) in enumerate(zip(begin, end, strides, strict=True)):
+        size = given[axis]
+        if attr["shrink_axis_mask"].i >> axis & 1:
+            continue
+        if size is None:
+            kept.append(None)
+            continue
+        start = None if attr["begin_mask"].i >> axis & 1 else start
+        stop = None if attr["end_mask"].i >> axis & 1 else stop
+        kept.append(len(range(size)[start:stop:stride]))
+    return (*kept, *given[len(begin) :])
+
+
+def sliced(node, values, begin, end, strides):
+    """The values a StridedSlice takes of a vector's `values` (a shape's, say), where known."""
+    attr = node.attr
+    spec = (begin, end, strides)
+    if None in spec or any(len(part) != 1 for part in spec) or strides[0] == 0:
+        return None
+    if attr["ellipsis_mask"].i or attr["new_axis_mask"].i:
+        return None
+    start = None if attr["begin_mask"].i & 1 else begin[0]
+    if attr["shrink_axis_mask"].i & 1:
+        return (values[start],) if -len(values) <= (start or 0) < len(values) else None
+    stop = None if attr["end_mask"].i & 1 else end[0]
+    return tuple(values[start : stop : strides[0]])
 
 
 def reduced(given, axes, keep_dims):

@@ -6,16 +6,17 @@ ordering, and TensorFlow's errors in one line."""
 import contextlib
 import itertools
 import logging
+import math
 import os
 
 import numpy as np
 
 from ckptorder import checkpoint_files, graph_guard, graph_sizes, network
-from ckptorder.tfsession import session, tf, variable_defs
+from ckptorder.tfsession import SERVE_TAGS, session, tf, variable_defs
 from ckptorder.values import UNINITIALIZED, Values
 
 # What the SavedModel is tagged and signed as: what load.py loads it by.
-SERVE = [tf.compat.v1.saved_model.tag_constants.SERVING]
+SERVE = list(SERVE_TAGS)
 SIGNATURE = tf.compat.v1.saved_model.signature_constants.DEFAULT_SERVING_SIGNATURE_DEF_KEY
 
 
@@ -63,9 +64,12 @@ def checkpoint_keys(prefix):
 def check_declared_sizes(prefix, keys):
     """Raises ValueError where the index declares more bytes of tensors than its data files
     hold: reading them would allocate what the index says (a crafted one could ask for
-    terabytes)."""
-    numeric = [(shape, dtype) for shape, dtype in keys.values() if dtype != "string"]
-    declared = sum(graph_sizes.tensor_bytes(shape, dtype) for shape, dtype in numeric)
+    terabytes), and the budget (`graph_sizes.budget`) counts what it declares. A string
+    element takes at least a byte there (its length)."""
+    declared = sum(
+        math.prod(shape) if dtype == "string" else graph_sizes.tensor_bytes(shape, dtype)
+        for shape, dtype in keys.values()
+    )
     if declared > sum(os.path.getsize(path) for path in checkpoint_files.data_files(prefix)):
         raise ValueError(truncated(prefix))
 

@@ -11,6 +11,7 @@ import logging
 import os
 import sys
 import tempfile
+from pathlib import Path
 
 from ckptorder.checkpoint_files import OBJECT_GRAPH_KEY
 
@@ -152,11 +153,28 @@ def op_def(op):
     return op_def_registry.get(op)
 
 
-def saved_meta_graph(folder):
-    """The MetaGraphDef a SavedModel folder holds, read without loading it."""
+# The tag set every loader here asks a SavedModel for.
+SERVE_TAGS = ("serve",)
+
+
+def saved_meta_graph(folder, tags=SERVE_TAGS):
+    """The MetaGraphDef of a SavedModel folder that its loaders load for `tags`, read without
+    loading it: as TensorFlow's loaders pick it, the first whose tag set is `tags`. Raises
+    ValueError for a file that is no SavedModel and for one without such a meta graph."""
+    path = Path(folder) / "saved_model.pb"
     saved_model = SavedModel()
-    saved_model.ParseFromString((folder / "saved_model.pb").read_bytes())
-    return saved_model.meta_graphs[0]
+    try:
+        saved_model.ParseFromString(path.read_bytes())
+    except DecodeError:
+        raise ValueError(f"{path}: not a SavedModel (damaged, truncated or another file)") from None
+    for meta_graph in saved_model.meta_graphs:
+        if set(meta_graph.meta_info_def.tags) == set(tags):
+            return meta_graph
+    found = "; ".join(",".join(m.meta_info_def.tags) or "no tag" for m in saved_model.meta_graphs)
+    raise ValueError(
+        f"{path}: no meta graph tagged {','.join(tags)}, which its loaders load"
+        f" ({f'its tag sets: {found}' if found else 'it holds no meta graph'})"
+    )
 
 
 def checkpoint_object_graph(reader, prefix):
