@@ -907,10 +907,13 @@ class Sizes:
         for key in self.ordered[scope]:
             size = shapes.infer(key[1], self.program.node(key), self.program.tensors(key))
             op = self.program.node(key).op
-            where = path(self.reached, key)
+            # The path is spelt out only for a node refused: spelling it for every node of a
+            # chain would take time quadratic in its length.
             if size is None:
+                where = path(self.reached, key)
                 self.found.append(f"{where}: {op} of a size not known before it runs")
             elif size > self.budget.tensor:
+                where = path(self.reached, key)
                 words = budget_words("the checkpoint's largest tensor")
                 self.found.append(
                     f"{where}: {op} of {size:,} bytes, over the budget of"

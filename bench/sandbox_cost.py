@@ -1,7 +1,7 @@
 """What the sandbox costs (scripts/ckptorder/sandbox.py): side by side, alternating, medians of
 --repeat runs in this one invocation.
 
-    python bench/sandbox.py             # about 10 minutes here
+    python bench/sandbox_cost.py            # about 10 minutes here
 
 - the restore job on a TF1 training checkpoint of about 1,500 variables (`wild.py`, 50 MB),
   confined as the pipeline runs it, and unconfined: the same script's main() from a process
@@ -25,14 +25,17 @@ from commands import PROJECT, SKIP, snakemake, timed
 from wild_restore import make, measured, restore_command
 
 UNCONFINED = (
-    "import sys, runpy, tensorflow\n"
+    "import os, runpy, sys\n"
     "sys.argv = sys.argv[1:]\n"
+    "sys.path.insert(0, os.path.dirname(sys.argv[0]))\n"
+    "import ckptorder.tfsession\n"
     "runpy.run_path(sys.argv[0], run_name='__main__')\n"
 )
 
 
 def unconfined(command):
-    """`command` (python SCRIPT ...) run from a process that imported TensorFlow first."""
+    """`command` (python SCRIPT ...) run from a process that imported TensorFlow first, as
+    the steps set it up (`tfsession`)."""
     return [command[0], "-c", UNCONFINED, *command[1:]]
 
 
