@@ -940,17 +940,19 @@ def savedmodel_of_tags(*tag_sets):
 
 BROKEN = {
     "bytes that do not parse": (b"\xff" * 64, "not a SavedModel (damaged, truncated"),
-    "no meta graph": (savedmodel_of_tags(), "no meta graph tagged serve, which its loaders"),
-    "no meta graph tagged serve": (
+    "no meta graph": (savedmodel_of_tags(), "saved_model.pb: it holds no meta graph"),
+    "several meta graphs, none tagged serve": (
         savedmodel_of_tags(["train"], ["eval", "gpu"]),
-        "(its tag sets: train; eval,gpu)",
+        "2 meta graphs and none tagged serve, which of them to load is ambiguous (its tag"
+        " sets: train; eval,gpu)",
     ),
 }
 
 
 @pytest.mark.parametrize("case", BROKEN, ids=list(BROKEN))
 def test_a_broken_saved_model_pb_is_one_line(written, tmp_path, case):
-    """7. A saved_model.pb that is no SavedModel, or has no meta graph the loaders load."""
+    """7. A saved_model.pb that is no SavedModel, or has no meta graph the loaders would load
+    unasked."""
     contents, says = BROKEN[case]
     folder = tmp_path / "savedmodel"
     shutil.copytree(written["module"], folder)
@@ -1053,3 +1055,22 @@ def test_with_the_guard_off_the_sandbox_alone_stops_the_write(written, tmp_path,
             failures.append(held.failed or "")
     assert any("Permission denied" in failure for failure in failures) == said, failures
     assert not target.exists()
+
+
+def tagged_eval(meta_graph, _target):
+    """An eval-only export's tag set: its one meta graph tagged eval, none serve."""
+    meta_graph.meta_info_def.ClearField("tags")
+    meta_graph.meta_info_def.tags.append("eval")
+
+
+@pytest.mark.parametrize("kind", ["module", "tf1_builder"])
+def test_a_savedmodel_of_one_meta_graph_is_loaded_by_its_own_tags(written, tmp_path, kind):
+    """A SavedModel whose only meta graph is tagged eval is guarded and loaded by that tag,
+    each load leaving what it leaves of the same SavedModel tagged serve."""
+    folder, _ = crafted(written, tmp_path, tagged_eval, kind)
+    assert saved_meta_graph(folder).meta_info_def.tags == ["eval"]
+    states = load_savedmodel(folder, tmp_path / "eval")
+    load_savedmodel(written[kind], tmp_path / "serve")
+    for state in states:
+        eval_run, serve_run = (tmp_path / tags / f"{state}.npz" for tags in ("eval", "serve"))
+        assert eval_run.read_bytes() == serve_run.read_bytes(), state

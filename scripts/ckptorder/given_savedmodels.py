@@ -21,7 +21,14 @@ from ckptorder.checkpoint_files import SAVED_MODEL_VARIABLES
 from ckptorder.graph_guard import GRAPH, Program, node_name, walk
 from ckptorder.loading import init_ops
 from ckptorder.orderings import UNINITIALIZED
-from ckptorder.tfsession import saved_meta_graph, session, tf, use_tf2_behavior, variable_defs
+from ckptorder.tfsession import (
+    loader_tags,
+    saved_meta_graph,
+    session,
+    tf,
+    use_tf2_behavior,
+    variable_defs,
+)
 from ckptorder.values import state_paths, write_failure, write_graph_facts, write_values
 
 # A TF2 object's variable value under its path in a checkpoint's keys.
@@ -162,13 +169,13 @@ def graph_reads(graph, mapping, keys):
     return reads
 
 
-def loader_load(folder, mapping, keys, threads, signatures, then_initialize=False):
-    """tf.compat.v1.saved_model.loader.load in a graph of its own (its restore, then its init
-    op), then, if asked, global_variables_initializer(): each key's value, UNINITIALIZED where
-    reading raises; then the `signatures` (a `signatures.Runner`) run."""
+def loader_load(folder, meta_graph, mapping, keys, threads, signatures, then_initialize=False):
+    """tf.compat.v1.saved_model.loader.load of `meta_graph` in a graph of its own (its restore,
+    then its init op), then, if asked, global_variables_initializer(): each key's value,
+    UNINITIALIZED where reading raises; then the `signatures` (a `signatures.Runner`) run."""
     graph = tf.Graph()
     with graph.as_default(), session(graph, threads, rewrite=False) as sess:
-        tf.compat.v1.saved_model.loader.load(sess, tfgraph.SERVE, str(folder))
+        tf.compat.v1.saved_model.loader.load(sess, loader_tags(meta_graph), str(folder))
         if then_initialize:
             sess.run(tf.compat.v1.global_variables_initializer())
         values = dict(tfgraph.readable_values(sess, graph_reads(graph, mapping, keys)))
@@ -179,7 +186,7 @@ def loader_load(folder, mapping, keys, threads, signatures, then_initialize=Fals
 def load_v2_eager(folder, meta_graph, mapping, keys, signatures):
     """tf.saved_model.load, eager: each key's value; UNINITIALIZED for a key no loaded object
     holds; then the `signatures` run."""
-    loaded = tf.saved_model.load(str(folder), tags=tfgraph.SERVE)
+    loaded = tf.saved_model.load(str(folder), tags=loader_tags(meta_graph))
     reads = loaded_reads(loaded, meta_graph, mapping, keys)
     values = {key: reads[key].numpy() if key in reads else UNINITIALIZED for key in keys}
     signatures.functions(loaded, None)
@@ -193,7 +200,7 @@ def load_v2_graph(folder, meta_graph, mapping, keys, threads, signatures, run):
     the `signatures` run."""
     graph = tf.Graph()
     with graph.as_default(), session(graph, threads, rewrite=False) as sess:
-        loaded = tf.saved_model.load(str(folder), tags=tfgraph.SERVE)
+        loaded = tf.saved_model.load(str(folder), tags=loader_tags(meta_graph))
         reads = loaded_reads(loaded, meta_graph, mapping, keys)
         ops = {
             "restore": tf.compat.v1.get_collection("saved_model_initializers"),
@@ -232,10 +239,8 @@ def loaded_reads(loaded, meta_graph, mapping, keys):
 
 # Each load, called as (folder, meta_graph, mapping, keys, threads, signatures).
 LOADS = {
-    "loader_load": lambda folder, _meta_graph, *args: loader_load(folder, *args),
-    "loader_load_then_init": lambda folder, _meta_graph, *args: loader_load(
-        folder, *args, then_initialize=True
-    ),
+    "loader_load": loader_load,
+    "loader_load_then_init": lambda *args: loader_load(*args, then_initialize=True),
     "load_v2_restore": lambda *args: load_v2_graph(*args, run=["restore"]),
     "load_v2_global_init": lambda *args: load_v2_graph(*args, run=["global"]),
     "load_v2_eager": lambda folder, meta_graph, mapping, keys, _threads, signatures: load_v2_eager(

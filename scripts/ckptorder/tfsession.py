@@ -153,28 +153,42 @@ def op_def(op):
     return op_def_registry.get(op)
 
 
-# The tag set every loader here asks a SavedModel for.
+# The tag set a SavedModel's loaders are asked for where it holds several meta graphs.
 SERVE_TAGS = ("serve",)
 
 
-def saved_meta_graph(folder, tags=SERVE_TAGS):
-    """The MetaGraphDef of a SavedModel folder that its loaders load for `tags`, read without
-    loading it: as TensorFlow's loaders pick it, the first whose tag set is `tags`. Raises
-    ValueError for a file that is no SavedModel and for one without such a meta graph."""
+def saved_meta_graph(folder):
+    """The MetaGraphDef of a SavedModel folder that its loaders load, read without loading it:
+    the first tagged SERVE_TAGS, as TensorFlow's loaders pick it, else the only one (loaded by
+    its own tags: `loader_tags`). Raises ValueError for a file that is no SavedModel, and for
+    one with no meta graph, or several and none tagged SERVE_TAGS."""
     path = Path(folder) / "saved_model.pb"
     saved_model = SavedModel()
     try:
         saved_model.ParseFromString(path.read_bytes())
     except DecodeError:
         raise ValueError(f"{path}: not a SavedModel (damaged, truncated or another file)") from None
-    for meta_graph in saved_model.meta_graphs:
-        if set(meta_graph.meta_info_def.tags) == set(tags):
+    graphs = saved_model.meta_graphs
+    for meta_graph in graphs:
+        if set(meta_graph.meta_info_def.tags) == set(SERVE_TAGS):
             return meta_graph
-    found = "; ".join(",".join(m.meta_info_def.tags) or "no tag" for m in saved_model.meta_graphs)
+    if len(graphs) == 1:
+        return graphs[0]
+    found = "; ".join(",".join(m.meta_info_def.tags) or "no tag" for m in graphs)
     raise ValueError(
-        f"{path}: no meta graph tagged {','.join(tags)}, which its loaders load"
-        f" ({f'its tag sets: {found}' if found else 'it holds no meta graph'})"
+        f"{path}: "
+        + (
+            f"{len(graphs)} meta graphs and none tagged {','.join(SERVE_TAGS)}, which of them"
+            f" to load is ambiguous (its tag sets: {found})"
+            if graphs
+            else "it holds no meta graph"
+        )
     )
+
+
+def loader_tags(meta_graph):
+    """The tags a loader is given to load `meta_graph` (`saved_meta_graph`'s)."""
+    return list(meta_graph.meta_info_def.tags)
 
 
 def checkpoint_object_graph(reader, prefix):
