@@ -149,6 +149,7 @@ class Program:
         self.nodes = {(GRAPH, node.name): node for node in graph_def.node}
         self.functions = {f.signature.name: f for f in graph_def.library.function}
         self.bodies = {}
+        self.calls = {}
         self.alternates = alternates(self.functions)
 
     def body(self, function):
@@ -203,12 +204,15 @@ class Program:
         return found
 
     def called(self, key):
-        """The functions node `key` names: its op, or in any attribute at any depth."""
-        node = self.node(key)
-        names = [node.op] if node.op in self.functions else []
-        for value in node.attr.values():
-            names += attr_functions(value)
-        return names
+        """The functions node `key` names: its op, or in any attribute at any depth (read
+        once: every check asks)."""
+        if key not in self.calls:
+            node = self.node(key)
+            names = [node.op] if node.op in self.functions else []
+            for value in node.attr.values():
+                names += attr_functions(value)
+            self.calls[key] = names
+        return self.calls[key]
 
 
 # The attributes by which TensorFlow's optimizer (Grappler's implementation selector) may run
