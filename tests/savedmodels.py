@@ -38,12 +38,15 @@ def module(folder):
 
 
 def keras_network(width=5):
-    """A small Keras model: a hidden layer `width` wide, then 3 outputs."""
+    """A small Keras model: a hidden layer `width` wide, reshaped and flattened again as a
+    convolutional network's head flattens (the shape a Flatten packs is known only from the
+    batch), then 3 outputs."""
     import keras
 
     inputs = keras.Input((4,), name="x")
     hidden = keras.layers.Dense(width, activation="relu", name="hidden")(inputs)
-    return keras.Model(inputs, keras.layers.Dense(3, name="out")(hidden))
+    flat = keras.layers.Flatten()(keras.layers.Reshape((width, 1))(hidden))
+    return keras.Model(inputs, keras.layers.Dense(3, name="out")(flat))
 
 
 def trained_keras_model():
