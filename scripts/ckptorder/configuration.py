@@ -78,8 +78,8 @@ def sandbox_problems(mode):
     """That the sandbox is `required` where this machine's kernel cannot confine a job."""
     if mode == "required" and not sandbox.landlock_abi():
         return [
-            "sandbox: required, but this machine's kernel has no Landlock (Linux 5.13+);"
-            " sandbox: auto lets the guard alone check files from outside"
+            f"sandbox: required, but {sandbox.NO_LANDLOCK}; sandbox: auto lets the guard alone"
+            " check files from outside"
         ]
     return []
 

@@ -29,6 +29,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import traceback
 from pathlib import Path
 
 from ckptorder.atomic import UNFINISHED, unfinished_folder
@@ -66,8 +67,9 @@ MODES = ("auto", "required")
 # process, about 600 MB, and at its peak about 2.5 times the checkpoint it holds
 # (bench/README.md, the 1 GiB model).
 PROCESS_MB, CHECKPOINT_FACTOR = 1000, 3
-# What a job's log says where it runs unconfined.
-UNCONFINED = "no sandbox"
+NO_LANDLOCK = "this machine's kernel has no Landlock (Linux 5.13+)"
+# What a job's log, and the answer of a run, say where jobs run unconfined.
+UNCONFINED = f"no sandbox: {NO_LANDLOCK}; the guard alone checks files from outside"
 
 
 class RulesetAttr(ctypes.Structure):
@@ -114,15 +116,6 @@ def files_mb(paths):
     found = [Path(p) for p in entry_reads(paths)]
     files = [f for p in found for f in ([p] if p.is_file() else p.rglob("*")) if f.is_file()]
     return sum(f.stat().st_size for f in files) / 1e6
-
-
-def status():
-    """One line: how this machine confines a job, or that it does not."""
-    abi = landlock_abi()
-    if not abi:
-        return f"{UNCONFINED}: the kernel has no Landlock (Linux 5.13+); the guard alone checks"
-    network = "TCP" if abi >= 4 else "sockets (seccomp)"
-    return f"sandbox: Landlock ABI {abi} (files, {network}), seccomp, memory cap"
 
 
 def fs_rights(abi):
@@ -271,14 +264,6 @@ def use_temporary_folder(folder):
     tempfile.tempdir = folder
 
 
-def unconfined(mode, reason):
-    """What a job does where it cannot be confined: one line in its log, or an error where
-    the sandbox is required."""
-    if mode == "required":
-        raise ValueError(f"sandbox: required, but {reason} (sandbox: auto runs without it)")
-    print(f"{UNCONFINED}: {reason}; the guard alone checks this file", file=sys.stderr)
-
-
 def run_confined(work, outputs, reads, memory_mb, mode="auto"):
     """Run `work(staged)` in a confined child, `staged` being where it writes each of
     `outputs` (same order); on success rename each into place. `reads`: what the job is
@@ -286,7 +271,11 @@ def run_confined(work, outputs, reads, memory_mb, mode="auto"):
     Where the kernel cannot confine it, `work(outputs)` runs here, as it is."""
     abi = landlock_abi()
     if not abi:
-        unconfined(mode, "the kernel has no Landlock (Linux 5.13+)")
+        if mode == "required":
+            raise ValueError(
+                f"sandbox: required, but {NO_LANDLOCK} (sandbox: auto runs without it)"
+            )
+        print(UNCONFINED, file=sys.stderr)
         work(list(outputs))
         return
     # Where the confined child writes each output: a fresh folder beside it.
@@ -345,8 +334,6 @@ def child(work, staged, stagings, reads, memory_mb, abi, temporary):
         print(f"error: the job needed more than its memory ({memory_mb} MB)", file=sys.stderr)
         code = 1
     except BaseException as error:  # a traceback, as an unconfined step would show
-        import traceback
-
         traceback.print_exception(error)
         code = 1
     sys.stdout.flush()
