@@ -8,11 +8,11 @@ import yaml
 
 from ckptorder import checkpoint_files, configuration, orderings, step_settings
 from ckptorder.cli import load_settings
-from conftest import PROJECT
+from conftest import PROJECT, project_config
 
 
 def raw_config():
-    return yaml.safe_load((PROJECT / "config.yaml").read_text())
+    return project_config()
 
 
 def set_key(*path_and_value):
