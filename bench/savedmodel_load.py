@@ -9,7 +9,6 @@ and peak memory, the plain script's, and their ratio.
 """
 
 import argparse
-import json
 import math
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from commands import PROJECT
 
 # isort: split
 from ckptorder import orderings
+from ckptorder.step_settings import SavedModelSettings
 from wild_restore import compare_commands
 
 KINDS = ("tf1", "tf2")
@@ -76,9 +76,9 @@ tf.saved_model.save(module, {folder!r}, signatures={{"serving_default": serve}})
 
 def job_command(kind, folder):
     states = [o for o in orderings.GIVEN_SAVEDMODEL.orderings if o.startswith(f"{kind}.")]
-    settings = {"checkpoint": "bench", "orderings": states, "trust": False}
+    settings = SavedModelSettings(checkpoint="bench", orderings=states, trust=False, tags=None)
     script = PROJECT / "scripts" / "load_savedmodel.py"
-    return [sys.executable, script, "--settings", json.dumps(settings), "--savedmodel", folder]
+    return [sys.executable, script, "--settings", settings.dump(), "--savedmodel", folder]
 
 
 def main():

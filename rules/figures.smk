@@ -22,7 +22,7 @@ rule probes_figure:
     threads: 1
     shell:
         logged(
-            "python {input.script} probes --checkpoint {wildcards.source}"
+            "python {input.script} probes --name {wildcards.source}"
             " --slices {input.slices} --values {input.values} --output {output}"
         )
 
@@ -50,7 +50,7 @@ rule outcomes_figure:
         format=lambda wildcards: CHECKPOINTS[wildcards.source]["format"],
     shell:
         logged(
-            "python {input.script} outcomes --checkpoint {params.checkpoint} --format"
+            "python {input.script} outcomes --name {params.checkpoint} --format"
             " {params.format} --variables {input.variables} --output {output}"
         )
 

@@ -1,4 +1,4 @@
-"""Draw one of the two figures of a checkpoint (matplotlib, Agg), named by the first argument.
+"""Draw one of the three figures of a checkpoint (matplotlib, Agg), named by the first argument.
 
 `probes`: each probe's slice as a heatmap for saved, initial and every ordering, one colour
 scale per probe, each panel titled with its state and outcome. It is drawn from the
@@ -462,7 +462,7 @@ def main(argv=None):
     outcomes.add_argument("--variables", required=True, help="variables.csv")
     outcomes.add_argument("--format", default="ckpt", help="the format (default: ckpt)")
     for figure in (probes, outcomes):
-        figure.add_argument("--checkpoint", required=True, help="the checkpoint's name")
+        figure.add_argument("--name", required=True, help="the checkpoint's name")
     trajectory = figures.add_parser("trajectory", help="a training run's probed values by step")
     trajectory.add_argument("--trajectory", required=True, help="trajectory.csv")
     trajectory.add_argument("--run", required=True, help="the training run's entry name")
@@ -472,10 +472,10 @@ def main(argv=None):
     start_logging(f"figures {args.figure}")
     with one_line_errors():
         if args.figure == "probes":
-            draw_probes(read_panels(args.slices), args.checkpoint, args.values, args.output)
+            draw_probes(read_panels(args.slices), args.name, args.values, args.output)
             logging.info("read %s", args.slices)
         elif args.figure == "outcomes":
-            draw_outcomes(read_rows(args.variables), args.checkpoint, args.format, args.output)
+            draw_outcomes(read_rows(args.variables), args.name, args.format, args.output)
             logging.info("read %s", args.variables)
         else:
             draw_trajectory(read_rows(args.trajectory), args.run, args.output)

@@ -2,11 +2,10 @@
 a TF1 one against new TF2 code. Without a model, list a TF2 checkpoint: every key with its
 object paths, shape and dtype, and each variable's value. With `model` (FILE.py:FUNCTION, code:
 it runs only where the settings trust it), restore it into what FUNCTION builds each way that
-applies (a TF2 checkpoint: graph mode, the initializers before or after the restore ops,
-initialize_or_restore, with and without expect_partial; eager, create, then restore. A TF1
-one, by name: initialize_or_restore in graph mode; eager, create, then restore), each on a
-model of its own, and record every variable's value, what each of the status object's
-assertions gives and whether TensorFlow warned of saved values left unrestored.
+applies (the orderings `--settings` names: a TF2 checkpoint's in graph mode and eager, a TF1
+one's by name), each on a model of its own, and record every variable's value, what each of
+the status object's assertions gives and whether TensorFlow warned of saved values left
+unrestored.
 
 Writes, into the `--output` folder, what restore.py writes for a checkpoint: `saved.npz` (by
 the model's object path, the value of the key a restore matches it to; without a model, by

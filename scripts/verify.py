@@ -7,7 +7,8 @@ words). Fails, naming each offending row, when an outcome is not the expected on
 judged probe's saved values are bit for bit its initial ones (then nothing can tell a restore
 from an initialisation), or when a status check of TF2's object-based checkpoint (an
 assertion, TensorFlow's warning of unrestored values) gives what TensorFlow 2.21 did not
-(`orderings.OBJECT_ORDERINGS`).
+(`orderings.OBJECT_ORDERINGS`), or when an ordering restored every variable and yet the
+model's output (the inference check, a SavedModel's signatures) differs from the saved one's.
 """
 
 import logging

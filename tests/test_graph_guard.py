@@ -799,10 +799,20 @@ def swappable_for_a_write(meta_graph, directory):
     depends_on(meta_graph, "v/Assign", call_node("p", name_attr_list("Honest")))
 
 
-def test_a_function_the_optimizer_may_swap_in_is_checked(tmp_path, capsys):
+def test_no_function_the_optimizer_may_swap_in_is_imported(tmp_path):
+    """3. Unguarded, TensorFlow runs Evil in Honest's place. The part of the graph the audit
+    imports holds Honest without its interface, and no Evil: the restore runs Honest."""
     prefix = edited(tmp_path, swappable_for_a_write)
-    error = assert_refused(tmp_path, capsys, prefix, INIT_ONLY, because="WriteFile writes files")
-    assert "Evil/w: WriteFile writes files" in error
+    with tf.Graph().as_default(), tf.compat.v1.Session() as sess:
+        tf.compat.v1.train.import_meta_graph(f"{prefix}.meta")
+        sess.run("v/Assign")
+    assert written(tmp_path / "written.txt")
+    (tmp_path / "written.txt").unlink()
+    meta_graph = graph_guard.read_meta_graph(f"{prefix}.meta")
+    imported = graph_guard.importable(meta_graph).graph_def.library.function
+    assert [(f.signature.name, list(f.attr)) for f in imported] == [("Honest", [])]
+    run_restore(settings(INIT_ONLY), prefix, tmp_path / "out")
+    assert (tmp_path / "out").is_dir()
     assert not written(tmp_path / "written.txt")
 
 

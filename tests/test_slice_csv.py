@@ -123,7 +123,7 @@ def test_the_probes_figure_refuses_a_bad_file_in_one_line(tmp_path, case):
     damage(path)
     output = tmp_path / "probes.png"
     command = [sys.executable, str(PROJECT / "scripts" / "figures.py"), "probes"]
-    options = ["--checkpoint", "c", "--output", str(output), "--slices", str(path)]
+    options = ["--name", "c", "--output", str(output), "--slices", str(path)]
     result = subprocess.run(
         [*command, *options, "--values", str(tmp_path)],
         capture_output=True,

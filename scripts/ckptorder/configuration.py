@@ -144,6 +144,7 @@ def checkpoint_settings(config, entry):
         "expected": entry.get("expected", config["expected"] if built else None),
         "trust": entry.get("trust", config["trust"]),
         "model": entry.get("model"),
+        "tags": entry.get("tags"),
     }
     if built:
         return built_settings(config, entry["name"], common)
@@ -309,6 +310,10 @@ def checkpoint_problems(config, number, entry, settings):
         return f"{where}.{name}" if name in entry else name
 
     problems = [
+        f"{where}.tags: only for a SavedModel's folder, which may hold several meta graphs"
+        for _ in [1]
+        if "tags" in entry and settings["format"] != "savedmodel"
+    ] + [
         f"{key('expected')}.{ordering}: not an ordering checkpoint {settings['name']} runs "
         f"(orderings: {', '.join(settings['orderings'])})"
         for ordering in settings["expected"] or {}
@@ -319,7 +324,7 @@ def checkpoint_problems(config, number, entry, settings):
     if settings["format"] == "savedmodel":
         return problems + [
             f"{where}.{name}: not for a SavedModel's folder, which is loaded every way that"
-            " applies; give name, prefix, trust and expected"
+            " applies; give name, prefix, trust, expected and tags"
             for name in NOT_FOR_SAVEDMODELS
             if name in entry
         ]
@@ -539,7 +544,10 @@ def loading_settings(config, loaded):
 def savedmodel_step_settings(checkpoint):
     """load_savedmodel's settings for a SavedModel's folder from outside."""
     return SavedModelSettings(
-        checkpoint=checkpoint["name"], orderings=checkpoint["orderings"], trust=checkpoint["trust"]
+        checkpoint=checkpoint["name"],
+        orderings=checkpoint["orderings"],
+        trust=checkpoint["trust"],
+        tags=checkpoint["tags"],
     ).dump()
 
 

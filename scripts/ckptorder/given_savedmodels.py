@@ -11,7 +11,9 @@ load the object each key belongs to is found by its path (`object_variables`).
 The process runs with TF2's behaviour (eager); the graph-mode loads run in graphs of their own.
 """
 
+import contextlib
 import logging
+import tempfile
 import time
 from collections import deque
 from pathlib import Path
@@ -22,6 +24,7 @@ from ckptorder.graph_guard import GRAPH, Program, node_name, walk
 from ckptorder.loading import init_ops
 from ckptorder.orderings import UNINITIALIZED
 from ckptorder.tfsession import (
+    SavedModel,
     loader_tags,
     saved_meta_graph,
     session,
@@ -35,6 +38,8 @@ from ckptorder.values import state_paths, write_failure, write_graph_facts, writ
 VALUE_SUFFIX = "/.ATTRIBUTES/VARIABLE_VALUE"
 # TensorFlow's escape in an object path's names (trackable_utils.escape_local_name).
 ESCAPE = "."
+# What the loads read of a SavedModel's folder besides its saved_model.pb.
+READ_BESIDE = ("variables", "assets")
 
 
 def variables_prefix(folder):
@@ -257,7 +262,30 @@ def audit_given_savedmodel(folder, settings, threads, output):
     guard refuses what the loads run."""
     use_tf2_behavior(threads)
     folder = Path(folder)
-    meta_graph = saved_meta_graph(folder)
+    meta_graph = graph_guard.as_loaded(saved_meta_graph(folder, settings["tags"]))
+    with checked_copy(folder, meta_graph) as copy:
+        audit_loads(folder, copy, meta_graph, settings, threads, Path(output))
+
+
+@contextlib.contextmanager
+def checked_copy(folder, meta_graph):
+    """A SavedModel folder for the loads to read in place of `folder`: a saved_model.pb of
+    the one `meta_graph` the guard checks (a loader would read the file again, and pick a
+    meta graph itself), beside links to what else they read of `folder` (READ_BESIDE)."""
+    with tempfile.TemporaryDirectory(prefix="checked-") as copy:
+        copy = Path(copy)
+        saved_model = SavedModel(saved_model_schema_version=1)
+        saved_model.meta_graphs.add().CopyFrom(meta_graph)
+        (copy / "saved_model.pb").write_bytes(saved_model.SerializeToString())
+        for part in READ_BESIDE:
+            if (folder / part).exists():
+                (copy / part).symlink_to((folder / part).resolve())
+        yield copy
+
+
+def audit_loads(folder, copy, meta_graph, settings, threads, output):
+    """`audit_given_savedmodel`'s audit of the SavedModel in `folder`, loaded from its
+    `checked_copy` `copy`."""
     prefix = variables_prefix(folder)
     reader = tf.train.load_checkpoint(prefix)
     keys = variable_keys(reader)
@@ -299,12 +327,13 @@ def audit_given_savedmodel(folder, settings, threads, output):
             continue
         load = LOADS[state.split(".")[1]]
         try:
-            values = load(folder, meta_graph, mapping, keys, threads, check.runner(state))
+            values = load(copy, meta_graph, mapping, keys, threads, check.runner(state))
         except (tf.errors.OpError, ValueError, ImportError, KeyError) as error:
             # What TensorFlow raises where it cannot load a part (a Keras object without Keras).
             logging.info("%s failed: %s", state, error)
-            write_failure(paths[state], list(names.values()), tfgraph.failure(error))
-            check.failed_all(state, tfgraph.failure(error))
+            failed = tfgraph.failure(error).replace(str(copy), str(folder))
+            write_failure(paths[state], list(names.values()), failed)
+            check.failed_all(state, failed)
         else:
             named = ((names[k], value) for k, value in values.items())
             sourced = list(tfgraph.by_source(named, references))

@@ -150,7 +150,6 @@ class Program:
         self.functions = {f.signature.name: f for f in graph_def.library.function}
         self.bodies = {}
         self.calls = {}
-        self.alternates = alternates(self.functions)
 
     def body(self, function):
         """The nodes of `function`'s body, by (function, name)."""
@@ -215,28 +214,6 @@ class Program:
         return self.calls[key]
 
 
-# The attributes by which TensorFlow's optimizer (Grappler's implementation selector) may run
-# another function of the library in place of the one a node names: any function that
-# declares the same interface.
-IMPLEMENTS_ATTRIBUTES = ("api_implements", "_implements")
-
-
-def alternates(functions):
-    """Function name to the other functions of the library that declare the same interface
-    (IMPLEMENTS_ATTRIBUTES) and that TensorFlow may run in its place."""
-    by_interface = {}
-    for name, function in functions.items():
-        for attribute in IMPLEMENTS_ATTRIBUTES:
-            if attribute in function.attr:
-                interface = (attribute, function.attr[attribute].SerializeToString())
-                by_interface.setdefault(interface, []).append(name)
-    found = {}
-    for names in by_interface.values():
-        for name in names:
-            found.setdefault(name, []).extend(other for other in names if other != name)
-    return found
-
-
 def output_index(parts, node):
     """The flat output index a tensor name's parts name: `n:1` in a graph; `n:out:k` in a
     function, exact where `out` is the op's first output argument (else unknown: -2)."""
@@ -269,6 +246,15 @@ def attr_functions(value):
     return names
 
 
+def default_functions(function):
+    """The functions `function`'s signature names in its attributes' default values."""
+    names = []
+    for attribute in function.signature.attr:
+        if attribute.HasField("default_value"):
+            names += attr_functions(attribute.default_value)
+    return names
+
+
 def roots(meta_graph, fetches=(), outputs=()):
     """What the audit runs of the graph, as lists of node names: what it initialises and reads
     (every variable op, the variables' definitions and `fetches`), the Saver's restore op
@@ -293,9 +279,8 @@ def clean(names):
 
 def walk(program, names, functions=()):
     """Every node the named graph nodes and `functions` reach through data and control inputs
-    and the functions any node names (a function's whole body, and those of the functions
-    TensorFlow may run in its place: `alternates`), breadth first: node to the node it was
-    reached from (None for a root). Names not in the graph are left out."""
+    and the functions any node names (a function's whole body), breadth first: node to the
+    node it was reached from (None for a root). Names not in the graph are left out."""
     reached = {}
     queue = deque()
     called = set()
@@ -312,10 +297,7 @@ def walk(program, names, functions=()):
             if function in called or function not in program.functions:
                 continue
             called.add(function)
-            names.extend(program.alternates.get(function, ()))
-            for default in program.functions[function].signature.attr:
-                if default.HasField("default_value"):
-                    names.extend(attr_functions(default.default_value))
+            names.extend(default_functions(program.functions[function]))
             for inner in program.body(function):
                 visit(inner, parent)
 
@@ -369,7 +351,7 @@ def importable(meta_graph, fetches=(), outputs=(), collections=IMPORTED_COLLECTI
             kept.attr.pop("_output_shapes", None)
     for function in meta_graph.graph_def.library.function:
         if function.signature.name in functions:
-            part.graph_def.library.function.add().CopyFrom(function)
+            without_interfaces(part.graph_def.library.function.add(), function)
     # The variables collection's entries only: what another lists outside it (a local
     # variable) may refer to ops that are not imported.
     kept_collections = {
@@ -383,6 +365,60 @@ def importable(meta_graph, fetches=(), outputs=(), collections=IMPORTED_COLLECTI
         if kept:
             part.collection_def[key].bytes_list.value.extend(kept)
     return part
+
+
+# The attributes by which TensorFlow's optimizer (Grappler's implementation selector) may run
+# another function of the library in place of the one a node names: any function that
+# declares the same interface. The audit hands TensorFlow no function that declares one.
+IMPLEMENTS_ATTRIBUTES = ("api_implements", "_implements", "api_preferred_device")
+
+
+def without_interfaces(kept, function):
+    """Copy `function` into `kept` (a FunctionDef) without IMPLEMENTS_ATTRIBUTES."""
+    kept.CopyFrom(function)
+    for attribute in IMPLEMENTS_ATTRIBUTES:
+        kept.attr.pop(attribute, None)
+
+
+def as_loaded(meta_graph):
+    """A copy of a SavedModel's `meta_graph` as the audit checks it and hands it to
+    TensorFlow's loaders: its library holds only the functions that the graph and the object
+    graph name (`named_functions`), none declaring an interface (`without_interfaces`), so
+    that no function the guard did not check can run."""
+    program = Program(meta_graph.graph_def)
+    library = meta_graph.graph_def.library
+    gradients = {g.function_name: g.gradient_func for g in library.gradient}
+    registered = [g.gradient_func for g in library.registered_gradients]
+    kept = named_functions(program, object_graph_names(meta_graph) + registered, gradients)
+    loaded = tf.compat.v1.MetaGraphDef()
+    loaded.CopyFrom(meta_graph)
+    del loaded.graph_def.library.function[:]
+    for function in library.function:
+        if function.signature.name in kept:
+            without_interfaces(loaded.graph_def.library.function.add(), function)
+    del loaded.graph_def.library.gradient[:]
+    loaded.graph_def.library.gradient.extend(g for g in library.gradient if g.function_name in kept)
+    return loaded
+
+
+def named_functions(program, functions, gradients):
+    """The names of the library's functions that the graph's nodes or `functions` name, and
+    those these name in turn (in their bodies, their attributes' defaults and `gradients`:
+    function to its gradient's), at any depth."""
+    names = deque(functions)
+    for key in program.nodes:
+        names.extend(program.called(key))
+    found = set()
+    while names:
+        function = names.popleft()
+        if function in found or function not in program.functions:
+            continue
+        found.add(function)
+        names.extend(default_functions(program.functions[function]))
+        names.extend([gradients[function]] if function in gradients else [])
+        for inner in program.body(function):
+            names.extend(program.called(inner))
+    return found
 
 
 def refusals(
@@ -1052,6 +1088,15 @@ def object_graph_functions(meta_graph):
             ids += [saveable.save_function, saveable.restore_function]
         names += [name for i in ids for name in concrete_functions(objects, i)]
     return list(dict.fromkeys(names))
+
+
+def object_graph_names(meta_graph):
+    """Every function a SavedModel's object graph names (tf.saved_model.load loads each)."""
+    objects = meta_graph.object_graph_def
+    names = list(objects.concrete_functions)
+    for node_id in range(len(objects.nodes)):
+        names += concrete_functions(objects, node_id)
+    return names
 
 
 def signature_functions(meta_graph):

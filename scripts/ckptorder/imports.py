@@ -4,6 +4,7 @@ inputs of the step's rule, so that editing one reruns the step (Snakemake's own 
 does not look into scripts run from `shell:`)."""
 
 import ast
+import functools
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
@@ -24,8 +25,11 @@ def imported_modules(script, by_name=()):
     return sorted([PACKAGE / "__init__.py", *found]) if found else []
 
 
+@functools.cache
 def _imported_names(path):
-    """Names of this package's modules that `path` may import (the file decides which exist)."""
+    """Names of this package's modules that `path` may import (the file decides which exist),
+    each file read once per process: every rule asks about the modules its script shares."""
+    names = []
     for node in ast.walk(ast.parse(Path(path).read_text())):
         if isinstance(node, ast.Import):
             dotted = [alias.name for alias in node.names]
@@ -36,7 +40,8 @@ def _imported_names(path):
         for name in dotted:
             package, _, module = name.partition(".")
             if package == PACKAGE.name and module:
-                yield module.partition(".")[0]
+                names.append(module.partition(".")[0])
+    return tuple(names)
 
 
 def model_files(path):

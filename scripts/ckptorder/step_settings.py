@@ -102,6 +102,9 @@ class SavedModelSettings(StepSettings):
         f"a list of {', '.join(orderings.GIVEN_SAVEDMODEL.orderings)}: KIND.LOAD, one kind"
     )
     trust: bool = setting("load it even where the guard refuses it (else every load fails)")
+    tags: list = setting(
+        "the tag set of the meta graph to load; null for the one tagged serve, or the only one"
+    )
 
 
 @dataclasses.dataclass(frozen=True)

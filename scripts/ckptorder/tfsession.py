@@ -157,11 +157,12 @@ def op_def(op):
 SERVE_TAGS = ("serve",)
 
 
-def saved_meta_graph(folder):
-    """The MetaGraphDef of a SavedModel folder that its loaders load, read without loading it:
-    the first tagged SERVE_TAGS, as TensorFlow's loaders pick it, else the only one (loaded by
-    its own tags: `loader_tags`). Raises ValueError for a file that is no SavedModel, and for
-    one with no meta graph, or several and none tagged SERVE_TAGS."""
+def saved_meta_graph(folder, tags=None):
+    """The MetaGraphDef of a SavedModel folder that its loaders load given `tags`, read
+    without loading it: the first of that tag set, as TensorFlow's loaders pick it; with no
+    `tags`, the first tagged SERVE_TAGS, else the only one (loaded by its own tags:
+    `loader_tags`). Raises ValueError for a file that is no SavedModel, and for one with no
+    meta graph of those tags, or several and none tagged SERVE_TAGS."""
     path = Path(folder) / "saved_model.pb"
     saved_model = SavedModel()
     try:
@@ -170,19 +171,21 @@ def saved_meta_graph(folder):
         raise ValueError(f"{path}: not a SavedModel (damaged, truncated or another file)") from None
     graphs = saved_model.meta_graphs
     for meta_graph in graphs:
-        if set(meta_graph.meta_info_def.tags) == set(SERVE_TAGS):
+        if set(meta_graph.meta_info_def.tags) == set(tags or SERVE_TAGS):
             return meta_graph
-    if len(graphs) == 1:
+    if len(graphs) == 1 and not tags:
         return graphs[0]
     found = "; ".join(",".join(m.meta_info_def.tags) or "no tag" for m in graphs)
-    raise ValueError(
-        f"{path}: "
-        + (
-            f"{len(graphs)} meta graphs and none tagged {','.join(SERVE_TAGS)}, which of them"
-            f" to load is ambiguous (its tag sets: {found})"
-            if graphs
-            else "it holds no meta graph"
+    if not graphs:
+        raise ValueError(f"{path}: it holds no meta graph")
+    if tags:
+        raise ValueError(
+            f"{path}: no meta graph tagged {','.join(tags)}, the entry's tags (its tag sets:"
+            f" {found})"
         )
+    raise ValueError(
+        f"{path}: {len(graphs)} meta graphs and none tagged {','.join(SERVE_TAGS)}: give the"
+        f" entry's tags, the tag set of the one to load (its tag sets: {found})"
     )
 
 
