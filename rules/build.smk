@@ -1,6 +1,7 @@
 rule build:
     input:
         **code("build"),
+        settings=settings_file("build", "build", configuration.build_settings(config)),
     output:
         checkpoint=BUILT_FILES,
         state="results/checkpoint/checkpoint",
@@ -17,10 +18,9 @@ rule build:
         mem_mb=sandbox.memory_mb(network.checkpoint_mb(config["model"]["extra_layers"])),
         runtime=config["time_limit"],
     params:
-        settings=configuration.build_settings(config),
         prefix=lambda wildcards, output: prefix_of(output.checkpoint[0]),
     shell:
         logged(
-            "python {input.script} --settings {params.settings:q} --checkpoint {params.prefix}"
+            "python {input.script} --settings @{input.settings:q} --checkpoint {params.prefix}"
             " --inference {output.inference} --time-limit {resources.runtime}"
         )

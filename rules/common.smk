@@ -9,6 +9,7 @@ import time
 sys.path.insert(0, f"{workflow.basedir}/scripts")
 
 from ckptorder import checkpoint_files, configuration, network, orderings, sandbox
+from ckptorder.atomic import write_if_changed
 from ckptorder.imports import imported_modules, model_files
 from ckptorder.snakemake_fixes import cancel_rescheduling_timers, handle_sigterm_in_a_thread
 
@@ -123,6 +124,14 @@ def code(step):
         "script": script,
         "modules": [os.path.relpath(module, workflow.basedir) for module in modules],
     }
+
+
+def settings_file(step, name, settings):
+    """A job's settings (`settings`, JSON text) in a file of its own, an input of the job:
+    results/settings/STEP/NAME.json, written when the workflow loads only where they changed,
+    so that a change reruns the job (Snakemake's reason names the file: one short line, where
+    a param would print the whole text) and nothing else does."""
+    return write_if_changed(f"results/settings/{step}/{name}.json", settings)
 
 
 def logged(command):

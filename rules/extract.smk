@@ -2,6 +2,11 @@ rule extract:
     input:
         **code("extract"),
         values=values_folder("{source}"),
+        settings=lambda wildcards: settings_file(
+            "extract",
+            wildcards.source,
+            configuration.extract_settings(CHECKPOINTS[wildcards.source]),
+        ),
     output:
         slices_file("{source}"),
     log:
@@ -11,10 +16,8 @@ rule extract:
     conda:
         "../envs/pipeline.yaml"
     threads: 1
-    params:
-        settings=lambda wildcards: configuration.extract_settings(CHECKPOINTS[wildcards.source]),
     shell:
         logged(
-            "python {input.script} --values {input.values} --settings {params.settings:q}"
+            "python {input.script} --values {input.values} --settings @{input.settings:q}"
             " --output {output}"
         )

@@ -8,6 +8,11 @@ rule export:
     input:
         **code("export"),
         checkpoint=BUILT_FILES,
+        settings=lambda wildcards: settings_file(
+            "export",
+            wildcards.format,
+            configuration.export_settings(config, EXPORTED[wildcards.format]),
+        ),
     output:
         directory(exported_folder("{format}")),
     log:
@@ -21,11 +26,10 @@ rule export:
         mem_mb=reading_mb,
         runtime=config["time_limit"],
     params:
-        settings=lambda wildcards: configuration.export_settings(config, EXPORTED[wildcards.format]),
         prefix=lambda wildcards, input: prefix_of(input.checkpoint[0]),
     shell:
         logged(
-            "python {input.script} --settings {params.settings:q} --checkpoint {params.prefix}"
+            "python {input.script} --settings @{input.settings:q} --checkpoint {params.prefix}"
             " --output {output} --threads {threads} --time-limit {resources.runtime}"
         )
 
@@ -36,6 +40,11 @@ rule load:
         checkpoint=BUILT_FILES,
         inference=INFERENCE_REFERENCE,
         exported=lambda wildcards: exported_folder(CHECKPOINTS[wildcards.loaded]["format"]),
+        settings=lambda wildcards: settings_file(
+            "load",
+            wildcards.loaded,
+            configuration.loading_settings(config, CHECKPOINTS[wildcards.loaded]),
+        ),
     output:
         directory(values_folder("{loaded}")),
     log:
@@ -50,13 +59,10 @@ rule load:
         mem_mb=reading_mb,
         runtime=config["time_limit"],
     params:
-        settings=lambda wildcards: configuration.loading_settings(
-            config, CHECKPOINTS[wildcards.loaded]
-        ),
         prefix=lambda wildcards, input: prefix_of(input.checkpoint[0]),
     shell:
         logged(
-            "python {input.script} --settings {params.settings:q} --exported {input.exported}"
+            "python {input.script} --settings @{input.settings:q} --exported {input.exported}"
             " --checkpoint {params.prefix} --inference {input.inference} --output {output}"
             " --threads {threads} --time-limit {resources.runtime}"
         )
@@ -66,6 +72,11 @@ rule load_savedmodel:
     input:
         unpack(savedmodel_files),
         **code("load_savedmodel"),
+        settings=lambda wildcards: settings_file(
+            "load_savedmodel",
+            wildcards.given,
+            configuration.savedmodel_step_settings(CHECKPOINTS[wildcards.given]),
+        ),
     output:
         directory(values_folder("{given}")),
     log:
@@ -79,15 +90,12 @@ rule load_savedmodel:
         mem_mb=reading_mb,
         runtime=config["time_limit"],
     params:
-        settings=lambda wildcards: configuration.savedmodel_step_settings(
-            CHECKPOINTS[wildcards.given]
-        ),
         folder=lambda wildcards: CHECKPOINTS[wildcards.given]["prefix"],
         sandbox=config["sandbox"],
     shell:
         logged(
             confined(
-                "python {input.script} --settings {params.settings:q} --savedmodel {params.folder:q}"
+                "python {input.script} --settings @{input.settings:q} --savedmodel {params.folder:q}"
                 " --output {output} --threads {threads} --time-limit {resources.runtime}"
             )
         )
@@ -97,6 +105,11 @@ rule load_object_checkpoint:
     input:
         unpack(object_checkpoint_files),
         **code("load_object_checkpoint"),
+        settings=lambda wildcards: settings_file(
+            "load_object_checkpoint",
+            wildcards.objects,
+            configuration.object_checkpoint_step_settings(CHECKPOINTS[wildcards.objects]),
+        ),
     output:
         directory(values_folder("{objects}")),
     log:
@@ -110,15 +123,12 @@ rule load_object_checkpoint:
         mem_mb=reading_mb,
         runtime=config["time_limit"],
     params:
-        settings=lambda wildcards: configuration.object_checkpoint_step_settings(
-            CHECKPOINTS[wildcards.objects]
-        ),
         prefix=lambda wildcards: CHECKPOINTS[wildcards.objects]["prefix"],
         sandbox=config["sandbox"],
     shell:
         logged(
             confined(
-                "python {input.script} --settings {params.settings:q} --checkpoint {params.prefix:q}"
+                "python {input.script} --settings @{input.settings:q} --checkpoint {params.prefix:q}"
                 " --output {output} --threads {threads} --time-limit {resources.runtime}"
             )
         )

@@ -3,6 +3,7 @@ rule report:
         **code("report"),
         slices=[slices_file(name) for name in CHECKPOINTS],
         values=[values_folder(name) for name in CHECKPOINTS],
+        settings=settings_file("report", "report", configuration.report_settings(config)),
     output:
         report=report("results/report.csv", caption="../report/report_csv.rst", category="Tables"),
         variables=report(
@@ -25,11 +26,9 @@ rule report:
     conda:
         "../envs/pipeline.yaml"
     threads: 1
-    params:
-        settings=configuration.report_settings(config),
     shell:
         logged(
-            "python {input.script} --settings {params.settings:q} --slices {input.slices}"
+            "python {input.script} --settings @{input.settings:q} --slices {input.slices}"
             " --values {input.values} --report {output.report} --variables {output.variables}"
             " --compatibility {output.compatibility} --trajectory {output.trajectory}"
             " --inference {output.inference}"

@@ -4,6 +4,11 @@ checkpoint names:
     input:
         unpack(checkpoint_files_of),
         **code("names"),
+        settings=lambda wildcards: settings_file(
+            "names",
+            wildcards.checkpoint,
+            configuration.names_settings(CHECKPOINTS[wildcards.checkpoint]),
+        ),
     output:
         names_file("{checkpoint}"),
     log:
@@ -16,13 +21,12 @@ checkpoint names:
     resources:
         mem_mb=reading_mb,
     params:
-        settings=lambda wildcards: configuration.names_settings(CHECKPOINTS[wildcards.checkpoint]),
         prefix=lambda wildcards, input: prefix_of(input.index),
         sandbox=config["sandbox"],
     shell:
         logged(
             confined(
-                "python {input.script} --settings {params.settings:q} --checkpoint {params.prefix:q}"
+                "python {input.script} --settings @{input.settings:q} --checkpoint {params.prefix:q}"
                 " --graph {input.graph:q} --output {output}"
             )
         )
@@ -32,6 +36,11 @@ rule restore:
     input:
         unpack(checkpoint_inputs),
         **code("restore"),
+        settings=lambda wildcards: settings_file(
+            "restore",
+            wildcards.checkpoint,
+            configuration.restore_settings(CHECKPOINTS[wildcards.checkpoint]),
+        ),
     output:
         directory(values_folder("{checkpoint}")),
     log:
@@ -45,7 +54,6 @@ rule restore:
         mem_mb=reading_mb,
         runtime=config["time_limit"],
     params:
-        settings=lambda wildcards: configuration.restore_settings(CHECKPOINTS[wildcards.checkpoint]),
         # From the entry, not the input: a dry run formats the command before the names
         # checkpoint has run, when this rule's inputs are not known yet.
         prefix=lambda wildcards: CHECKPOINTS[wildcards.checkpoint]["prefix"],
@@ -55,7 +63,7 @@ rule restore:
     shell:
         logged(
             confined(
-                "python {input.script} --settings {params.settings:q} --checkpoint {params.prefix:q}"
+                "python {input.script} --settings @{input.settings:q} --checkpoint {params.prefix:q}"
                 " --graph {params.graph:q} {params.inference} --output {output} --threads {threads}"
                 " --time-limit {resources.runtime}"
             )

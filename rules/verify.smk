@@ -5,6 +5,7 @@ rule verify:
         variables="results/variables.csv",
         inference="results/inference.csv",
         compatibility="results/compatibility.csv",
+        settings=settings_file("verify", "verify", configuration.verify_settings(config)),
     output:
         VERIFIED,
     log:
@@ -14,11 +15,9 @@ rule verify:
     conda:
         "../envs/pipeline.yaml"
     threads: 1
-    params:
-        settings=configuration.verify_settings(config),
     shell:
         logged(
-            "python {input.script} --settings {params.settings:q} --report {input.report}"
+            "python {input.script} --settings @{input.settings:q} --report {input.report}"
             " --variables {input.variables} --inference {input.inference}"
             " --compatibility {input.compatibility} --output {output}"
         )

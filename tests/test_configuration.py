@@ -2,11 +2,13 @@
 good config made whole; each step's settings what its script takes."""
 
 import json
+import os
 
 import pytest
 import yaml
 
 from ckptorder import checkpoint_files, configuration, orderings, step_settings
+from ckptorder.atomic import write_if_changed
 from ckptorder.cli import load_settings
 from conftest import PROJECT, project_config
 
@@ -239,8 +241,27 @@ def test_a_setting_the_step_does_not_take_fails_when_the_snakefile_loads(config)
         configuration.build_settings({**config, "train": {**config["train"], "momentum": 0.9}})
 
 
+def test_settings_in_a_file_are_read_from_it_and_a_bad_one_is_one_line(config, tmp_path):
+    """The rules give each step its settings in a file (@PATH), rewritten only where they
+    change: its time then stays, and the job does not rerun."""
+    text = configuration.build_settings(config)
+    path = tmp_path / "settings" / "build.json"
+    assert write_if_changed(path, text) == path
+    written = path.stat().st_mtime_ns
+    os.utime(path, ns=(written - 10**9, written - 10**9))
+    write_if_changed(path, text)
+    assert path.stat().st_mtime_ns == written - 10**9
+    assert load_settings(f"@{path}", step_settings.BuildSettings) == json.loads(text)
+    with pytest.raises(ValueError, match=f"^--settings {tmp_path}/none.json: No such file"):
+        load_settings(f"@{tmp_path}/none.json", step_settings.BuildSettings)
+    path.write_text("{")
+    with pytest.raises(ValueError, match=f"^{path} is not valid JSON"):
+        load_settings(f"@{path}", step_settings.BuildSettings)
+
+
 def test_settings_are_one_value_with_sorted_keys(config):
-    """Snakemake compares params by value: the same settings must give the same text."""
+    """The same settings must give the same text: the file holding them is rewritten, and its
+    job rerun, only where the text changes."""
     shuffled = {key: config[key] for key in reversed(list(config))}
     assert configuration.report_settings(shuffled) == configuration.report_settings(config)
 

@@ -198,6 +198,11 @@ RUNS_CHECKED = {
 }
 
 
+# The longest a job's reason may be: a settings change names the job's settings file (a
+# param would print the whole settings text, over 20,000 characters for the report).
+REASON_WIDTH = 600
+
+
 def planned_jobs(output):
     """Jobs per rule from the "Job stats" table of a dry run ("all" left out)."""
     if "Nothing to be done" in output:
@@ -215,6 +220,8 @@ def test_a_change_reruns_exactly_what_it_touches(pipeline, tmp_path, case):
     env = {**os.environ, **(change(workdir) or {})}
     dry = snakemake(workdir, "--cores", "4", "--dry-run", env=env)
     assert planned_jobs(dry.stdout + dry.stderr) == expected
+    reasons = [line for line in (dry.stdout + dry.stderr).splitlines() if "reason:" in line]
+    assert all(len(line) <= REASON_WIDTH for line in reasons), max(reasons, key=len)
     if case not in RUNS_CHECKED:
         return
     run = snakemake(workdir, "--cores", "4", env=env)

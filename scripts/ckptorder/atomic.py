@@ -65,6 +65,17 @@ def write_text(path, text):
         temporary.write_text(text, encoding="utf-8")
 
 
+def write_if_changed(path, text):
+    """`write_text`, unless `path` holds `text` already (its time then stays). Returns `path`."""
+    try:
+        same = Path(path).read_text(encoding="utf-8") == text
+    except OSError:
+        same = False
+    if not same:
+        write_text(path, text)
+    return path
+
+
 def read_complete_text(path):
     """The text of `path`, refused when its last line is incomplete: the file was cut short."""
     text = Path(path).read_text(encoding="utf-8")

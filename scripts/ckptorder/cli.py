@@ -10,6 +10,7 @@ import logging
 import os
 import sys
 import threading
+from pathlib import Path
 
 from ckptorder import sandbox
 from ckptorder.atomic import discard_unfinished
@@ -95,13 +96,14 @@ def confined(args, work, outputs, reads):
 
 def add_settings_argument(parser, settings):
     """The `--settings` option every step takes: one JSON object holding exactly the keys of
-    the step's `settings` class (`step_settings.py`; config.yaml's values reach it this way)."""
+    the step's `settings` class (`step_settings.py`; config.yaml's values reach it this way,
+    in a file: @PATH)."""
     keys = settings.meanings()
     described = "; ".join(f"{key}: {meaning}" for key, meaning in keys.items())
     parser.add_argument(
         "--settings",
         required=True,
-        help=f"JSON object with the keys {', '.join(keys)} ({described})",
+        help=f"JSON object, or @FILE holding one, with the keys {', '.join(keys)} ({described})",
     )
 
 
@@ -121,15 +123,22 @@ def implementation(reference):
 
 
 def load_settings(text, settings):
-    """The JSON object `text`, which must hold exactly the keys of the step's `settings` class.
-    Raises ValueError."""
+    """The JSON object `text` is, or that the file @PATH holds, which must hold exactly the
+    keys of the step's `settings` class. Raises ValueError."""
     keys = settings.meanings()
+    where = "--settings"
+    if text.startswith("@"):
+        where = text[1:]
+        try:
+            text = Path(where).read_text(encoding="utf-8")
+        except OSError as error:
+            raise ValueError(f"--settings {where}: {error.strerror}") from None
     try:
         given = json.loads(text)
     except json.JSONDecodeError as error:
-        raise ValueError(f"--settings is not valid JSON: {error}") from None
+        raise ValueError(f"{where} is not valid JSON: {error}") from None
     if not isinstance(given, dict):
-        raise ValueError("--settings must be a JSON object")
+        raise ValueError(f"{where} must be a JSON object")
     if GUARD_OFF_FOR_TESTS and "trust" in given:
         given["trust"] = True
     unknown, missing = sorted(set(given) - set(keys)), [k for k in keys if k not in given]
@@ -139,7 +148,7 @@ def load_settings(text, settings):
     if missing:
         wrong.append(f"no {', '.join(missing)}")
     if wrong:
-        raise ValueError(f"--settings has {' and '.join(wrong)}; it takes: {', '.join(keys)}")
+        raise ValueError(f"{where} has {' and '.join(wrong)}; it takes: {', '.join(keys)}")
     return given
 
 
