@@ -1,6 +1,6 @@
 """The guard's cost on training graphs of growing size: time and peak memory of checking
-what the audit would import of a `.meta` file (`graph_guard.refusals`, with the checkpoint's
-budget) and of cutting out that part (`graph_guard.importable`), from the parsed file.
+what the audit would import of a `.meta` file (`checks.refusals`, with the checkpoint's
+budget) and of cutting out that part (`importing.importable`), from the parsed file.
 
     python bench/guard.py                   # 25,000, 50,000 and 100,000 nodes, each kind
     python bench/guard.py --nodes 1000 2000
@@ -24,7 +24,8 @@ from pathlib import Path
 import commands  # noqa: F401  first: it puts scripts/ on the path
 
 # isort: split
-from ckptorder import graph_guard, graph_sizes, tfgraph
+from ckptorder import tfgraph
+from ckptorder.guard import checks, graph_sizes, importing
 from ckptorder.tfsession import session, tf
 
 WIDTH = 4
@@ -83,17 +84,17 @@ def chain_graph(directory, nodes):
 
 
 def measure(path, budget, repeat):
-    meta_graph = graph_guard.read_meta_graph(path)
+    meta_graph = importing.read_meta_graph(path)
     seconds = []
     for _ in range(repeat):
         started = time.perf_counter()
-        refused = graph_guard.refusals(meta_graph, budget=budget)
-        part = graph_guard.importable(meta_graph)
+        refused = checks.refusals(meta_graph, budget=budget)
+        part = importing.importable(meta_graph)
         seconds.append(time.perf_counter() - started)
     assert refused == [], refused[:3]
     tracemalloc.start()
-    graph_guard.refusals(meta_graph, budget=budget)
-    graph_guard.importable(meta_graph)
+    checks.refusals(meta_graph, budget=budget)
+    importing.importable(meta_graph)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     return {

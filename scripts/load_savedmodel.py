@@ -9,7 +9,7 @@ or a TF2 object's path), `initial.npz` (what the graph's initializers give; none
 SavedModel), one `KIND.LOAD.npz` per load, `graph.json` and `inference.json` (each serving
 signature's outputs after each load, `ckptorder/signatures.py`). A load that raises records
 TensorFlow's error, and the other loads still run. Before any load, the guard
-(`ckptorder/graph_guard.py`) checks what the loads run of its graph (the restore and the init
+(`ckptorder/guard/`) checks what the loads run of its graph (the restore and the init
 op, in any function at any depth) and refuses an op they do not need; then every load fails,
 refused, unless the settings trust the SavedModel.
 """

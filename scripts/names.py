@@ -86,10 +86,11 @@ def main(argv=None):
         require_files(args.checkpoint, graph)
 
     def check(outputs):
-        from ckptorder import graph_guard, tfgraph  # TensorFlow, once the arguments are checked
+        from ckptorder import tfgraph  # TensorFlow, once the arguments are checked
+        from ckptorder.guard import importing
 
         keys = tfgraph.checkpoint_keys(args.checkpoint)
-        variables = tfgraph.graph_variables(graph_guard.read_meta_graph(graph))
+        variables = tfgraph.graph_variables(importing.read_meta_graph(graph))
         shapes = {name: shape for name, (shape, _) in variables.items()}
         problems = name_problems(settings, shapes, keys)
         if problems:

@@ -13,7 +13,7 @@ still run.
 
 Only the part of the graph the orderings need is imported (the variables, their
 initializers and reads, the Saver's restore op and what they reach), and before it is, the
-guard (`ckptorder/graph_guard.py`) checks that part and refuses an op that initialising and
+guard (`ckptorder/guard/`) checks that part and refuses an op that initialising and
 restoring do not need, or an allocation over a budget tied to the checkpoint's size, unless
 the settings trust the graph. With --time-limit, the step stops after that many minutes.
 """

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ckptorder import graph_guard, graph_sizes, network, orderings, tfgraph
+from ckptorder import initializer_facts, network, orderings, tfgraph
+from ckptorder.guard import checks, graph_sizes, importing, op_table
 from ckptorder.tfsession import session, tf
 from ckptorder.values import Values
 from conftest import run_restore, run_script
@@ -232,7 +233,7 @@ def edited(directory, edit):
     (taking the MetaGraphDef and `directory`) changes it. Returns the prefix."""
     directory.mkdir(exist_ok=True)
     prefix = crafted(directory, honest)
-    meta_graph = graph_guard.read_meta_graph(f"{prefix}.meta")
+    meta_graph = importing.read_meta_graph(f"{prefix}.meta")
     edit(meta_graph, directory)
     Path(f"{prefix}.meta").write_bytes(meta_graph.SerializeToString())
     return prefix
@@ -311,12 +312,12 @@ def undeclared_placeholder(meta_graph, _):
 def test_recursion_and_unresolved_attributes_are_refused(tmp_path):
     """A function that calls itself (TensorFlow would instantiate it without end) and an
     attribute placeholder its function does not declare (nothing could say what it runs)."""
-    found = graph_guard.refusals(
-        graph_guard.read_meta_graph(f"{edited(tmp_path / 'r', recursive_function)}.meta")
+    found = checks.refusals(
+        importing.read_meta_graph(f"{edited(tmp_path / 'r', recursive_function)}.meta")
     )
     assert found == ["Again: calls itself, through Again"]
-    found = graph_guard.refusals(
-        graph_guard.read_meta_graph(f"{edited(tmp_path / 'u', undeclared_placeholder)}.meta")
+    found = checks.refusals(
+        importing.read_meta_graph(f"{edited(tmp_path / 'u', undeclared_placeholder)}.meta")
     )
     assert found == [
         "v/Assign <- p <- Outer/call: StatefulPartitionedCall names attribute(s) h its"
@@ -341,7 +342,7 @@ def restore_reading_another_checkpoint(meta_graph, directory):
 def test_a_restore_of_another_checkpoint_through_the_fed_node_is_refused(tmp_path, capsys):
     prefix = edited(tmp_path, restore_reading_another_checkpoint)
     assert_refused(tmp_path, capsys, prefix, RESTORE_ONLY, because="fn: IdentityN is fed")
-    found = graph_guard.refusals(graph_guard.read_meta_graph(f"{prefix}.meta"))
+    found = checks.refusals(importing.read_meta_graph(f"{prefix}.meta"))
     assert any(
         line.endswith("RestoreV2: RestoreV2 reads a checkpoint other than the one restored")
         for line in found
@@ -388,8 +389,8 @@ def test_import_runs_only_the_checked_part_of_a_graph(tmp_path):
     with tf.Graph().as_default() as graph:
         tf.compat.v1.train.import_meta_graph(f"{prefix}.meta")
         assert graph.get_tensor_by_name("dangling:0").shape == (4, 1)  # the file's bytes
-    meta_graph = graph_guard.read_meta_graph(f"{prefix}.meta")
-    imported = {node.op for node in graph_guard.importable(meta_graph).graph_def.node}
+    meta_graph = importing.read_meta_graph(f"{prefix}.meta")
+    imported = {node.op for node in importing.importable(meta_graph).graph_def.node}
     assert "ReadFile" not in imported and "Reshape" not in imported
     output = run_restore(settings(RESTORE_ONLY, INIT_ONLY), prefix, tmp_path / "out")
     assert (output / "initial.npz").exists()
@@ -409,7 +410,7 @@ def test_a_read_on_the_checked_part_is_refused_without_importing_it(tmp_path):
     for url in (str(local), "gs://bucket/shape.bin"):
         path = next(n for n in meta_graph.graph_def.node if n.name == "path")
         path.attr["value"].tensor.string_val[:] = [url.encode()]
-        found = graph_guard.refusals(meta_graph)
+        found = checks.refusals(meta_graph)
         assert any(line.endswith("ReadFile: ReadFile reads files") for line in found), found
 
 
@@ -550,7 +551,7 @@ def test_more_crafted_graphs_are_refused(case):
     for change in edit:
         change(meta_graph)
     budget = graph_sizes.Budget(tensor=2**26, total=2**26)
-    (first, *_) = graph_guard.refusals(meta_graph, budget=budget)
+    (first, *_) = checks.refusals(meta_graph, budget=budget)
     assert expected in first
 
 
@@ -571,15 +572,15 @@ def test_a_trusted_allocation_takes_what_it_asks_for(tmp_path):
 
 def test_the_message_names_the_path_to_the_op(tmp_path):
     prefix = crafted(tmp_path, lambda: write_in_initializer(tmp_path / "written.txt"))
-    meta_graph = graph_guard.read_meta_graph(prefix + ".meta")
-    found = graph_guard.refusals(meta_graph)
+    meta_graph = importing.read_meta_graph(prefix + ".meta")
+    found = checks.refusals(meta_graph)
     assert found == ["Identity <- zeros <- WriteFile: WriteFile writes files"]
 
 
 def test_a_function_is_named_in_the_path(tmp_path):
     prefix = crafted(tmp_path, lambda: write_in_function_of_function(tmp_path / "w.txt"))
-    meta_graph = graph_guard.read_meta_graph(prefix + ".meta")
-    (found,) = graph_guard.refusals(meta_graph)
+    meta_graph = importing.read_meta_graph(prefix + ".meta")
+    (found,) = checks.refusals(meta_graph)
     assert "StatefulPartitionedCall <- " in found
     assert found.endswith("/WriteFile: WriteFile writes files")
 
@@ -594,8 +595,8 @@ def test_a_restore_of_another_checkpoint_in_an_initializer_is_refused(tmp_path):
         )[0]
         tf.compat.v1.get_variable("v", initializer=tf.reshape(value, [2, 2]))
 
-    meta_graph = graph_guard.read_meta_graph(crafted(tmp_path, restore_own_prefix) + ".meta")
-    (found,) = graph_guard.refusals(meta_graph)
+    meta_graph = importing.read_meta_graph(crafted(tmp_path, restore_own_prefix) + ".meta")
+    (found,) = checks.refusals(meta_graph)
     assert found.endswith("RestoreV2: RestoreV2 reads a checkpoint other than the one restored")
 
 
@@ -626,9 +627,9 @@ def honest_graph(directory, make):
         with session(tf.compat.v1.get_default_graph(), 1) as sess:
             sess.run(tf.compat.v1.global_variables_initializer())
             saver.save(sess, str(directory / "model.ckpt"))
-    meta_graph = graph_guard.read_meta_graph(directory / "model.ckpt.meta")
+    meta_graph = importing.read_meta_graph(directory / "model.ckpt.meta")
     budget = graph_sizes.budget(tfgraph.checkpoint_keys(str(directory / "model.ckpt")))
-    return graph_guard.refusals(meta_graph, budget=budget)
+    return checks.refusals(meta_graph, budget=budget)
 
 
 def dense_with_resource_variables():
@@ -714,7 +715,7 @@ def seed_refusals(built, meta_graph):
     """The guard's refusals of the seed's graph as restore checks it, with the inference
     check's forward pass."""
     prefix = str(built / "ckpt" / "model.ckpt")
-    return graph_guard.refusals(
+    return checks.refusals(
         meta_graph,
         outputs=["conv_3/BiasAdd:0"],
         fed_shapes={network.INPUT: (4, *network.INPUT_SHAPE[1:])},
@@ -723,7 +724,7 @@ def seed_refusals(built, meta_graph):
 
 
 def test_the_seed_model_passes(built):
-    meta_graph = graph_guard.read_meta_graph(built / "ckpt" / "model.ckpt.meta")
+    meta_graph = importing.read_meta_graph(built / "ckpt" / "model.ckpt.meta")
     assert seed_refusals(built, meta_graph) == []
 
 
@@ -736,8 +737,8 @@ def test_the_inference_checks_forward_pass_is_guarded_too(built, tmp_path):
         write = tf.io.write_file(str(tmp_path / "written.txt"), "x", name="crafted_write")
         graph.get_operation_by_name("conv_3/BiasAdd")._add_control_input(write)
         tf.compat.v1.train.export_meta_graph(str(meta))
-    meta_graph = graph_guard.read_meta_graph(meta)
-    assert graph_guard.refusals(meta_graph) == []
+    meta_graph = importing.read_meta_graph(meta)
+    assert checks.refusals(meta_graph) == []
     (found,) = seed_refusals(built, meta_graph)
     assert found == "conv_3/BiasAdd <- crafted_write: WriteFile writes files"
 
@@ -751,7 +752,7 @@ def test_an_initializer_that_draws_no_random_number_is_constant():
         tf.compat.v1.Variable(tf.random.stateless_uniform([3], seed=[1, 2]), name="stateless")
         tf.compat.v1.Variable(tf.fill([3], 2.0) * 3.0, name="computed")
         meta_graph = tf.compat.v1.train.export_meta_graph(graph=graph)
-    assert graph_guard.constant_initializers(meta_graph) == ["computed", "zeros"]
+    assert initializer_facts.constant_initializers(meta_graph) == ["computed", "zeros"]
 
 
 def matmul_in_a_function():
@@ -779,7 +780,7 @@ def matmul_in_a_function():
 def test_a_functions_sizes_are_checked_with_what_its_call_gives_it(fed, found):
     budget = graph_sizes.Budget(tensor=2**26, total=2**27)
     fed_shapes = {"x:0": fed} if fed else {}
-    refused = graph_guard.refusals(matmul_in_a_function(), (), ["y:0"], fed_shapes, budget)
+    refused = checks.refusals(matmul_in_a_function(), (), ["y:0"], fed_shapes, budget)
     if found is None:
         assert refused == []
     else:
@@ -808,8 +809,8 @@ def test_no_function_the_optimizer_may_swap_in_is_imported(tmp_path):
         sess.run("v/Assign")
     assert written(tmp_path / "written.txt")
     (tmp_path / "written.txt").unlink()
-    meta_graph = graph_guard.read_meta_graph(f"{prefix}.meta")
-    imported = graph_guard.importable(meta_graph).graph_def.library.function
+    meta_graph = importing.read_meta_graph(f"{prefix}.meta")
+    imported = importing.importable(meta_graph).graph_def.library.function
     assert [(f.signature.name, list(f.attr)) for f in imported] == [("Honest", [])]
     run_restore(settings(INIT_ONLY), prefix, tmp_path / "out")
     assert (tmp_path / "out").is_dir()
@@ -838,7 +839,7 @@ def test_calls_are_counted_as_tensorflow_makes_them(tmp_path, capsys):
     error = assert_refused(tmp_path, capsys, prefix, INIT_ONLY)
     assert "F_0: function calls multiply to over 100,000 (F_0 alone over 100,000 times)" in error
     shallow = edited(tmp_path / "shallow", calls_doubling(10))
-    assert graph_guard.refusals(graph_guard.read_meta_graph(f"{shallow}.meta")) == []
+    assert checks.refusals(importing.read_meta_graph(f"{shallow}.meta")) == []
 
 
 def test_an_index_declaring_strings_its_data_cannot_hold_is_refused(tmp_path):
@@ -859,5 +860,5 @@ def test_an_index_declaring_strings_its_data_cannot_hold_is_refused(tmp_path):
 
 def test_every_allowed_op_has_a_size_rule():
     """8. An op the guard allows without a size rule would be of unknown size: refused."""
-    allowed = graph_guard.ALLOWED | graph_guard.FORWARD_ALLOWED
+    allowed = op_table.ALLOWED | op_table.FORWARD_ALLOWED
     assert allowed - graph_sizes.SIZE_RULES == set()

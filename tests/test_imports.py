@@ -32,11 +32,14 @@ def test_the_declared_modules_are_what_python_really_imports():
     for step, process in running.items():
         imported = json.loads(process.communicate()[0])
         declared = imported_modules(PROJECT / "scripts" / f"{step}.py")
-        as_modules = sorted(
-            "ckptorder" if path.stem == "__init__" else f"ckptorder.{path.stem}"
-            for path in declared
-        )
+        as_modules = sorted(module_name(path) for path in declared)
         assert as_modules == imported, step
+
+
+def module_name(path):
+    """The dotted name of the package's file `path`."""
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
 def test_the_modules_export_and_load_import_by_name_are_declared_too():
@@ -55,9 +58,10 @@ def test_the_modules_export_and_load_import_by_name_are_declared_too():
         declared = imported_modules(
             PROJECT / "scripts" / f"{step}.py", orderings.implementation_modules(step)
         )
-        stems = {path.stem for path in declared}
-        assert {module.removeprefix("ckptorder.") for module in imported} <= stems, step
-        assert {"exporting" if step == "export" else "loading", "object_checkpoints"} <= stems
+        names = {module_name(path) for path in declared}
+        assert set(imported) <= names, step
+        own = "exporting" if step == "export" else "loading"
+        assert {f"ckptorder.{own}", "ckptorder.object_checkpoints"} <= names
 
 
 def test_modules_imported_through_others_are_found(tmp_path):
@@ -82,7 +86,7 @@ def test_a_script_that_imports_none_of_the_package_needs_none(tmp_path):
 def test_tensorflow_is_imported_through_tfsession_alone():
     """tfsession sets TensorFlow up (quiet start-up, CPU only) before it loads: a module that
     imported TensorFlow itself, first, would bring its start-up noise back into the logs."""
-    for path in [*PACKAGE.glob("*.py"), *(PROJECT / "scripts").glob("*.py")]:
+    for path in [*PACKAGE.rglob("*.py"), *(PROJECT / "scripts").glob("*.py")]:
         if path.name == "tfsession.py":
             continue
         for node in ast.walk(ast.parse(path.read_text())):
@@ -105,3 +109,16 @@ def test_a_model_file_is_declared_with_the_modules_beside_it_that_it_imports(tmp
     broken.write_text("import helper\ndef build(:\n")
     (tmp_path / "helper.py").write_text("")
     assert model_files(broken) == [broken]  # running it says what is wrong
+
+
+def test_the_guard_imports_nothing_of_the_package_above_it():
+    """The guard (ckptorder/guard/) is a layer of its own: of the package it imports, directly
+    or through others, only TensorFlow's set-up (tfsession, and the file names it uses)."""
+    below = {PACKAGE / "__init__.py", PACKAGE / "tfsession.py", PACKAGE / "checkpoint_files.py"}
+    for path in (PACKAGE / "guard").glob("*.py"):
+        outside = [
+            file
+            for file in imported_modules(path)
+            if file.parent != PACKAGE / "guard" and file not in below
+        ]
+        assert outside == [], path

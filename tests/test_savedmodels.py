@@ -23,8 +23,6 @@ from ckptorder import (
     checkpoint_files,
     configuration,
     given_savedmodels,
-    graph_guard,
-    graph_sizes,
     loading,
     orderings,
     sandbox,
@@ -32,6 +30,7 @@ from ckptorder import (
     tables,
     tfgraph,
 )
+from ckptorder.guard import graph_program, graph_sizes, op_table
 from ckptorder.step_settings import SavedModelSettings
 from ckptorder.tfsession import saved_meta_graph, session, tf
 from ckptorder.values import GRAPH_FACTS, INFERENCE, Values, state_paths
@@ -261,7 +260,7 @@ def restore_in_the_init_op(meta_graph, _target):
     """main_op_with_restore's init op: the initializers, then the Saver's restore op, which
     reads the Saver's default file rather than the SavedModel's variables."""
     (init,) = loading.init_ops(meta_graph)
-    node = next(n for n in meta_graph.graph_def.node if n.name == graph_guard.node_name(init))
+    node = next(n for n in meta_graph.graph_def.node if n.name == graph_program.node_name(init))
     node.input.append(f"^{meta_graph.saver_def.restore_op_name}")
 
 
@@ -380,7 +379,8 @@ def write_two_functions_deep_in_the_init_op(meta_graph, target):
         function_def("Outer", [call_node("call", name_attr_list("Evil"))], "call:output:0")
     )
     [init_op] = loading.init_ops(meta_graph)
-    depends_on(meta_graph, graph_guard.node_name(init_op), call_node("p", name_attr_list("Outer")))
+    outer = call_node("p", name_attr_list("Outer"))
+    depends_on(meta_graph, graph_program.node_name(init_op), outer)
 
 
 # Each crafted edit of the `module` SavedModel, the op the guard names, and whether TensorFlow,
@@ -503,7 +503,7 @@ def signature_function(meta_graph, depth):
     graph calls)."""
     functions = {f.signature.name: f for f in meta_graph.graph_def.library.function}
     output = meta_graph.signature_def["serving_default"].outputs["y"].name
-    node = next(n for n in meta_graph.graph_def.node if n.name == graph_guard.node_name(output))
+    node = next(n for n in meta_graph.graph_def.node if n.name == graph_program.node_name(output))
     for _ in range(depth):
         function = functions[node.attr["f"].func.name]
         node = next((n for n in function.node_def if n.op == "StatefulPartitionedCall"), node)
@@ -511,7 +511,7 @@ def signature_function(meta_graph, depth):
 
 
 def returned_node(function):
-    name = graph_guard.node_name(next(iter(function.ret.values())))
+    name = graph_program.node_name(next(iter(function.ret.values())))
     return next(node for node in function.node_def if node.name == name)
 
 
@@ -835,7 +835,7 @@ def vocabulary_from_another_file(meta_graph, target):
     initializer = next(
         f.signature.name
         for f in meta_graph.graph_def.library.function
-        if any(n.op == graph_guard.READS_AN_ASSET for n in f.node_def)
+        if any(n.op == op_table.READS_AN_ASSET for n in f.node_def)
     )
     call = next(n for n in meta_graph.graph_def.node if n.attr["f"].func.name == initializer)
     meta_graph.graph_def.node.append(const_node("elsewhere", str(target)))
@@ -853,7 +853,7 @@ def asset_made_a_constant(meta_graph, target):
 
 def vocabulary_from_another_file_in_a_tf1_graph(meta_graph, target):
     """A TF1 graph's table reads a constant path in the graph, not the asset's tensor."""
-    read = next(n for n in meta_graph.graph_def.node if n.op == graph_guard.READS_AN_ASSET)
+    read = next(n for n in meta_graph.graph_def.node if n.op == op_table.READS_AN_ASSET)
     meta_graph.graph_def.node.append(const_node("elsewhere", str(target)))
     read.input[1] = "elsewhere"
 

@@ -29,7 +29,7 @@ import time
 from collections import deque
 from pathlib import Path
 
-from ckptorder import compatibility, graph_guard, orderings, tfgraph
+from ckptorder import compatibility, initializer_facts, orderings, tfgraph
 from ckptorder.atomic import write_text
 from ckptorder.checkpoint_files import OBJECT_GRAPH_KEY, has_object_graph
 from ckptorder.given_savedmodels import (
@@ -305,9 +305,9 @@ def initial_values(model, threads):
         meta_graph = tf.compat.v1.train.export_meta_graph()
     paths = {variable.op.name: path for path, variable in variables.items()}
     kinds = {
-        "unseeded": graph_guard.unseeded(meta_graph),
-        "random": graph_guard.random_initializers(meta_graph),
-        "constant": graph_guard.constant_initializers(meta_graph),
+        "unseeded": initializer_facts.unseeded(meta_graph),
+        "random": initializer_facts.random_initializers(meta_graph),
+        "constant": initializer_facts.constant_initializers(meta_graph),
     }
     return values, {
         kind: sorted(paths[n] for n in names if n in paths) for kind, names in kinds.items()

@@ -18,9 +18,10 @@ import time
 from collections import deque
 from pathlib import Path
 
-from ckptorder import graph_guard, graph_sizes, orderings, signatures, tables, tfgraph
+from ckptorder import initializer_facts, orderings, signatures, tables, tfgraph
 from ckptorder.checkpoint_files import SAVED_MODEL_VARIABLES
-from ckptorder.graph_guard import GRAPH, Program, node_name, walk
+from ckptorder.guard import checks, graph_sizes, importing, op_table, savedmodel_parts
+from ckptorder.guard.graph_program import GRAPH, Program, node_name, walk
 from ckptorder.loading import init_ops
 from ckptorder.orderings import UNINITIALIZED
 from ckptorder.tfsession import (
@@ -262,7 +263,7 @@ def audit_given_savedmodel(folder, settings, threads, output):
     guard refuses what the loads run."""
     use_tf2_behavior(threads)
     folder = Path(folder)
-    meta_graph = graph_guard.as_loaded(saved_meta_graph(folder, settings["tags"]))
+    meta_graph = importing.as_loaded(saved_meta_graph(folder, settings["tags"]))
     with checked_copy(folder, meta_graph) as copy:
         audit_loads(folder, copy, meta_graph, settings, threads, Path(output))
 
@@ -293,9 +294,9 @@ def audit_loads(folder, copy, meta_graph, settings, threads, output):
     names = {key: variable_name(key) for key in keys}
     write_graph_facts(
         output,
-        unseeded=graph_guard.unseeded(meta_graph),
-        random=sorted(graph_guard.random_initializers(meta_graph)),
-        constant=graph_guard.constant_initializers(meta_graph),
+        unseeded=initializer_facts.unseeded(meta_graph),
+        random=sorted(initializer_facts.random_initializers(meta_graph)),
+        constant=initializer_facts.constant_initializers(meta_graph),
         # A TF2 SavedModel's variables have no initializers: its graph lists none of them.
         unlisted=[] if tfgraph.listed_variables(meta_graph) else list(names.values()),
         init_op=init_op_initializes(meta_graph, mapping, names),
@@ -372,7 +373,7 @@ def init_op_initializes(meta_graph, mapping, names):
     initialized = set()
     for key in reached:
         node = program.node(key)
-        if node.op not in graph_guard.WRITES_A_VARIABLE:
+        if node.op not in op_table.WRITES_A_VARIABLE:
             continue
         if key[0] is not GRAPH:
             return None
@@ -400,13 +401,13 @@ def guard_refusals(folder, meta_graph, budget):
     restore, its init op, what tf.saved_model.load runs of its object graph, the assets they
     read) and to what importing it may run; `budget`: what it may allocate."""
     return (
-        graph_guard.import_refusals(meta_graph)
-        + graph_guard.asset_refusals(meta_graph, folder, budget)
-        + graph_guard.refusals(
+        savedmodel_parts.import_refusals(meta_graph)
+        + savedmodel_parts.asset_refusals(meta_graph, folder, budget)
+        + checks.refusals(
             meta_graph,
             init_ops(meta_graph),
             budget=budget,
-            functions=graph_guard.object_graph_functions(meta_graph),
-            assets=graph_guard.savedmodel_assets(meta_graph),
+            functions=savedmodel_parts.object_graph_functions(meta_graph),
+            assets=savedmodel_parts.savedmodel_assets(meta_graph),
         )
     )

@@ -13,23 +13,22 @@ PACKAGE = Path(__file__).resolve().parent
 def imported_modules(script, by_name=()):
     """The package's module files that `script` imports, directly or through each other, and
     the modules `by_name` (names it imports with importlib) with theirs, sorted, with the
-    package's `__init__.py` (imported with any of them)."""
-    named = {PACKAGE / f"{name}.py" for name in by_name}
+    package's `__init__.py` (imported with any of them) and each subpackage's on the way."""
+    named = {file for name in by_name for file in module_files(name)}
     found, queue = set(named), [Path(script), *named]
     while queue:
-        for name in _imported_names(queue.pop()):
-            path = PACKAGE / f"{name}.py"
-            if path.exists() and path not in found:
+        for path in _imported_files(queue.pop()):
+            if path not in found:
                 found.add(path)
                 queue.append(path)
     return sorted([PACKAGE / "__init__.py", *found]) if found else []
 
 
 @functools.cache
-def _imported_names(path):
-    """Names of this package's modules that `path` may import (the file decides which exist),
+def _imported_files(path):
+    """This package's files that `path` may import (the files decide which names are modules),
     each file read once per process: every rule asks about the modules its script shares."""
-    names = []
+    files = []
     for node in ast.walk(ast.parse(Path(path).read_text())):
         if isinstance(node, ast.Import):
             dotted = [alias.name for alias in node.names]
@@ -40,8 +39,25 @@ def _imported_names(path):
         for name in dotted:
             package, _, module = name.partition(".")
             if package == PACKAGE.name and module:
-                names.append(module.partition(".")[0])
-    return tuple(names)
+                files += module_files(module)
+    return tuple(files)
+
+
+def module_files(module):
+    """The files importing `module` (dotted, within the package) runs: each subpackage's
+    `__init__.py` on its way and the module's own file; none where a name on its way is no
+    module (a function imported from one)."""
+    *packages, last = module.split(".")
+    folder, files = PACKAGE, []
+    for package in packages:
+        folder = folder / package
+        if not (folder / "__init__.py").exists():
+            return []
+        files.append(folder / "__init__.py")
+    for candidate in (folder / last / "__init__.py", folder / f"{last}.py"):
+        if candidate.exists():
+            return [*files, candidate]
+    return []
 
 
 def model_files(path):

@@ -8,7 +8,8 @@ import logging
 import time
 from pathlib import Path
 
-from ckptorder import graph_guard, graph_sizes, network, orderings, restoring, tables, tfgraph
+from ckptorder import initializer_facts, network, orderings, restoring, tables, tfgraph
+from ckptorder.guard import checks, graph_sizes
 from ckptorder.tfsession import saved_meta_graph, session, tf
 from ckptorder.values import state_paths, write_failure, write_graph_facts, write_values
 
@@ -25,9 +26,9 @@ def audit_exported(exported, prefix, graph_path, settings, threads, folder, infe
     variables = tfgraph.graph_variables(meta_graph)
     facts = write_graph_facts(
         folder,
-        unseeded=graph_guard.unseeded(meta_graph),
-        random=sorted(graph_guard.random_initializers(meta_graph)),
-        constant=graph_guard.constant_initializers(meta_graph),
+        unseeded=initializer_facts.unseeded(meta_graph),
+        random=sorted(initializer_facts.random_initializers(meta_graph)),
+        constant=initializer_facts.constant_initializers(meta_graph),
     )
     paths = state_paths(folder, orderings.states(settings["orderings"]))
     keys = {name: name for name in variables}
@@ -80,7 +81,7 @@ def refusal(exported, format_, variant, load, variables, inference, budget):
         meta_graph.graph_def.ParseFromString((exported / f"{variant}.pb").read_bytes())
         fetches = list(variables)
     outputs, fed = [inference.output_tensor], {network.INPUT: inference.batch.shape}
-    found = graph_guard.refusals(meta_graph, fetches, outputs, fed, budget)
+    found = checks.refusals(meta_graph, fetches, outputs, fed, budget)
     return f"{tables.GUARD_REFUSED}{found[0]}" if found else None
 
 

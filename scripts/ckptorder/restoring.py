@@ -11,8 +11,9 @@ import logging
 import time
 from pathlib import Path
 
-from ckptorder import compatibility, graph_guard, orderings
+from ckptorder import compatibility, initializer_facts, orderings
 from ckptorder.atomic import write_text
+from ckptorder.guard import importing
 from ckptorder.tfgraph import (
     assignment_map,
     by_source,
@@ -45,9 +46,9 @@ def audit_checkpoint(prefix, graph_path, settings, threads, folder, inference=No
     unknown variable and a damaged checkpoint."""
     keys = checkpoint_keys(prefix)
     outputs, batch = ([inference.output_tensor], inference.batch.shape) if inference else ([], None)
-    collections = graph_guard.IMPORTED_COLLECTIONS
+    collections = importing.IMPORTED_COLLECTIONS
     if settings["moving_averages"] is not None:
-        collections += graph_guard.AVERAGED_COLLECTIONS
+        collections += importing.AVERAGED_COLLECTIONS
     meta_graph = checked_graph(graph_path, settings["trust"], keys, outputs, batch, collections)
     paths = state_paths(folder, orderings.states(settings["orderings"]))
     states = ("initial", *settings["orderings"])
@@ -136,14 +137,14 @@ def graph_facts(meta_graph, variables, keys):
     variable's parts as keys of their own: `with_parts`) before anything runs: the unseeded
     initializers, the constant ones, those that read other variables, the variable ops no
     collection lists, the compatibility rows and the map they suggest."""
-    unseeded = graph_guard.unseeded(meta_graph)
+    unseeded = initializer_facts.unseeded(meta_graph)
     logging.info("unseeded initializers: %s", unseeded or "none")
-    random = sorted(graph_guard.random_initializers(meta_graph))
+    random = sorted(initializer_facts.random_initializers(meta_graph))
     rows = compatibility.rows(variables, keys)
     for row in rows:
         if row["status"] != "match":
             logging.info("compatibility: %s", row)
-    copies = graph_guard.copying_initializers(meta_graph)
+    copies = initializer_facts.copying_initializers(meta_graph)
     logging.info("initializers that read other variables: %s", copies or "none")
     unlisted, aliases = unlisted_variables(meta_graph, variables)
     logging.info("variable ops no collection lists: %s", unlisted or "none")
@@ -151,7 +152,7 @@ def graph_facts(meta_graph, variables, keys):
     facts = {
         "unseeded": unseeded,
         "random": random,
-        "constant": graph_guard.constant_initializers(meta_graph),
+        "constant": initializer_facts.constant_initializers(meta_graph),
         "unlisted": unlisted,
         "aliases": aliases,
         "compatibility": rows,

@@ -5,7 +5,7 @@ variable bit for bit. Written to the values folder as `inference.json`, as the b
 network's check (`inference.py`), one entry per signature output (`SIGNATURE/OUTPUT`).
 
 A signature is a program too. Before each run, the guard checks what it runs
-(`graph_guard.forward_refusals`): every op on the allow-list, pure math on the forward path,
+(`checks.forward_refusals`): every op on the allow-list, pure math on the forward path,
 and every size known and within the checkpoint's budget, given the batch and the shapes of the
 variables the load left (read from the loaded variables themselves, since a resource
 variable's declared shape binds nothing). A signature that is refused, or cannot be given such
@@ -19,9 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ckptorder import graph_guard, graph_sizes, inference, tables
+from ckptorder import inference, tables
 from ckptorder.atomic import write_text
-from ckptorder.graph_guard import GRAPH, Program, node_name, walk
+from ckptorder.guard import checks, graph_sizes, savedmodel_parts
+from ckptorder.guard.graph_program import GRAPH, Program, node_name, walk
 from ckptorder.inference import UNINITIALIZED_READ, failed_check
 from ckptorder.tfgraph import failure
 from ckptorder.tfsession import is_variable, tf
@@ -105,7 +106,7 @@ class SignatureCheck:
                 self.batches[signature.name] = f"{tables.NO_BATCH}{error}"
         self.object_signatures = None
         if meta_graph.object_graph_def.nodes:
-            self.object_signatures = graph_guard.signature_functions(meta_graph)
+            self.object_signatures = savedmodel_parts.signature_functions(meta_graph)
         self.handles = {
             signature.name: self.variable_ops(signature) for signature in self.signatures
         }
@@ -156,7 +157,7 @@ class SignatureCheck:
             return self.guarded[known]
         budget = None if shapes is None else self.budget
         if functions is None:
-            found = graph_guard.forward_refusals(
+            found = checks.forward_refusals(
                 self.meta_graph,
                 budget,
                 outputs=list(signature.outputs.values()),
@@ -167,7 +168,7 @@ class SignatureCheck:
             found = [
                 line
                 for function in functions
-                for line in graph_guard.forward_refusals(
+                for line in checks.forward_refusals(
                     self.meta_graph,
                     budget,
                     function=function,

@@ -11,7 +11,8 @@ import os
 
 import numpy as np
 
-from ckptorder import checkpoint_files, graph_guard, graph_sizes, network
+from ckptorder import checkpoint_files, network
+from ckptorder.guard import checks, graph_sizes, importing, op_table
 from ckptorder.tfsession import SERVE_TAGS, session, tf, variable_defs
 from ckptorder.values import UNINITIALIZED, Values
 
@@ -21,19 +22,19 @@ SIGNATURE = tf.compat.v1.saved_model.signature_constants.DEFAULT_SERVING_SIGNATU
 
 
 def checked_graph(
-    path, trust, keys, outputs=(), batch_shape=None, collections=graph_guard.IMPORTED_COLLECTIONS
+    path, trust, keys, outputs=(), batch_shape=None, collections=importing.IMPORTED_COLLECTIONS
 ):
-    """The part of the `.meta` file at `path` that the audit imports (`graph_guard.importable`:
+    """The part of the `.meta` file at `path` that the audit imports (`importing.importable`:
     what its steps and the inference check's `outputs`, fed batches of `batch_shape`, run,
     and the variables' `collections`).
-    Unless `trust`, the guard checks that part first (`graph_guard.refusals`, within the
+    Unless `trust`, the guard checks that part first (`checks.refusals`, within the
     budget of the checkpoint whose `keys` are given): raises ValueError naming the first op it
     refuses, each logged, or for a file that is not a meta graph."""
-    meta_graph = graph_guard.read_meta_graph(path)
+    meta_graph = importing.read_meta_graph(path)
     if not trust:
         budget = graph_sizes.budget(keys)
         fed = {network.INPUT: batch_shape} if batch_shape is not None else None
-        refused = graph_guard.refusals(meta_graph, (), outputs, fed, budget)
+        refused = checks.refusals(meta_graph, (), outputs, fed, budget)
         for line in refused:
             logging.info("refused: %s", line)
         if refused:
@@ -42,7 +43,7 @@ def checked_graph(
                 f"{path}: refused, restoring would run {refused[0]}{more}; set trust: true only"
                 " for a checkpoint you trust (its graph then runs as it is)"
             )
-    return graph_guard.importable(meta_graph, (), outputs, collections)
+    return importing.importable(meta_graph, (), outputs, collections)
 
 
 def checkpoint_keys(prefix):
@@ -109,7 +110,7 @@ def graph_variables(meta_graph):
     not list (a graph imported twice: tensorflow/tensorflow#6774): name to (shape, dtype
     name), from its op's node."""
     nodes = {node.name: node for node in meta_graph.graph_def.node}
-    unlisted = [n.name for n in meta_graph.graph_def.node if n.op in graph_guard.VARIABLE_NODE_OPS]
+    unlisted = [n.name for n in meta_graph.graph_def.node if n.op in op_table.VARIABLE_NODE_OPS]
     found = {}
     for name in dict.fromkeys([*listed_variables(meta_graph), *unlisted]):
         attr = nodes[name].attr

@@ -1,0 +1,67 @@
+"""What a graph's initializers are, read from its protocol buffer: random (seeded or not),
+constant, or copies of other variables. restore's graph facts (`graph.json`) say so."""
+
+from ckptorder.guard.graph_program import GRAPH, Program, node_name, walk
+from ckptorder.guard.op_table import RANDOM_OPS, VARIABLE_NODE_OPS
+from ckptorder.tfsession import variable_defs
+
+
+def random_initializers(meta_graph):
+    """Each variable whose initializer runs a random op (one with seed attributes), with those
+    ops' nodes: initialised twice in one session, such a variable gets new values."""
+    program = Program(meta_graph.graph_def)
+    found = {}
+    for variable in variable_defs(meta_graph):
+        reached = walk(program, [node_name(variable.initializer_name)])
+        ops = [
+            (key[1] if key[0] is GRAPH else f"{key[0]}/{key[1]}", program.node(key))
+            for key in reached
+            if "seed" in program.node(key).attr and "seed2" in program.node(key).attr
+        ]
+        if ops:
+            found[node_name(variable.variable_name)] = ops
+    return found
+
+
+def constant_initializers(meta_graph):
+    """The variables whose initializer draws no random number, stateful or stateless (zeros,
+    ones, a constant): the same values on every run, whatever the seeds."""
+    program = Program(meta_graph.graph_def)
+    return sorted(
+        node_name(variable.variable_name)
+        for variable in variable_defs(meta_graph)
+        if not any(
+            program.node(key).op in RANDOM_OPS
+            for key in walk(program, [node_name(variable.initializer_name)])
+        )
+    )
+
+
+def copying_initializers(meta_graph):
+    """Each variable whose initializer reads other variables (an ExponentialMovingAverage
+    shadow's, `initialized_value()` of the variable it averages), with those variables."""
+    program = Program(meta_graph.graph_def)
+    found = {}
+    for variable in variable_defs(meta_graph):
+        own = node_name(variable.variable_name)
+        reached = walk(program, [node_name(variable.initializer_name)])
+        read = sorted(
+            key[1]
+            for key in reached
+            if key[0] is GRAPH and key[1] != own and program.node(key).op in VARIABLE_NODE_OPS
+        )
+        if read:
+            found[own] = read
+    return found
+
+
+def unseeded(meta_graph):
+    """Each variable whose initializer runs a random op that carries neither an op seed nor a
+    graph seed (its attributes seed and seed2 both 0, which TensorFlow reads as "seed anew on
+    every run"), with those ops: re-initialised, it gets new values every time."""
+    found = {}
+    for variable, ops in random_initializers(meta_graph).items():
+        names = [name for name, node in ops if node.attr["seed"].i == node.attr["seed2"].i == 0]
+        if names:
+            found[variable] = names
+    return found
