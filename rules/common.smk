@@ -23,7 +23,7 @@ CHECKPOINTS = {entry["name"]: entry for entry in config["checkpoints"]}
 LOADED = [name for name, e in CHECKPOINTS.items() if e["built"] and e["format"] != "ckpt"]
 # The SavedModels' folders (load_savedmodel) and the TF2 checkpoints (load_object_checkpoint)
 # from outside.
-GIVEN = [n for n, e in CHECKPOINTS.items() if not e["built"] and e["format"] == "savedmodel"]
+SAVEDMODELS = [n for n, e in CHECKPOINTS.items() if not e["built"] and e["format"] == "savedmodel"]
 OBJECTS = [n for n, e in CHECKPOINTS.items() if not e["built"] and e["format"] == "object_ckpt"]
 # The same by format.
 EXPORTED = {CHECKPOINTS[name]["format"]: CHECKPOINTS[name] for name in LOADED}
@@ -44,9 +44,9 @@ def any_of(names):
 
 wildcard_constraints:
     source=any_of(CHECKPOINTS),
-    checkpoint=any_of(name for name in CHECKPOINTS if name not in LOADED + GIVEN + OBJECTS),
+    checkpoint=any_of(name for name in CHECKPOINTS if name not in LOADED + SAVEDMODELS + OBJECTS),
     loaded=any_of(LOADED),
-    given=any_of(GIVEN),
+    savedmodel=any_of(SAVEDMODELS),
     objects=any_of(OBJECTS),
     format=any_of(EXPORTED),
     run=any_of(RUNS),
@@ -165,7 +165,7 @@ def checkpoint_files_of(wildcards):
 
 def savedmodel_files(wildcards):
     """A SavedModel's files: its graph, and its variables' index and data shards."""
-    entry = CHECKPOINTS[wildcards.given]
+    entry = CHECKPOINTS[wildcards.savedmodel]
     variables = os.path.join(entry["prefix"], checkpoint_files.SAVED_MODEL_VARIABLES)
     index = f"{variables}.index"
     return {"graph": entry["graph"], "index": index, "data": checkpoint_files.data_files(variables)}

@@ -74,15 +74,15 @@ rule load_savedmodel:
         **code("load_savedmodel"),
         settings=lambda wildcards: settings_file(
             "load_savedmodel",
-            wildcards.given,
-            configuration.savedmodel_step_settings(CHECKPOINTS[wildcards.given]),
+            wildcards.savedmodel,
+            configuration.savedmodel_step_settings(CHECKPOINTS[wildcards.savedmodel]),
         ),
     output:
-        directory(values_folder("{given}")),
+        directory(values_folder("{savedmodel}")),
     log:
-        "results/logs/load_savedmodel/{given}.log",
+        "results/logs/load_savedmodel/{savedmodel}.log",
     benchmark:
-        "results/benchmarks/load_savedmodel/{given}.tsv"
+        "results/benchmarks/load_savedmodel/{savedmodel}.tsv"
     conda:
         "../envs/pipeline.yaml"
     threads: 1
@@ -90,7 +90,7 @@ rule load_savedmodel:
         mem_mb=reading_mb,
         runtime=config["time_limit"],
     params:
-        folder=lambda wildcards: CHECKPOINTS[wildcards.given]["prefix"],
+        folder=lambda wildcards: CHECKPOINTS[wildcards.savedmodel]["prefix"],
         sandbox=config["sandbox"],
     shell:
         logged(

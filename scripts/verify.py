@@ -204,7 +204,7 @@ def signature_lines(inference):
         ran = loads["error"].apply(lambda errors: (errors.fillna("") == "").all())
         equal = loads["bit_equal"].all() & ran
         unchecked = found["error"].fillna("")
-        unchecked = unchecked[unchecked.str.startswith(tables.NOT_CHECKED)]
+        unchecked = unchecked[unchecked.str.startswith(orderings.NOT_CHECKED)]
         lines.append(
             f"{checkpoint}: its signatures' outputs ({found['output'].nunique()}) after each of"
             f" {len(ran)} loads: the reference's bit for bit after {equal.sum()}, different"

@@ -122,3 +122,11 @@ def test_the_guard_imports_nothing_of_the_package_above_it():
             if file.parent != PACKAGE / "guard" and file not in below
         ]
         assert outside == [], path
+
+
+def test_no_module_that_runs_tensorflow_imports_the_tables():
+    """The tables (pandas) are the report's: a TensorFlow step has no use for them."""
+    for path in PACKAGE.rglob("*.py"):
+        imported = imported_modules(path)
+        if PACKAGE / "tfsession.py" in imported:
+            assert PACKAGE / "tables.py" not in imported, path

@@ -27,7 +27,6 @@ from ckptorder import (
     orderings,
     sandbox,
     signatures,
-    tables,
     tfgraph,
 )
 from ckptorder.guard import graph_program, graph_sizes, op_table
@@ -1059,7 +1058,7 @@ def test_an_asset_passed_on_from_function_to_function_passes_the_guard(written, 
             assert not held.failed, (state, held.failed)
     runs = signature_runs(tmp_path / "values")
     assert runs[("tf1.loader_load", "serving_default/y")] == "equal"
-    assert not any(run.startswith(tables.GUARD_REFUSED) for run in runs.values()), runs
+    assert not any(run.startswith(orderings.GUARD_REFUSED) for run in runs.values()), runs
 
 
 def load_unguarded(folder, output):

@@ -80,7 +80,7 @@ def test_a_savedmodels_signature_is_held_after_loads_that_ran_its_init_op_where_
     loads = ("loader_load", "load_v2_restore", "load_v2_eager")
     keys = [{**KEY, "format": "savedmodel", "variant": "tf1", "ordering": o} for o in loads]
     variables = pd.DataFrame([{**k, "outcome": RESTORED, "expected": RESTORED} for k in keys])
-    errors = ("", "FailedPreconditionError: Table not initialized.", tables.GUARD_REFUSED + "x")
+    errors = ("", "FailedPreconditionError: Table not initialized.", orderings.GUARD_REFUSED + "x")
     inference = pd.DataFrame(
         [
             {**k, "max_abs_diff": float("nan"), "bit_equal": not error, "error": error}

@@ -18,7 +18,7 @@ import time
 from collections import deque
 from pathlib import Path
 
-from ckptorder import initializer_facts, orderings, signatures, tables, tfgraph
+from ckptorder import initializer_facts, orderings, signatures, tfgraph
 from ckptorder.checkpoint_files import SAVED_MODEL_VARIABLES
 from ckptorder.guard import checks, graph_sizes, importing, op_table, savedmodel_parts
 from ckptorder.guard.graph_program import GRAPH, Program, node_name, walk
@@ -393,7 +393,7 @@ def has_a_resource_variable(meta_graph, mapping):
 def refusal(folder, meta_graph, budget):
     """The guard's first objection (`guard_refusals`), or None."""
     found = guard_refusals(folder, meta_graph, budget)
-    return f"{tables.GUARD_REFUSED}{found[0]}" if found else None
+    return orderings.guard_refusal(found)
 
 
 def guard_refusals(folder, meta_graph, budget):

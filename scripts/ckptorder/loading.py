@@ -8,7 +8,7 @@ import logging
 import time
 from pathlib import Path
 
-from ckptorder import initializer_facts, network, orderings, restoring, tables, tfgraph
+from ckptorder import initializer_facts, network, orderings, restoring, tfgraph
 from ckptorder.guard import checks, graph_sizes
 from ckptorder.tfsession import saved_meta_graph, session, tf
 from ckptorder.values import state_paths, write_failure, write_graph_facts, write_values
@@ -82,7 +82,7 @@ def refusal(exported, format_, variant, load, variables, inference, budget):
         fetches = list(variables)
     outputs, fed = [inference.output_tensor], {network.INPUT: inference.batch.shape}
     found = checks.refusals(meta_graph, fetches, outputs, fed, budget)
-    return f"{tables.GUARD_REFUSED}{found[0]}" if found else None
+    return orderings.guard_refusal(found)
 
 
 def init_ops(meta_graph):

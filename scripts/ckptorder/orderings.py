@@ -16,6 +16,16 @@ from typing import NamedTuple
 # the initial one, neither, nothing (reading it raised), or nothing because the ordering raised.
 OUTCOMES = ("restored", "reinitialized", "changed", "uninitialized", "failed")
 RESTORED, REINITIALIZED, CHANGED, UNINITIALIZED, FAILED = OUTCOMES
+# What a failure's error starts with where nothing ran: the guard refused what it runs, or no
+# batch could be made for a signature. Such an inference row is reported, not held against the
+# load (`tables.inference_failures`).
+GUARD_REFUSED, NO_BATCH = NOT_CHECKED = ("refused by the guard: ", "no batch: ")
+
+
+def guard_refusal(found):
+    """The words of the guard's first objection of `found` (its lines), or None for none."""
+    return f"{GUARD_REFUSED}{found[0]}" if found else None
+
 
 # step: (what it writes, the outcome it leaves)
 STEPS = {

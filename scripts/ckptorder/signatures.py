@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ckptorder import inference, tables
+from ckptorder import inference, orderings
 from ckptorder.atomic import write_text
 from ckptorder.guard import checks, graph_sizes, savedmodel_parts
 from ckptorder.guard.graph_program import GRAPH, Program, node_name, walk
@@ -32,8 +32,8 @@ from ckptorder.values import INFERENCE
 INIT_OP_SIGNATURE = "__saved_model_init_op"
 UNKNOWN_DIMENSION = 2
 SEED = 0
-# What a variable's shape is where it is not initialized, as LoadedShapes reads it.
-UNINITIALIZED = "uninitialized"
+# What LoadedShapes reads as the shape of a variable that is not initialized: it has none.
+NO_SHAPE = object()
 # What rows say where no load restored every variable and ran the signature.
 NO_REFERENCE = "no load restored every variable and ran this signature: nothing to compare with"
 
@@ -103,7 +103,7 @@ class SignatureCheck:
             try:
                 self.batches[signature.name] = batch(signature, budget)
             except ValueError as error:
-                self.batches[signature.name] = f"{tables.NO_BATCH}{error}"
+                self.batches[signature.name] = f"{orderings.NO_BATCH}{error}"
         self.object_signatures = None
         if meta_graph.object_graph_def.nodes:
             self.object_signatures = savedmodel_parts.signature_functions(meta_graph)
@@ -129,13 +129,13 @@ class SignatureCheck:
         made = self.batches[signature.name]
         return {info.name: made[key].shape for key, info in signature.inputs.items()}
 
-    def may_run(self, state, signature, shapes, functions=None):
+    def cleared_to_run(self, state, signature, shapes, functions=None):
         """Whether the signature may run after a load that left the variables it reads of
         `shapes` (None where one is uninitialized): by graph node, or, for `functions` (what
         tf.saved_model.load runs of it), in the order the function captures them. Where not,
-        its rows say why: its batch could not be made, the guard refuses what it runs (its
-        ops, then its sizes given the batch and those shapes), or it would read an
-        uninitialized variable."""
+        its rows are written here, saying why: its batch could not be made, the guard refuses
+        what it runs (its ops, then its sizes given the batch and those shapes), or it would
+        read an uninitialized variable."""
         refused = self.batches[signature.name]
         # Trusted, it runs as it is: TensorFlow says what stops it.
         if not isinstance(refused, str) and not self.trust:
@@ -175,7 +175,7 @@ class SignatureCheck:
                     arguments=self.arguments(signature, function, shapes or []),
                 )
             ] or ([] if functions else ["the object graph names no function for it"])
-        self.guarded[known] = f"{tables.GUARD_REFUSED}{found[0]}" if found else None
+        self.guarded[known] = orderings.guard_refusal(found)
         return self.guarded[known]
 
     def arguments(self, signature, function, captured):
@@ -222,7 +222,7 @@ class SignatureCheck:
             shapes = loaded.of([graph.get_tensor_by_name(f"{name}:0") for name in handles])
             if shapes is not None:
                 shapes = dict(zip(handles, shapes, strict=True))
-            if not self.may_run(state, signature, shapes):
+            if not self.cleared_to_run(state, signature, shapes):
                 continue
             made = self.batches[signature.name]
             feed = {info.name: made[key] for key, info in signature.inputs.items()}
@@ -248,7 +248,7 @@ class SignatureCheck:
                 read = held.of([variable.handle for variable in variables])
                 names = [node_name(variable.name) for variable in variables]
                 shapes = None if read is None else dict(zip(names, read, strict=True))
-            if not self.may_run(state, signature, shapes, functions):
+            if not self.cleared_to_run(state, signature, shapes, functions):
                 continue
             made = {k: tf.constant(v) for k, v in self.batches[signature.name].items()}
             if sess is None:
@@ -316,10 +316,10 @@ class LoadedShapes:
         for tensor in missing:
             self.known[tensor.ref()] = shapes.get(tensor.ref(), own_shape(tensor))
         found = [self.known[t.ref()] for t in tensors]
-        return None if UNINITIALIZED in found else found
+        return None if any(shape is NO_SHAPE for shape in found) else found
 
     def read(self, handles):
-        """Each variable's shape, UNINITIALIZED where it is not initialized: in one call of
+        """Each variable's shape, NO_SHAPE where it is not initialized: in one call of
         each kind."""
         if not handles:
             return []
@@ -333,7 +333,7 @@ class LoadedShapes:
         found = {
             h.ref(): tuple(int(d) for d in shape) for h, shape in zip(ready, shapes, strict=True)
         }
-        return [found.get(h.ref(), UNINITIALIZED) for h in handles]
+        return [found.get(h.ref(), NO_SHAPE) for h in handles]
 
 
 def own_shape(tensor):

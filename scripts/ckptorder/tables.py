@@ -90,17 +90,11 @@ def restoring_everything(inference, variables):
     return rows[rows["all_restored"].eq(True) & pd.Series(ran_init_op, index=rows.index)]
 
 
-# What an inference row's error starts with where its check did not run: the guard refused
-# what it runs, or no batch could be made for it. Such a row is reported, not held against the
-# load (`inference_failures`).
-GUARD_REFUSED, NO_BATCH = NOT_CHECKED = ("refused by the guard: ", "no batch: ")
-
-
 def inference_failures(inference, variables):
     """The outputs of the judged orderings that restored every variable and yet did not give
     the saved model's output bit for bit, where the check ran."""
     rows = restoring_everything(inference, variables)
-    not_checked = rows["error"].fillna("").astype(str).str.startswith(NOT_CHECKED)
+    not_checked = rows["error"].fillna("").astype(str).str.startswith(orderings.NOT_CHECKED)
     return rows[~rows["bit_equal"] & ~not_checked]
 
 
