@@ -21,7 +21,7 @@ import extract
 import load
 import report
 import restore
-from ckptorder import configuration
+from ckptorder import configuration, step_settings
 
 OUTPUTS = ("report", "variables", "compatibility", "trajectory", "inference", "provenance")
 
@@ -33,7 +33,7 @@ def options(**values):
 def audit_format(config, entry, prefix, inference, folder):
     """The values folder of one format of the built model: restore, or export then load."""
     if entry["format"] == "ckpt":
-        settings = configuration.restore_settings(entry)
+        settings = step_settings.restore_settings(entry)
         restore.main(
             options(settings=settings, checkpoint=prefix, inference=inference, output=folder)
         )
@@ -42,9 +42,9 @@ def audit_format(config, entry, prefix, inference, folder):
     # TF2's behaviour, which object_ckpt's steps need, can't be turned on in a process that
     # has run TF1 graphs: those two steps run in processes of their own.
     step = in_a_process if entry["format"] == "object_ckpt" else in_this_process
-    settings = configuration.export_settings(config, entry)
+    settings = step_settings.export_settings(config, entry)
     step(export, options(settings=settings, checkpoint=prefix, output=exported))
-    settings = configuration.loading_settings(config, entry)
+    settings = step_settings.loading_settings(config, entry)
     step(
         load,
         options(
@@ -68,19 +68,19 @@ def in_a_process(script, arguments):
 def main(out):
     config = configuration.load(PROJECT / "config.yaml")
     prefix, inference = out / "model.ckpt", out / "inference.npz"
-    settings = configuration.build_settings(config)
+    settings = step_settings.build_settings(config)
     build.main(options(settings=settings, checkpoint=prefix, inference=inference))
     values, slices = [], []
     for entry in config["checkpoints"]:
         values.append(out / "values" / entry["name"])
         slices.append(out / f"{entry['name']}.csv")
         audit_format(config, entry, prefix, inference, values[-1])
-        settings = configuration.extract_settings(entry)
+        settings = step_settings.extract_settings(entry)
         extract.main(options(settings=settings, values=values[-1], output=slices[-1]))
     outputs = {name: out / f"{name}.out" for name in OUTPUTS}
     report.main(
         [
-            *options(settings=configuration.report_settings(config), **outputs),
+            *options(settings=step_settings.report_settings(config), **outputs),
             *("--slices", *map(str, slices), "--values", *map(str, values)),
         ]
     )

@@ -1,7 +1,7 @@
 rule build:
     input:
         **code("build"),
-        settings=settings_file("build", "build", configuration.build_settings(config)),
+        settings=settings_file("build", "build", step_settings.build_settings(config)),
     output:
         checkpoint=BUILT_FILES,
         state="results/checkpoint/checkpoint",

@@ -8,7 +8,14 @@ import time
 
 sys.path.insert(0, f"{workflow.basedir}/scripts")
 
-from ckptorder import checkpoint_files, configuration, network, orderings, sandbox
+from ckptorder import (
+    checkpoint_files,
+    configuration,
+    network,
+    orderings,
+    sandbox,
+    step_settings,
+)
 from ckptorder.atomic import write_if_changed
 from ckptorder.imports import imported_modules, model_files
 from ckptorder.snakemake_fixes import cancel_rescheduling_timers, handle_sigterm_in_a_thread

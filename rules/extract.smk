@@ -5,7 +5,7 @@ rule extract:
         settings=lambda wildcards: settings_file(
             "extract",
             wildcards.source,
-            configuration.extract_settings(CHECKPOINTS[wildcards.source]),
+            step_settings.extract_settings(CHECKPOINTS[wildcards.source]),
         ),
     output:
         slices_file("{source}"),

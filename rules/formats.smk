@@ -11,7 +11,7 @@ rule export:
         settings=lambda wildcards: settings_file(
             "export",
             wildcards.format,
-            configuration.export_settings(config, EXPORTED[wildcards.format]),
+            step_settings.export_settings(config, EXPORTED[wildcards.format]),
         ),
     output:
         directory(exported_folder("{format}")),
@@ -43,7 +43,7 @@ rule load:
         settings=lambda wildcards: settings_file(
             "load",
             wildcards.loaded,
-            configuration.loading_settings(config, CHECKPOINTS[wildcards.loaded]),
+            step_settings.loading_settings(config, CHECKPOINTS[wildcards.loaded]),
         ),
     output:
         directory(values_folder("{loaded}")),
@@ -75,7 +75,7 @@ rule load_savedmodel:
         settings=lambda wildcards: settings_file(
             "load_savedmodel",
             wildcards.savedmodel,
-            configuration.savedmodel_step_settings(CHECKPOINTS[wildcards.savedmodel]),
+            step_settings.savedmodel_step_settings(CHECKPOINTS[wildcards.savedmodel]),
         ),
     output:
         directory(values_folder("{savedmodel}")),
@@ -108,7 +108,7 @@ rule load_object_checkpoint:
         settings=lambda wildcards: settings_file(
             "load_object_checkpoint",
             wildcards.objects,
-            configuration.object_checkpoint_step_settings(CHECKPOINTS[wildcards.objects]),
+            step_settings.object_checkpoint_step_settings(CHECKPOINTS[wildcards.objects]),
         ),
     output:
         directory(values_folder("{objects}")),

@@ -3,7 +3,7 @@ rule report:
         **code("report"),
         slices=[slices_file(name) for name in CHECKPOINTS],
         values=[values_folder(name) for name in CHECKPOINTS],
-        settings=settings_file("report", "report", configuration.report_settings(config)),
+        settings=settings_file("report", "report", step_settings.report_settings(config)),
     output:
         report=report("results/report.csv", caption="../report/report_csv.rst", category="Tables"),
         variables=report(

@@ -7,7 +7,7 @@ checkpoint names:
         settings=lambda wildcards: settings_file(
             "names",
             wildcards.checkpoint,
-            configuration.names_settings(CHECKPOINTS[wildcards.checkpoint]),
+            step_settings.names_settings(CHECKPOINTS[wildcards.checkpoint]),
         ),
     output:
         names_file("{checkpoint}"),
@@ -39,7 +39,7 @@ rule restore:
         settings=lambda wildcards: settings_file(
             "restore",
             wildcards.checkpoint,
-            configuration.restore_settings(CHECKPOINTS[wildcards.checkpoint]),
+            step_settings.restore_settings(CHECKPOINTS[wildcards.checkpoint]),
         ),
     output:
         directory(values_folder("{checkpoint}")),

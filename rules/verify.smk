@@ -5,7 +5,7 @@ rule verify:
         variables="results/variables.csv",
         inference="results/inference.csv",
         compatibility="results/compatibility.csv",
-        settings=settings_file("verify", "verify", configuration.verify_settings(config)),
+        settings=settings_file("verify", "verify", step_settings.verify_settings(config)),
     output:
         VERIFIED,
     log:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ckptorder import configuration
+from ckptorder import configuration, step_settings
 
 PROJECT = Path(__file__).resolve().parent.parent
 # Every step: each is a script of its own in scripts/.
@@ -206,7 +206,7 @@ def run_build(settings, directory, check=True):
 def built(tmp_path_factory, config):
     """build.py's outputs with the default config's settings."""
     directory = tmp_path_factory.mktemp("built")
-    run_build(configuration.build_settings(config), directory)
+    run_build(step_settings.build_settings(config), directory)
     return directory
 
 
@@ -220,7 +220,7 @@ def seed_entry(config):
 def audited(built, seed_entry):
     """restore.py's folder of values files for the built checkpoint, every ordering."""
     return run_restore(
-        configuration.restore_settings(seed_entry),
+        step_settings.restore_settings(seed_entry),
         built / "ckpt" / "model.ckpt",
         built / "values",
         inference=built / "ckpt" / "inference.npz",

@@ -12,7 +12,7 @@ import extract
 import names
 import report
 import wild
-from ckptorder import configuration, orderings
+from ckptorder import configuration, orderings, step_settings
 from ckptorder.orderings import ordering_of
 from ckptorder.tfsession import session, tf
 from ckptorder.values import Values
@@ -310,14 +310,14 @@ def test_a_training_runs_folder_gives_each_checkpoint_and_the_trajectory(tmp_pat
     for checkpoint in checkpoints:
         out = tmp_path / checkpoint["name"]
         values.append(
-            str(run_restore(configuration.restore_settings(checkpoint), checkpoint["prefix"], out))
+            str(run_restore(step_settings.restore_settings(checkpoint), checkpoint["prefix"], out))
         )
         slices.append(str(out.with_suffix(".csv")))
-        settings = configuration.extract_settings(checkpoint)
+        settings = step_settings.extract_settings(checkpoint)
         extract.main(["--settings", settings, "--values", values[-1], "--output", slices[-1]])
     outputs = {key: tmp_path / f"{key}.csv" for key in REPORT_OUTPUTS}
     report.main(
-        ["--settings", configuration.report_settings(checked), "--slices", *slices]
+        ["--settings", step_settings.report_settings(checked), "--slices", *slices]
         + ["--values", *values]
         + [arg for key, path in outputs.items() for arg in (f"--{key}", str(path))]
     )

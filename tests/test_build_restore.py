@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from ckptorder import configuration, network, orderings
+from ckptorder import network, orderings, step_settings
 from ckptorder.tfsession import tf
 from ckptorder.values import Values, bitwise_equal
 from conftest import run_build, run_restore
@@ -68,7 +68,7 @@ def test_each_ordering_ends_where_its_steps_say(audited, seed_entry, ordering):
 
 
 def test_unknown_ordering_is_one_clear_line(built, seed_entry, tmp_path, capsys):
-    settings = with_changes(configuration.restore_settings(seed_entry), orderings=["restore_twice"])
+    settings = with_changes(step_settings.restore_settings(seed_entry), orderings=["restore_twice"])
     with pytest.raises(SystemExit) as exit_:
         run_restore(settings, built / "ckpt" / "model.ckpt", tmp_path / "out")
     assert exit_.value.code == 1
@@ -80,7 +80,7 @@ def test_a_partial_restore_of_variables_the_graph_lacks_names_the_checkpoint(
     built, seed_entry, tmp_path, capsys
 ):
     settings = with_changes(
-        configuration.restore_settings(seed_entry),
+        step_settings.restore_settings(seed_entry),
         orderings=[PARTIAL],
         partial_variables=["x"],
         output_tensor=None,
@@ -94,7 +94,7 @@ def test_a_partial_restore_of_variables_the_graph_lacks_names_the_checkpoint(
 
 
 def test_diverging_training_fails_naming_the_step_and_leaves_nothing(config, tmp_path):
-    settings = with_changes(configuration.build_settings(config), learning_rate=1e30, steps=5)
+    settings = with_changes(step_settings.build_settings(config), learning_rate=1e30, steps=5)
     finished = run_build(settings, tmp_path, check=False)
     assert finished.returncode == 1
     err = finished.stderr
@@ -104,18 +104,18 @@ def test_diverging_training_fails_naming_the_step_and_leaves_nothing(config, tmp
 
 
 def test_training_is_deterministic(built, config, tmp_path):
-    run_build(configuration.build_settings(config), tmp_path)
+    run_build(step_settings.build_settings(config), tmp_path)
     for suffix in (".index", ".data-00000-of-00001"):
         ours = (tmp_path / "ckpt" / f"model.ckpt{suffix}").read_bytes()
         assert ours == (built / "ckpt" / f"model.ckpt{suffix}").read_bytes()
 
 
 def test_a_widened_model_builds_and_restores(config, seed_entry, tmp_path):
-    settings = with_changes(configuration.build_settings(config), extra_layers=[8, 16], steps=1)
+    settings = with_changes(step_settings.build_settings(config), extra_layers=[8, 16], steps=1)
     run_build(settings, tmp_path)
     output = run_restore(
         with_changes(
-            configuration.restore_settings(seed_entry),
+            step_settings.restore_settings(seed_entry),
             orderings=[PARTIAL],
             output_tensor=network.output_tensor([8, 16]),
         ),
@@ -140,7 +140,7 @@ def test_restore_names_a_missing_checkpoint_file(built, seed_entry, tmp_path, ca
             (checkpoint / path.name).write_bytes(path.read_bytes())
     output = tmp_path / "out"
     with pytest.raises(SystemExit) as exit_:
-        run_restore(configuration.restore_settings(seed_entry), checkpoint / "model.ckpt", output)
+        run_restore(step_settings.restore_settings(seed_entry), checkpoint / "model.ckpt", output)
     assert exit_.value.code == 1
     err = capsys.readouterr().err
     missing = "model.ckpt.data-*-of-*" if suffix.startswith(".data") else f"model.ckpt{suffix}"

@@ -223,12 +223,12 @@ def test_each_step_takes_the_settings_the_config_gives_it(config, seed_entry):
     (its class in step_settings.py), for every step that takes settings."""
     exported = next(e for e in config["checkpoints"] if e["format"] == "savedmodel")
     given = [
-        (step_settings.BuildSettings, configuration.build_settings(config)),
-        (step_settings.ExportSettings, configuration.export_settings(config, exported)),
-        (step_settings.ExtractSettings, configuration.extract_settings(seed_entry)),
-        (step_settings.LoadSettings, configuration.loading_settings(config, exported)),
-        (step_settings.ReportSettings, configuration.report_settings(config)),
-        (step_settings.RestoreSettings, configuration.restore_settings(seed_entry)),
+        (step_settings.BuildSettings, step_settings.build_settings(config)),
+        (step_settings.ExportSettings, step_settings.export_settings(config, exported)),
+        (step_settings.ExtractSettings, step_settings.extract_settings(seed_entry)),
+        (step_settings.LoadSettings, step_settings.loading_settings(config, exported)),
+        (step_settings.ReportSettings, step_settings.report_settings(config)),
+        (step_settings.RestoreSettings, step_settings.restore_settings(seed_entry)),
     ]
     for taken, settings in given:
         assert load_settings(settings, taken) == json.loads(settings), taken
@@ -238,13 +238,13 @@ def test_a_setting_the_step_does_not_take_fails_when_the_snakefile_loads(config)
     """The config's settings reach a step through its class: a key the class lacks is an error
     where configuration.py builds them, not when the step runs."""
     with pytest.raises(TypeError, match="unexpected keyword argument 'momentum'"):
-        configuration.build_settings({**config, "train": {**config["train"], "momentum": 0.9}})
+        step_settings.build_settings({**config, "train": {**config["train"], "momentum": 0.9}})
 
 
 def test_settings_in_a_file_are_read_from_it_and_a_bad_one_is_one_line(config, tmp_path):
     """The rules give each step its settings in a file (@PATH), rewritten only where they
     change: its time then stays, and the job does not rerun."""
-    text = configuration.build_settings(config)
+    text = step_settings.build_settings(config)
     path = tmp_path / "settings" / "build.json"
     assert write_if_changed(path, text) == path
     written = path.stat().st_mtime_ns
@@ -263,7 +263,7 @@ def test_settings_are_one_value_with_sorted_keys(config):
     """The same settings must give the same text: the file holding them is rewritten, and its
     job rerun, only where the text changes."""
     shuffled = {key: config[key] for key in reversed(list(config))}
-    assert configuration.report_settings(shuffled) == configuration.report_settings(config)
+    assert step_settings.report_settings(shuffled) == step_settings.report_settings(config)
 
 
 def test_only_a_partial_ordering_is_given_the_partial_variables(seed_entry):
@@ -273,7 +273,7 @@ def test_only_a_partial_ordering_is_given_the_partial_variables(seed_entry):
         (list(orderings.ORDERINGS), seed_entry["partial_variables"]),
         (without, None),
     ):
-        settings = configuration.restore_settings({**seed_entry, "orderings": names})
+        settings = step_settings.restore_settings({**seed_entry, "orderings": names})
         assert json.loads(settings)["partial_variables"] == partial
 
 
@@ -302,7 +302,7 @@ def test_a_checkpoint_from_outside_takes_the_top_level_settings_but_the_built_mo
     assert gated["expected"] == {}
     assert own["orderings"] == [FIRST] and own["trust"] is False and own["skipped"] == []
     assert own["probes"] == [{"tensor": "x", "slice": "[0]"}], "checked by names, not here"
-    verify = json.loads(configuration.verify_settings(configuration.checked(config)))
+    verify = json.loads(step_settings.verify_settings(configuration.checked(config)))
     assert verify == {
         "outside": ["mine", "gated", "own"],
         "skipped": dict.fromkeys(["mine", "gated"], needing),
@@ -337,11 +337,11 @@ def test_an_outside_entry_restores_moving_averages_only_when_it_names_them(built
     _, *_, plain, averaged = configuration.checked(config)["checkpoints"]
     assert AVERAGES in plain["skipped"] and AVERAGES not in plain["orderings"]
     assert AVERAGES in averaged["orderings"] and AVERAGES not in averaged["skipped"]
-    restore = json.loads(configuration.restore_settings(averaged))
+    restore = json.loads(step_settings.restore_settings(averaged))
     assert restore["moving_averages"] == "ExponentialMovingAverage"
     others = {**averaged, "orderings": [FIRST]}
-    assert json.loads(configuration.restore_settings(others))["moving_averages"] is None
-    names = json.loads(configuration.names_settings(averaged))
+    assert json.loads(step_settings.restore_settings(others))["moving_averages"] is None
+    names = json.loads(step_settings.names_settings(averaged))
     assert names["moving_averages"] == "ExponentialMovingAverage"
     config["checkpoints"][-1] = {"name": "named", "prefix": prefix, "orderings": [AVERAGES]}
     with pytest.raises(configuration.ConfigError) as error:

@@ -9,7 +9,7 @@ import pytest
 
 import export
 import load
-from ckptorder import configuration, orderings
+from ckptorder import orderings, step_settings
 from ckptorder.values import GRAPH_FACTS, INFERENCE, Values
 from conftest import add_a_write_to_an_initializer, flip_byte, run_script
 
@@ -27,14 +27,14 @@ def loaded(request, built, config, tmp_path_factory):
     entry = next(c for c in config["checkpoints"] if c["format"] == format_)
     export.main(
         options(
-            settings=configuration.export_settings(config, entry),
+            settings=step_settings.export_settings(config, entry),
             checkpoint=prefix,
             output=folder / "exported",
         )
     )
     load.main(
         options(
-            settings=configuration.loading_settings(config, entry),
+            settings=step_settings.loading_settings(config, entry),
             checkpoint=prefix,
             exported=folder / "exported",
             output=folder / "values",
@@ -102,7 +102,7 @@ def test_main_op_with_restore_is_refused_and_trusted_fails_where_its_restore_run
         )
     with Values(folder / "values" / "main_op_with_restore.load_v2_restore.npz") as state:
         assert {state.source(name) for name in state.names} == {"saved"}
-    settings = {**json.loads(configuration.loading_settings(config, entry)), "trust": True}
+    settings = {**json.loads(step_settings.loading_settings(config, entry)), "trust": True}
     load.main(
         options(
             settings=json.dumps({**settings, "orderings": [failing]}),
@@ -154,7 +154,7 @@ def test_export_refuses_a_graph_whose_initializers_write_a_file(built, config, t
     with pytest.raises(SystemExit):
         export.main(
             options(
-                settings=configuration.export_settings(config, entry),
+                settings=step_settings.export_settings(config, entry),
                 checkpoint=tmp_path / "model.ckpt",
                 output=tmp_path / "exported",
             )
@@ -174,7 +174,7 @@ def test_export_of_a_damaged_checkpoint_names_the_file_and_writes_nothing(
     entry = next(c for c in config["checkpoints"] if c["format"] == format_)
     exported = run_script(
         "export",
-        settings=configuration.export_settings(config, entry),
+        settings=step_settings.export_settings(config, entry),
         checkpoint=tmp_path / "model.ckpt",
         output=tmp_path / "exported",
     )

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from ckptorder import compatibility, configuration, orderings
-from ckptorder.given_object_checkpoints import ATTACH_NEEDS_NAMES
+from ckptorder.given_object_checkpoints import ATTACH_NEEDS_NAMES, EAGER_LOADS
+from ckptorder.object_checkpoints import GRAPH_LOADS
 from ckptorder.tfsession import tf
 from ckptorder.values import Values
 from conftest import config_with, flip_byte, run_script
@@ -59,6 +60,15 @@ def model(function):
 def entry_settings(entry):
     checked = configuration.checked(config_with({"name": "mine", **entry}))
     return next(c for c in checked["checkpoints"] if c["name"] == "mine")
+
+
+def test_every_ordering_of_a_given_checkpoint_runs_code_of_its_own():
+    """Each load a given checkpoint's orderings name runs its own code, in graph mode or eager:
+    none falls back silently on another's."""
+    loads = {orderings.variant_and_load(o)[2] for o in orderings.GIVEN_OBJECT_CKPT.orderings}
+    assert not set(GRAPH_LOADS) & set(EAGER_LOADS)
+    assert loads <= set(GRAPH_LOADS) | set(EAGER_LOADS)
+    assert set(EAGER_LOADS) <= loads
 
 
 def test_a_tf2_checkpoint_without_its_model_is_listed_and_its_orderings_skipped(written):

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from ckptorder import configuration, network, orderings
+from ckptorder import network, orderings, step_settings
 from ckptorder.object_network import EXTRA_VARIABLE
 from ckptorder.values import ASSERTIONS_FILE, INFERENCE, Values
 from conftest import run_script
@@ -22,14 +22,14 @@ def object_ckpt(built, config, tmp_path_factory):
     prefix = built / "ckpt" / "model.ckpt"
     exported = run_script(
         "export",
-        settings=configuration.export_settings(config, entry),
+        settings=step_settings.export_settings(config, entry),
         checkpoint=prefix,
         output=folder / "exported",
     )
     assert exported.returncode == 0, exported.stderr
     loaded = run_script(
         "load",
-        settings=configuration.loading_settings(config, entry),
+        settings=step_settings.loading_settings(config, entry),
         checkpoint=prefix,
         exported=folder / "exported",
         output=folder / "values",

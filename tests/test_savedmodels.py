@@ -30,7 +30,7 @@ from ckptorder import (
     tfgraph,
 )
 from ckptorder.guard import graph_program, graph_sizes, op_table
-from ckptorder.step_settings import SavedModelSettings
+from ckptorder.step_settings import SavedModelSettings, savedmodel_step_settings
 from ckptorder.tfsession import saved_meta_graph, session, tf
 from ckptorder.values import GRAPH_FACTS, INFERENCE, Values, state_paths
 from conftest import PROJECT, config_with, run_script
@@ -115,7 +115,7 @@ def test_tags_are_a_savedmodel_entrys_alone(written, built):
         for c in configuration.checked(config_with(savedmodel))["checkpoints"]
         if c["name"] == "mine"
     ]
-    assert json.loads(configuration.savedmodel_step_settings(checked))["tags"] == ["serve"]
+    assert json.loads(savedmodel_step_settings(checked))["tags"] == ["serve"]
     tf1 = {"name": "mine", "prefix": str(built / "ckpt" / "model.ckpt"), "tags": ["serve"]}
     with pytest.raises(configuration.ConfigError) as error:
         configuration.checked(config_with(tf1))
@@ -189,7 +189,7 @@ LEFT = {
 }
 
 
-def step_settings(states, trust=False, tags=None):
+def settings_of(states, trust=False, tags=None):
     """load_savedmodel's --settings for the loads `states`."""
     return SavedModelSettings(checkpoint="mine", orderings=states, trust=trust, tags=tags).dump()
 
@@ -199,7 +199,7 @@ def load_savedmodel(folder, output, trust=False, tags=None):
     states = [o for o in orderings.GIVEN_SAVEDMODEL.orderings if o.startswith(f"{kind}.")]
     loaded = run_script(
         "load_savedmodel",
-        settings=step_settings(states, trust, tags),
+        settings=settings_of(states, trust, tags),
         savedmodel=folder,
         output=output,
     )
@@ -284,7 +284,7 @@ def test_a_keras_2_savedmodel_loads_without_keras_2_where_tensorflow_can(written
     folder = written["keras2_legacy_optimizer"]
     states = [o for o in orderings.GIVEN_SAVEDMODEL.orderings if o.startswith("tf2.")]
     command = [sys.executable, PROJECT / "scripts" / "load_savedmodel.py"]
-    command += ["--settings", step_settings(states), "--savedmodel", folder]
+    command += ["--settings", settings_of(states), "--savedmodel", folder]
     command += ["--output", tmp_path / "values"]
     without = {**os.environ, "PYTHONPATH": str(hidden)}
     loaded = subprocess.run(command, env=without, capture_output=True, text=True, check=False)
@@ -1002,7 +1002,7 @@ def test_a_broken_saved_model_pb_is_one_line(written, tmp_path, case):
     (folder / checkpoint_files.SAVED_MODEL_FILE).write_bytes(contents)
     loaded = run_script(
         "load_savedmodel",
-        settings=step_settings(["tf2.loader_load"]),
+        settings=settings_of(["tf2.loader_load"]),
         savedmodel=folder,
         output=tmp_path / "v",
     )
@@ -1066,7 +1066,7 @@ def load_unguarded(folder, output):
     kind = checkpoint_files.savedmodel_kind(folder)
     states = [o for o in orderings.GIVEN_SAVEDMODEL.orderings if o.startswith(f"{kind}.")]
     command = [sys.executable, PROJECT / "scripts" / "load_savedmodel.py"]
-    command += ["--settings", step_settings(states)]
+    command += ["--settings", settings_of(states)]
     command += ["--savedmodel", folder, "--output", output, "--sandbox", "required"]
     env = {**os.environ, "CKPTORDER_TESTS_SWITCH_THE_GUARD_OFF": "1"}
     return subprocess.run(command, capture_output=True, text=True, check=False, env=env), states

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ckptorder import configuration, network, orderings, slices, tables
+from ckptorder import network, orderings, slices, step_settings, tables
 from ckptorder.object_checkpoints import EXTRA_VARIABLE_LOADS
 from ckptorder.object_network import EXTRA_VARIABLE
 from ckptorder.orderings import ordering_of
@@ -221,7 +221,7 @@ def test_tf2_orderings_carry_what_each_status_assertion_gave(pipeline, config, t
             *("--report", tmp_path / "report.csv", "--variables", results / "variables.csv"),
             *("--inference", results / "inference.csv", "--output", tmp_path / "verified.txt"),
             *("--compatibility", results / "compatibility.csv"),
-            *("--settings", configuration.verify_settings(config)),
+            *("--settings", step_settings.verify_settings(config)),
         ],
         capture_output=True,
         text=True,

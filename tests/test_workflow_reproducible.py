@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ckptorder import checkpoint_files, configuration, orderings
+from ckptorder import checkpoint_files, configuration, orderings, step_settings
 from ckptorder.values import INFERENCE, Values
 from conftest import copy_project, sigint_handled, snakemake
 
@@ -152,7 +152,7 @@ def test_one_restore_job_equals_one_process_per_ordering(pipeline, tmp_path, see
     runs = {}
     for ordering in seed_entry["orderings"]:
         settings = {
-            **json.loads(configuration.restore_settings(seed_entry)),
+            **json.loads(step_settings.restore_settings(seed_entry)),
             "orderings": [ordering],
         }
         output = tmp_path / ordering

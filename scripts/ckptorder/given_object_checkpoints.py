@@ -329,9 +329,7 @@ def run_ordering(state, model, prefix, threads):
     load = orderings.variant_and_load(state)[2]
     if load in GRAPH_LOADS:
         return in_graph(model, prefix, GRAPH_LOADS[load], threads)
-    if load == "eager_restore_then_attach":
-        return restore_then_attach(model, prefix)
-    return create_then_restore(model, prefix)
+    return EAGER_LOADS[load](model, prefix)
 
 
 def in_graph(model, prefix, steps, threads):
@@ -390,6 +388,12 @@ def restore_then_attach(model, prefix):
     return values, assertion_results(status), None
 
 
+# Each eager load, by its name in the orderings (GIVEN_OBJECT_CKPT's); the graph-mode ones are
+# GRAPH_LOADS.
+EAGER_LOADS = {
+    "eager_create_then_restore": create_then_restore,
+    "eager_restore_then_attach": restore_then_attach,
+}
 # Why a model given as one trackable cannot be restored into before it exists.
 ATTACH_NEEDS_NAMES = (
     "the model's function returns one trackable, the checkpoint's root: to restore before it"

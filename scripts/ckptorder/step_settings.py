@@ -1,11 +1,13 @@
 """Each step's settings, defined once: a class per step whose fields are the keys of its
 `--settings` JSON, each with what it means. The class gives the step's `--help`, the check of
-its `--settings` (exactly these keys: `cli.load_settings`), and the Snakefile's params:
-`configuration.py` builds one from the checked config, so a setting the config gives and the
-step does not take (or the reverse) fails when the Snakefile loads, not when the step runs.
+its `--settings` (exactly these keys: `cli.load_settings`), and the Snakefile's settings files:
+the functions below build one from the checked config (`configuration.py`), so a setting the
+config gives and the step does not take (or the reverse) fails when the Snakefile loads, not
+when the step runs.
 Pure Python: the Snakefile uses it without importing TensorFlow."""
 
 import dataclasses
+import importlib.metadata
 import json
 
 from ckptorder import orderings
@@ -152,3 +154,128 @@ class VerifySettings(StepSettings):
     skipped: dict = setting(
         "checkpoint to the orderings it does not run (its entry lacks a setting they need)"
     )
+
+
+def installed_version(package):
+    """The installed version, read from the package's metadata without importing it."""
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+# Each step's `--settings` value, from a checked config (`step_settings.py` defines each). A
+# setting a step is given is one whose change reruns it, so each step gets just what it uses
+# (the report keeps the whole config for provenance.json).
+
+
+def build_settings(config):
+    """build's settings; TensorFlow's version is one, since it changes the trained bytes."""
+    return BuildSettings(
+        seed=config["seed"],
+        tensorflow=installed_version("tensorflow"),
+        extra_layers=config["model"]["extra_layers"],
+        **config["train"],
+    ).dump()
+
+
+def restore_settings(checkpoint):
+    """restore's settings for one checkpoint (an entry of a checked config's `checkpoints`):
+    the partial Saver's variables and the moving averages' name only where an ordering it runs
+    uses them."""
+    needed = {s for o in checkpoint["orderings"] for s in orderings.needed_settings(o)}
+    return RestoreSettings(
+        checkpoint=checkpoint["name"],
+        orderings=checkpoint["orderings"],
+        partial_variables=(
+            checkpoint["partial_variables"] if "partial_restore" in needed else None
+        ),
+        moving_averages=(checkpoint["moving_averages"] if "moving_averages" in needed else None),
+        trust=checkpoint["trust"],
+        output_tensor=checkpoint["output_tensor"],
+    ).dump()
+
+
+def names_settings(checkpoint):
+    """names' settings for one checkpoint from outside: what of its entry names variables."""
+    return NamesSettings(
+        checkpoint=checkpoint["name"],
+        probes=checkpoint["probes"],
+        partial_variables=checkpoint["partial_variables"],
+        moving_averages=checkpoint["moving_averages"],
+    ).dump()
+
+
+def export_settings(config, built):
+    """export's settings for one format of the built model (an entry of `checkpoints`)."""
+    return ExportSettings(
+        format=built["format"],
+        seed=config["seed"],
+        extra_layers=config["model"]["extra_layers"],
+        trust=built["trust"],
+    ).dump()
+
+
+def loading_settings(config, loaded):
+    """load's settings for the built model in one format (an entry of `checkpoints`)."""
+    return LoadSettings(
+        checkpoint=loaded["name"],
+        format=loaded["format"],
+        seed=config["seed"],
+        extra_layers=config["model"]["extra_layers"],
+        orderings=loaded["orderings"],
+        output_tensor=loaded["output_tensor"],
+        trust=loaded["trust"],
+    ).dump()
+
+
+def savedmodel_step_settings(checkpoint):
+    """load_savedmodel's settings for a SavedModel's folder from outside."""
+    return SavedModelSettings(
+        checkpoint=checkpoint["name"],
+        orderings=checkpoint["orderings"],
+        trust=checkpoint["trust"],
+        tags=checkpoint["tags"],
+    ).dump()
+
+
+def object_checkpoint_step_settings(checkpoint):
+    """load_object_checkpoint's settings for a TF2 checkpoint from outside."""
+    return ObjectCheckpointSettings(
+        checkpoint=checkpoint["name"],
+        orderings=checkpoint["orderings"],
+        model=checkpoint["model"],
+        trust=checkpoint["trust"],
+    ).dump()
+
+
+def extract_settings(checkpoint):
+    return ExtractSettings(
+        checkpoint=checkpoint["name"],
+        states=orderings.states(checkpoint["orderings"]),
+        probes=checkpoint["probes"],
+    ).dump()
+
+
+REPORTED = (
+    *("name", "checkpoint", "format", "run", "step", "orderings", "partial_variables"),
+    *("expected", "probes"),
+)
+
+
+def report_settings(config):
+    return ReportSettings(
+        checkpoints=[
+            {key: checkpoint[key] for key in REPORTED} for checkpoint in config["checkpoints"]
+        ],
+        config=config,
+        snakemake=installed_version("snakemake"),
+    ).dump()
+
+
+def verify_settings(config):
+    checkpoints = config["checkpoints"]
+    return VerifySettings(
+        outside=list(dict.fromkeys(c["checkpoint"] for c in checkpoints if not c["built"])),
+        skipped={c["checkpoint"]: c["skipped"] for c in checkpoints if c["skipped"]},
+    ).dump()
