@@ -858,6 +858,62 @@ def test_an_index_declaring_strings_its_data_cannot_hold_is_refused(tmp_path):
     assert tfgraph.checkpoint_keys(honest_strings)["words"] == ((3,), "string")
 
 
+def crc32c(data):
+    """CRC-32C (Castagnoli), as a checkpoint index's blocks are checksummed."""
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+    return crc ^ 0xFFFFFFFF
+
+
+def masked(crc):
+    """A block trailer's checksum: the CRC rotated and offset (leveldb's mask)."""
+    return ((((crc >> 15) | (crc << 17)) & 0xFFFFFFFF) + 0xA282EAD8) & 0xFFFFFFFF
+
+
+def forged_index(index, honest, forged):
+    """Replace the bytes `honest` with `forged` (as long) in the first block of the checkpoint
+    index `index`, and make its checksum match again: the block ends where the checksum of
+    what comes before it (and its type byte) is the one its trailer holds."""
+    data = bytearray(index.read_bytes())
+    at = data.index(honest)
+    end = next(
+        n
+        for n in range(at + len(honest), len(data) - 4)
+        if masked(crc32c(data[: n + 1])) == int.from_bytes(data[n + 1 : n + 5], "little")
+    )
+    data[at : at + len(forged)] = forged
+    data[end + 1 : end + 5] = masked(crc32c(data[: end + 1])).to_bytes(4, "little")
+    index.write_bytes(bytes(data))
+
+
+def test_a_forged_index_is_refused_before_it_sets_the_budget(tmp_path, capsys):
+    """5. A string variable of shape [1]*5 in an honest checkpoint, its index's shape forged to
+    [127]*5 (each size one byte either way, the block's checksum made to match): TensorFlow
+    reads the forged shape, which would make the budget terabytes; restore refuses the
+    checkpoint in one line, and writes nothing."""
+    prefix = str(tmp_path / "model.ckpt")
+    with tf.Graph().as_default() as graph:
+        words = tf.compat.v1.get_variable("words", initializer=tf.constant([[[[["a"]]]]]))
+        with session(graph, 1) as sess:
+            sess.run(words.initializer)
+            tf.compat.v1.train.Saver().save(sess, prefix)
+    one, many = b"\x12\x02\x08\x01" * 5, b"\x12\x02\x08\x7f" * 5
+    forged_index(Path(f"{prefix}.index"), one, many)
+    reader = tf.compat.v1.train.NewCheckpointReader(prefix)
+    assert reader.get_variable_to_shape_map()["words"] == [127] * 5
+    declared = {"words": ((127,) * 5, "string")}
+    assert graph_sizes.budget(declared).total > 10**12
+    with pytest.raises(SystemExit):
+        run_restore(settings(INIT_ONLY), prefix, tmp_path / "out")
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    data = f"{prefix}.data-00000-of-00001"
+    assert error == f"error: {data}: truncated (shorter than its index says)", error
+    assert not (tmp_path / "out").exists()
+
+
 def test_every_allowed_op_has_a_size_rule():
     """8. An op the guard allows without a size rule would be of unknown size: refused."""
     allowed = op_table.ALLOWED | op_table.FORWARD_ALLOWED
