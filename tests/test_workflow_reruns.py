@@ -218,9 +218,11 @@ def test_a_change_reruns_exactly_what_it_touches(pipeline, tmp_path, case):
     shutil.copytree(pipeline, workdir)  # keeps mtimes and Snakemake's metadata
     change, expected = CASES[case]
     env = {**os.environ, **(change(workdir) or {})}
-    dry = snakemake(workdir, "--cores", "4", "--dry-run", env=env)
+    # Each job's account, reason included, shown (the profile hides it: `quiet: [rules]`).
+    dry = snakemake(workdir, "--cores", "4", "--dry-run", "--quiet", "host", env=env)
     assert planned_jobs(dry.stdout + dry.stderr) == expected
     reasons = [line for line in (dry.stdout + dry.stderr).splitlines() if "reason:" in line]
+    assert len(reasons) == sum(expected.values()) + bool(expected), "a reason per job, all's"
     assert all(len(line) <= REASON_WIDTH for line in reasons), max(reasons, key=len)
     if case not in RUNS_CHECKED:
         return
