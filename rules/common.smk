@@ -87,8 +87,9 @@ STARTED_NS = time.time_ns()
 
 
 def failed_steps_errors():
-    """The one-line error of each step that failed in this run: the last line of each log
-    written since the run started that is a step's error."""
+    """The one-line error of each step that failed in this run, and its log: the last line of
+    each log written since the run started that is a step's error (the profile hides
+    Snakemake's own account of the failed job, which names the log)."""
     errors = []
     for folder, _, files in sorted(os.walk("results/logs")):
         for name in sorted(files):
@@ -98,7 +99,7 @@ def failed_steps_errors():
             with open(path, errors="replace") as log:
                 lines = log.read().splitlines() or [""]
             if lines[-1].startswith("error: "):
-                errors.append(lines[-1])
+                errors.append(f"{lines[-1]}\n  log: {path}")
     return errors
 
 
