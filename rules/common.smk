@@ -73,10 +73,12 @@ onsuccess:
 
 onerror:
     cancel_rescheduling_timers()
-    errors = failed_steps_errors()
-    if errors:
-        # At exit, so that they come after Snakemake's own account of the failure.
-        atexit.register(print, "\n".join(errors), file=sys.stderr)
+    failed = failed_steps_errors()
+    if failed:
+        # At exit, so that they come after Snakemake's own account of the failure (which the
+        # profile hides, log included); each step's error stays a last line.
+        logs = f"the failed steps' logs: {', '.join(failed)}"
+        atexit.register(print, "\n".join([logs, *failed.values()]), file=sys.stderr)
 
 
 def modified(path):
@@ -87,10 +89,9 @@ STARTED_NS = time.time_ns()
 
 
 def failed_steps_errors():
-    """The one-line error of each step that failed in this run, and its log: the last line of
-    each log written since the run started that is a step's error (the profile hides
-    Snakemake's own account of the failed job, which names the log)."""
-    errors = []
+    """The one-line error of each step that failed in this run, by its log: the last line of
+    each log written since the run started that is a step's error."""
+    errors = {}
     for folder, _, files in sorted(os.walk("results/logs")):
         for name in sorted(files):
             path = os.path.join(folder, name)
@@ -99,7 +100,7 @@ def failed_steps_errors():
             with open(path, errors="replace") as log:
                 lines = log.read().splitlines() or [""]
             if lines[-1].startswith("error: "):
-                errors.append(f"{lines[-1]}\n  log: {path}")
+                errors[path] = lines[-1]
     return errors
 
 

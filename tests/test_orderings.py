@@ -1,3 +1,5 @@
+import pytest
+
 from ckptorder import orderings
 from ckptorder.orderings import ordering_of
 
@@ -37,6 +39,16 @@ def test_the_suggested_map_restores_what_it_maps_and_initialises_the_rest():
         "conv_1/bias": "restored",
         "conv_3/kernel": "reinitialized",
     }
+
+
+def test_two_formats_may_not_give_one_ordering_name_two_meanings():
+    restore = orderings.Ordering(("restore_all",), "restore")
+    ours = orderings.Format("ours", {}, {"load_it": restore})
+    same = orderings.Format("same", {}, {"load_it": restore})
+    assert orderings.merged_orderings([ours, same]) == {"load_it": restore}
+    other = orderings.Format("other", {}, {"load_it": restore._replace(steps=("init_op",))})
+    with pytest.raises(ValueError, match="'load_it': two formats define it, differently"):
+        orderings.merged_orderings([ours, other])
 
 
 def test_every_step_of_every_ordering_is_defined():

@@ -102,7 +102,11 @@ def test_a_damaged_checkpoint_fails_restore_naming_the_file(pipeline, tmp_path, 
     before = report.stat().st_mtime_ns
     # The restore job alone (export and load read the same files and fail the same way).
     result = snakemake(workdir, "results/values/seed", "--cores", "4", "-R", "restore", check=False)
-    assert_clear_failure(result, f"error: results/checkpoint/{name}: {words}")
+    error = f"error: results/checkpoint/{name}: {words}"
+    logs = "the failed steps' logs: results/logs/restore/seed.log"
+    assert_clear_failure(result, error, logs)
+    said_logs, last = result.stderr.rstrip().splitlines()[-2:]
+    assert said_logs == logs and last.startswith(error), (said_logs, last)
     assert report.stat().st_mtime_ns == before, "a report was written from damaged data"
 
 

@@ -63,5 +63,5 @@ def test_a_failing_step_fails_the_run_with_its_error_and_its_log(slurm_pipeline,
     assert failed.returncode != 0
     error = f"error: {data.relative_to(workdir)}: checksum mismatch (the file is damaged)"
     assert error in said
-    assert "log: results/logs/restore/seed.log" in said
+    assert "the failed steps' logs: results/logs/restore/seed.log" in said
     assert (workdir / "results/logs/restore/seed.log").read_text().splitlines()[-1] == error

@@ -437,13 +437,22 @@ def given_object_orderings(variant):
 
 # Those export writes from the built checkpoint, and load reads.
 EXPORTED_FORMATS = tuple(name for name, format_ in FORMATS.items() if format_.export)
+
+
 # Every ordering of every format, by name; the `initial` state's steps are the initializers
 # alone, in a fresh session.
-_EVERY = {
-    name: o
-    for format_ in (*FORMATS.values(), GIVEN_SAVEDMODEL, GIVEN_OBJECT_CKPT)
-    for name, o in format_.orderings.items()
-}
+def merged_orderings(formats):
+    """Every ordering of `formats`, by name. Raises ValueError where two of them give one name
+    two meanings: a state is named by its ordering alone."""
+    merged = {}
+    for format_ in formats:
+        for name, given in format_.orderings.items():
+            if merged.setdefault(name, given) != given:
+                raise ValueError(f"ordering {name!r}: two formats define it, differently")
+    return merged
+
+
+_EVERY = merged_orderings((*FORMATS.values(), GIVEN_SAVEDMODEL, GIVEN_OBJECT_CKPT))
 INITIAL = Ordering(("initialize_all",), "the graph's initializers in a fresh session")
 
 
