@@ -116,24 +116,23 @@ def without_interfaces(kept, function):
 
 
 def as_loaded(meta_graph):
-    """A copy of a SavedModel's `meta_graph` as the audit checks it and hands it to
-    TensorFlow's loaders: its library holds only the functions that the graph and the object
-    graph name (`named_functions`), none declaring an interface (`without_interfaces`), so
-    that no function the guard did not check can run."""
+    """A SavedModel's `meta_graph` as the audit checks it and hands it to TensorFlow's loaders,
+    changed in place and returned: its library holds only the functions that the graph and
+    the object graph name (`named_functions`), none declaring an interface
+    (`without_interfaces`), so that no function the guard did not check can run. Only the
+    library is copied: a graph's constants may be most of a file."""
     program = Program(meta_graph.graph_def)
     library = meta_graph.graph_def.library
     gradients = {g.function_name: g.gradient_func for g in library.gradient}
     registered = [g.gradient_func for g in library.registered_gradients]
     kept = named_functions(program, object_graph_names(meta_graph) + registered, gradients)
-    loaded = tf.compat.v1.MetaGraphDef()
-    loaded.CopyFrom(meta_graph)
-    del loaded.graph_def.library.function[:]
+    loaded = type(library)(registered_gradients=library.registered_gradients)
     for function in library.function:
         if function.signature.name in kept:
-            without_interfaces(loaded.graph_def.library.function.add(), function)
-    del loaded.graph_def.library.gradient[:]
-    loaded.graph_def.library.gradient.extend(g for g in library.gradient if g.function_name in kept)
-    return loaded
+            without_interfaces(loaded.function.add(), function)
+    loaded.gradient.extend(g for g in library.gradient if g.function_name in kept)
+    library.CopyFrom(loaded)
+    return meta_graph
 
 
 def named_functions(program, functions, gradients):
