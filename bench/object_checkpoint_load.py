@@ -20,7 +20,7 @@ from pathlib import Path
 from commands import PROJECT
 
 # isort: split
-from ckptorder import orderings
+from ckptorder.formats import given_object_ckpt
 from wild_restore import compare_commands
 
 # The model's code (a tf.Module of square float32 matrices, seeded) and, run as a script, the
@@ -62,7 +62,7 @@ def make(folder, variables, megabytes):
 def job_command(prefix, model):
     settings = {
         "checkpoint": "bench",
-        "orderings": orderings.given_object_orderings("tf2"),
+        "orderings": given_object_ckpt.variant_orderings("tf2"),
         "model": model,
         "trust": True,
     }

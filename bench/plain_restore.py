@@ -1,5 +1,5 @@
 """The reference for the restore job's speed: what a user could write in one plain process.
-For each ordering of a checkpoint (`orderings.ORDERINGS`): import the `.meta` file into a
+For each ordering of a checkpoint (`ckpt.ORDERINGS`): import the `.meta` file into a
 fresh graph, run the ordering's steps and read every variable in one `session.run`; and the
 two references, the saved values (a checkpoint reader) and the initial ones. No guard, no
 values files, no comparison.
@@ -13,7 +13,7 @@ import time
 from commands import PROJECT  # noqa: F401  first: it puts scripts/ on the path
 
 # isort: split
-from ckptorder import orderings
+from ckptorder.formats import ckpt
 from ckptorder.tfsession import session, tf
 
 
@@ -60,7 +60,7 @@ def run_all(prefix, partial, averages=None):
     reader = tf.train.load_checkpoint(prefix)
     saved = {key: reader.get_tensor(key) for key in reader.get_variable_to_shape_map()}
     states = [saved, run_ordering(meta_graph, prefix, ("initialize_all",), partial)]
-    for ordering in orderings.ORDERINGS.values():
+    for ordering in ckpt.ORDERINGS.values():
         if ("restore_partial" in ordering.steps and not partial) or (
             "restore_moving_averages" in ordering.steps and not averages
         ):

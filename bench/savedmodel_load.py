@@ -18,7 +18,7 @@ from pathlib import Path
 from commands import PROJECT
 
 # isort: split
-from ckptorder import orderings
+from ckptorder.formats import given_savedmodel
 from ckptorder.step_settings import SavedModelSettings
 from wild_restore import compare_commands
 
@@ -75,7 +75,7 @@ tf.saved_model.save(module, {folder!r}, signatures={{"serving_default": serve}})
 
 
 def job_command(kind, folder):
-    states = [o for o in orderings.GIVEN_SAVEDMODEL.orderings if o.startswith(f"{kind}.")]
+    states = given_savedmodel.kind_orderings(kind)
     settings = SavedModelSettings(checkpoint="bench", orderings=states, trust=False, tags=None)
     script = PROJECT / "scripts" / "load_savedmodel.py"
     return [sys.executable, script, "--settings", settings.dump(), "--savedmodel", folder]

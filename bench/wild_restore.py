@@ -22,7 +22,7 @@ from commands import PROJECT
 
 # isort: split
 import wild
-from ckptorder import orderings
+from ckptorder.formats import ckpt
 from ckptorder.tfsession import tf
 
 # Variables a layer of wild.py's graph holds: kernel, gamma, beta, the moving mean and
@@ -51,7 +51,7 @@ def make(folder, variables, megabytes):
 def restore_command(prefix, output):
     settings = {
         "checkpoint": "wild",
-        "orderings": orderings.BUILT_ORDERINGS,  # its checkpoints have no moving averages
+        "orderings": ckpt.BUILT_ORDERINGS,  # its checkpoints have no moving averages
         "partial_variables": PARTIAL,
         "moving_averages": None,
         "trust": False,

@@ -16,7 +16,6 @@ of the model's variables against the checkpoint's keys, or the keys alone).
 
 import logging
 
-from ckptorder import orderings
 from ckptorder.atomic import atomic_directory
 from ckptorder.checkpoint_files import has_object_graph, require_files
 from ckptorder.cli import (
@@ -29,6 +28,7 @@ from ckptorder.cli import (
     one_line_errors,
     step_arguments,
 )
+from ckptorder.formats import given_object_ckpt
 from ckptorder.imports import model_files
 from ckptorder.step_settings import ObjectCheckpointSettings
 
@@ -72,7 +72,7 @@ def checked_settings(text, variant):
     for an ordering not of its variant, for a TF1 checkpoint or orderings without a model and
     for a model not trusted."""
     settings = load_settings(text, ObjectCheckpointSettings)
-    check_orderings(settings["orderings"], orderings.given_object_orderings(variant))
+    check_orderings(settings["orderings"], given_object_ckpt.variant_orderings(variant))
     if (settings["orderings"] or variant == "tf1") and not settings["model"]:
         raise ValueError(
             f"checkpoint {settings['checkpoint']}: its orderings need a model (a TF1"

@@ -32,6 +32,7 @@ import pandas as pd
 from ckptorder import compatibility, network, orderings, slice_csv, tables
 from ckptorder.atomic import atomic_path, write_text
 from ckptorder.cli import load_settings, one_line_errors, step_arguments
+from ckptorder.formats import ckpt, object_ckpt
 from ckptorder.step_settings import ReportSettings
 from ckptorder.values import (
     ASSERTIONS_FILE,
@@ -258,7 +259,7 @@ def labelled(table, checkpoint):
 
 
 def variant_and_ordering(state):
-    if state in orderings.ORDERINGS:
+    if state in ckpt.ORDERINGS:
         return "", state
     return orderings.variant_and_load(state)[1:]
 
@@ -329,7 +330,7 @@ def with_assertions(table, asserted):
     """The table with a column per status check: each assertion's passes, or the class of what
     it raised, and whether TensorFlow warned of unrestored values (warns or silent); blank for
     an ordering that has no status object (all but object_ckpt's)."""
-    for assertion in orderings.STATUS_CHECKS:
+    for assertion in object_ckpt.STATUS_CHECKS:
         table[assertion] = [asserted.get(o, {}).get(assertion, "") for o in table["ordering"]]
     return table
 

@@ -20,7 +20,6 @@ the settings trust the graph. With --time-limit, the step stops after that many 
 
 import logging
 
-from ckptorder import orderings
 from ckptorder.atomic import atomic_directory
 from ckptorder.checkpoint_files import named_prefix, require_files
 from ckptorder.cli import (
@@ -34,6 +33,7 @@ from ckptorder.cli import (
     one_line_errors,
     step_arguments,
 )
+from ckptorder.formats import ckpt
 from ckptorder.step_settings import RestoreSettings
 
 
@@ -67,7 +67,7 @@ def main(argv=None):
 def checked_settings(text):
     """The settings `text` holds. Raises ValueError for an unknown ordering."""
     settings = load_settings(text, RestoreSettings)
-    check_orderings(settings["orderings"], list(orderings.ORDERINGS))
+    check_orderings(settings["orderings"], list(ckpt.ORDERINGS))
     return settings
 
 

@@ -7,7 +7,7 @@ words). Fails, naming each offending row, when an outcome is not the expected on
 judged probe's saved values are bit for bit its initial ones (then nothing can tell a restore
 from an initialisation), or when a status check of TF2's object-based checkpoint (an
 assertion, TensorFlow's warning of unrestored values) gives what TensorFlow 2.21 did not
-(`orderings.OBJECT_ORDERINGS`), or when an ordering restored every variable and yet the
+(`object_ckpt.ORDERINGS`), or when an ordering restored every variable and yet the
 model's output (the inference check, a SavedModel's signatures) differs from the saved one's.
 """
 
@@ -21,6 +21,7 @@ import pandas as pd
 from ckptorder import orderings, tables
 from ckptorder.atomic import write_text
 from ckptorder.cli import fail, load_settings, one_line_errors, step_arguments
+from ckptorder.formats import object_ckpt
 from ckptorder.step_settings import VerifySettings
 
 # The status check columns as the object_ckpt table heads them.
@@ -297,7 +298,7 @@ def open_next(report, variables):
 def read_table(path):
     """A results table; its text columns that may be blank (a checkpoint's own orderings have
     no export variant, most orderings no status checks) as '' rather than NaN."""
-    blank = ["variant", "variable", *orderings.STATUS_CHECKS]
+    blank = ["variant", "variable", *object_ckpt.STATUS_CHECKS]
     return pd.read_csv(path, dtype=dict.fromkeys(blank, str)).fillna(dict.fromkeys(blank, ""))
 
 

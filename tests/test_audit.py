@@ -13,6 +13,7 @@ import names
 import report
 import wild
 from ckptorder import configuration, orderings, step_settings
+from ckptorder.formats import ckpt
 from ckptorder.orderings import ordering_of
 from ckptorder.tfsession import session, tf
 from ckptorder.values import Values
@@ -23,7 +24,7 @@ RESTORE_ONLY = ordering_of("restore_all")
 INIT_ONLY = ordering_of("initialize_all")
 FROM_CHECKPOINT = ordering_of("initialize_from_checkpoint")
 SUGGESTED = ordering_of("initialize_from_suggested_map")
-EVERY_ORDERING = orderings.BUILT_ORDERINGS
+EVERY_ORDERING = ckpt.BUILT_ORDERINGS
 
 
 def dense(widths, scopes=None, seeded=True, resource=True):

@@ -4,14 +4,15 @@ import json
 
 import pytest
 
-from ckptorder import network, orderings, step_settings
+from ckptorder import formats, network, orderings, step_settings
+from ckptorder.formats import ckpt
 from ckptorder.tfsession import tf
 from ckptorder.values import Values, bitwise_equal
 from conftest import run_build, run_restore
 
 # The state a restore job finds a variable equal to, for each outcome.
 SOURCE_OF = {"restored": "saved", "reinitialized": "initial"}
-PARTIAL = next(o for o in orderings.ORDERINGS if "restore_partial" in orderings.steps(o))
+PARTIAL = next(o for o in ckpt.ORDERINGS if "restore_partial" in orderings.steps(o))
 
 
 def with_changes(settings, **changes):
@@ -54,7 +55,7 @@ def test_the_references_are_the_files_values_and_the_graphs_initial_ones(built, 
             assert not bitwise_equal(saved.read(name), initial.read(name)), name
 
 
-@pytest.mark.parametrize("ordering", orderings.BUILT_ORDERINGS)
+@pytest.mark.parametrize("ordering", ckpt.BUILT_ORDERINGS)
 def test_each_ordering_ends_where_its_steps_say(audited, seed_entry, ordering):
     """TensorFlow's real outcome, variable by variable, is the one the ordering's last write
     gives: what orderings.py predicts and the report expects."""
@@ -146,3 +147,26 @@ def test_restore_names_a_missing_checkpoint_file(built, seed_entry, tmp_path, ca
     missing = "model.ckpt.data-*-of-*" if suffix.startswith(".data") else f"model.ckpt{suffix}"
     assert f"checkpoint file(s) missing: {checkpoint}/{missing}" in err
     assert not output.exists()
+
+
+def test_a_made_up_ordering_is_one_entry_in_its_formats_module(
+    monkeypatch, built, seed_entry, tmp_path
+):
+    """An ordering of existing steps added to `formats.ckpt` alone runs, and leaves what its
+    steps say: restore carries out any ordering's steps, so nothing else names it."""
+    made_up = formats.Ordering(
+        ("initialize_all", "restore_all", "initialize_uninitialized"),
+        "the initializers, Saver.restore, then the initializers of what is still uninitialized",
+    )
+    monkeypatch.setitem(ckpt.ORDERINGS, "made_up", made_up)
+    settings = with_changes(step_settings.restore_settings(seed_entry), orderings=["made_up"])
+    run_restore(
+        settings,
+        built / "ckpt" / "model.ckpt",
+        tmp_path,
+        inference=built / "ckpt" / "inference.npz",
+    )
+    names = list(network.variable_shapes())
+    assert orderings.expected_outcomes("made_up", names, []) == dict.fromkeys(names, "restored")
+    with Values(tmp_path / "made_up.npz") as state:
+        assert [state.source(name) for name in names] == ["saved"] * len(names)

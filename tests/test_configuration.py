@@ -10,6 +10,7 @@ import yaml
 from ckptorder import checkpoint_files, configuration, orderings, step_settings
 from ckptorder.atomic import write_if_changed
 from ckptorder.cli import load_settings
+from ckptorder.formats import ckpt
 from conftest import PROJECT, project_config
 
 
@@ -34,8 +35,8 @@ def probe(tensor=None, slice_=None):
     return set_key("probes", [entry])
 
 
-ALLOWED_ORDERINGS = f"allowed: all, or a list of {', '.join(orderings.ORDERINGS)}"
-FIRST, SECOND = list(orderings.ORDERINGS)[:2]
+ALLOWED_ORDERINGS = f"allowed: all, or a list of {', '.join(ckpt.ORDERINGS)}"
+FIRST, SECOND = list(ckpt.ORDERINGS)[:2]
 CASES = {
     "unknown top-level key": (
         set_key("sed", 1),
@@ -201,7 +202,7 @@ def test_every_mistake_is_reported_at_once():
 
 
 def test_the_default_config_runs_every_ordering_in_their_order(config):
-    assert config["orderings"] == list(orderings.ORDERINGS)
+    assert config["orderings"] == list(ckpt.ORDERINGS)
     assert config["expected"] == {}
 
 
@@ -268,9 +269,9 @@ def test_settings_are_one_value_with_sorted_keys(config):
 
 def test_only_a_partial_ordering_is_given_the_partial_variables(seed_entry):
     """So that changing them reruns no restore job that does not use them."""
-    without = [o for o in orderings.ORDERINGS if "restore_partial" not in orderings.steps(o)]
+    without = [o for o in ckpt.ORDERINGS if "restore_partial" not in orderings.steps(o)]
     for names, partial in (
-        (list(orderings.ORDERINGS), seed_entry["partial_variables"]),
+        (list(ckpt.ORDERINGS), seed_entry["partial_variables"]),
         (without, None),
     ):
         settings = step_settings.restore_settings({**seed_entry, "orderings": names})
@@ -293,10 +294,10 @@ def test_a_checkpoint_from_outside_takes_the_top_level_settings_but_the_built_mo
     assert seed["built"] and seed["prefix"] == configuration.BUILT_PREFIX
     assert seed["expected"] == {}
     assert not mine["built"] and mine["graph"] == f"{prefix}.meta"
-    needing = [o for o in orderings.ORDERINGS if orderings.needed_settings(o)]
-    assert mine["orderings"] == [o for o in orderings.ORDERINGS if o not in needing]
+    needing = [o for o in ckpt.ORDERINGS if orderings.needed_settings(o)]
+    assert mine["orderings"] == [o for o in ckpt.ORDERINGS if o not in needing]
     assert mine["skipped"] == needing and mine["partial_variables"] is None
-    assert seed["orderings"] == orderings.BUILT_ORDERINGS and seed["skipped"] == []
+    assert seed["orderings"] == ckpt.BUILT_ORDERINGS and seed["skipped"] == []
     assert mine["probes"] == [] and mine["trust"] is True
     assert mine["expected"] is None, "reported, not judged"
     assert gated["expected"] == {}
@@ -312,7 +313,7 @@ def test_a_checkpoint_from_outside_takes_the_top_level_settings_but_the_built_mo
 def test_an_outside_entry_that_names_a_partial_restore_ordering_needs_its_variables(built):
     config = raw_config()
     prefix = str(built / "ckpt" / "model.ckpt")
-    partial = next(o for o in orderings.ORDERINGS if "restore_partial" in orderings.steps(o))
+    partial = next(o for o in ckpt.ORDERINGS if "restore_partial" in orderings.steps(o))
     config["checkpoints"] += [{"name": "mine", "prefix": prefix, "orderings": [partial]}]
     with pytest.raises(configuration.ConfigError) as error:
         configuration.checked(config)

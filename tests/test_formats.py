@@ -9,7 +9,8 @@ import pytest
 
 import export
 import load
-from ckptorder import orderings, step_settings
+from ckptorder import formats, orderings, step_settings
+from ckptorder.formats import savedmodel
 from ckptorder.values import GRAPH_FACTS, INFERENCE, Values
 from conftest import add_a_write_to_an_initializer, flip_byte, run_script
 
@@ -183,3 +184,41 @@ def test_export_of_a_damaged_checkpoint_names_the_file_and_writes_nothing(
         f"error: {data}: checksum mismatch (the file is damaged)"
     )
     assert not (tmp_path / "exported").exists()
+
+
+@pytest.mark.parametrize("loaded", ["savedmodel"], indirect=True)
+def test_a_made_up_load_is_one_entry_in_its_formats_module(
+    monkeypatch, loaded, built, config, tmp_path
+):
+    """A load added to `formats.savedmodel` alone, the built loads' calls in another order
+    (the init op, then the restore), runs as its `run` says and leaves what its steps say:
+    the variant `main_op`'s initializers, then the restore, leave every variable restored,
+    where the same calls in the other order leave it reinitialized."""
+    tables_then_restore = formats.Ordering(
+        ("init_op", "restore_all"),
+        "tf.saved_model.load in graph mode, tables_initializer(), then the restore",
+        run=savedmodel.LoadV2(("tables", "restore")),
+    )
+    made_up = formats.exported_orderings(
+        {"main_op": savedmodel.VARIANTS["main_op"]}, {"made_up": tables_then_restore}
+    )
+    for name, ordering in made_up.items():
+        monkeypatch.setitem(savedmodel.FORMAT.orderings, name, ordering)
+    entry, folder = loaded
+    settings = json.loads(step_settings.loading_settings(config, entry))
+    load.main(
+        options(
+            settings=json.dumps({**settings, "orderings": ["main_op.made_up"]}),
+            checkpoint=built / "ckpt" / "model.ckpt",
+            exported=folder / "exported",
+            output=tmp_path / "values",
+            inference=built / "ckpt" / "inference.npz",
+        )
+    )
+    with Values(tmp_path / "values" / "main_op.made_up.npz") as state:
+        names = state.names
+        assert state.failed is None and {outcome(state, name) for name in names} == {"restored"}
+    expected = orderings.expected_outcomes("main_op.made_up", names, [])
+    assert set(expected.values()) == {"restored"}
+    other_order = orderings.expected_outcomes("main_op.load_v2_restore_then_tables", names, [])
+    assert set(other_order.values()) == {"reinitialized"}

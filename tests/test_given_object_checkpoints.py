@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from ckptorder import compatibility, configuration, orderings
-from ckptorder.given_object_checkpoints import ATTACH_NEEDS_NAMES, EAGER_LOADS
-from ckptorder.object_checkpoints import GRAPH_LOADS
+from ckptorder import compatibility, configuration, given_object_checkpoints, orderings
+from ckptorder.formats import given_object_ckpt, object_ckpt
+from ckptorder.given_object_checkpoints import ATTACH_NEEDS_NAMES
 from ckptorder.tfsession import tf
 from ckptorder.values import Values
 from conftest import config_with, flip_byte, run_script
@@ -25,8 +25,8 @@ from tf2_checkpoints import KINDS
 
 TESTS = Path(__file__).parent
 MODELS = TESTS / "tf2_checkpoints.py"
-ORDERINGS = orderings.given_object_orderings("tf2")
-TF1_ORDERINGS = orderings.given_object_orderings("tf1")
+ORDERINGS = given_object_ckpt.variant_orderings("tf2")
+TF1_ORDERINGS = given_object_ckpt.variant_orderings("tf1")
 # The model each kind of checkpoint is restored into, as its writer built it, and the
 # orderings that apply.
 OWN_MODEL = {
@@ -62,13 +62,14 @@ def entry_settings(entry):
     return next(c for c in checked["checkpoints"] if c["name"] == "mine")
 
 
-def test_every_ordering_of_a_given_checkpoint_runs_code_of_its_own():
-    """Each load a given checkpoint's orderings name runs its own code, in graph mode or eager:
-    none falls back silently on another's."""
-    loads = {orderings.variant_and_load(o)[2] for o in orderings.GIVEN_OBJECT_CKPT.orderings}
-    assert not set(GRAPH_LOADS) & set(EAGER_LOADS)
-    assert loads <= set(GRAPH_LOADS) | set(EAGER_LOADS)
-    assert set(EAGER_LOADS) <= loads
+def test_a_load_no_code_carries_out_is_an_error_not_another_load(monkeypatch):
+    """Each ordering's `run` is carried out as written: one no code carries out (here the
+    built network's restore before it exists, which a user's model cannot do) raises, where a
+    table of names once fell back silently on another load."""
+    restore_first = object_ckpt.ORDERINGS["model.eager_restore_then_create"]
+    monkeypatch.setitem(given_object_ckpt.ORDERINGS, "tf2.eager_restore_then_create", restore_first)
+    with pytest.raises(TypeError, match="carries out"):
+        given_object_checkpoints.run_ordering("tf2.eager_restore_then_create", None, None, 1)
 
 
 def test_a_tf2_checkpoint_without_its_model_is_listed_and_its_orderings_skipped(written):
@@ -211,9 +212,11 @@ def test_restored_into_its_model_each_ordering_leaves_what_its_steps_predict(
     assert_steps_predict(output, states)
     checks = json.loads((output / "assertions.json").read_text())
     if kind == "keras_with_optimizer":  # the optimizer's moments stay unrestored
-        warned = {state: checks[state][orderings.UNRESTORED_WARNING] for state in ORDERINGS}
+        warned = {state: checks[state][object_ckpt.UNRESTORED_WARNING] for state in ORDERINGS}
         silenced = "tf2.expect_partial_initialize_or_restore"
-        assert warned == {s: orderings.SILENT if s == silenced else orderings.WARNS for s in warned}
+        assert warned == {
+            s: object_ckpt.SILENT if s == silenced else object_ckpt.WARNS for s in warned
+        }
         kernel = next(
             r for r in facts(output)["compatibility"] if r["variable"].endswith("_kernel")
         )
@@ -221,7 +224,7 @@ def test_restored_into_its_model_each_ordering_leaves_what_its_steps_predict(
     else:
         # A name-based restore into an empty Checkpoint matches nothing: it fails its
         # assertions, and the model built after it keeps its initial values.
-        consumed = {s: checks[s]["assert_consumed"] == orderings.PASSES for s in states}
+        consumed = {s: checks[s]["assert_consumed"] == object_ckpt.PASSES for s in states}
         assert consumed == {s: s != "tf1.eager_restore_then_attach" for s in states}
 
 

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from ckptorder import initializer_facts, network, orderings, tfgraph
+from ckptorder.formats import ckpt
 from ckptorder.guard import checks, graph_sizes, importing, op_table
 from ckptorder.tfsession import session, tf
 from ckptorder.values import Values
@@ -610,7 +611,7 @@ def test_an_op_no_ordering_reaches_is_not_imported_nor_a_reason_to_refuse(tmp_pa
     prefix = crafted(tmp_path, unreached_write)
     # partial_restore left out: it needs partial_variables, and its ops are the others' ops
     ordering_names = [
-        o for o in orderings.BUILT_ORDERINGS if "restore_partial" not in orderings.steps(o)
+        o for o in ckpt.BUILT_ORDERINGS if "restore_partial" not in orderings.steps(o)
     ]
     output = run_restore(settings(*ordering_names), prefix, tmp_path / "out")
     assert sorted(p.stem for p in output.glob("*.npz")) == sorted(orderings.states(ordering_names))

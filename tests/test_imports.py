@@ -130,3 +130,15 @@ def test_no_module_that_runs_tensorflow_imports_the_tables():
         imported = imported_modules(path)
         if PACKAGE / "tfsession.py" in imported:
             assert PACKAGE / "tables.py" not in imported, path
+
+
+def test_the_formats_import_nothing_of_the_package_but_themselves():
+    """The formats (ckptorder/formats/) are the lowest layer: pure declarations, which the
+    Snakefile, the report and every step read, so they may import nothing above them."""
+    for path in (PACKAGE / "formats").glob("*.py"):
+        outside = [
+            file
+            for file in imported_modules(path)
+            if file.parent != PACKAGE / "formats" and file != PACKAGE / "__init__.py"
+        ]
+        assert outside == [], path

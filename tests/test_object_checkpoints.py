@@ -9,13 +9,14 @@ import json
 import pytest
 
 from ckptorder import network, orderings, step_settings
+from ckptorder.formats import object_ckpt
 from ckptorder.object_network import EXTRA_VARIABLE
 from ckptorder.values import ASSERTIONS_FILE, INFERENCE, Values
 from conftest import run_script
 
 
 @pytest.fixture(scope="module")
-def object_ckpt(built, config, tmp_path_factory):
+def object_ckpt_folders(built, config, tmp_path_factory):
     """export's and load's folders of the built checkpoint as object_ckpt."""
     folder = tmp_path_factory.mktemp("object_ckpt")
     entry = next(c for c in config["checkpoints"] if c["format"] == "object_ckpt")
@@ -39,10 +40,10 @@ def object_ckpt(built, config, tmp_path_factory):
     return entry, folder
 
 
-def test_export_saves_the_network_alone_and_with_its_optimizer(object_ckpt):
+def test_export_saves_the_network_alone_and_with_its_optimizer(object_ckpt_folders):
     """tf.train.Checkpoint keys each variable by its path from the root object; the training
     checkpoint holds Adam's slots and its own variables too."""
-    _, folder = object_ckpt
+    _, folder = object_ckpt_folders
     from ckptorder.tfsession import tf
 
     alone = tf.train.latest_checkpoint(str(folder / "exported" / "model"))
@@ -63,8 +64,8 @@ def outcome(state, name):
     return {"saved": "restored", "initial": "reinitialized"}.get(state.source(name), "changed")
 
 
-def test_each_ordering_leaves_what_its_steps_say(object_ckpt):
-    entry, folder = object_ckpt
+def test_each_ordering_leaves_what_its_steps_say(object_ckpt_folders):
+    entry, folder = object_ckpt_folders
     saved = list(network.variable_shapes())
     for ordering in entry["orderings"]:
         with Values(folder / "values" / f"{ordering}.npz") as state:
@@ -75,27 +76,27 @@ def test_each_ordering_leaves_what_its_steps_say(object_ckpt):
         assert state.names == [*saved, EXTRA_VARIABLE]
 
 
-def test_the_status_checks_give_what_the_docs_explain(object_ckpt):
-    _, folder = object_ckpt
+def test_the_status_checks_give_what_the_docs_explain(object_ckpt_folders):
+    _, folder = object_ckpt_folders
     found = json.loads((folder / "values" / ASSERTIONS_FILE).read_text())
     assert found == {
-        ordering: dict(zip(orderings.STATUS_CHECKS, results, strict=True))
-        for ordering, (*_, results) in orderings.OBJECT_ORDERINGS.items()
+        name: dict(zip(object_ckpt.STATUS_CHECKS, ordering.status, strict=True))
+        for name, ordering in object_ckpt.ORDERINGS.items()
     }
 
 
-def test_expect_partial_only_silences_the_warning(object_ckpt):
+def test_expect_partial_only_silences_the_warning(object_ckpt_folders):
     """tensorflow#21156: a training checkpoint restored without its optimizer, with and without
     status.expect_partial(): the same values and assertion results; only TensorFlow's warning
     of the optimizer's unrestored values is gone."""
-    _, folder = object_ckpt
+    _, folder = object_ckpt_folders
     found = json.loads((folder / "values" / ASSERTIONS_FILE).read_text())
     plain, partial = (
         found[f"model_and_optimizer.{load}"]
         for load in ("initialize_or_restore", "expect_partial_initialize_or_restore")
     )
-    warned = plain.pop(orderings.UNRESTORED_WARNING), partial.pop(orderings.UNRESTORED_WARNING)
-    assert warned == (orderings.WARNS, orderings.SILENT)
+    warned = plain.pop(object_ckpt.UNRESTORED_WARNING), partial.pop(object_ckpt.UNRESTORED_WARNING)
+    assert warned == (object_ckpt.WARNS, object_ckpt.SILENT)
     assert plain == partial
     paths = [
         folder / "values" / f"model_and_optimizer.{load}.npz"
@@ -111,15 +112,17 @@ def test_expect_partial_only_silences_the_warning(object_ckpt):
             assert partial_values.equals(name, plain_values.read(name)), name
 
 
-def test_a_tf1_checkpoint_read_by_name_in_graph_mode_lacks_the_save_counter(object_ckpt):
-    _, folder = object_ckpt
+def test_a_tf1_checkpoint_read_by_name_in_graph_mode_lacks_the_save_counter(object_ckpt_folders):
+    _, folder = object_ckpt_folders
     with Values(folder / "values" / "tf1_saver.initialize_or_restore.npz") as state:
         assert state.failed == "NotFoundError: Key save_counter not found in checkpoint"
 
 
-def test_the_output_is_the_saved_models_bit_for_bit_where_the_network_is_restored(object_ckpt):
+def test_the_output_is_the_saved_models_bit_for_bit_where_the_network_is_restored(
+    object_ckpt_folders,
+):
     """The tf.Module's output, in graph and in eager mode, is the TF1 graph's bit for bit."""
-    entry, folder = object_ckpt
+    entry, folder = object_ckpt_folders
     checks = json.loads((folder / "values" / INFERENCE).read_text())
     assert list(checks) == sorted(entry["orderings"])
     network_variables = list(network.variable_shapes())

@@ -1,6 +1,7 @@
 import pytest
 
-from ckptorder import orderings
+from ckptorder import formats, orderings
+from ckptorder.formats import ckpt
 from ckptorder.orderings import ordering_of
 
 VARIABLES = ["conv_1/kernel", "conv_1/bias", "conv_3/kernel"]
@@ -42,17 +43,17 @@ def test_the_suggested_map_restores_what_it_maps_and_initialises_the_rest():
 
 
 def test_two_formats_may_not_give_one_ordering_name_two_meanings():
-    restore = orderings.Ordering(("restore_all",), "restore")
-    ours = orderings.Format("ours", {}, {"load_it": restore})
-    same = orderings.Format("same", {}, {"load_it": restore})
+    restore = formats.Ordering(("restore_all",), "restore")
+    ours = formats.Format("ours", {}, {"load_it": restore})
+    same = formats.Format("same", {}, {"load_it": restore})
     assert orderings.merged_orderings([ours, same]) == {"load_it": restore}
-    other = orderings.Format("other", {}, {"load_it": restore._replace(steps=("init_op",))})
+    other = formats.Format("other", {}, {"load_it": restore._replace(steps=("init_op",))})
     with pytest.raises(ValueError, match="'load_it': two formats define it, differently"):
         orderings.merged_orderings([ours, other])
 
 
 def test_every_step_of_every_ordering_is_defined():
-    for ordering in orderings.ORDERINGS:
+    for ordering in ckpt.ORDERINGS:
         assert orderings.steps(ordering) and set(orderings.steps(ordering)) <= set(orderings.STEPS)
     for format_ in orderings.FORMATS:
         for ordering in orderings.format_orderings(format_):

@@ -7,7 +7,7 @@ import sys
 import pytest
 import yaml
 
-from ckptorder import orderings
+from ckptorder.formats import ckpt
 from conftest import PROJECT, STEPS
 
 
@@ -53,8 +53,8 @@ def test_code_is_linted_and_formatted(command):
 
 
 def test_the_readme_lists_every_ordering_in_order():
-    """The README's table of orderings follows orderings.ORDERINGS, the one list of them."""
+    """The README's table of orderings follows ckpt.ORDERINGS, the one list of them."""
     readme = (PROJECT / "README.md").read_text()
     table = readme.split("| ordering | steps | outcome |", 1)[1].split("\n\n", 1)[0]
     listed = re.findall(r"^\| `(\w+)` \|", table, re.M)
-    assert listed == list(orderings.ORDERINGS)
+    assert listed == list(ckpt.ORDERINGS)

@@ -29,6 +29,7 @@ from ckptorder import (
     signatures,
     tfgraph,
 )
+from ckptorder.formats import given_savedmodel
 from ckptorder.guard import graph_program, graph_sizes, op_table
 from ckptorder.step_settings import SavedModelSettings, savedmodel_step_settings
 from ckptorder.tfsession import saved_meta_graph, session, tf
@@ -196,7 +197,7 @@ def settings_of(states, trust=False, tags=None):
 
 def load_savedmodel(folder, output, trust=False, tags=None):
     kind = checkpoint_files.savedmodel_kind(folder)
-    states = [o for o in orderings.GIVEN_SAVEDMODEL.orderings if o.startswith(f"{kind}.")]
+    states = given_savedmodel.kind_orderings(kind)
     loaded = run_script(
         "load_savedmodel",
         settings=settings_of(states, trust, tags),
@@ -282,7 +283,7 @@ def test_a_keras_2_savedmodel_loads_without_keras_2_where_tensorflow_can(written
     hidden.mkdir()
     (hidden / "sitecustomize.py").write_text('import sys\nsys.modules["tf_keras"] = None\n')
     folder = written["keras2_legacy_optimizer"]
-    states = [o for o in orderings.GIVEN_SAVEDMODEL.orderings if o.startswith("tf2.")]
+    states = given_savedmodel.kind_orderings("tf2")
     command = [sys.executable, PROJECT / "scripts" / "load_savedmodel.py"]
     command += ["--settings", settings_of(states), "--savedmodel", folder]
     command += ["--output", tmp_path / "values"]
@@ -1064,7 +1065,7 @@ def test_an_asset_passed_on_from_function_to_function_passes_the_guard(written, 
 def load_unguarded(folder, output):
     """load_savedmodel.py, confined, with the guard switched off by the tests' own hook."""
     kind = checkpoint_files.savedmodel_kind(folder)
-    states = [o for o in orderings.GIVEN_SAVEDMODEL.orderings if o.startswith(f"{kind}.")]
+    states = given_savedmodel.kind_orderings(kind)
     command = [sys.executable, PROJECT / "scripts" / "load_savedmodel.py"]
     command += ["--settings", settings_of(states)]
     command += ["--savedmodel", folder, "--output", output, "--sandbox", "required"]

@@ -4,6 +4,7 @@ which orderings fail the inference check; which status checks differ."""
 import pandas as pd
 
 from ckptorder import orderings, tables
+from ckptorder.formats import object_ckpt
 
 RESTORED, REINITIALIZED = orderings.RESTORED, orderings.REINITIALIZED
 KEY = dict(zip(tables.ORDERING_KEY, ("mine", "ckpt", "", "restore_only"), strict=True))
@@ -98,11 +99,11 @@ def test_a_status_check_that_differs_from_tensorflow_2_21_is_named():
     name = "model.initialize_or_restore_extra_variable"
     variant, ordering = name.split(".")
     expected = orderings.ordering(name).status
-    given = dict(zip(orderings.STATUS_CHECKS, expected, strict=True))
+    given = dict(zip(object_ckpt.STATUS_CHECKS, expected, strict=True))
     row = {**KEY, "format": "object_ckpt", "variant": variant, "ordering": ordering, **given}
     assert tables.status_mismatches(pd.DataFrame([row, row])) == []
-    row[orderings.STATUS_CHECKS[0]] = orderings.PASSES
+    row[object_ckpt.STATUS_CHECKS[0]] = object_ckpt.PASSES
     found = tables.status_mismatches(pd.DataFrame([row]))
     assert [(check, given, want) for _, check, given, want in found] == [
-        (orderings.STATUS_CHECKS[0], orderings.PASSES, expected[0])
+        (object_ckpt.STATUS_CHECKS[0], object_ckpt.PASSES, expected[0])
     ]

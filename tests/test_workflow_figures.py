@@ -9,6 +9,7 @@ import yaml
 
 import figures
 from ckptorder import network, orderings
+from ckptorder.formats import ckpt
 from conftest import snakemake
 
 pytestmark = pytest.mark.workflow
@@ -24,11 +25,11 @@ def test_figures_are_pngs_of_the_intended_size(pipeline):
     """A row per state (the references, then the checkpoint's orderings) and two panels per
     probe; a cell per ordering and variable; at 100 dpi."""
     shown = pipeline / "results" / "figures" / "seed"
-    states = [*orderings.REFERENCES, *orderings.BUILT_ORDERINGS]
+    states = [*orderings.REFERENCES, *ckpt.BUILT_ORDERINGS]
     probes = yaml.safe_load((pipeline / "config.yaml").read_text())["probes"]
     inches = figures.probes_size(states, len(probes))
     assert png_size(shown / "probes.png") == tuple(round(100 * x) for x in inches)
-    inches = figures.outcomes_size(orderings.BUILT_ORDERINGS, list(network.variable_shapes()))
+    inches = figures.outcomes_size(ckpt.BUILT_ORDERINGS, list(network.variable_shapes()))
     assert png_size(shown / "outcomes.png") == tuple(round(100 * x) for x in inches)
     # About the width the HTML report shows without shrinking.
     assert png_size(shown / "probes.png")[0] < 1200

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from ckptorder import network, orderings, slices, step_settings, tables
+from ckptorder.formats import ckpt, object_ckpt
 from ckptorder.object_checkpoints import EXTRA_VARIABLE_LOADS
 from ckptorder.object_network import EXTRA_VARIABLE
 from ckptorder.orderings import ordering_of
@@ -29,7 +30,7 @@ def test_every_ordering_ends_as_its_steps_say(pipeline, config):
     variables = pd.read_csv(pipeline / "results" / "variables.csv")
     kernels = variables["variable"].str.endswith("/kernel")
     assert (variables["initializer"] == kernels.map({True: "seeded", False: "constant"})).all()
-    assert report["ordering"].unique().tolist() == orderings.BUILT_ORDERINGS
+    assert report["ordering"].unique().tolist() == ckpt.BUILT_ORDERINGS
     names = list(network.variable_shapes())
     partial = config["partial_restore"]["variables"]
     for row in report.itertuples():
@@ -54,7 +55,7 @@ def test_reinitialized_means_bit_equal_to_the_initial_values(pipeline):
     variables = pd.read_csv(pipeline / "results" / "variables.csv")
     assert variables["as_expected"].all()
     variables = variables[variables["format"] == "ckpt"]
-    assert len(variables) == len(orderings.BUILT_ORDERINGS) * len(network.variable_shapes())
+    assert len(variables) == len(ckpt.BUILT_ORDERINGS) * len(network.variable_shapes())
     reinitialized = variables[variables["outcome"] == "reinitialized"]
     assert reinitialized["equal_to_initial"].all() and not reinitialized["equal_to_saved"].any()
     assert (reinitialized["source"] == "initial").all()
@@ -200,13 +201,13 @@ def test_tf2_orderings_carry_what_each_status_assertion_gave(pipeline, config, t
     report = pd.read_csv(results / "report.csv", keep_default_na=False)
     tf2 = report[report["format"] == "object_ckpt"].drop_duplicates(["variant", "ordering"])
     found = {
-        f"{row.variant}.{row.ordering}": tuple(getattr(row, c) for c in orderings.STATUS_CHECKS)
+        f"{row.variant}.{row.ordering}": tuple(getattr(row, c) for c in object_ckpt.STATUS_CHECKS)
         for row in tf2.itertuples()
     }
-    assert found == {name: o.status for name, o in orderings.OBJECT_ORDERINGS.items()}
-    assert (report.loc[report["format"] != "object_ckpt", list(orderings.STATUS_CHECKS)] == "").all(
-        axis=None
-    )
+    assert found == {name: o.status for name, o in object_ckpt.ORDERINGS.items()}
+    assert (
+        report.loc[report["format"] != "object_ckpt", list(object_ckpt.STATUS_CHECKS)] == ""
+    ).all(axis=None)
     variables = pd.read_csv(results / "variables.csv", keep_default_na=False)
     extra = variables[variables["variable"] == "extra/bias"]
     assert extra[["ordering", "outcome"]].values.tolist() == [

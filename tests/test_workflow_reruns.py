@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from ckptorder import configuration, orderings
+from ckptorder.formats import ckpt
 from ckptorder.orderings import ordering_of
 from conftest import snakemake
 
@@ -62,7 +63,7 @@ def touch_everything(workdir):
 
 
 def remove_ordering(config):
-    config["orderings"] = [o for o in orderings.BUILT_ORDERINGS if o != INIT_ONLY]
+    config["orderings"] = [o for o in ckpt.BUILT_ORDERINGS if o != INIT_ONLY]
 
 
 def add_back_ordering(workdir):

@@ -21,6 +21,7 @@ import yaml
 
 import wild
 from ckptorder import orderings
+from ckptorder.formats import given_object_ckpt
 from conftest import PROJECT, copy_project, snakemake
 from savedmodels import SIGNATURE_RUNS, signature_outcome
 from test_audit import dense, export_graph, save
@@ -260,7 +261,9 @@ def test_a_tf2_checkpoint_is_listed_alone_and_restored_into_its_models_code(wild
     variables = pd.read_csv(results / "variables.csv", keep_default_na=False)
     keras = variables[variables["checkpoint"] == "tf2_keras"]
     assert set(keras["format"]) == {"object_ckpt"} and set(keras["variant"]) == {"tf2"}
-    assert {f"tf2.{o}" for o in keras["ordering"]} == set(orderings.given_object_orderings("tf2"))
+    assert {f"tf2.{o}" for o in keras["ordering"]} == set(
+        given_object_ckpt.variant_orderings("tf2")
+    )
     for row in keras.itertuples():
         predicted = orderings.expected_outcomes(f"tf2.{row.ordering}", [row.variable], ())
         assert row.outcome == predicted[row.variable] or (
@@ -271,7 +274,7 @@ def test_a_tf2_checkpoint_is_listed_alone_and_restored_into_its_models_code(wild
     warned = keras.drop_duplicates("ordering").set_index("ordering")["warns_unrestored"]
     assert warned.to_dict() == {
         o.split(".")[1]: "silent" if "expect_partial" in o else "warns"
-        for o in orderings.given_object_orderings("tf2")
+        for o in given_object_ckpt.variant_orderings("tf2")
     }
     answer = (results / "verified.txt").read_text()
     assert "Variables per outcome: tf2_keras, 6 variables" in answer

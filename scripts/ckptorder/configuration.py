@@ -10,6 +10,7 @@ import jsonschema
 import yaml
 
 from ckptorder import checkpoint_files, network, orderings, sandbox, slices
+from ckptorder.formats import ckpt, given_object_ckpt, given_savedmodel
 
 SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
 # Where build saves the seed's network: the prefix of the checkpoint entry with build: true.
@@ -96,7 +97,7 @@ def formats_spelt_out(formats):
 
 
 def spelt_out(orderings_setting):
-    return list(orderings.ORDERINGS) if orderings_setting == "all" else orderings_setting
+    return list(ckpt.ORDERINGS) if orderings_setting == "all" else orderings_setting
 
 
 def checkpoint_settings(config, entry):
@@ -118,7 +119,7 @@ def checkpoint_settings(config, entry):
     }
     named = spelt_out(entry.get("orderings", config["orderings"]))
     if built:
-        named = [name for name in named if name in orderings.BUILT_ORDERINGS]
+        named = [name for name in named if name in ckpt.BUILT_ORDERINGS]
     skipped = [] if "orderings" in entry else lacking_settings(named, given)
     partial = given["partial_restore"]
     common = {
@@ -194,7 +195,7 @@ def object_checkpoint_settings(settings, variant):
     """The settings of a checkpoint restored into a model: the orderings of
     `orderings.GIVEN_OBJECT_CKPT` for its variant (`tf2`: a TF2 checkpoint; `tf1`: a TF1 one,
     read by name), each skipped where the entry gives no model. No graph file is read."""
-    named = orderings.given_object_orderings(variant)
+    named = given_object_ckpt.variant_orderings(variant)
     model = settings["model"]
     return {
         **given_settings(settings),
@@ -218,7 +219,7 @@ def savedmodel_settings(entry, common):
         "run": None,
         "step": None,
         "format": "savedmodel",
-        "orderings": [o for o in orderings.GIVEN_SAVEDMODEL.orderings if o.startswith(f"{kind}.")],
+        "orderings": given_savedmodel.kind_orderings(kind),
         "skipped": [],
     }
 
@@ -236,7 +237,7 @@ def built_settings(config, name, common):
     """The built model's settings, one per format of `formats`: its checkpoint's named NAME,
     those of its SavedModel and frozen GraphDef NAME.FORMAT, each running its format's
     orderings (expected: what their steps leave)."""
-    ckpt = {
+    checkpoint = {
         "name": name,
         "checkpoint": name,
         "prefix": BUILT_PREFIX,
@@ -247,10 +248,10 @@ def built_settings(config, name, common):
         **common,
     }
     return [
-        ckpt
+        checkpoint
         if format_ == "ckpt"
         else {
-            **ckpt,
+            **checkpoint,
             "name": f"{name}.{format_}",
             "format": format_,
             "orderings": orderings.format_orderings(format_),
@@ -367,7 +368,7 @@ def model_file(model):
 
 def ordering_problems(config):
     """What `orderings`, top-level or an entry's, holds that is neither `all` nor a name
-    orderings.ORDERINGS defines."""
+    ckpt.ORDERINGS defines."""
     if not isinstance(config, dict):
         return []
     given = {"orderings": config.get("orderings")}
@@ -381,13 +382,13 @@ def ordering_problems(config):
 def named_orderings(key, given):
     if given == "all" or not isinstance(given, str | list):
         return []  # the schema names what is missing or of the wrong type
-    allowed = f"allowed: all, or a list of {', '.join(orderings.ORDERINGS)}"
+    allowed = f"allowed: all, or a list of {', '.join(ckpt.ORDERINGS)}"
     if isinstance(given, str):
         return [f"{key}: {given!r} is not allowed; {allowed}"]
     return [
         f"{key}[{number}]: {name!r} is not allowed; {allowed}"
         for number, name in enumerate(given)
-        if isinstance(name, str) and name not in orderings.ORDERINGS
+        if isinstance(name, str) and name not in ckpt.ORDERINGS
     ]
 
 

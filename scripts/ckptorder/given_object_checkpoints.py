@@ -1,6 +1,6 @@
 """A TF2 object-based checkpoint brought from outside (tf.train.Checkpoint's files: an index
 holding an object graph), listed and, given the user's model, restored into it each way of
-`orderings.GIVEN_OBJECT_CKPT`; or a TF1 checkpoint restored into the user's TF2 model, which
+`formats.given_object_ckpt`; or a TF1 checkpoint restored into the user's TF2 model, which
 tf.train.Checkpoint reads by variable name (each variable takes the key of its name).
 
 tf.train.Checkpoint does not match a model's variables to keys by name: it walks the model's
@@ -32,6 +32,7 @@ from pathlib import Path
 from ckptorder import compatibility, initializer_facts, orderings, tfgraph
 from ckptorder.atomic import write_text
 from ckptorder.checkpoint_files import OBJECT_GRAPH_KEY, has_object_graph
+from ckptorder.formats import given_object_ckpt, object_ckpt
 from ckptorder.given_savedmodels import (
     VALUE_SUFFIX,
     escaped,
@@ -40,8 +41,8 @@ from ckptorder.given_savedmodels import (
     walked,
 )
 from ckptorder.object_checkpoints import (
-    GRAPH_LOADS,
     assertion_results,
+    status_call,
     tensorflow_warnings,
     unrestored_warning,
 )
@@ -255,7 +256,7 @@ def audit_given_object_checkpoint(prefix, settings, threads, output):
         started = time.perf_counter()
         with tensorflow_warnings() as caught:
             values, checks[state], failed = run_ordering(state, settings["model"], prefix, threads)
-        checks[state][orderings.UNRESTORED_WARNING] = unrestored_warning(caught.buffer)
+        checks[state][object_ckpt.UNRESTORED_WARNING] = unrestored_warning(caught.buffer)
         if failed:
             logging.info("%s failed: %s", state, failed)
             write_failure(paths[state], [name for name, _ in values], failed)
@@ -326,15 +327,19 @@ RESTORE_ERRORS = (tf.errors.OpError, ValueError)
 def run_ordering(state, model, prefix, threads):
     """One ordering on a model of its own, built by `model`: (values, the status checks, the
     error or None)."""
-    load = orderings.variant_and_load(state)[2]
-    if load in GRAPH_LOADS:
-        return in_graph(model, prefix, GRAPH_LOADS[load], threads)
-    return EAGER_LOADS[load](model, prefix)
+    how = orderings.ordering(state).run
+    if isinstance(how, object_ckpt.InGraph):
+        return in_graph(model, prefix, how.calls, threads)
+    if isinstance(how, given_object_ckpt.EagerAttach):
+        return restore_then_attach(model, prefix)
+    if isinstance(how, object_ckpt.Eager) and not how.restore_first:
+        return create_then_restore(model, prefix)
+    raise TypeError(f"no load of a checkpoint into a model carries out {how!r}")
 
 
-def in_graph(model, prefix, steps, threads):
+def in_graph(model, prefix, calls, threads):
     """Graph mode: the model built in a fresh graph, tf.train.Checkpoint's restore of
-    `prefix`, then `steps` in a session."""
+    `prefix`, then `calls` (`object_ckpt.InGraph`) in a session."""
     graph = tf.Graph()
     with graph.as_default(), session(graph, threads) as sess:
         checkpoint, root = load_model(model)
@@ -343,8 +348,8 @@ def in_graph(model, prefix, steps, threads):
         status = None
         try:
             status = checkpoint.restore(prefix)
-            for step in steps:
-                step(sess, status, initialize)
+            for call in calls:
+                status_call(call, sess, status, initialize)
         except RESTORE_ERRORS as error:
             checks = assertion_results(status) if status else {}
             return unread(variables), checks, tfgraph.failure(error)
@@ -388,12 +393,6 @@ def restore_then_attach(model, prefix):
     return values, assertion_results(status), None
 
 
-# Each eager load, by its name in the orderings (GIVEN_OBJECT_CKPT's); the graph-mode ones are
-# GRAPH_LOADS.
-EAGER_LOADS = {
-    "eager_create_then_restore": create_then_restore,
-    "eager_restore_then_attach": restore_then_attach,
-}
 # Why a model given as one trackable cannot be restored into before it exists.
 ATTACH_NEEDS_NAMES = (
     "the model's function returns one trackable, the checkpoint's root: to restore before it"

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from ckptorder import initializer_facts, orderings, signatures, tfgraph
 from ckptorder.checkpoint_files import SAVED_MODEL_VARIABLES
+from ckptorder.formats import given_savedmodel, savedmodel
 from ckptorder.guard import checks, graph_sizes, importing, op_table, savedmodel_parts
 from ckptorder.guard.graph_program import GRAPH, Program, node_name, walk
 from ckptorder.loading import init_ops
@@ -175,7 +176,7 @@ def graph_reads(graph, mapping, keys):
     return reads
 
 
-def loader_load(folder, meta_graph, mapping, keys, threads, signatures, then_initialize=False):
+def loader_load(folder, meta_graph, mapping, keys, threads, signatures, then_initialize):
     """tf.compat.v1.saved_model.loader.load of `meta_graph` in a graph of its own (its restore,
     then its init op), then, if asked, global_variables_initializer(): each key's value,
     UNINITIALIZED where reading raises; then the `signatures` (a `signatures.Runner`) run."""
@@ -200,20 +201,14 @@ def load_v2_eager(folder, meta_graph, mapping, keys, signatures):
 
 
 def load_v2_graph(folder, meta_graph, mapping, keys, threads, signatures, run):
-    """tf.saved_model.load in a graph of its own, then the `run` collections of ops:
-    `restore`, the saved_model_initializers it asks for; `global`,
-    global_variables_initializer(). Each key's value, UNINITIALIZED where reading raises; then
+    """tf.saved_model.load in a graph of its own, then the ops of `run`
+    (`tfgraph.run_after_load_v2`). Each key's value, UNINITIALIZED where reading raises; then
     the `signatures` run."""
     graph = tf.Graph()
     with graph.as_default(), session(graph, threads, rewrite=False) as sess:
         loaded = tf.saved_model.load(str(folder), tags=loader_tags(meta_graph))
         reads = loaded_reads(loaded, meta_graph, mapping, keys)
-        ops = {
-            "restore": tf.compat.v1.get_collection("saved_model_initializers"),
-            "global": tf.compat.v1.global_variables_initializer(),
-        }
-        for name in run:
-            sess.run(ops[name])
+        tfgraph.run_after_load_v2(sess, run)
         values = dict(tfgraph.readable_values(sess, initialized(sess, reads)))
         signatures.functions(loaded, sess)
     return {key: values.get(key, UNINITIALIZED) for key in keys}
@@ -243,16 +238,18 @@ def loaded_reads(loaded, meta_graph, mapping, keys):
     return dict(zip(read, values, strict=True))
 
 
-# Each load, called as (folder, meta_graph, mapping, keys, threads, signatures).
-LOADS = {
-    "loader_load": loader_load,
-    "loader_load_then_init": lambda *args: loader_load(*args, then_initialize=True),
-    "load_v2_restore": lambda *args: load_v2_graph(*args, run=["restore"]),
-    "load_v2_global_init": lambda *args: load_v2_graph(*args, run=["global"]),
-    "load_v2_eager": lambda folder, meta_graph, mapping, keys, _threads, signatures: load_v2_eager(
-        folder, meta_graph, mapping, keys, signatures
-    ),
-}
+def run_load(how, folder, meta_graph, mapping, keys, threads, signatures):
+    """Carry out the load `how` (its ordering's `run`): each key's value, as the load
+    functions give them."""
+    if isinstance(how, savedmodel.LoaderLoad):
+        return loader_load(
+            folder, meta_graph, mapping, keys, threads, signatures, how.then_initialize
+        )
+    if isinstance(how, savedmodel.LoadV2):
+        return load_v2_graph(folder, meta_graph, mapping, keys, threads, signatures, how.run)
+    if isinstance(how, given_savedmodel.LoadV2Eager):
+        return load_v2_eager(folder, meta_graph, mapping, keys, signatures)
+    raise TypeError(f"no load of a SavedModel carries out {how!r}")
 
 
 def audit_given_savedmodel(folder, settings, threads, output):
@@ -326,9 +323,9 @@ def audit_loads(folder, copy, meta_graph, settings, threads, output):
             write_failure(paths[state], list(names.values()), refused)
             check.failed_all(state, refused)
             continue
-        load = LOADS[state.split(".")[1]]
+        how = orderings.ordering(state).run
         try:
-            values = load(copy, meta_graph, mapping, keys, threads, check.runner(state))
+            values = run_load(how, copy, meta_graph, mapping, keys, threads, check.runner(state))
         except (tf.errors.OpError, ValueError, ImportError, KeyError) as error:
             # What TensorFlow raises where it cannot load a part (a Keras object without Keras).
             logging.info("%s failed: %s", state, error)

@@ -1,14 +1,16 @@
 """load's TensorFlow work: every ordering of a format the built model was exported in (a
-variant, loaded one way: `orderings.FORMATS`), each in a fresh graph and session, every
-variable's value after it and the network's output on build's fixed batch. The references are
-the built checkpoint's: `saved`, as its files hold each variable; `initial`, as its graph's
-initializers set it in a fresh session. Imported by load.py once its arguments are checked."""
+variant, loaded one way: `formats.savedmodel` and `formats.frozen_pb`), each in a fresh graph
+and session, every variable's value after it and the network's output on build's fixed batch.
+The references are the built checkpoint's: `saved`, as its files hold each variable;
+`initial`, as its graph's initializers set it in a fresh session. Imported by load.py once
+its arguments are checked."""
 
 import logging
 import time
 from pathlib import Path
 
 from ckptorder import initializer_facts, network, orderings, restoring, tfgraph
+from ckptorder.formats import frozen_pb, savedmodel
 from ckptorder.guard import checks, graph_sizes
 from ckptorder.tfsession import saved_meta_graph, session, tf
 from ckptorder.values import state_paths, write_failure, write_graph_facts, write_values
@@ -40,10 +42,10 @@ def audit_exported(exported, prefix, graph_path, settings, threads, folder, infe
     references = {state: paths[state] for state in orderings.REFERENCES}
     for state in settings["orderings"]:
         started = time.perf_counter()
-        format_, variant, load = orderings.variant_and_load(state)
+        variant, how = state.split(".")[0], orderings.ordering(state).run
         refused = None
         if not settings["trust"]:
-            refused = refusal(Path(exported), format_, variant, load, variables, inference, budget)
+            refused = refusal(Path(exported), variant, how, variables, inference, budget)
         graph = tf.Graph()
         with graph.as_default(), session(graph, threads) as sess:
             if refused:
@@ -52,8 +54,8 @@ def audit_exported(exported, prefix, graph_path, settings, threads, folder, infe
                 inference.failed(state, refused)
                 continue
             try:
-                reads, output, feed = LOAD_FUNCTIONS[load](
-                    sess, Path(exported), variant, variables, inference
+                reads, output, feed = run_load(
+                    how, sess, Path(exported), variant, variables, inference
                 )
             except tf.errors.OpError as error:
                 failed = tfgraph.failure(error)
@@ -68,18 +70,17 @@ def audit_exported(exported, prefix, graph_path, settings, threads, folder, infe
     inference.write(folder)
 
 
-def refusal(exported, format_, variant, load, variables, inference, budget):
-    """The guard's first objection to what the load would run of the variant's file (its
+def refusal(exported, variant, how, variables, inference, budget):
+    """The guard's first objection to what the load `how` would run of the variant's file (its
     restore, its init op where the load runs it, the variables' reads, the inference check),
     or None; `budget`: the bytes a tensor may take."""
-    if format_ == "savedmodel":
-        meta_graph = saved_meta_graph(exported / variant)
-        runs_init_op = "init_op" in orderings.SAVEDMODEL_LOADS[load].steps
-        fetches = init_ops(meta_graph) if runs_init_op else []
-    else:
+    if isinstance(how, frozen_pb.ImportGraphDef):
         meta_graph = tf.compat.v1.MetaGraphDef()
         meta_graph.graph_def.ParseFromString((exported / f"{variant}.pb").read_bytes())
         fetches = list(variables)
+    else:
+        meta_graph = saved_meta_graph(exported / variant)
+        fetches = init_ops(meta_graph) if how.runs_init_op else []
     outputs, fed = [inference.output_tensor], {network.INPUT: inference.batch.shape}
     found = checks.refusals(meta_graph, fetches, outputs, fed, budget)
     return orderings.guard_refusal(found)
@@ -98,10 +99,21 @@ def init_ops(meta_graph):
     ]
 
 
-def loader_load(sess, exported, variant, variables, inference, then_initialize=False):
+def run_load(how, sess, exported, variant, variables, inference):
+    """Carry out the load `how` (its ordering's `run`) of the variant in export's folder
+    `exported`. Returns what to fetch to read each variable, the output tensor and its feed."""
+    if isinstance(how, savedmodel.LoaderLoad):
+        return loader_load(sess, exported, variant, variables, inference, how.then_initialize)
+    if isinstance(how, savedmodel.LoadV2):
+        return load_v2(sess, exported, variant, variables, inference, how.run)
+    if isinstance(how, frozen_pb.ImportGraphDef):
+        return frozen_import(sess, exported, variant, variables, inference)
+    raise TypeError(f"no load of an exported format carries out {how!r}")
+
+
+def loader_load(sess, exported, variant, variables, inference, then_initialize):
     """tf.compat.v1.saved_model.loader.load (the variables' restore, then the init op); then,
-    if asked, the user's own initializers. Returns what to fetch to read each variable, the
-    output tensor and its feed."""
+    if asked, the user's own initializers."""
     tf.compat.v1.saved_model.loader.load(sess, tfgraph.SERVE, str(exported / variant))
     reads = tfgraph.variable_reads(sess.graph, variables)
     if then_initialize:
@@ -109,26 +121,16 @@ def loader_load(sess, exported, variant, variables, inference, then_initialize=F
     return reads, inference.output_tensor, inference.feed()
 
 
-def loader_load_then_init(*args):
-    return loader_load(*args, then_initialize=True)
-
-
 def load_v2(sess, exported, variant, variables, inference, run):
-    """tf.saved_model.load in graph mode, then the `run` collections of ops: `restore`, the
-    saved_model_initializers it asks for (its variables are reference variables it cannot
-    lift out of the loaded function); `tables`, tables_initializer, which runs the init op;
-    `global`, global_variables_initializer. Each variable is read through a pruned function
-    of its read op; the output comes from the serving signature, called on the batch."""
+    """tf.saved_model.load in graph mode, then the ops of `run` (`savedmodel.LoadV2`; the
+    saved_model_initializers it asks for are its variables' restore: they are reference
+    variables it cannot lift out of the loaded function). Each variable is read through a
+    pruned function of its read op; the output comes from the serving signature, called on
+    the batch."""
     loaded = tf.saved_model.load(str(exported / variant), tags=tfgraph.SERVE)
     reads = {name: loaded.prune([], [f"{name}/read:0"])()[0] for name in variables}
     output = loaded.signatures[tfgraph.SIGNATURE](input=tf.constant(inference.batch))["output"]
-    ops = {
-        "restore": tf.compat.v1.get_collection("saved_model_initializers"),
-        "tables": tf.compat.v1.tables_initializer(),
-        "global": tf.compat.v1.global_variables_initializer(),
-    }
-    for name in run:
-        sess.run(ops[name])
+    tfgraph.run_after_load_v2(sess, run)
     return reads, output, None
 
 
@@ -140,13 +142,3 @@ def frozen_import(sess, exported, variant, variables, inference):
     tf.compat.v1.import_graph_def(graph_def, name="")
     reads = {name: sess.graph.get_tensor_by_name(f"{name}:0") for name in variables}
     return reads, inference.output_tensor, inference.feed()
-
-
-LOAD_FUNCTIONS = {
-    "loader_load": loader_load,
-    "loader_load_then_init": loader_load_then_init,
-    "load_v2_restore": lambda *args: load_v2(*args, run=["restore"]),
-    "load_v2_restore_then_tables": lambda *args: load_v2(*args, run=["restore", "tables"]),
-    "load_v2_global_init": lambda *args: load_v2(*args, run=["global"]),
-    "import_graph_def": frozen_import,
-}

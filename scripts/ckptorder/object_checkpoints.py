@@ -1,6 +1,6 @@
 """The object_ckpt format's TensorFlow work, in TensorFlow 2's behaviour: export writes the
-built model as tf.train.Checkpoint files (`orderings.OBJECT_VARIANTS`); load runs each of
-`orderings.OBJECT_ORDERINGS` in a fresh graph (graph mode) or on a fresh network (eager) and
+built model as tf.train.Checkpoint files (`object_ckpt.VARIANTS`); load runs each of
+`object_ckpt.ORDERINGS` in a fresh graph (graph mode) or on a fresh network (eager) and
 records every variable's value, what each of the status object's assertions gives, whether
 TensorFlow warned of saved values left unrestored, and the network's output. No graph is read
 from a file: the network is `object_network.py`'s code, so there is nothing for the guard to
@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ckptorder import orderings, tfgraph
 from ckptorder.atomic import write_text
+from ckptorder.formats import object_ckpt
 from ckptorder.network import INPUT_SHAPE
 from ckptorder.object_network import Network, constant_variables
 from ckptorder.tfsession import session, tf, use_tf2_behavior
@@ -86,7 +87,7 @@ def audit_object_checkpoints(exported, prefix, _graph_path, settings, threads, f
             values, checks[state], failed = run_ordering(
                 state, settings, sources, threads, inference
             )
-        checks[state][orderings.UNRESTORED_WARNING] = unrestored_warning(caught.buffer)
+        checks[state][object_ckpt.UNRESTORED_WARNING] = unrestored_warning(caught.buffer)
         if failed:
             logging.info("%s failed: %s", state, failed)
             write_failure(paths[state], [name for name, _ in values], failed)
@@ -101,13 +102,12 @@ def audit_object_checkpoints(exported, prefix, _graph_path, settings, threads, f
 def run_ordering(state, settings, sources, threads, inference):
     """One ordering on a network of its own, in graph or eager mode: what `in_graph` returns.
     Nothing of its TensorFlow objects outlives it, so their deletion is the ordering's."""
-    _, variant, load = orderings.variant_and_load(state)
-    network = Network(
-        settings["seed"], settings["extra_layers"], extra_variable=load in EXTRA_VARIABLE_LOADS
-    )
-    if load in GRAPH_LOADS:
-        return in_graph(state, network, sources[variant], GRAPH_LOADS[load], threads, inference)
-    return in_eager(state, network, sources[variant], EAGER_LOADS[load], inference)
+    variant, how = state.split(".")[0], orderings.ordering(state).run
+    extra_variable = isinstance(how, object_ckpt.InGraph) and how.extra_variable
+    network = Network(settings["seed"], settings["extra_layers"], extra_variable=extra_variable)
+    if isinstance(how, object_ckpt.InGraph):
+        return in_graph(state, network, sources[variant], how.calls, threads, inference)
+    return in_eager(state, network, sources[variant], how.restore_first, inference)
 
 
 @contextlib.contextmanager
@@ -136,11 +136,7 @@ def unrestored_warning(records):
     """Whether TensorFlow warned, as a restore's objects were deleted, of values it left
     unrestored ("... is being deleted with unrestored values")."""
     warned = any("deleted with unrestored values" in r.getMessage() for r in records)
-    return orderings.WARNS if warned else orderings.SILENT
-
-
-# The load that restores into the network with one variable more.
-EXTRA_VARIABLE_LOADS = ("initialize_or_restore_extra_variable",)
+    return object_ckpt.WARNS if warned else object_ckpt.SILENT
 
 
 def built_values(prefix, settings, threads):
@@ -165,10 +161,11 @@ def initial_values(settings, threads):
         return list(tfgraph.readable_values(sess, network.variables_by_name()))
 
 
-def in_graph(state, network, source, steps, threads, inference):
+def in_graph(state, network, source, calls, threads, inference):
     """Graph mode: the network's variables in a fresh graph, tf.train.Checkpoint's restore of
-    `source`, then `steps` in a session. Returns the variables' values (each name with a
-    placeholder where a step raised), the assertions' results and the error, if any."""
+    `source`, then `calls` (`object_ckpt.InGraph`) in a session. Returns the variables'
+    values (each name with a placeholder where a call raised), the assertions' results and the
+    error, if any."""
     graph = tf.Graph()
     with graph.as_default(), session(graph, threads) as sess:
         network.create()
@@ -176,8 +173,8 @@ def in_graph(state, network, source, steps, threads, inference):
         output = network(tf.constant(inference.batch))
         initialize = tf.compat.v1.global_variables_initializer()
         try:
-            for step in steps:
-                step(sess, status, initialize)
+            for call in calls:
+                status_call(call, sess, status, initialize)
         except tf.errors.OpError as error:
             return named(network), assertion_results(status), tfgraph.failure(error)
         values = list(tfgraph.readable_values(sess, network.variables_by_name()))
@@ -211,39 +208,22 @@ def assertion_results(status):
     """What each of the status object's assertions gives: passes, or the class of what it
     raises (any exception: that is what a caller of it meets)."""
     results = {}
-    for assertion in orderings.ASSERTIONS:
+    for assertion in object_ckpt.ASSERTIONS:
         try:
             getattr(status, assertion)()
         except Exception as error:
             results[assertion] = type(error).__name__
         else:
-            results[assertion] = orderings.PASSES
+            results[assertion] = object_ckpt.PASSES
     return results
 
 
-def _initialize(sess, status, initialize):
-    sess.run(initialize)
-
-
-def _run_restore_ops(sess, status, initialize):
-    status.run_restore_ops(sess)
-
-
-def _initialize_or_restore(sess, status, initialize):
-    status.initialize_or_restore(sess)
-
-
-def _expect_partial(sess, status, initialize):
-    status.expect_partial()
-
-
-# Graph mode's loads: their steps, each given the session, the status and the initializer.
-GRAPH_LOADS = {
-    "init_then_run_restore_ops": (_initialize, _run_restore_ops),
-    "run_restore_ops_then_init": (_run_restore_ops, _initialize),
-    "initialize_or_restore": (_initialize_or_restore,),
-    "initialize_or_restore_extra_variable": (_initialize_or_restore,),
-    "expect_partial_initialize_or_restore": (_expect_partial, _initialize_or_restore),
-}
-# Eager mode's loads: whether the restore comes before the variables are created.
-EAGER_LOADS = {"eager_restore_then_create": True, "eager_create_then_restore": False}
+def status_call(call, sess, status, initialize):
+    """One of `object_ckpt.InGraph`'s calls: the initializers, or a method of the restore's
+    status object."""
+    if call == object_ckpt.INITIALIZE:
+        sess.run(initialize)
+    elif call == object_ckpt.EXPECT_PARTIAL:
+        status.expect_partial()
+    else:
+        getattr(status, call)(sess)

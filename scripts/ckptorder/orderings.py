@@ -12,6 +12,16 @@ Pure Python: the Snakefile, the report and the figures use it without importing 
 
 from typing import NamedTuple
 
+from ckptorder.formats import (
+    Ordering,
+    ckpt,
+    frozen_pb,
+    given_object_ckpt,
+    given_savedmodel,
+    object_ckpt,
+    savedmodel,
+)
+
 # What a variable can hold after an ordering (README, "Reading the results"): the saved value,
 # the initial one, neither, nothing (reading it raised), or nothing because the ordering raised.
 OUTCOMES = ("restored", "reinitialized", "changed", "uninitialized", "failed")
@@ -82,16 +92,6 @@ SETTING_MEANINGS = {
 }
 
 
-class Ordering(NamedTuple):
-    """One ordering: its steps (keys of STEPS; in a load of an exported format "init_op" stands
-    for the variant's steps), what it does and, for an object_ckpt ordering, what each of
-    STATUS_CHECKS gives in TensorFlow 2.21 (docs/tf2.md; verify flags a run that differs)."""
-
-    steps: tuple
-    description: str
-    status: tuple = ()
-
-
 class MovingAverages(NamedTuple):
     """What restore_moving_averages reads: each variable it restores from its shadow's key
     (variable to key) and the keys of them the checkpoint lacks."""
@@ -104,343 +104,21 @@ class MovingAverages(NamedTuple):
         return set(self.restored_from.values())
 
 
-class Format(NamedTuple):
-    """One format the built model is written in: verify's title of its table, its variants
-    (name: the Ordering of the session it was written from, or what it is), its orderings
-    (name: Ordering) and the functions that carry it out ("module:function" of ckptorder:
-    export's writer and load's audit; none for the checkpoint, which restore audits)."""
-
-    title: str
-    variants: dict
-    orderings: dict
-    export: str = ""
-    load: str = ""
-
-
-ORDERINGS = {
-    "init_then_restore": Ordering(
-        ("initialize_all", "restore_all"),
-        "the seed's experiment 1: run the initializers, then Saver.restore",
-    ),
-    "restore_then_init": Ordering(
-        ("restore_all", "initialize_all"),
-        "the seed's experiment 2: Saver.restore, then the initializers wipe what it restored",
-    ),
-    "restore_only": Ordering(
-        ("restore_all",),
-        "Saver.restore alone: it sets every saved variable, no initializer is needed",
-    ),
-    "init_only": Ordering(
-        ("initialize_all",),
-        "the control that never reads the checkpoint: the initializers alone",
-    ),
-    "restore_then_init_uninitialized": Ordering(
-        ("restore_all", "initialize_uninitialized"),
-        "Saver.restore, then initialise only what report_uninitialized_variables lists",
-    ),
-    "partial_restore": Ordering(
-        ("restore_partial", "initialize_uninitialized"),
-        "a Saver with a var_list restores some variables, the initializers set the rest",
-    ),
-    "init_from_checkpoint": Ordering(
-        ("initialize_from_checkpoint",),
-        "init_from_checkpoint turns the initializers into reads of the checkpoint, then they run",
-    ),
-    "restore_with_suggested_map": Ordering(
-        ("initialize_from_suggested_map",),
-        "init_from_checkpoint with the names matched or suggested in compatibility.csv",
-    ),
-    "restore_moving_averages": Ordering(
-        ("restore_moving_averages",),
-        "Saver(ema.variables_to_restore()) restores each variable's moving average into it",
-    ),
-}
-
-
-# The orderings of a checkpoint without moving averages, such as the built model's: all but
-# those that restore them.
-BUILT_ORDERINGS = [
-    name
-    for name, o in ORDERINGS.items()
-    if not any(STEP_SETTINGS.get(step) == "moving_averages" for step in o.steps)
-]
-
-
-def exported_orderings(variants, loads):
-    """VARIANT.LOAD for every variant and load of an exported format, the load's "init_op"
-    replaced by the variant's steps."""
-    return {
-        f"{variant}.{load}": Ordering(
-            tuple(
-                step
-                for written in how.steps
-                for step in (init.steps if written == "init_op" else (written,))
-            ),
-            f"{init.description}; {how.description}",
-        )
-        for variant, init in variants.items()
-        for load, how in loads.items()
-    }
-
-
-SAVEDMODEL_VARIANTS = {
-    "no_init_op": Ordering((), "saved_model.Builder without an init op"),
-    "main_op": Ordering(
-        ("initialize_all",),
-        "main_op=main_op(): the loader runs the initializers after its restore",
-    ),
-    "main_op_with_restore": Ordering(
-        ("initialize_all", "restore_saver_default_file"),
-        "main_op_with_restore(the Saver's restore op): the initializers, then that restore",
-    ),
-}
-SAVEDMODEL_LOADS = {
-    "loader_load": Ordering(
-        ("restore_all", "init_op"),
-        "tf.compat.v1.saved_model.loader.load: the variables' restore, then the init op",
-    ),
-    "loader_load_then_init": Ordering(
-        ("restore_all", "init_op", "initialize_all"),
-        "loader.load, then the user's global_variables_initializer()",
-    ),
-    "load_v2_restore": Ordering(
-        ("restore_all",),
-        "tf.saved_model.load in graph mode, then the saved_model_initializers it asks for",
-    ),
-    "load_v2_restore_then_tables": Ordering(
-        ("restore_all", "init_op"),
-        "the same, then tables_initializer(), which runs the SavedModel's init op",
-    ),
-    "load_v2_global_init": Ordering(
-        (),
-        "tf.saved_model.load in graph mode, then global_variables_initializer() alone",
-    ),
-}
-FROZEN_VARIANTS = {
-    "after_restore": Ordering(
-        ("restore_all",),
-        "variables folded into constants in a session that restored the checkpoint",
-    ),
-    "after_restore_then_init": Ordering(
-        ("restore_all", "initialize_all"),
-        "folded after restore, then the initializers (freeze_graph's --initializer_nodes)",
-    ),
-}
-FROZEN_LOADS = {
-    "import_graph_def": Ordering(
-        ("init_op",),
-        "import_graph_def: the constants hold what the frozen session held",
-    ),
-}
-
-
-# What the restore's status object tells, checked at the end of each object_ckpt ordering: what
-# each of its assertions gives (passes, or raises), and whether TensorFlow warns, once the
-# restore's objects are deleted, of saved values it left unrestored (status.expect_partial()
-# silences that).
-ASSERTIONS = ("assert_consumed", "assert_existing_objects_matched", "assert_nontrivial_match")
-UNRESTORED_WARNING = "warns_unrestored"
-STATUS_CHECKS = (*ASSERTIONS, UNRESTORED_WARNING)
-PASSES = "passes"
-WARNS, SILENT = "warns", "silent"
-_RAISES = "AssertionError"
-# Every assertion passes, no warning.
-_ALL_PASS = (PASSES, PASSES, PASSES, SILENT)
-
-# object_ckpt's variants: what tf.train.Checkpoint restores from (the seed's network as a
-# tf.Module of tf.Variables, no Keras).
-OBJECT_VARIANTS = {
-    "model": "tf.train.Checkpoint(model=network).save(): the network alone",
-    "model_and_optimizer": "the same with an Adam optimizer's slots: a training checkpoint",
-    "tf1_saver": "the built TF1 Saver checkpoint, which tf.train.Checkpoint reads by name",
-    "no_checkpoint": "restore(None): what a CheckpointManager with no checkpoint yet restores",
-}
-# object_ckpt's orderings, VARIANT.LOAD. Each runs in a fresh graph and session (graph mode) or
-# on a fresh network object (eager); in eager mode a variable is initialised when it is created.
-OBJECT_ORDERINGS = {
-    "model.init_then_run_restore_ops": Ordering(
-        ("initialize_all", "restore_matched"),
-        "graph mode: global_variables_initializer(), then status.run_restore_ops(sess)",
-        _ALL_PASS,
-    ),
-    "model.run_restore_ops_then_init": Ordering(
-        ("restore_matched", "initialize_all"),
-        "graph mode: status.run_restore_ops(sess), then global_variables_initializer()",
-        _ALL_PASS,
-    ),
-    "model.initialize_or_restore": Ordering(
-        ("restore_matched", "initialize_uninitialized"),
-        "graph mode: status.initialize_or_restore(sess), TensorFlow's restore-or-initialise",
-        _ALL_PASS,
-    ),
-    "model.initialize_or_restore_extra_variable": Ordering(
-        ("restore_matched", "initialize_uninitialized"),
-        "the same into the network with one variable more (extra/bias), which it lacks",
-        (_RAISES, _RAISES, PASSES, SILENT),
-    ),
-    "model_and_optimizer.initialize_or_restore": Ordering(
-        ("restore_matched", "initialize_uninitialized"),
-        "a training checkpoint restored for inference: into the network without an optimizer",
-        (_RAISES, PASSES, PASSES, WARNS),
-    ),
-    "model_and_optimizer.expect_partial_initialize_or_restore": Ordering(
-        ("restore_matched", "initialize_uninitialized"),
-        "the same after status.expect_partial(), which silences TensorFlow's warning of the"
-        " values left unrestored",
-        (_RAISES, PASSES, PASSES, SILENT),
-    ),
-    "no_checkpoint.initialize_or_restore": Ordering(
-        ("initialize_all",),
-        "restore(None).initialize_or_restore(sess): the initializers alone",
-        (_RAISES, _RAISES, _RAISES, SILENT),
-    ),
-    "tf1_saver.initialize_or_restore": Ordering(
-        ("restore_by_name_in_graph",),
-        "graph mode: the TF1 checkpoint through tf.train.Checkpoint (a name-based restore)",
-        _ALL_PASS,
-    ),
-    "model.eager_restore_then_create": Ordering(
-        ("restore_matched", "initialize_uninitialized"),
-        "eager: restore before the variables exist; each takes its saved value when created",
-        _ALL_PASS,
-    ),
-    "model.eager_create_then_restore": Ordering(
-        ("initialize_all", "restore_matched"),
-        "eager: create the variables (initialised), then restore",
-        _ALL_PASS,
-    ),
-    "tf1_saver.eager_restore_then_create": Ordering(
-        ("restore_by_name_before_create", "initialize_all"),
-        "eager: the TF1 checkpoint by name before the variables exist, then create them",
-        (_RAISES, _RAISES, _RAISES, SILENT),
-    ),
-    "tf1_saver.eager_create_then_restore": Ordering(
-        ("initialize_all", "restore_matched"),
-        "eager: create the variables, then the TF1 checkpoint by name",
-        _ALL_PASS,
-    ),
-}
-
-# The formats the built model is written in: its checkpoint (the orderings above), a TF1
-# SavedModel, a frozen GraphDef and TF2's object-based checkpoint (tf.train.Checkpoint).
+# The formats the built model is written in: its checkpoint, a TF1 SavedModel, a frozen GraphDef
+# and TF2's object-based checkpoint; and those a user brings.
 FORMATS = {
-    "ckpt": Format("Outcomes per checkpoint, ordering and probe", {}, ORDERINGS),
-    "savedmodel": Format(
-        "The built model as a SavedModel, per export variant and way of loading it",
-        SAVEDMODEL_VARIANTS,
-        exported_orderings(SAVEDMODEL_VARIANTS, SAVEDMODEL_LOADS),
-        export="exporting:export",
-        load="loading:audit_exported",
-    ),
-    "frozen_pb": Format(
-        "The built model as a frozen GraphDef, per way of freezing it",
-        FROZEN_VARIANTS,
-        exported_orderings(FROZEN_VARIANTS, FROZEN_LOADS),
-        export="exporting:export",
-        load="loading:audit_exported",
-    ),
-    "object_ckpt": Format(
-        "The built model as TF2's tf.train.Checkpoint, per variant and ordering",
-        OBJECT_VARIANTS,
-        OBJECT_ORDERINGS,
-        export="object_checkpoints:export",
-        load="object_checkpoints:audit_object_checkpoints",
-    ),
+    "ckpt": ckpt.FORMAT,
+    "savedmodel": savedmodel.FORMAT,
+    "frozen_pb": frozen_pb.FORMAT,
+    "object_ckpt": object_ckpt.FORMAT,
 }
-# A SavedModel brought from outside: the kind its files show (what wrote it) is its variant,
-# and each way of loading any SavedModel an ordering of it. Its init op is its own: which
-# variables it initialises is read off its graph (the `init_op` step).
-_GIVEN_SAVEDMODEL_LOADS = {
-    "loader_load": SAVEDMODEL_LOADS["loader_load"],
-    "loader_load_then_init": SAVEDMODEL_LOADS["loader_load_then_init"],
-    "load_v2_restore": SAVEDMODEL_LOADS["load_v2_restore"],
-    "load_v2_global_init": Ordering(
-        ("run_lifted_initializers",),
-        "tf.saved_model.load in graph mode, then global_variables_initializer() alone: a"
-        " resource variable's initializer is the SavedModel's restore",
-    ),
-    "load_v2_eager": Ordering(
-        ("restore_all", "init_op"),
-        "tf.saved_model.load, eager: its restore, then its init op",
-    ),
-}
-# In graph mode, tf.saved_model.load makes a TF2 SavedModel's restore its variables'
-# initializer: it asks for no saved_model_initializers. (A TF2 SavedModel's variables have no
-# initializers of their own: initialize_all writes none of them.)
-_TF2_GRAPH_LOADS = {
-    "load_v2_restore": Ordering(
-        (),
-        "tf.saved_model.load in graph mode, then the saved_model_initializers it asks for: none",
-    ),
-}
-GIVEN_SAVEDMODEL = Format(
-    "SavedModels from outside, per kind and way of loading",
-    {
-        "tf1": "TF1's saved_model.Builder: variables with initializers, restored by name",
-        "tf2": "tf.saved_model.save or Keras's model.export(): an object graph, no initializers",
-    },
-    {
-        f"{kind}.{load}": how
-        for kind, loads in {
-            "tf1": _GIVEN_SAVEDMODEL_LOADS,
-            "tf2": _GIVEN_SAVEDMODEL_LOADS | _TF2_GRAPH_LOADS,
-        }.items()
-        for load, how in loads.items()
-    },
-)
-# A checkpoint brought from outside restored into the model its entry's function builds: a TF2
-# object-based one (tf.train.Checkpoint's files) each way the built model's object_ckpt format
-# runs on a model object, or a TF1 Saver's by name, as TF2 code reads an old checkpoint. Each
-# ordering's status checks are reported, not checked (no `status`): the user's model decides
-# what they give. Without the model none of them can run.
-GIVEN_OBJECT_CKPT = Format(
-    "Checkpoints from outside, restored into the model their entry builds",
-    {
-        "tf2": "tf.train.Checkpoint's files: an object graph, restored by matching object paths",
-        "tf1": "a TF1 Saver checkpoint, which tf.train.Checkpoint reads by variable name",
-    },
-    {
-        name: OBJECT_ORDERINGS[built]._replace(status=())
-        for name, built in {
-            "tf2.init_then_run_restore_ops": "model.init_then_run_restore_ops",
-            "tf2.run_restore_ops_then_init": "model.run_restore_ops_then_init",
-            "tf2.initialize_or_restore": "model.initialize_or_restore",
-            "tf2.expect_partial_initialize_or_restore": (
-                "model_and_optimizer.expect_partial_initialize_or_restore"
-            ),
-            "tf2.eager_create_then_restore": "model.eager_create_then_restore",
-            "tf1.initialize_or_restore": "tf1_saver.initialize_or_restore",
-            "tf1.eager_create_then_restore": "tf1_saver.eager_create_then_restore",
-        }.items()
-    }
-    # The user's model is built whole by its function: restoring before it exists is restoring
-    # into an empty tf.train.Checkpoint, then giving it the objects the function built.
-    | {
-        "tf2.eager_restore_then_attach": Ordering(
-            ("initialize_all", "restore_matched"),
-            "eager: restore into an empty tf.train.Checkpoint, then build the model and attach"
-            " it: the restore is deferred to the objects attached later",
-        ),
-        "tf1.eager_restore_then_attach": Ordering(
-            ("restore_by_name_before_create", "initialize_all"),
-            "eager: the TF1 checkpoint by name into an empty tf.train.Checkpoint, then build the"
-            " model and attach it: a name-based restore does not wait for it",
-        ),
-    },
-)
-
-
-def given_object_orderings(variant):
-    """The orderings of GIVEN_OBJECT_CKPT for a checkpoint of `variant` (tf2 or tf1)."""
-    return [name for name in GIVEN_OBJECT_CKPT.orderings if name.startswith(f"{variant}.")]
-
-
+GIVEN_SAVEDMODEL, GIVEN_OBJECT_CKPT = given_savedmodel.FORMAT, given_object_ckpt.FORMAT
 # Those export writes from the built checkpoint, and load reads.
 EXPORTED_FORMATS = tuple(name for name, format_ in FORMATS.items() if format_.export)
+# The `initial` state's steps: the initializers alone, in a fresh session.
+INITIAL = Ordering(("initialize_all",), "the graph's initializers in a fresh session")
 
 
-# Every ordering of every format, by name; the `initial` state's steps are the initializers
-# alone, in a fresh session.
 def merged_orderings(formats):
     """Every ordering of `formats`, by name. Raises ValueError where two of them give one name
     two meanings: a state is named by its ordering alone."""
@@ -452,8 +130,12 @@ def merged_orderings(formats):
     return merged
 
 
-_EVERY = merged_orderings((*FORMATS.values(), GIVEN_SAVEDMODEL, GIVEN_OBJECT_CKPT))
-INITIAL = Ordering(("initialize_all",), "the graph's initializers in a fresh session")
+def every_ordering():
+    """Every ordering of every format, by name, as the formats' modules hold them now."""
+    return merged_orderings((*FORMATS.values(), GIVEN_SAVEDMODEL, GIVEN_OBJECT_CKPT))
+
+
+every_ordering()  # a name given two meanings fails the import
 
 
 def implementation_modules(step):
@@ -489,7 +171,7 @@ def variant_and_load(state):
 
 def ordering(state):
     """The Ordering a state names: `initial` or any format's ordering."""
-    return INITIAL if state == "initial" else _EVERY[state]
+    return INITIAL if state == "initial" else every_ordering()[state]
 
 
 def steps(state):
@@ -511,8 +193,9 @@ def needed_settings(name):
 
 def ordering_of(*wanted):
     """The ordering that runs exactly the steps `wanted`: tests and the benchmark name
-    orderings by what they do, so that this module stays the one place their names are written."""
-    return next(name for name in ORDERINGS if steps(name) == wanted)
+    a checkpoint's orderings by what they do, so that `formats.ckpt` stays the one place their
+    names are written."""
+    return next(name for name in ckpt.ORDERINGS if steps(name) == wanted)
 
 
 def expected_outcomes(

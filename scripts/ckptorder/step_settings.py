@@ -11,6 +11,7 @@ import importlib.metadata
 import json
 
 from ckptorder import orderings
+from ckptorder.formats import ckpt
 
 
 def setting(meaning):
@@ -43,7 +44,7 @@ class BuildSettings(StepSettings):
 @dataclasses.dataclass(frozen=True)
 class RestoreSettings(StepSettings):
     checkpoint: str = setting("the checkpoint's name (for messages)")
-    orderings: list = setting(f"a list of {', '.join(orderings.ORDERINGS)}")
+    orderings: list = setting(f"a list of {', '.join(ckpt.ORDERINGS)}")
     partial_variables: list = setting(
         "the variables a partial restore restores (null without partial_restore)"
     )

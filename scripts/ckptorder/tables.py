@@ -6,6 +6,7 @@ verify.py and the tests read them from here. The outcome names are `orderings.OU
 import pandas as pd
 
 from ckptorder import compatibility, orderings
+from ckptorder.formats import object_ckpt
 
 # Where a row's values come from: the checkpoint (its name in the config), the format it was
 # written in, the export variant ('' for a checkpoint's own orderings) and the ordering.
@@ -17,7 +18,7 @@ MEASURES = (
     "equal_to_initial",
     "saved_equals_initial",
 )
-VERDICT = ("outcome", "error", "initializer", "expected", "as_expected", *orderings.STATUS_CHECKS)
+VERDICT = ("outcome", "error", "initializer", "expected", "as_expected", *object_ckpt.STATUS_CHECKS)
 REPORT = (*ORDERING_KEY, "tensor", "slice", *MEASURES, *VERDICT)
 VARIABLES = (*ORDERING_KEY, "variable", "source", *MEASURES, *VERDICT)
 INFERENCE_CHECK = ("max_abs_diff", "bit_equal", "error")
@@ -107,6 +108,6 @@ def status_mismatches(report):
         (row, check, given, expected)
         for row in rows.itertuples()
         if (checks := orderings.ordering(f"{row.variant}.{row.ordering}").status)
-        for check, expected in zip(orderings.STATUS_CHECKS, checks, strict=True)
+        for check, expected in zip(object_ckpt.STATUS_CHECKS, checks, strict=True)
         if (given := getattr(row, check)) != expected
     ]

@@ -177,6 +177,20 @@ def variable_reads(graph, variables):
     return reads
 
 
+def run_after_load_v2(sess, run):
+    """Run, after tf.saved_model.load in graph mode, the ops `run` names in order
+    (`formats.savedmodel.LoadV2`): `restore`, the saved_model_initializers it asks for;
+    `tables`, tables_initializer(), which runs the init op; `global`,
+    global_variables_initializer()."""
+    ops = {
+        "restore": tf.compat.v1.get_collection("saved_model_initializers"),
+        "tables": tf.compat.v1.tables_initializer(),
+        "global": tf.compat.v1.global_variables_initializer(),
+    }
+    for name in run:
+        sess.run(ops[name])
+
+
 def import_meta_graph(meta_graph, path):
     """The Saver of `meta_graph` (read from `path`: what `checked_graph` gives), imported into
     the default graph. Raises ValueError with TensorFlow's own words where it cannot be
