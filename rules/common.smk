@@ -11,6 +11,7 @@ sys.path.insert(0, f"{workflow.basedir}/scripts")
 from ckptorder import (
     checkpoint_files,
     configuration,
+    entries,
     network,
     orderings,
     sandbox,
@@ -38,7 +39,7 @@ EXPORTED = {CHECKPOINTS[name]["format"]: CHECKPOINTS[name] for name in LOADED}
 # values), by the name of their entry.
 RUNS = list(dict.fromkeys(e["run"] for e in config["checkpoints"] if e["run"] and e["probes"]))
 TRAJECTORY = "results/trajectory.csv"
-BUILT_FILES = multiext(configuration.BUILT_PREFIX, *checkpoint_files.SUFFIXES)
+BUILT_FILES = multiext(entries.BUILT_PREFIX, *checkpoint_files.SUFFIXES)
 # The built network's output on a fixed batch right before saving.
 INFERENCE_REFERENCE = "results/checkpoint/inference.npz"
 VERIFIED = "results/verified.txt"
@@ -189,7 +190,7 @@ def object_checkpoint_files(wildcards):
         "data": checkpoint_files.data_files(entry["prefix"]),
     }
     if entry["model"]:
-        files["model"] = [str(f) for f in model_files(configuration.model_file(entry["model"]))]
+        files["model"] = [str(f) for f in model_files(entries.model_file(entry["model"]))]
     return files
 
 

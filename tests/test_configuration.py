@@ -7,7 +7,7 @@ import os
 import pytest
 import yaml
 
-from ckptorder import checkpoint_files, configuration, orderings, step_settings
+from ckptorder import checkpoint_files, configuration, entries, orderings, step_settings
 from ckptorder.atomic import write_if_changed
 from ckptorder.cli import load_settings
 from ckptorder.formats import ckpt
@@ -147,7 +147,7 @@ CASES = {
     ),
     "a graph for the built checkpoint": (
         set_key("checkpoints", [{"name": "seed", "build": True, "graph": "x.meta"}]),
-        ["checkpoints[0]: graph is for a prefix; build: true has its own"],
+        ["checkpoints[0].graph: not for build: true, the model the pipeline builds, whose graph"],
     ),
     "a checkpoint that is not on disk": (
         lambda c: c["checkpoints"].append({"name": "mine", "prefix": "nowhere/model.ckpt"}),
@@ -291,7 +291,7 @@ def test_a_checkpoint_from_outside_takes_the_top_level_settings_but_the_built_mo
     ]
     config["checkpoints"][-1]["probes"] = [{"tensor": "x", "slice": "[0]"}]
     seed, *_, mine, gated, own = configuration.checked(config)["checkpoints"]
-    assert seed["built"] and seed["prefix"] == configuration.BUILT_PREFIX
+    assert seed["built"] and seed["prefix"] == entries.BUILT_PREFIX
     assert seed["expected"] == {}
     assert not mine["built"] and mine["graph"] == f"{prefix}.meta"
     needing = [o for o in ckpt.ORDERINGS if orderings.needed_settings(o)]
@@ -397,3 +397,30 @@ def test_the_schema_allows_the_outcomes_and_formats_orderings_defines():
     assert formats["oneOf"][1]["items"]["enum"] == list(orderings.FORMATS)
     described = " ".join(formats["description"].split())
     assert all(f"{name} (" in described for name in orderings.FORMATS)
+
+
+def test_a_made_up_entry_setting_is_the_schemas_and_one_classs(built, monkeypatch, tmp_path):
+    """A setting added to the schema and to one kind's class (here `note`, for a TF1
+    checkpoint) reaches that kind's checkpoints' settings, and an entry of another kind that
+    gives it is told it is not for its kind; nothing else names it."""
+    schema = yaml.safe_load(configuration.SCHEMA.read_text())
+    schema["properties"]["checkpoints"]["items"]["properties"]["note"] = {"type": "string"}
+    (tmp_path / "schema.yaml").write_text(yaml.safe_dump(schema))
+
+    class Noted(entries.Tf1Checkpoint):
+        TAKES = (*entries.Tf1Checkpoint.TAKES, "note")
+
+        def settings_of(self, checkpoint):
+            return {**checkpoint, "note": self.entry.get("note")}
+
+    config = raw_config()
+    prefix = str(built / "ckpt" / "model.ckpt")
+    config["checkpoints"] += [{"name": "mine", "prefix": prefix, "note": "from the archive"}]
+    with pytest.raises(configuration.ConfigError, match=r"checkpoints\[1\]\.note: not for a TF1"):
+        configuration.checked(config, tmp_path / "schema.yaml")  # the schema's alone
+    monkeypatch.setattr(entries, "Tf1Checkpoint", Noted)
+    *_, mine = configuration.checked(config, tmp_path / "schema.yaml")["checkpoints"]
+    assert mine["note"] == "from the archive" and mine["format"] == "ckpt"
+    config["checkpoints"][0]["note"] = "mine"
+    with pytest.raises(configuration.ConfigError, match=r"checkpoints\[0\]\.note: not for build"):
+        configuration.checked(config, tmp_path / "schema.yaml")

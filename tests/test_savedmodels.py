@@ -120,7 +120,9 @@ def test_tags_are_a_savedmodel_entrys_alone(written, built):
     tf1 = {"name": "mine", "prefix": str(built / "ckpt" / "model.ckpt"), "tags": ["serve"]}
     with pytest.raises(configuration.ConfigError) as error:
         configuration.checked(config_with(tf1))
-    assert "checkpoints[1].tags: only for a SavedModel's folder" in str(error.value)
+    assert "checkpoints[1].tags: not for a TF1 checkpoint restored into its .meta graph;" in str(
+        error.value
+    )
 
 
 def test_a_savedmodel_entry_judged_names_only_its_own_orderings(written):

@@ -10,7 +10,6 @@ import pytest
 
 from ckptorder import network, orderings, slices, step_settings, tables
 from ckptorder.formats import ckpt, object_ckpt
-from ckptorder.object_checkpoints import EXTRA_VARIABLE_LOADS
 from ckptorder.object_network import EXTRA_VARIABLE
 from ckptorder.orderings import ordering_of
 from ckptorder.tfsession import tf
@@ -84,13 +83,18 @@ def expected_totals(config, seed_entry):
     every = [o for entry in config["checkpoints"] for o in entry["orderings"]]
     restoring = 0
     for ordering in every:
-        extra = [EXTRA_VARIABLE] if ordering.split(".")[-1] in EXTRA_VARIABLE_LOADS else []
+        extra = [EXTRA_VARIABLE] if with_extra_variable(ordering) else []
         outcomes = orderings.expected_outcomes(
             ordering, names + extra, seed_entry["partial_variables"], mapped=names, saved=names
         )
         restoring += set(outcomes.values()) == {orderings.RESTORED}
-    extra_variables = sum(o.split(".")[-1] in EXTRA_VARIABLE_LOADS for o in every)
+    extra_variables = sum(map(with_extra_variable, every))
     return len(every) * len(config["probes"]), len(every) * len(names) + extra_variables, restoring
+
+
+def with_extra_variable(ordering):
+    """Whether an ordering restores into the network with one variable more."""
+    return getattr(orderings.ordering(ordering).run, "extra_variable", False)
 
 
 def test_the_run_ends_with_the_answer(pipeline, config, seed_entry):

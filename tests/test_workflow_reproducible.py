@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ckptorder import checkpoint_files, configuration, orderings, step_settings
+from ckptorder import checkpoint_files, entries, orderings, step_settings
 from ckptorder.values import INFERENCE, Values
 from conftest import copy_project, sigint_handled, snakemake
 
@@ -130,7 +130,7 @@ def test_an_interrupted_run_recovers_as_the_readme_says(pipeline, tmp_path, stop
     if stop == "crash":
         crash(run)
         # build finished after Snakemake had died: the state a plain rerun used to refuse.
-        prefix = workdir / configuration.BUILT_PREFIX
+        prefix = workdir / entries.BUILT_PREFIX
         assert all(Path(f"{prefix}{suffix}").exists() for suffix in checkpoint_files.SUFFIXES)
     else:
         os.killpg(run.pid, getattr(signal, stop))

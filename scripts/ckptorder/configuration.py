@@ -9,12 +9,10 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from ckptorder import checkpoint_files, network, orderings, sandbox, slices
-from ckptorder.formats import ckpt, given_object_ckpt, given_savedmodel
+from ckptorder import checkpoint_files, entries, orderings, sandbox
+from ckptorder.formats import ckpt
 
 SCHEMA = Path(__file__).resolve().parents[2] / "schemas" / "config.schema.yaml"
-# Where build saves the seed's network: the prefix of the checkpoint entry with build: true.
-BUILT_PREFIX = "results/checkpoint/model.ckpt"
 
 
 class ConfigError(ValueError):
@@ -78,7 +76,7 @@ def expand_checkpoints(config):
     problems, expanded = [], []
     for number, entry in enumerate(config["checkpoints"]):
         try:
-            expanded += [(number, entry, s) for s in checkpoint_settings(config, entry)]
+            expanded += [(number, kind, s) for kind, s in checkpoint_settings(config, entry)]
         except ValueError as error:
             problems.append(f"checkpoints[{number}].prefix: {error}")
     config["checkpoints"] = [settings for _, _, settings in expanded]
@@ -86,8 +84,8 @@ def expand_checkpoints(config):
     return problems or duplicate_names(config["checkpoints"]) + list(
         dict.fromkeys(
             problem
-            for number, entry, settings in expanded
-            for problem in checkpoint_problems(config, number, entry, settings)
+            for number, kind, settings in expanded
+            for problem in checkpoint_problems(config, number, kind, settings)
         )
     )
 
@@ -101,14 +99,11 @@ def spelt_out(orderings_setting):
 
 
 def checkpoint_settings(config, entry):
-    """The checkpoints of one entry of `checkpoints`, each with every setting: the entry's own
-    where it gives one, else the top-level one. `expected` stays None (reported, not judged)
-    for a checkpoint from outside that sets none; the one the pipeline builds is always
-    judged. A `prefix` that is a training run's folder gives one checkpoint per checkpoint its
-    state file lists, named NAME-STEP (`run` and `step` say which). Raises ValueError for a
-    folder without a state file."""
+    """The checkpoints of one entry of `checkpoints`, each with its kind (`entries`) and every
+    setting: the entry's own where it gives one, else the top-level one. `expected` stays None
+    (reported, not judged) for a checkpoint from outside that sets none; the one the pipeline
+    builds is always judged. Raises ValueError for a prefix of no kind the pipeline takes."""
     built = entry.get("build", False)
-    prefix = BUILT_PREFIX if built else entry.get("prefix")
     # The top-level probes and partial_restore name the built model's variables: a checkpoint
     # from outside has its own or none.
     given = {
@@ -120,7 +115,7 @@ def checkpoint_settings(config, entry):
     named = spelt_out(entry.get("orderings", config["orderings"]))
     if built:
         named = [name for name in named if name in ckpt.BUILT_ORDERINGS]
-    skipped = [] if "orderings" in entry else lacking_settings(named, given)
+    skipped = [] if "orderings" in entry else entries.lacking_settings(named, given)
     partial = given["partial_restore"]
     common = {
         "built": built,
@@ -136,131 +131,12 @@ def checkpoint_settings(config, entry):
         "tags": entry.get("tags"),
     }
     if built:
-        return built_settings(config, entry["name"], common)
-    if checkpoint_files.is_savedmodel_folder(prefix):
-        return [savedmodel_settings(entry, common)]
-    listed = [(None, entry["name"], prefix)]
-    other = checkpoint_files.other_kind(prefix, entry.get("graph", f"{prefix}.meta"))
-    if other:
-        raise ValueError(f"{other}; {checkpoint_files.TAKES}")
-    if checkpoint_files.is_run_folder(prefix):
-        members = checkpoint_files.listed_checkpoints(prefix)
-        if len(members) == 1:  # a folder of one checkpoint: no training run to follow
-            listed = [(None, entry["name"], members[0][1])]
-        else:
-            listed = [(step, f"{entry['name']}-{step}", member) for step, member in members]
-    members = [
-        {
-            "name": name,
-            "prefix": member,
-            "graph": entry.get("graph", f"{member}.meta"),
-            "checkpoint": name,
-            "run": entry["name"] if step is not None else None,
-            "step": step,
-            "output_tensor": None,
-            **common,
-        }
-        for step, name, member in listed
-    ]
-    return [object_or_tf1(settings) for settings in members]
-
-
-def object_or_tf1(settings):
-    """A TF1 checkpoint's settings, or a TF2 checkpoint's (its index holds an object graph),
-    or, where the entry gives a model, a TF1 checkpoint's to restore into that model."""
-    if checkpoint_files.has_object_graph(f"{settings['prefix']}.index"):
-        return object_checkpoint_settings(settings, "tf2")
-    return object_checkpoint_settings(settings, "tf1") if settings["model"] else settings
-
-
-# What an entry from outside of another kind than a TF1 checkpoint (a checkpoint restored into
-# a model, a SavedModel's folder) is not given: every way of loading it runs, on no graph file.
-NOT_FOR_OTHER_KINDS = ("graph", "probes", "partial_restore", "moving_averages", "orderings")
-# A SavedModel's folder is not given a model either: its graph is its own.
-NOT_FOR_SAVEDMODELS = (*NOT_FOR_OTHER_KINDS, orderings.MODEL_SETTING)
-
-
-def given_settings(settings):
-    """`settings` of an entry from outside cleared of what NOT_FOR_OTHER_KINDS lists."""
-    return {
-        **settings,
-        "output_tensor": None,
-        "partial_variables": None,
-        "moving_averages": None,
-        "probes": [],
-    }
-
-
-def object_checkpoint_settings(settings, variant):
-    """The settings of a checkpoint restored into a model: the orderings of
-    `orderings.GIVEN_OBJECT_CKPT` for its variant (`tf2`: a TF2 checkpoint; `tf1`: a TF1 one,
-    read by name), each skipped where the entry gives no model. No graph file is read."""
-    named = given_object_ckpt.variant_orderings(variant)
-    model = settings["model"]
-    return {
-        **given_settings(settings),
-        "format": "object_ckpt",
-        "graph": "",
-        "orderings": named if model else [],
-        "skipped": [] if model else named,
-    }
-
-
-def savedmodel_settings(entry, common):
-    """The settings of a SavedModel's folder: each way of loading one of the kind its files
-    show (`orderings.GIVEN_SAVEDMODEL`). Raises ValueError for one without variables."""
-    kind = checkpoint_files.savedmodel_kind(entry["prefix"])
-    return {
-        **given_settings(common),
-        "name": entry["name"],
-        "checkpoint": entry["name"],
-        "prefix": entry["prefix"],
-        "graph": str(Path(entry["prefix"]) / checkpoint_files.SAVED_MODEL_FILE),
-        "run": None,
-        "step": None,
-        "format": "savedmodel",
-        "orderings": given_savedmodel.kind_orderings(kind),
-        "skipped": [],
-    }
-
-
-def lacking_settings(names, given):
-    """The orderings of `names` that need a setting `given` (setting to its value) lacks."""
-    return [
-        name
-        for name in names
-        if any(given[setting] is None for setting in orderings.needed_settings(name))
-    ]
-
-
-def built_settings(config, name, common):
-    """The built model's settings, one per format of `formats`: its checkpoint's named NAME,
-    those of its SavedModel and frozen GraphDef NAME.FORMAT, each running its format's
-    orderings (expected: what their steps leave)."""
-    checkpoint = {
-        "name": name,
-        "checkpoint": name,
-        "prefix": BUILT_PREFIX,
-        "graph": f"{BUILT_PREFIX}.meta",
-        "run": None,
-        "step": None,
-        "output_tensor": network.output_tensor(config["model"]["extra_layers"]),
-        **common,
-    }
-    return [
-        checkpoint
-        if format_ == "ckpt"
-        else {
-            **checkpoint,
-            "name": f"{name}.{format_}",
-            "format": format_,
-            "orderings": orderings.format_orderings(format_),
-            "partial_variables": [],
-            "skipped": [],
-            "expected": {},
-        }
-        for format_ in config["formats"]
-    ]
+        kind = entries.BuiltModel(entry, common)
+    elif checkpoint_files.is_savedmodel_folder(entry["prefix"]):
+        kind = entries.SavedModelFolder(entry, common)
+    else:
+        return entries.checkpoints_on_disk(entry, common)
+    return [(kind, settings) for settings in kind.checkpoints(config)]
 
 
 def duplicate_names(checkpoints):
@@ -283,87 +159,20 @@ def entry_problems(entries):
                 f"checkpoints[{number}]: give either prefix (a checkpoint on disk) or build: true"
                 " (the seed's network, which the pipeline builds)"
             )
-        elif "build" in entry and "graph" in entry:
-            problems.append(
-                f"checkpoints[{number}]: graph is for a prefix; build: true has its own"
-            )
     return problems
 
 
-def checkpoint_problems(config, number, entry, settings):
-    """What the schema can't check of one entry: its files (from outside) or its names and
-    index ranges against the model (built), and cross-references."""
+def checkpoint_problems(config, number, kind, settings):
+    """What the schema can't check of one checkpoint: that `expected` names orderings it runs,
+    then what its kind checks (its files from outside, its names against the model)."""
     where = f"checkpoints[{number}]"
-
-    def key(name):
-        return f"{where}.{name}" if name in entry else name
-
-    problems = [
-        f"{where}.tags: only for a SavedModel's folder, which may hold several meta graphs"
-        for _ in [1]
-        if "tags" in entry and settings["format"] != "savedmodel"
-    ] + [
-        f"{key('expected')}.{ordering}: not an ordering checkpoint {settings['name']} runs "
+    key = f"{where}.expected" if "expected" in kind.entry else "expected"
+    return [
+        f"{key}.{ordering}: not an ordering checkpoint {settings['name']} runs "
         f"(orderings: {', '.join(settings['orderings'])})"
         for ordering in settings["expected"] or {}
         if ordering not in settings["orderings"]
-    ]
-    if settings["built"]:
-        return problems + model_problems(config, settings, key)
-    if settings["format"] == "savedmodel":
-        return problems + [
-            f"{where}.{name}: not for a SavedModel's folder, which is loaded every way that"
-            " applies; give name, prefix, trust, expected and tags"
-            for name in NOT_FOR_SAVEDMODELS
-            if name in entry
-        ]
-    if settings["format"] == "object_ckpt":
-        return problems + object_checkpoint_problems(where, entry, settings)
-    given = {
-        "partial_restore": settings["partial_variables"],
-        "moving_averages": settings["moving_averages"],
-    }
-    for name in lacking_settings(settings["orderings"], given):
-        setting = next(s for s in orderings.needed_settings(name) if given[s] is None)
-        problems.append(
-            f"{where}.orderings: {name} needs {where}.{orderings.SETTING_MEANINGS[setting]};"
-            " give it, or leave the ordering out"
-        )
-    missing = checkpoint_files.missing_files(settings["prefix"], settings["graph"])
-    if missing:
-        problems.append(f"{where}: {settings['name']}: no such file(s): {', '.join(missing)}")
-    return problems
-
-
-def object_checkpoint_problems(where, entry, settings):
-    """What is wrong with the entry of a checkpoint restored into a model: a setting it does
-    not take; a model that is not on disk, or not trusted (it is code the run executes)."""
-    problems = [
-        f"{where}.{name}: not for a checkpoint restored into a model (a TF2 checkpoint, or one"
-        " given a model), which is restored every way that applies; give name, prefix, model,"
-        " trust and expected"
-        for name in NOT_FOR_OTHER_KINDS
-        if name in entry
-    ]
-    model = settings["model"]
-    if model:
-        path = model_file(model)
-        if not Path(path).is_file():
-            problems.append(f"{where}.model: {path}: no such file")
-        elif not settings["trust"]:
-            problems.append(
-                f"{where}.model: {model} is code the run executes: give trust: true (for code"
-                " you trust), or leave model out to list the checkpoint's objects alone"
-            )
-    missing = checkpoint_files.missing_files(settings["prefix"], None)
-    if missing:
-        problems.append(f"{where}: {settings['name']}: no such file(s): {', '.join(missing)}")
-    return problems
-
-
-def model_file(model):
-    """The file of a `model` setting, FILE.py:FUNCTION."""
-    return model.rpartition(":")[0]
+    ] + kind.problems(config, where, settings)
 
 
 def ordering_problems(config):
@@ -390,40 +199,6 @@ def named_orderings(key, given):
         for number, name in enumerate(given)
         if isinstance(name, str) and name not in ckpt.ORDERINGS
     ]
-
-
-def model_problems(config, settings, key):
-    """What the schema can't check of the built checkpoint: names and index ranges against the
-    model. `key` names the setting a problem is in (the entry's own or the top-level one)."""
-    shapes = network.variable_shapes(config["model"]["extra_layers"])
-    problems = []
-    seen = set()
-    for number, probe in enumerate(settings["probes"]):
-        where = f"{key('probes')}[{number}]"
-        try:
-            variable = network.variable_name(probe["tensor"], shapes)
-            slices.axis_indices(probe["slice"], shapes[variable])
-        except ValueError as error:
-            problems.append(f"{where}: {error}")
-            continue
-        if (variable, probe["slice"]) in seen:
-            problems.append(f"{where}: probes {variable} {probe['slice']} twice")
-        seen.add((variable, probe["slice"]))
-    for name in settings["partial_variables"]:
-        if name not in shapes:
-            problems.append(
-                f"{key('partial_restore')}.variables: {name!r} is not a variable of the model; "
-                f"it has: {', '.join(shapes)}"
-            )
-    for ordering, override in settings["expected"].items():
-        if ordering in settings["orderings"] and isinstance(override, dict):
-            problems.extend(
-                f"{key('expected')}.{ordering}.{name}: not a variable of the model; it has: "
-                f"{', '.join(shapes)}"
-                for name in override
-                if name not in shapes
-            )
-    return problems
 
 
 # JSON schema's "integer" admits 2.0; a setting that counts must be written as a whole number.

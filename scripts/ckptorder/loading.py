@@ -35,10 +35,7 @@ def audit_exported(exported, prefix, graph_path, settings, threads, folder, infe
     paths = state_paths(folder, orderings.states(settings["orderings"]))
     keys = {name: name for name in variables}
     write_values(paths["saved"], tfgraph.saved_values(prefix, variables, keys, threads))
-    no_partial = {"partial_variables": None}
-    restoring.run_orderings(
-        meta_graph, graph_path, prefix, ["initial"], no_partial, facts, threads, paths
-    )
+    restoring.run_orderings(meta_graph, graph_path, prefix, ["initial"], [], facts, threads, paths)
     references = {state: paths[state] for state in orderings.REFERENCES}
     for state in settings["orderings"]:
         started = time.perf_counter()

@@ -61,8 +61,9 @@ def audit_checkpoint(prefix, graph_path, settings, threads, folder, inference=No
     write_text(Path(folder) / GRAPH_FACTS, json.dumps(facts, sort_keys=True))
     saved = saved_values(prefix, variables, saved_keys(facts), threads, parts)
     write_values(paths["saved"], saved)
+    partial = settings["partial_variables"] or []
     run_orderings(
-        meta_graph, graph_path, prefix, states, settings, facts, threads, paths, inference, parts
+        meta_graph, graph_path, prefix, states, partial, facts, threads, paths, inference, parts
     )
     if inference:
         inference.write(folder)
@@ -78,7 +79,7 @@ def run_orderings(
     graph_path,
     prefix,
     states,
-    settings,
+    partial_variables,
     facts,
     threads,
     paths,
@@ -90,7 +91,8 @@ def run_orderings(
     stopped it; and, given an `Inference`, the network's output after it. What a variable
     holds lives in its session, so the states whose steps leave the initializers as the graph
     has them share one import (on a large graph, the import costs more than the steps); each
-    way of rewiring them has one of its own. `parts`: `partitions`."""
+    way of rewiring them has one of its own. `partial_variables`: what restore_partial
+    restores; `parts`: `partitions`."""
     kinds = {}
     for state in states:
         rewiring = tuple(step for step in orderings.steps(state) if step in REWIRING)
@@ -106,7 +108,7 @@ def run_orderings(
             steps = {step for state in kind for step in orderings.steps(state)}
             actions, failed = {}, None
             try:
-                actions = prepare(graph, saver, prefix, steps, settings, facts, parts)
+                actions = prepare(graph, saver, prefix, steps, partial_variables, facts, parts)
             except (ValueError, tf.errors.OpError) as error:
                 failed = failure(error)
             logging.info("%s: imported in %.3f s", ", ".join(kind), time.perf_counter() - started)
@@ -218,7 +220,7 @@ def averages_var_list(variables, averages):
     }
 
 
-def prepare(graph, saver, prefix, steps, settings, facts, parts=None):
+def prepare(graph, saver, prefix, steps, partial_variables, facts, parts=None):
     """Every op the `steps` run, built before the first session.run; returns the actions.
     `facts`: restore's findings (the suggested map, the moving averages). Raises what
     TensorFlow raises while building them (init_from_checkpoint checks the checkpoint's keys
@@ -243,7 +245,7 @@ def prepare(graph, saver, prefix, steps, settings, facts, parts=None):
     if "restore_all" in steps:
         actions["restore_all"] = lambda sess: saver.restore(sess, prefix)
     if "restore_partial" in steps:
-        partial = [variables[name] for name in settings["partial_variables"]]
+        partial = [variables[name] for name in partial_variables]
         partial_saver = tf.compat.v1.train.Saver(var_list=partial)
         actions["restore_partial"] = lambda sess: partial_saver.restore(sess, prefix)
     if "restore_moving_averages" in steps:
