@@ -5,14 +5,15 @@ import struct
 import pytest
 
 import figures
+from ckptorder import figure_layout
 
 
 @pytest.mark.parametrize(
     ("limit", "tick"), [(0.0866, 0.08), (0.00032, 0.0003), (0.0151, 0.01), (1.0, 1.0), (7.5, 7)]
 )
 def test_colour_bar_ticks_are_rounded_down_to_one_digit(limit, tick):
-    assert figures.round_down(limit) == pytest.approx(tick)
-    assert figures.round_down(limit) <= limit
+    assert figure_layout.round_down(limit) == pytest.approx(tick)
+    assert figure_layout.round_down(limit) <= limit
 
 
 @pytest.mark.parametrize("count", [13, 5000])
@@ -28,7 +29,7 @@ def test_the_outcomes_figure_of_many_variables_counts_them_at_one_width(tmp_path
     figures.draw_outcomes(rows, "big", "ckpt", path)
     data = path.read_bytes()
     width, height = struct.unpack(">II", data[16:24])
-    inches = figures.outcomes_size(orderings, range(figures.COUNTS_WIDTH))
+    inches = figure_layout.outcomes_size(orderings, range(figure_layout.COUNTS_WIDTH))
     assert (width, height) == tuple(round(100 * x) for x in inches)
     assert width <= 2000
 
@@ -47,8 +48,8 @@ def test_column_labels_wider_than_a_cell_are_slanted_with_room_for_them(tmp_path
     ]
     path = tmp_path / "outcomes.png"
     figures.draw_outcomes(rows, "c", "ckpt", path)
-    width, height = figures.outcomes_size(["restore_only"], names)
-    high, beyond = figures.slanted_labels(names)
+    width, height = figure_layout.outcomes_size(["restore_only"], names)
+    high, beyond = figure_layout.slanted_labels(names)
     # A slanted label needs room above the cells and right of the last one.
     assert (high > 0, beyond > 0.3) == (long, long)
     assert png_size(path) == (

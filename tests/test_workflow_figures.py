@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 import figures
-from ckptorder import network, orderings
+from ckptorder import figure_layout, network, orderings
 from ckptorder.formats import ckpt
 from conftest import snakemake
 
@@ -27,9 +27,9 @@ def test_figures_are_pngs_of_the_intended_size(pipeline):
     shown = pipeline / "results" / "figures" / "seed"
     states = [*orderings.REFERENCES, *ckpt.BUILT_ORDERINGS]
     probes = yaml.safe_load((pipeline / "config.yaml").read_text())["probes"]
-    inches = figures.probes_size(states, len(probes))
+    inches = figure_layout.probes_size(states, len(probes))
     assert png_size(shown / "probes.png") == tuple(round(100 * x) for x in inches)
-    inches = figures.outcomes_size(ckpt.BUILT_ORDERINGS, list(network.variable_shapes()))
+    inches = figure_layout.outcomes_size(ckpt.BUILT_ORDERINGS, list(network.variable_shapes()))
     assert png_size(shown / "outcomes.png") == tuple(round(100 * x) for x in inches)
     # About the width the HTML report shows without shrinking.
     assert png_size(shown / "probes.png")[0] < 1200
