@@ -23,14 +23,14 @@ from ckptorder import (
     checkpoint_files,
     configuration,
     given_savedmodels,
-    loading,
+    object_paths,
     orderings,
     sandbox,
     signatures,
     tfgraph,
 )
 from ckptorder.formats import given_savedmodel
-from ckptorder.guard import graph_program, graph_sizes, op_table
+from ckptorder.guard import graph_program, graph_sizes, op_table, savedmodel_parts
 from ckptorder.step_settings import SavedModelSettings, savedmodel_step_settings
 from ckptorder.tfsession import saved_meta_graph, session, tf
 from ckptorder.values import GRAPH_FACTS, INFERENCE, Values, state_paths
@@ -241,8 +241,8 @@ def test_each_load_of_a_savedmodel_leaves_what_tensorflow_does_as_its_steps_pred
 def init_op_initializes(folder):
     meta_graph = saved_meta_graph(folder)
     reader = tf.train.load_checkpoint(given_savedmodels.variables_prefix(folder))
-    keys = given_savedmodels.variable_keys(reader)
-    names = {key: given_savedmodels.variable_name(key) for key in keys}
+    keys = object_paths.variable_keys(reader)
+    names = {key: object_paths.variable_name(key) for key in keys}
     mapping = given_savedmodels.restored_variables(meta_graph)
     return given_savedmodels.init_op_initializes(meta_graph, mapping, names)
 
@@ -261,7 +261,7 @@ def test_the_variables_an_init_op_initializes_are_read_off_its_graph(written, ki
 def restore_in_the_init_op(meta_graph, _target):
     """main_op_with_restore's init op: the initializers, then the Saver's restore op, which
     reads the Saver's default file rather than the SavedModel's variables."""
-    (init,) = loading.init_ops(meta_graph)
+    (init,) = savedmodel_parts.init_ops(meta_graph)
     node = next(n for n in meta_graph.graph_def.node if n.name == graph_program.node_name(init))
     node.input.append(f"^{meta_graph.saver_def.restore_op_name}")
 
@@ -380,7 +380,7 @@ def write_two_functions_deep_in_the_init_op(meta_graph, target):
     library.append(
         function_def("Outer", [call_node("call", name_attr_list("Evil"))], "call:output:0")
     )
-    [init_op] = loading.init_ops(meta_graph)
+    [init_op] = savedmodel_parts.init_ops(meta_graph)
     outer = call_node("p", name_attr_list("Outer"))
     depends_on(meta_graph, graph_program.node_name(init_op), outer)
 

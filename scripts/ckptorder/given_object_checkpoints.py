@@ -33,19 +33,13 @@ from ckptorder import compatibility, initializer_facts, orderings, tfgraph
 from ckptorder.atomic import write_text
 from ckptorder.checkpoint_files import OBJECT_GRAPH_KEY, has_object_graph
 from ckptorder.formats import given_object_ckpt, object_ckpt
-from ckptorder.given_savedmodels import (
-    VALUE_SUFFIX,
-    escaped,
-    variable_keys,
-    variable_name,
-    walked,
-)
 from ckptorder.object_checkpoints import (
     assertion_results,
     status_call,
     tensorflow_warnings,
     unrestored_warning,
 )
+from ckptorder.object_paths import VALUE_SUFFIX, escaped, variable_keys, variable_name, walked
 from ckptorder.tfsession import (
     allow_keras,
     checkpoint_object_graph,

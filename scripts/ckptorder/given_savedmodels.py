@@ -7,7 +7,7 @@ variable is named by its key in `variables/variables`: a TF1 variable's name, or
 a TF2 object (`model/dense/kernel`, the key without `/.ATTRIBUTES/VARIABLE_VALUE`). A TF2
 SavedModel's graph names its variable ops as it likes (`Variable_3`): the graph's variable
 each key is restored into is read off the restore op (`restored_variables`), and after an eager
-load the object each key belongs to is found by its path (`object_variables`).
+load the object each key belongs to is found by its path (`object_paths.object_variables`).
 The process runs with TF2's behaviour (eager); the graph-mode loads run in graphs of their own.
 """
 
@@ -15,7 +15,6 @@ import contextlib
 import logging
 import tempfile
 import time
-from collections import deque
 from pathlib import Path
 
 from ckptorder import initializer_facts, orderings, signatures, tfgraph
@@ -23,7 +22,7 @@ from ckptorder.checkpoint_files import SAVED_MODEL_VARIABLES
 from ckptorder.formats import given_savedmodel, savedmodel
 from ckptorder.guard import checks, graph_sizes, importing, op_table, savedmodel_parts
 from ckptorder.guard.graph_program import GRAPH, Program, node_name, walk
-from ckptorder.loading import init_ops
+from ckptorder.object_paths import VALUE_SUFFIX, object_variables, variable_keys, variable_name
 from ckptorder.orderings import UNINITIALIZED
 from ckptorder.tfsession import (
     SavedModel,
@@ -36,28 +35,12 @@ from ckptorder.tfsession import (
 )
 from ckptorder.values import state_paths, write_failure, write_graph_facts, write_values
 
-# A TF2 object's variable value under its path in a checkpoint's keys.
-VALUE_SUFFIX = "/.ATTRIBUTES/VARIABLE_VALUE"
-# TensorFlow's escape in an object path's names (trackable_utils.escape_local_name).
-ESCAPE = "."
 # What the loads read of a SavedModel's folder besides its saved_model.pb.
 READ_BESIDE = ("variables", "assets")
 
 
 def variables_prefix(folder):
     return str(Path(folder) / SAVED_MODEL_VARIABLES)
-
-
-def variable_keys(reader):
-    """The keys of variable values in a checkpoint's `reader`: a TF2 object's (ending
-    VALUE_SUFFIX) where the checkpoint holds an object graph, else every key (a TF1 Saver's)."""
-    keys = reader.get_variable_to_shape_map()
-    objects = [key for key in keys if key.endswith(VALUE_SUFFIX)]
-    return sorted(objects) if objects else sorted(k for k in keys if not k.startswith("_"))
-
-
-def variable_name(key):
-    return key.removesuffix(VALUE_SUFFIX)
 
 
 def restored_variables(meta_graph):
@@ -112,54 +95,6 @@ def bound_variables(program, scope, name, callers):
         for caller in callers.get(scope, [])
         if caller[0] is GRAPH and position < len(program.node(caller).input)
     ]
-
-
-def walked(root):
-    """(path, object) of each object reachable from `root`, by the first path a breadth-first
-    walk finds."""
-    seen = set()
-    queue = deque([(root, "")])
-    while queue:
-        obj, path = queue.popleft()
-        if id(obj) in seen:
-            continue
-        seen.add(id(obj))
-        yield path, obj
-        for name, child in tf.train.TrackableView(obj).children(obj).items():
-            queue.append((child, f"{path}/{escaped(name)}".lstrip("/")))
-
-
-def object_variables(root):
-    """Each variable reachable from the loaded object `root`, by its checkpoint key (its path,
-    `walked`), then each optimizer's slot variables (`slot_variables`)."""
-    found, optimizers = {}, []
-    for path, obj in walked(root):
-        if isinstance(obj, tf.Variable):
-            found.setdefault(path + VALUE_SUFFIX, obj)
-        if hasattr(obj, "get_slot_names") and hasattr(obj, "get_slot"):
-            optimizers.append((path, obj))
-    return found | slot_variables(found, optimizers)
-
-
-def slot_variables(variables, optimizers):
-    """Each slot variable of the `optimizers` (path, optimizer: a Keras 2 OptimizerV2, which
-    keeps its slots apart from its children) for the `variables` (key to variable), by its key:
-    VARIABLE/.OPTIMIZER_SLOT/OPTIMIZER/SLOT, as TensorFlow keys them."""
-    found = {}
-    for path, optimizer in optimizers:
-        for key, variable in variables.items():
-            for slot_name in optimizer.get_slot_names():
-                try:
-                    slot = optimizer.get_slot(variable, slot_name)
-                except KeyError:  # no slot of that name for this variable
-                    continue
-                held = f"{variable_name(key)}/.OPTIMIZER_SLOT/{path}/{slot_name}"
-                found[held + VALUE_SUFFIX] = slot
-    return found
-
-
-def escaped(name):
-    return name.replace(ESCAPE, ESCAPE * 2).replace("/", ESCAPE + "S")
 
 
 def graph_reads(graph, mapping, keys):
@@ -362,7 +297,7 @@ def init_op_initializes(meta_graph, mapping, names):
     (which one is not known): no step predicts that. A write of a variable the SavedModel does
     not hold (a TF2 SavedModel's asset path) leaves none of its own."""
     program = Program(meta_graph.graph_def)
-    reached = walk(program, init_ops(meta_graph))
+    reached = walk(program, savedmodel_parts.init_ops(meta_graph))
     initializers = {
         v.initializer_name: node_name(v.variable_name) for v in variable_defs(meta_graph)
     }
@@ -402,7 +337,7 @@ def guard_refusals(folder, meta_graph, budget):
         + savedmodel_parts.asset_refusals(meta_graph, folder, budget)
         + checks.refusals(
             meta_graph,
-            init_ops(meta_graph),
+            savedmodel_parts.init_ops(meta_graph),
             budget=budget,
             functions=savedmodel_parts.object_graph_functions(meta_graph),
             assets=savedmodel_parts.savedmodel_assets(meta_graph),

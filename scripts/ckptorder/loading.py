@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ckptorder import initializer_facts, network, orderings, restoring, tfgraph
 from ckptorder.formats import frozen_pb, savedmodel
-from ckptorder.guard import checks, graph_sizes
+from ckptorder.guard import checks, graph_sizes, savedmodel_parts
 from ckptorder.tfsession import saved_meta_graph, session, tf
 from ckptorder.values import state_paths, write_failure, write_graph_facts, write_values
 
@@ -77,23 +77,10 @@ def refusal(exported, variant, how, variables, inference, budget):
         fetches = list(variables)
     else:
         meta_graph = saved_meta_graph(exported / variant)
-        fetches = init_ops(meta_graph) if how.runs_init_op else []
+        fetches = savedmodel_parts.init_ops(meta_graph) if how.runs_init_op else []
     outputs, fed = [inference.output_tensor], {network.INPUT: inference.batch.shape}
     found = checks.refusals(meta_graph, fetches, outputs, fed, budget)
     return orderings.guard_refusal(found)
-
-
-def init_ops(meta_graph):
-    """The init op a SavedModel's loader runs after its restore, where it has one."""
-    signature = meta_graph.signature_def.get("__saved_model_init_op")
-    if signature is not None:
-        return [signature.outputs["__saved_model_init_op"].name]
-    return [
-        name
-        for key in ("saved_model_main_op", "legacy_init_op")
-        if key in meta_graph.collection_def
-        for name in meta_graph.collection_def[key].node_list.value
-    ]
 
 
 def run_load(how, sess, exported, variant, variables, inference):

@@ -163,3 +163,16 @@ def concrete_functions(objects, node_id):
     if node.WhichOneof("kind") == "bare_concrete_function":
         return [node.bare_concrete_function.concrete_function_name]
     return []
+
+
+def init_ops(meta_graph):
+    """The init op a SavedModel's loader runs after its restore, where it has one."""
+    signature = meta_graph.signature_def.get("__saved_model_init_op")
+    if signature is not None:
+        return [signature.outputs["__saved_model_init_op"].name]
+    return [
+        name
+        for key in ("saved_model_main_op", "legacy_init_op")
+        if key in meta_graph.collection_def
+        for name in meta_graph.collection_def[key].node_list.value
+    ]
