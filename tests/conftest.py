@@ -2,6 +2,7 @@
 and, for the tests marked `workflow`, a real pipeline run in a temporary copy of the project,
 once per session."""
 
+import concurrent.futures
 import importlib.util
 import os
 import shutil
@@ -164,6 +165,22 @@ def run_restore(settings, prefix, output, graph=None, inference=None):
         + (["--inference", str(inference)] if inference else [])
     )
     return output
+
+
+def write_kinds(writer, targets):
+    """Run the tests' script `writer` (KIND TARGET) for each kind and target of `targets`,
+    as many at once as the machine has cores (each is a TensorFlow start of its own): each
+    kind's stdout. Raises with the stderr of one that fails."""
+
+    def write(kind):
+        command = [sys.executable, writer, kind, targets[kind]]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode:
+            raise AssertionError(f"{writer} {kind} failed:\n{done.stderr}")
+        return done.stdout.strip()
+
+    with concurrent.futures.ThreadPoolExecutor(os.cpu_count()) as pool:
+        return dict(zip(targets, pool.map(write, targets), strict=True))
 
 
 def flip_byte(path):

@@ -9,8 +9,6 @@ variable has. A model of other shapes or names is reported (shape_mismatch, a su
 damaged files and broken models end in one line, leaving nothing behind."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,7 +18,7 @@ from ckptorder.formats import given_object_ckpt, object_ckpt
 from ckptorder.given_object_checkpoints import ATTACH_NEEDS_NAMES
 from ckptorder.tfsession import tf
 from ckptorder.values import Values
-from conftest import config_with, flip_byte, run_script
+from conftest import config_with, flip_byte, run_script, write_kinds
 from tf2_checkpoints import KINDS
 
 TESTS = Path(__file__).parent
@@ -41,16 +39,7 @@ STEPS_SOURCE = {orderings.RESTORED: "saved", orderings.REINITIALIZED: "initial"}
 def written(tmp_path_factory):
     """Each kind of TF2 checkpoint `tf2_checkpoints.py` writes: its prefix, by kind."""
     folder = tmp_path_factory.mktemp("tf2_checkpoints")
-    prefixes = {}
-    for kind in KINDS:
-        wrote = subprocess.run(
-            [sys.executable, MODELS, kind, folder / kind / "ckpt"],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        prefixes[kind] = wrote.stdout.strip()
-    return prefixes
+    return write_kinds(MODELS, {kind: folder / kind / "ckpt" for kind in KINDS})
 
 
 def model(function):

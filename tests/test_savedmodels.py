@@ -34,7 +34,7 @@ from ckptorder.guard import graph_program, graph_sizes, op_table, savedmodel_par
 from ckptorder.step_settings import SavedModelSettings, savedmodel_step_settings
 from ckptorder.tfsession import saved_meta_graph, session, tf
 from ckptorder.values import GRAPH_FACTS, INFERENCE, Values, state_paths
-from conftest import PROJECT, config_with, run_script
+from conftest import PROJECT, config_with, run_script, write_kinds
 from crafted_graphs import call_node, const_node, depends_on, evil, function_def, name_attr_list
 from savedmodels import KINDS, SIGNATURE_RUNS, signature_outcome
 
@@ -45,13 +45,9 @@ TESTS = Path(__file__).parent
 def written(tmp_path_factory):
     """Each kind of SavedModel `savedmodels.py` writes, by kind."""
     folder = tmp_path_factory.mktemp("savedmodels")
-    for kind in KINDS:
-        subprocess.run(
-            [sys.executable, TESTS / "savedmodels.py", kind, folder / kind],
-            check=True,
-            capture_output=True,
-        )
-    return {kind: folder / kind for kind in KINDS}
+    targets = {kind: folder / kind for kind in KINDS}
+    write_kinds(TESTS / "savedmodels.py", targets)
+    return targets
 
 
 # An entry naming a SavedModel's files, and what the config check says of it.
