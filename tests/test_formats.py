@@ -195,7 +195,7 @@ def test_a_made_up_load_is_one_entry_in_its_formats_module(
     the variant `main_op`'s initializers, then the restore, leave every variable restored,
     where the same calls in the other order leave it reinitialized."""
     tables_then_restore = formats.Ordering(
-        ("init_op", "restore_all"),
+        (formats.VARIANT_STEPS, "restore_all"),
         "tf.saved_model.load in graph mode, tables_initializer(), then the restore",
         run=savedmodel.LoadV2(("tables", "restore")),
     )

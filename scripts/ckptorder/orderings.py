@@ -66,8 +66,8 @@ STEPS = {
     # NotFoundError where the checkpoint lacks a shadow it looks for.
     "restore_moving_averages": ("averaged", RESTORED),
     # A SavedModel's own init op, in one brought from outside: the variables whose initializers
-    # it runs (restore's `init_op` fact); in the built model's each export variant's steps
-    # stand in its place.
+    # it runs (load_savedmodel's `init_op` fact). The built model's SavedModel's init op runs
+    # its variant's steps instead (`formats.VARIANT_STEPS`).
     "init_op": ("init_op", REINITIALIZED),
     # global_variables_initializer() after tf.saved_model.load in graph mode: where the
     # SavedModel has a resource variable, TensorFlow lifts it out of the loaded function with

@@ -11,10 +11,14 @@ the formats, and the Snakefile reads them without TensorFlow."""
 
 from typing import NamedTuple
 
+# In a load of an exported format, what the variant's file brings: the steps it was written with
+# (a SavedModel's init op runs them; a frozen GraphDef's constants hold what they left).
+# `exported_orderings` puts the variant's steps in its place.
+VARIANT_STEPS = "variant_steps"
+
 
 class Ordering(NamedTuple):
-    """One ordering: its steps (keys of `orderings.STEPS`; in a load of an exported format
-    "init_op" stands for the variant's steps), what it does, what each status check gives in
+    """One ordering: its steps (keys of `orderings.STEPS`, or VARIANT_STEPS), what it does, what each status check gives in
     TensorFlow 2.21 for an object_ckpt ordering (docs/tf2.md; verify flags a run that differs),
     and `run`: what the load calls (one of its format's calls; none where the steps are run one
     by one, as restore does)."""
@@ -39,18 +43,23 @@ class Format(NamedTuple):
 
 
 def exported_orderings(variants, loads):
-    """VARIANT.LOAD for every variant and load of an exported format, the load's "init_op"
-    replaced by the variant's steps."""
+    """VARIANT.LOAD for every variant and load of an exported format: the load's steps with
+    the variant's in place of VARIANT_STEPS."""
     return {
-        f"{variant}.{load}": Ordering(
-            tuple(
-                step
-                for written in how.steps
-                for step in (init.steps if written == "init_op" else (written,))
-            ),
-            f"{init.description}; {how.description}",
-            run=how.run,
+        f"{variant}.{load}": with_variant_steps(how, written.steps)._replace(
+            description=f"{written.description}; {how.description}"
         )
-        for variant, init in variants.items()
+        for variant, written in variants.items()
         for load, how in loads.items()
     }
+
+
+def with_variant_steps(load, steps):
+    """The Ordering `load` with `steps` in place of VARIANT_STEPS."""
+    return load._replace(
+        steps=tuple(
+            step
+            for written in load.steps
+            for step in (steps if written == VARIANT_STEPS else (written,))
+        )
+    )

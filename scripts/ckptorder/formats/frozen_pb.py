@@ -4,7 +4,7 @@ which `loading` carries out)."""
 
 from dataclasses import dataclass
 
-from ckptorder.formats import Format, Ordering, exported_orderings
+from ckptorder.formats import VARIANT_STEPS, Format, Ordering, exported_orderings
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ VARIANTS = {
 }
 LOADS = {
     "import_graph_def": Ordering(
-        ("init_op",),
+        (VARIANT_STEPS,),
         "import_graph_def: the constants hold what the frozen session held",
         run=ImportGraphDef(),
     ),

@@ -5,7 +5,7 @@ variables it initialises is read off its graph (the `init_op` step)."""
 
 from dataclasses import dataclass
 
-from ckptorder.formats import Format, Ordering, savedmodel
+from ckptorder.formats import Format, Ordering, savedmodel, with_variant_steps
 
 
 @dataclass(frozen=True)
@@ -15,10 +15,11 @@ class LoadV2Eager:
     runs_init_op = True
 
 
+# The built SavedModel's loads, its own init op (the `init_op` step) in place of a variant's.
 LOADS = {
-    "loader_load": savedmodel.LOADS["loader_load"],
-    "loader_load_then_init": savedmodel.LOADS["loader_load_then_init"],
-    "load_v2_restore": savedmodel.LOADS["load_v2_restore"],
+    name: with_variant_steps(savedmodel.LOADS[name], ("init_op",))
+    for name in ("loader_load", "loader_load_then_init", "load_v2_restore")
+} | {
     "load_v2_global_init": Ordering(
         ("run_lifted_initializers",),
         "tf.saved_model.load in graph mode, then global_variables_initializer() alone: a"

@@ -3,7 +3,7 @@ each way TensorFlow offers (`run`: `LoaderLoad` or `LoadV2`, which `loading` car
 
 from dataclasses import dataclass
 
-from ckptorder.formats import Format, Ordering, exported_orderings
+from ckptorder.formats import VARIANT_STEPS, Format, Ordering, exported_orderings
 
 
 @dataclass(frozen=True)
@@ -43,12 +43,12 @@ VARIANTS = {
 }
 LOADS = {
     "loader_load": Ordering(
-        ("restore_all", "init_op"),
+        ("restore_all", VARIANT_STEPS),
         "tf.compat.v1.saved_model.loader.load: the variables' restore, then the init op",
         run=LoaderLoad(),
     ),
     "loader_load_then_init": Ordering(
-        ("restore_all", "init_op", "initialize_all"),
+        ("restore_all", VARIANT_STEPS, "initialize_all"),
         "loader.load, then the user's global_variables_initializer()",
         run=LoaderLoad(then_initialize=True),
     ),
@@ -58,7 +58,7 @@ LOADS = {
         run=LoadV2(("restore",)),
     ),
     "load_v2_restore_then_tables": Ordering(
-        ("restore_all", "init_op"),
+        ("restore_all", VARIANT_STEPS),
         "the same, then tables_initializer(), which runs the SavedModel's init op",
         run=LoadV2(("restore", "tables")),
     ),
