@@ -20,8 +20,8 @@ VARIANT_STEPS = "variant_steps"
 class Ordering(NamedTuple):
     """One ordering: its steps (keys of `orderings.STEPS`, or VARIANT_STEPS), what it does,
     what each status check gives in TensorFlow 2.21 for an object_ckpt ordering (docs/tf2.md;
-    verify flags a run that differs), and `run`: what the load calls (one of its format's calls; none where the steps are run one
-    by one, as restore does)."""
+    verify flags a run that differs), and `run`: what the load calls (one of its format's
+    calls; none where the steps are run one by one, as restore does)."""
 
     steps: tuple
     description: str
