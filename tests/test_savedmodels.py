@@ -6,6 +6,7 @@ restore function reads its `file_prefix` argument, bound to the SavedModel's
 a load runs are refused. Each crafted SavedModel is shown to write its file when TensorFlow
 loads it unguarded."""
 
+import concurrent.futures
 import json
 import os
 import shutil
@@ -206,6 +207,16 @@ def load_savedmodel(folder, output, trust=False, tags=None):
     return states
 
 
+@pytest.fixture(scope="module")
+def loaded(written, tmp_path_factory):
+    """load_savedmodel's folder of each kind's every load, guarded, by kind, with the loads:
+    two kinds at a time (a TensorFlow start each)."""
+    folder = tmp_path_factory.mktemp("loaded")
+    with concurrent.futures.ThreadPoolExecutor(os.cpu_count()) as pool:
+        states = pool.map(lambda kind: load_savedmodel(written[kind], folder / kind), KINDS)
+        return {kind: (folder / kind, loads) for kind, loads in zip(KINDS, states, strict=True)}
+
+
 def verdicts(values, states):
     """The report's variable table of the loads whose values are in `values`, judged: each
     variable's outcome and the one its load's steps predict (`expected`, `as_expected`)."""
@@ -219,18 +230,16 @@ def verdicts(values, states):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_each_load_of_a_savedmodel_leaves_what_tensorflow_does_as_its_steps_predict(
-    written, tmp_path, kind
-):
-    states = load_savedmodel(written[kind], tmp_path / "values")
-    with Values(tmp_path / "values" / "saved.npz") as saved:
+def test_each_load_of_a_savedmodel_leaves_what_tensorflow_does_as_its_steps_predict(loaded, kind):
+    values, states = loaded[kind]
+    with Values(values / "saved.npz") as saved:
         names = saved.names
     kernels = [name for name in names if "kernel" in name] or names
     for state in states:
-        with Values(tmp_path / "values" / f"{state}.npz") as held:
+        with Values(values / f"{state}.npz") as held:
             left = {held.source(name) for name in kernels}
         assert left == {LEFT[kind][state.split(".")[1]]}, (state, left)
-    judged = verdicts(tmp_path / "values", states)
+    judged = verdicts(values, states)
     assert judged["expected"].ne("").all() and judged["as_expected"].all()
 
 
@@ -479,12 +488,12 @@ def signature_runs(folder):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_each_load_runs_the_serving_signatures_guarded(written, tmp_path, kind):
+def test_each_load_runs_the_serving_signatures_guarded(loaded, kind):
     """Every serving signature runs after every load, on a batch made from its specs, past
     the guard; its output is the first fully restored load's, bit for bit, wherever the load
     restored every variable."""
-    states = load_savedmodel(written[kind], tmp_path / "values")
-    runs = signature_runs(tmp_path / "values")
+    values, states = loaded[kind]
+    runs = signature_runs(values)
     outputs = {output for _, output in runs}
     assert outputs == (
         {"serve/output_0", "serving_default/output_0"}
