@@ -3,6 +3,7 @@ extract.py and report.py, in-process on the real TensorFlow."""
 
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -45,9 +46,10 @@ def dense(widths, scopes=None, seeded=True, resource=True):
     return tf.reduce_mean(tf.square(layer - 1.0))
 
 
-def save(prefix, make, optimizer=None, var_list=None):
+def save(prefix, make, optimizer=None, var_list=None, strip_default_attrs=False):
     """Build `make()` in a new graph, train it 3 steps (`optimizer`, SGD by default) and save
-    it under `prefix` with its `.meta` file. Returns `prefix`."""
+    it under `prefix` with its `.meta` file (without the attributes that hold their default
+    where `strip_default_attrs`, as an Estimator's export). Returns `prefix`."""
     with tf.Graph().as_default():
         loss = make()
         train = (optimizer or tf.compat.v1.train.GradientDescentOptimizer(0.1)).minimize(loss)
@@ -56,7 +58,7 @@ def save(prefix, make, optimizer=None, var_list=None):
             sess.run(tf.compat.v1.global_variables_initializer())
             for _ in range(3):
                 sess.run(train)
-            saver.save(sess, str(prefix))
+            saver.save(sess, str(prefix), strip_default_attrs=strip_default_attrs)
     return str(prefix)
 
 
@@ -142,8 +144,21 @@ def test_a_dense_net_of_resource_variables_ends_as_each_ordering_says(tmp_path):
     assert probes["as_expected"].all() and len(probes) == len(EVERY_ORDERING)
 
 
-def test_an_unseeded_graph_is_detected_and_reinitialising_it_shows_changed(tmp_path):
-    prefix = save(tmp_path / "ckpt" / "model.ckpt", lambda: dense([4], seeded=False))
+@pytest.mark.parametrize("strip_default_attrs", [False, True])
+def test_an_unseeded_graph_is_detected_and_reinitialising_it_shows_changed(
+    tmp_path, strip_default_attrs
+):
+    """Unseeded, a random op's seed and seed2 are 0: written with default attributes stripped,
+    the graph has neither, and is as unseeded."""
+    prefix = save(
+        tmp_path / "ckpt" / "model.ckpt",
+        lambda: dense([4], seeded=False),
+        strip_default_attrs=strip_default_attrs,
+    )
+    meta_graph = tf.compat.v1.MetaGraphDef()
+    meta_graph.ParseFromString(Path(f"{prefix}.meta").read_bytes())
+    (random,) = [node for node in meta_graph.graph_def.node if node.op == "RandomUniform"]
+    assert ("seed" in random.attr) != strip_default_attrs
     variables, _, _ = audit(tmp_path, prefix, [RESTORE_ONLY, INIT_ONLY])
     initializer = variables.drop_duplicates("variable").set_index("variable")["initializer"]
     # The kernel's initializer draws random numbers without a seed; the bias's is zeros.

@@ -3,12 +3,23 @@ constant, or copies of other variables. restore's graph facts (`graph.json`) say
 
 from ckptorder.guard.graph_program import GRAPH, Program, node_name, walk
 from ckptorder.guard.op_table import RANDOM_OPS, VARIABLE_NODE_OPS
-from ckptorder.tfsession import variable_defs
+from ckptorder.tfsession import op_def, variable_defs
+
+
+def seeds(node):
+    """(seed, seed2) of a node of a stateful random op (one whose OpDef declares both), each 0
+    where the node lacks it: a graph written with default attributes stripped (every Estimator
+    export) keeps only those that are not 0. None for any other op."""
+    declared = op_def(node.op)
+    names = {attr.name for attr in declared.attr} if declared else set(node.attr)
+    if not {"seed", "seed2"} <= names:
+        return None
+    return tuple(node.attr[name].i if name in node.attr else 0 for name in ("seed", "seed2"))
 
 
 def random_initializers(meta_graph):
-    """Each variable whose initializer runs a random op (one with seed attributes), with those
-    ops' nodes: initialised twice in one session, such a variable gets new values."""
+    """Each variable whose initializer runs a stateful random op (`seeds`), with those ops'
+    nodes: initialised twice in one session, such a variable gets new values."""
     program = Program(meta_graph.graph_def)
     found = {}
     for variable in variable_defs(meta_graph):
@@ -16,7 +27,7 @@ def random_initializers(meta_graph):
         ops = [
             (key[1] if key[0] is GRAPH else f"{key[0]}/{key[1]}", program.node(key))
             for key in reached
-            if "seed" in program.node(key).attr and "seed2" in program.node(key).attr
+            if seeds(program.node(key)) is not None
         ]
         if ops:
             found[node_name(variable.variable_name)] = ops
@@ -61,7 +72,7 @@ def unseeded(meta_graph):
     every run"), with those ops: re-initialised, it gets new values every time."""
     found = {}
     for variable, ops in random_initializers(meta_graph).items():
-        names = [name for name, node in ops if node.attr["seed"].i == node.attr["seed2"].i == 0]
+        names = [name for name, node in ops if seeds(node) == (0, 0)]
         if names:
             found[variable] = names
     return found
