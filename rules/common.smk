@@ -22,6 +22,8 @@ from ckptorder.imports import imported_modules, model_files
 from ckptorder.snakemake_fixes import cancel_rescheduling_timers, handle_sigterm_in_a_thread
 
 try:
+    for line in configuration.notes(config):
+        print(line, file=sys.stderr)
     config.update(configuration.checked(config))
 except configuration.ConfigError as error:
     sys.exit(str(error))

@@ -483,3 +483,31 @@ def test_a_moving_averages_name_no_key_ends_in_fails_the_names_check(tmp_path, c
         f"error: checkpoint mine ({prefix}.meta): moving_averages: no key of the checkpoint ends"
         " in /MovingAverage (closest last parts: ExponentialMovingAverage)"
     )
+
+
+def test_a_run_folder_that_ships_some_of_its_checkpoints_audits_those_and_says_so(tmp_path, config):
+    """A published run folder often keeps its state file's list but only its last checkpoints:
+    those on disk are audited, named by their step, and one line names the others."""
+    folder = save_training_run(tmp_path / "training", steps=4)
+    for step in (1, 2):
+        for path in folder.glob(f"model.ckpt-{step}.*"):
+            path.unlink()
+    entry = {"name": "run", "prefix": str(folder), "orderings": [RESTORE_ONLY]}
+    raw = {key: value for key, value in config.items() if key != "checkpoints"}
+    given = {**raw, "checkpoints": [entry]}
+    assert configuration.notes(given) == [
+        "note: checkpoints[0] (run): its state file lists 2 checkpoint(s) not on disk, audited"
+        " without them: model.ckpt-1, model.ckpt-2"
+    ]
+    checkpoints = configuration.checked(given)["checkpoints"]
+    assert [(c["name"], c["step"]) for c in checkpoints] == [("run-3", 3), ("run-4", 4)]
+    values = run_restore(
+        step_settings.restore_settings(checkpoints[1]), checkpoints[1]["prefix"], tmp_path / "v"
+    )
+    with Values(values / f"{RESTORE_ONLY}.npz") as restored:
+        assert {restored.source(name) for name in restored.names} == {"saved"}
+    for path in folder.glob("model.ckpt-*"):
+        path.unlink()
+    assert configuration.notes(given) == []  # none on disk: the config error names each file
+    with pytest.raises(configuration.ConfigError, match="no such file"):
+        configuration.checked(given)

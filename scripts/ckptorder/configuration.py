@@ -4,6 +4,7 @@ loads; tests and the benchmark call the same functions on config.yaml. No Tensor
 Snakemake needed.
 """
 
+import os
 from pathlib import Path
 
 import jsonschema
@@ -59,6 +60,21 @@ def checked(config, schema=SCHEMA):
     if problems:
         raise ConfigError(problems)
     return config
+
+
+def notes(config):
+    """What the run says of the config before it runs, one line each: a run folder's listed
+    checkpoints that are not on disk (it audits the others)."""
+    given = config.get("checkpoints") if isinstance(config, dict) else None
+    return [
+        f"note: checkpoints[{number}] ({entry.get('name')}): its state file lists"
+        f" {len(absent)} checkpoint(s) not on disk, audited without them:"
+        f" {', '.join(os.path.basename(member) for member in absent)}"
+        for number, entry in enumerate(given if isinstance(given, list) else [])
+        if isinstance(entry, dict)
+        for absent in [entries.absent_from_run(entry)]
+        if absent
+    ]
 
 
 def sandbox_problems(mode):

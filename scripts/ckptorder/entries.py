@@ -7,6 +7,7 @@ off (`step_settings`), and checks them against its files or the model. `configur
 an entry's kind by its files. A new entry setting is the schema's and one class's. No
 TensorFlow."""
 
+import os
 from pathlib import Path
 
 from ckptorder import checkpoint_files, network, orderings, slices
@@ -214,16 +215,17 @@ class SavedModelFolder(Entry):
 
 def checkpoints_on_disk(entry, common):
     """The checkpoints of an entry whose prefix names checkpoint files, or a training run's
-    folder (one checkpoint per checkpoint its state file lists, named NAME-STEP: `run` and
-    `step` say which), each with its kind: a TF1 checkpoint, or one restored into a model
-    (its index holds an object graph, or the entry gives a model)."""
+    folder (one checkpoint per checkpoint its state file lists that is on disk, named
+    NAME-STEP: `run` and `step` say which; `absent_from_run` names the others), each with its
+    kind: a TF1 checkpoint, or one restored into a model (its index holds an object graph, or
+    the entry gives a model)."""
     prefix = entry["prefix"]
     listed = [(None, entry["name"], prefix)]
     other = checkpoint_files.other_kind(prefix, entry.get("graph", f"{prefix}.meta"))
     if other:
         raise ValueError(f"{other}; {checkpoint_files.TAKES}")
     if checkpoint_files.is_run_folder(prefix):
-        members = checkpoint_files.listed_checkpoints(prefix)
+        members = present_or_all(checkpoint_files.listed_checkpoints(prefix))
         if len(members) == 1:  # a folder of one checkpoint: no training run to follow
             listed = [(None, entry["name"], members[0][1])]
         else:
@@ -248,6 +250,30 @@ def checkpoints_on_disk(entry, common):
             kind = Tf1Checkpoint(entry, common)
         kinds.append((kind, kind.settings_of(settings)))
     return kinds
+
+
+def present_or_all(members):
+    """Of a run folder's listed checkpoints (step, prefix), those on disk: a run folder often
+    ships its last checkpoints alone. All where none is (each then says what it lacks)."""
+    return [(step, prefix) for step, prefix in members if on_disk(prefix)] or members
+
+
+def on_disk(prefix):
+    return os.path.isfile(f"{prefix}.index")
+
+
+def absent_from_run(entry):
+    """The checkpoints the state file of the entry's run folder lists that are not on disk,
+    where others are (those are audited without them); none for any other entry."""
+    prefix = entry.get("prefix")
+    if not isinstance(prefix, str) or not checkpoint_files.is_run_folder(prefix):
+        return []
+    try:
+        listed = [member for _, member in checkpoint_files.listed_checkpoints(prefix)]
+    except ValueError:  # no state file: a config error says so
+        return []
+    absent = [member for member in listed if not on_disk(member)]
+    return absent if len(absent) < len(listed) else []
 
 
 def cleared(settings):
