@@ -99,7 +99,7 @@ def test_main_op_with_restore_is_refused_and_trusted_fails_where_its_restore_run
     with Values(folder / "values" / f"{failing}.npz") as state:
         assert state.failed.startswith("refused by the guard: ")
         assert state.failed.endswith(
-            "save/RestoreV2: RestoreV2 reads a checkpoint other than the one restored"
+            "save/RestoreV2: RestoreV2 reads a checkpoint other than the one restored: 'model'"
         )
     with Values(folder / "values" / "main_op_with_restore.load_v2_restore.npz") as state:
         assert {state.source(name) for name in state.names} == {"saved"}

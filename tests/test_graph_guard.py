@@ -598,7 +598,10 @@ def test_a_restore_of_another_checkpoint_in_an_initializer_is_refused(tmp_path):
 
     meta_graph = importing.read_meta_graph(crafted(tmp_path, restore_own_prefix) + ".meta")
     (found,) = checks.refusals(meta_graph)
-    assert found.endswith("RestoreV2: RestoreV2 reads a checkpoint other than the one restored")
+    other = str(tmp_path / "other")
+    assert found.endswith(
+        f"RestoreV2: RestoreV2 reads a checkpoint other than the one restored: {other!r}"
+    )
 
 
 def test_an_op_no_ordering_reaches_is_not_imported_nor_a_reason_to_refuse(tmp_path):
@@ -919,3 +922,24 @@ def test_every_allowed_op_has_a_size_rule():
     """8. An op the guard allows without a size rule would be of unknown size: refused."""
     allowed = op_table.ALLOWED | op_table.FORWARD_ALLOWED
     assert allowed - graph_sizes.SIZE_RULES == set()
+
+
+def test_a_warm_start_from_a_checkpoint_elsewhere_is_refused_naming_it(tmp_path, capsys):
+    """A training graph whose initializers read another checkpoint (init_from_checkpoint, a
+    warm start): the one line names the checkpoint they read and where the others are."""
+    source = str(tmp_path / "warm" / "source.ckpt")
+    with tf.Graph().as_default():
+        variables = [honest_variable(), tf.compat.v1.get_variable("w", [2])]
+        with session(tf.compat.v1.get_default_graph(), 1) as sess:
+            sess.run([variable.initializer for variable in variables])
+            tf.compat.v1.train.Saver().save(sess, source, write_meta_graph=False)
+
+    def warm_started():
+        honest_variable()
+        tf.compat.v1.get_variable("w", [2])
+        tf.compat.v1.train.init_from_checkpoint(source, {"v": "v", "w": "w"})
+
+    prefix = crafted(tmp_path, warm_started)
+    error = assert_refused(tmp_path, capsys, prefix, RESTORE_ONLY)
+    assert f"RestoreV2 reads a checkpoint other than the one restored: {source!r}" in error
+    assert "(and 1 more, in the step's log)" in error

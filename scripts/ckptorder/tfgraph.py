@@ -38,7 +38,7 @@ def checked_graph(
         for line in refused:
             logging.info("refused: %s", line)
         if refused:
-            more = f" (and {len(refused) - 1} more, listed above)" if len(refused) > 1 else ""
+            more = f" (and {len(refused) - 1} more, in the step's log)" if len(refused) > 1 else ""
             raise ValueError(
                 f"{path}: refused, restoring would run {refused[0]}{more}; set trust: true only"
                 " for a checkpoint you trust (its graph then runs as it is)"

@@ -126,7 +126,7 @@ def refusal(program, key, allowed, filename, fed, bound=frozenset()):
         return None
     if node.op not in allowed:
         if node.op == "RestoreV2":
-            return "reads a checkpoint other than the one restored"
+            return other_checkpoint(program, key)
         return DANGERS.get(node.op, "is not needed to initialise or restore")
     if node.op == READS_AN_ASSET and key not in bound:
         return DANGERS[READS_AN_ASSET]
@@ -140,11 +140,21 @@ def refusal(program, key, allowed, filename, fed, bound=frozenset()):
         and key not in bound
         and (key[0] is not GRAPH or reads(node) not in filename)
     ):
-        return "reads a checkpoint other than the one restored"
+        return other_checkpoint(program, key)
     unresolved = placeholders(program, key) if key[0] is not GRAPH else []
     if unresolved:
         return f"names attribute(s) {', '.join(unresolved)} its function does not declare"
     return None
+
+
+def other_checkpoint(program, key):
+    """Why a RestoreV2 node that reads another checkpoint is refused, naming the prefix it
+    reads where a constant gives it (a warm start's source, the Saver's default file)."""
+    why = "reads a checkpoint other than the one restored"
+    source = program.inputs(key)[0]
+    node = program.node(source[0]) if source is not None and source[1] == 0 else None
+    values = node.attr["value"].tensor.string_val if node is not None and node.op == "Const" else []
+    return f"{why}: {values[0].decode(errors='replace')!r}" if len(values) == 1 else why
 
 
 def restores_of_the_fed_file(program, reached, filename, callers):
