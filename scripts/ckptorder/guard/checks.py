@@ -147,14 +147,29 @@ def refusal(program, key, allowed, filename, fed, bound=frozenset()):
     return None
 
 
+# The ops a prefix passes through unchanged.
+PASS_ON = ("PlaceholderWithDefault", "Identity")
+
+
 def other_checkpoint(program, key):
     """Why a RestoreV2 node that reads another checkpoint is refused, naming the prefix it
     reads where a constant gives it (a warm start's source, the Saver's default file)."""
     why = "reads a checkpoint other than the one restored"
-    source = program.inputs(key)[0]
+    source, seen = first_input(program, key), set()
+    # A Saver's prefix is a PlaceholderWithDefault of its default file's constant (in a
+    # crafted graph, maybe a cycle: `seen`).
+    while source is not None and source[0] not in seen and program.node(source[0]).op in PASS_ON:
+        seen.add(source[0])
+        source = first_input(program, source[0])
     node = program.node(source[0]) if source is not None and source[1] == 0 else None
     values = node.attr["value"].tensor.string_val if node is not None and node.op == "Const" else []
     return f"{why}: {values[0].decode(errors='replace')!r}" if len(values) == 1 else why
+
+
+def first_input(program, key):
+    """(node, output index) of node `key`'s first input; None for none, or an argument."""
+    inputs = program.inputs(key)
+    return inputs[0] if inputs else None
 
 
 def restores_of_the_fed_file(program, reached, filename, callers):
