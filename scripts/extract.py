@@ -12,7 +12,7 @@ from ckptorder import network, slice_csv, slices
 from ckptorder.cli import load_settings, one_line_errors, step_arguments
 from ckptorder.orderings import REFERENCES
 from ckptorder.step_settings import ExtractSettings
-from ckptorder.values import Values, state_paths
+from ckptorder.values import Values, state_paths, variable_shapes
 
 
 def probe_rows(state, values, probe, variable):
@@ -45,18 +45,24 @@ def probe_rows(state, values, probe, variable):
         yield slice_csv.row(state, probe, index, value)
 
 
-def probed_variables(initial, probes, checkpoint):
-    """Each probe's tensor name to its variable's name and shape, from the graph's initial
-    values. Raises ValueError, naming the checkpoint and listing its variables, for a probe of
-    a variable its graph lacks."""
-    shapes = {}
+def probed_variables(initial, saved, probes, checkpoint):
+    """Each probe's tensor name to its variable's name and shape (`variable_shapes`). Raises
+    ValueError, naming the checkpoint, for a probe of a variable its graph lacks (listing its
+    variables) or that holds no value to probe."""
+    shapes = variable_shapes(initial, saved)
+    probed = {}
     for probe in probes:
         try:
             name = network.variable_name(probe["tensor"], initial.names)
         except ValueError as error:
             raise ValueError(f"probes of checkpoint {checkpoint}: {error}") from None
-        shapes[probe["tensor"]] = name, initial.shape(name)
-    return shapes
+        if name not in shapes:
+            raise ValueError(
+                f"probes of checkpoint {checkpoint}: {name} holds no value to probe, neither"
+                " initial nor saved"
+            )
+        probed[probe["tensor"]] = name, shapes[name]
+    return probed
 
 
 def main(argv=None):
@@ -66,8 +72,8 @@ def main(argv=None):
         settings = load_settings(args.settings, ExtractSettings)
         paths = state_paths(args.values, settings["states"])
         references = {state: paths[state] for state in REFERENCES}
-        with Values(paths["initial"]) as initial:
-            variables = probed_variables(initial, settings["probes"], settings["checkpoint"])
+        with Values(paths["initial"]) as initial, Values(paths["saved"]) as saved:
+            variables = probed_variables(initial, saved, settings["probes"], settings["checkpoint"])
         rows = []
         for state, path in paths.items():
             with Values(path, references) as values:

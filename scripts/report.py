@@ -42,6 +42,7 @@ from ckptorder.values import (
     bitwise_equal,
     max_abs_diff,
     state_paths,
+    variable_shapes,
 )
 
 NO_VALUE_OUTCOMES = (orderings.FAILED, orderings.UNINITIALIZED)
@@ -298,7 +299,7 @@ def checkpoint_tables(checkpoint, slices_path, folder):
     paths = state_paths(folder, orderings.states(checkpoint["orderings"]))
     facts = json.loads((Path(folder) / GRAPH_FACTS).read_text())
     with Values(paths["initial"]) as initial, Values(paths["saved"]) as saved:
-        shapes = {name: initial.shape(name) for name in initial.names if initial.readable(name)}
+        shapes = variable_shapes(initial, saved)
         in_checkpoint = set(saved.names)
         facts["copies"] = copies_of_saved(facts.get("copies", {}), saved)
     variables = variable_table(paths, checkpoint["orderings"], facts)

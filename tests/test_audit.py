@@ -71,7 +71,16 @@ def export_graph(path, make):
     return str(path)
 
 
-def audit(tmp_path, prefix, ordering_names, graph=None, partial=None, probes=None, averages=None):
+def audit(
+    tmp_path,
+    prefix,
+    ordering_names,
+    graph=None,
+    partial=None,
+    probes=None,
+    averages=None,
+    trust=False,
+):
     """variables.csv, report.csv and compatibility.csv of one checkpoint as the pipeline makes
     them; `averages`: its entry's moving_averages."""
     settings = {
@@ -79,7 +88,7 @@ def audit(tmp_path, prefix, ordering_names, graph=None, partial=None, probes=Non
         "orderings": ordering_names,
         "partial_variables": partial,
         "moving_averages": averages,
-        "trust": False,
+        "trust": trust,
         "output_tensor": None,
     }
     folder = run_restore(json.dumps(settings), prefix, tmp_path / "values", graph=graph)
@@ -511,3 +520,24 @@ def test_a_run_folder_that_ships_some_of_its_checkpoints_audits_those_and_says_s
     assert configuration.notes(given) == []  # none on disk: the config error names each file
     with pytest.raises(configuration.ConfigError, match="no such file"):
         configuration.checked(given)
+
+
+def test_a_warm_start_whose_source_is_absent_reports_what_failed_with_its_probes(tmp_path):
+    """A trusted training run warm-started from a checkpoint that is not here: its
+    initializers raise, so `initial` and every ordering that runs them fail, and each is a
+    row that says so; Saver.restore alone still restores."""
+    source = save(tmp_path / "source" / "model.ckpt", lambda: dense([4]))
+
+    def warm_started():
+        loss = dense([4])
+        tf.compat.v1.train.init_from_checkpoint(source, {"dense_0/": "dense_0/"})
+        return loss
+
+    prefix = save(tmp_path / "ckpt" / "model.ckpt", warm_started)
+    for path in (tmp_path / "source").iterdir():
+        path.unlink()
+    variables, probes, _ = audit(tmp_path, prefix, [RESTORE_ONLY, INIT_ONLY], trust=True)
+    assert set(outcomes(variables, RESTORE_ONLY).values()) == {"restored"}
+    assert set(outcomes(variables, INIT_ONLY).values()) == {"failed"}
+    failed = probes.set_index("ordering").loc[INIT_ONLY]
+    assert failed["outcome"] == "failed" and "source/model.ckpt" in failed["error"]

@@ -167,6 +167,17 @@ class Values:
             raise ValueError(f"{self.path}: {name} is damaged ({error})") from None
 
 
+def variable_shapes(initial, saved):
+    """Each variable's shape: its initial value's, else (its initializers failed, or set
+    nothing) its saved value's; a variable that neither holds has none."""
+    shapes = {}
+    for name in initial.names:
+        held = next((state for state in (initial, saved) if state.readable(name)), None)
+        if held is not None:
+            shapes[name] = held.shape(name)
+    return shapes
+
+
 def _header(member):
     """(shape, fortran_order, dtype) of an .npy stream, leaving it at the data."""
     version = np.lib.format.read_magic(member)
