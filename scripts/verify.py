@@ -96,10 +96,14 @@ def outcome_counts(variables, checkpoint, path):
 
 def inference_problems(inference, variables, path):
     """One line per ordering that restored every variable and yet did not give the saved
-    model's output bit for bit."""
+    model's output bit for bit: it differs, or running it raised."""
     return [
-        f"{path}: {where(row)} {row.output}: every variable restored, yet the output differs"
-        f" from the saved model's (max_abs_diff {row.max_abs_diff}{error_of(row)})"
+        f"{path}: {where(row)} {row.output}: every variable restored, yet "
+        + (
+            f"it raised ({row.error})"
+            if isinstance(row.error, str) and row.error
+            else f"the output differs from the saved model's (max_abs_diff {row.max_abs_diff})"
+        )
         for row in tables.inference_failures(inference, variables).itertuples()
     ]
 

@@ -135,6 +135,26 @@ def built_by_builder(folder, kernel, signature, **written):
         builder.save()
 
 
+def tf1_parsing_examples(folder, default=True):
+    """An Estimator's serving signature: serialized tf.Examples in, parsed (its feature with a
+    default value, or required), then the model."""
+    import tensorflow as tf
+
+    v1 = tf.compat.v1
+    with tf.Graph().as_default():
+        v1.set_random_seed(3)
+        kernel = v1.get_variable("dense/kernel", [3, 2])
+        examples = v1.placeholder(tf.string, [None], name="input_example_tensor")
+        feature = tf.io.FixedLenFeature(
+            [3], tf.float32, default_value=[0.5] * 3 if default else None
+        )
+        parsed = tf.io.parse_example(examples, {"x": feature})
+        signature = v1.saved_model.predict_signature_def(
+            {"examples": examples}, {"y": tf.matmul(parsed["x"], kernel)}
+        )
+        built_by_builder(folder, kernel, signature)
+
+
 def tf1_main_op(folder):
     import tensorflow as tf
 

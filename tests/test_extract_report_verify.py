@@ -409,3 +409,30 @@ def test_the_signature_line_says_why_a_check_did_not_run():
     )
     [line] = verify.signature_lines(inference.iloc[:1])
     assert line.endswith("not run after 0 (inference.csv).")
+
+
+def test_a_signature_that_raised_after_a_full_restore_is_said_to_have_raised():
+    """Where every variable was restored and the signature raised, nothing ran to differ: the
+    line says it raised, with its error; one that ran and differs says so, with how much."""
+    raised = "InvalidArgumentError: Could not parse example input"
+    inference = pd.DataFrame(
+        {
+            "checkpoint": ["mine"] * 2,
+            "format": ["savedmodel"] * 2,
+            "variant": ["tf1"] * 2,
+            "ordering": ["loader_load", "load_v2_eager"],
+            "output": ["serving_default/y"] * 2,
+            "error": [raised, ""],
+            "bit_equal": [False, False],
+            "max_abs_diff": [np.nan, 0.5],
+        }
+    )
+    variables = inference[["checkpoint", "format", "variant", "ordering"]].assign(
+        variable="dense/kernel", outcome="restored", expected="restored"
+    )
+    assert verify.inference_problems(inference, variables, "inference.csv") == [
+        "inference.csv: mine savedmodel tf1 loader_load serving_default/y: every variable"
+        f" restored, yet it raised ({raised})",
+        "inference.csv: mine savedmodel tf1 load_v2_eager serving_default/y: every variable"
+        " restored, yet the output differs from the saved model's (max_abs_diff 0.5)",
+    ]

@@ -1127,3 +1127,23 @@ def test_a_savedmodel_of_one_meta_graph_is_loaded_by_its_own_tags(written, tmp_p
     for state in states:
         eval_run, serve_run = (tmp_path / tags / f"{state}.npz" for tags in ("eval", "serve"))
         assert eval_run.read_bytes() == serve_run.read_bytes(), state
+
+
+def test_a_signature_of_serialized_examples_runs_on_empty_ones(tmp_path):
+    """An Estimator's serving signature parses serialized tf.Examples: the batch is empty
+    Examples, which parse where the feature has a default (the output is then the restored
+    loads' own, bit for bit), and raise in TensorFlow's words where it is required."""
+    code = (
+        "import sys, savedmodels\n"
+        "savedmodels.tf1_parsing_examples(sys.argv[1], sys.argv[2] == 'default')\n"
+    )
+    for feature in ("default", "required"):
+        folder = tmp_path / feature
+        command = [sys.executable, "-c", code, folder, feature]
+        subprocess.run(command, cwd=TESTS, check=True, capture_output=True)
+        load_savedmodel(folder, tmp_path / f"{feature}_values", trust=True)
+    runs = signature_runs(tmp_path / "default_values")
+    assert runs[("tf1.loader_load", "serving_default/y")] == "equal"
+    checks = json.loads((tmp_path / "required_values" / INFERENCE).read_text())
+    error = checks["tf1.loader_load"]["serving_default/y"]["error"]
+    assert "Feature: x (data type: float) is required but could not be found" in error

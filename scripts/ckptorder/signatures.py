@@ -86,7 +86,9 @@ def random_values(rng, shape, dtype, key):
     if dtype == tf.bool:
         return rng.integers(0, 2, shape).astype(bool)
     if dtype == tf.string:
-        return np.full(shape, b"a", dtype=object)
+        # Empty: a valid string, and a valid serialized tf.Example with no feature (what an
+        # Estimator's serving signature parses), so that a parse op with defaults can run.
+        return np.full(shape, b"", dtype=object)
     raise ValueError(f"input {key} is of type {dtype.name}, of which no batch is made")
 
 
