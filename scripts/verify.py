@@ -12,6 +12,7 @@ model's output (the inference check, a SavedModel's signatures) differs from the
 """
 
 import logging
+import re
 import sys
 import textwrap
 from pathlib import Path
@@ -178,6 +179,7 @@ def summary(report, variables, inference, compatible, skipped):
             " bit for bit."
         )
     words += "".join(f"\n{line}" for line in signature_lines(inference))
+    words += "".join(f"\n{line}" for line in restored_into_nothing(compatible))
     notes = {
         "unseeded": "the initializers of {} are unseeded (new values on every run): there"
         " `changed` after initialising means not restored.",
@@ -263,6 +265,31 @@ def not_run(skipped, compatible):
                 )
             lines.append(line)
     return lines
+
+
+def restored_into_nothing(compatible):
+    """A line per checkpoint with keys no variable was matched to: nothing restores them,
+    though every variable may be `restored`. An optimizer's (its slots, as a training
+    checkpoint holds them) are made only once it is built or applied."""
+    lines = []
+    unused = compatible[compatible["status"] == "unused_key"]
+    for checkpoint, rows in unused.groupby("checkpoint", sort=False):
+        keys = rows["key"].tolist()
+        line = (
+            f"{checkpoint}: {len(keys)} of its checkpoint's keys were restored into nothing:"
+            f" {some_of(keys)} (unused_key in results/compatibility.csv)"
+        )
+        if any(OPTIMIZER_KEY.search(key) for key in keys):
+            line += (
+                "; an optimizer's slots exist once it is built or applied: build it in the"
+                " model's function to restore them"
+            )
+        lines.append(line)
+    return lines
+
+
+# A key of an optimizer's: a slot (TF2: VARIABLE/.OPTIMIZER_SLOT/...) or its own variables.
+OPTIMIZER_KEY = re.compile(r"\.OPTIMIZER_SLOT/|^optimizer/")
 
 
 def few_shared(compatible):

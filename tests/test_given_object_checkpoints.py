@@ -11,8 +11,10 @@ damaged files and broken models end in one line, leaving nothing behind."""
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
+import verify
 from ckptorder import compatibility, configuration, given_object_checkpoints, orderings
 from ckptorder.formats import given_object_ckpt, object_ckpt
 from ckptorder.given_object_checkpoints import ATTACH_NEEDS_NAMES
@@ -210,6 +212,12 @@ def test_restored_into_its_model_each_ordering_leaves_what_its_steps_predict(
             r for r in facts(output)["compatibility"] if r["variable"].endswith("_kernel")
         )
         assert kernel["key"].startswith("optimizer/_trainable_variables/")
+        # The optimizer's moments are keys no variable of the model takes: the answer says so.
+        compatible = pd.DataFrame(facts(output)["compatibility"]).assign(checkpoint="mine")
+        [line] = verify.restored_into_nothing(compatible)
+        unused = (compatible["status"] == "unused_key").sum()
+        assert line.startswith(f"mine: {unused} of its checkpoint's keys were restored into")
+        assert line.endswith("build it in the model's function to restore them")
     else:
         # A name-based restore into an empty Checkpoint matches nothing: it fails its
         # assertions, and the model built after it keeps its initial values.
