@@ -267,7 +267,8 @@ def variant_and_ordering(state):
 
 def add_verdict(table, checkpoint, facts, saved):
     """What each variable's initializer gives: the same values on every run (`seeded` random
-    numbers, or `constant`), new ones (`unseeded`), or none (`unlisted`); the expected outcome
+    numbers, or `constant`), new ones (`unseeded`), another checkpoint's (`checkpoint`: a warm
+    start), or none (`unlisted`); the expected outcome
     and whether it came, where the checkpoint is judged (blank where not); `saved`: the
     variables the checkpoint holds."""
     table["initializer"] = table["variable"].map(
@@ -276,6 +277,8 @@ def add_verdict(table, checkpoint, facts, saved):
             if name in facts["unlisted"]
             else "unseeded"
             if name in facts["unseeded"]
+            else "checkpoint"
+            if name in facts.get("warm_started", ())
             else "constant"
             if name in facts["constant"]
             else "seeded"

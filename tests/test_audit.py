@@ -539,5 +539,7 @@ def test_a_warm_start_whose_source_is_absent_reports_what_failed_with_its_probes
     variables, probes, _ = audit(tmp_path, prefix, [RESTORE_ONLY, INIT_ONLY], trust=True)
     assert set(outcomes(variables, RESTORE_ONLY).values()) == {"restored"}
     assert set(outcomes(variables, INIT_ONLY).values()) == {"failed"}
+    initializer = variables.drop_duplicates("variable").set_index("variable")["initializer"]
+    assert initializer.to_dict() == {"dense_0/kernel": "checkpoint", "dense_0/bias": "checkpoint"}
     failed = probes.set_index("ordering").loc[INIT_ONLY]
     assert failed["outcome"] == "failed" and "source/model.ckpt" in failed["error"]

@@ -35,17 +35,39 @@ def random_initializers(meta_graph):
 
 
 def constant_initializers(meta_graph):
-    """The variables whose initializer draws no random number, stateful or stateless (zeros,
-    ones, a constant): the same values on every run, whatever the seeds."""
-    program = Program(meta_graph.graph_def)
+    """The variables whose initializer draws no random number, stateful or stateless, and
+    reads no checkpoint (zeros, ones, a constant): the same values on every run, whatever the
+    seeds."""
     return sorted(
-        node_name(variable.variable_name)
-        for variable in variable_defs(meta_graph)
-        if not any(
-            program.node(key).op in RANDOM_OPS
-            for key in walk(program, [node_name(variable.initializer_name)])
-        )
+        variable
+        for variable, ops in initializer_ops(meta_graph).items()
+        if not ops & (RANDOM_OPS | {READS_A_CHECKPOINT})
     )
+
+
+def checkpoint_initializers(meta_graph):
+    """The variables whose initializer reads a checkpoint (a warm start: init_from_checkpoint
+    makes each initializer a restore of another file): theirs are that file's values."""
+    return sorted(
+        variable
+        for variable, ops in initializer_ops(meta_graph).items()
+        if READS_A_CHECKPOINT in ops
+    )
+
+
+# The op a restore of a checkpoint runs.
+READS_A_CHECKPOINT = "RestoreV2"
+
+
+def initializer_ops(meta_graph):
+    """Each variable's name, to the op types its initializer runs."""
+    program = Program(meta_graph.graph_def)
+    return {
+        node_name(variable.variable_name): {
+            program.node(key).op for key in walk(program, [node_name(variable.initializer_name)])
+        }
+        for variable in variable_defs(meta_graph)
+    }
 
 
 def copying_initializers(meta_graph):

@@ -160,8 +160,14 @@ def graph_facts(meta_graph, variables, keys):
         "compatibility": rows,
         "suggested_map": compatibility.suggested_map(rows),
     }
+    warm_started = initializer_facts.checkpoint_initializers(meta_graph)
+    logging.info("initializers that read a checkpoint: %s", warm_started or "none")
     # Only where there are some: the graphs without keep the same graph.json.
-    return facts | ({"copies": copies} if copies else {})
+    return (
+        facts
+        | ({"copies": copies} if copies else {})
+        | ({"warm_started": warm_started} if warm_started else {})
+    )
 
 
 def moving_averages(meta_graph, name, keys):
