@@ -269,11 +269,11 @@ def absent_from_run(entry):
     if not isinstance(prefix, str) or not checkpoint_files.is_run_folder(prefix):
         return []
     try:
-        listed = [member for _, member in checkpoint_files.listed_checkpoints(prefix)]
+        members = checkpoint_files.listed_checkpoints(prefix)
     except ValueError:  # no state file: a config error says so
         return []
-    absent = [member for member in listed if not on_disk(member)]
-    return absent if len(absent) < len(listed) else []
+    audited = present_or_all(members)
+    return [member for step, member in members if (step, member) not in audited]
 
 
 def cleared(settings):
